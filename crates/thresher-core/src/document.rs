@@ -1,0 +1,179 @@
+//! The document record.
+
+use std::any::Any;
+use std::fmt;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+/// Where a record came from: the input file and its position in it.
+///
+/// `line` is 1-based for line-oriented inputs (JSONL) and 0 where lines make no sense (a whole
+/// `.txt` file, a WARC record); `byte_offset` is the offset of the record's first byte in the
+/// decompressed stream.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SourcePos {
+    /// Path of the input file, as given or found by the reader.
+    pub file: Arc<str>,
+    /// 1-based line number, or 0 when the input is not line-oriented.
+    pub line: u64,
+    /// Byte offset of the record in the (decompressed) input.
+    pub byte_offset: u64,
+}
+
+impl fmt::Display for SourcePos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{} (byte {})", self.file, self.line, self.byte_offset)
+        } else {
+            write!(f, "{} (byte {})", self.file, self.byte_offset)
+        }
+    }
+}
+
+/// One document moving through the pipeline.
+///
+/// The text is private so that every edit goes through [`Document::set_text`], which drops the
+/// cached text analysis (see [`Document::analysis`]); everything else is a plain field.
+pub struct Document {
+    /// The document's identifier, unique within a run as far as the input is.
+    pub id: String,
+    text: String,
+    /// Where the record was read from.
+    pub source: SourcePos,
+    /// Position of the record in the whole input stream (0-based, in reading order). The executor
+    /// sets it; steps use it for deterministic decisions such as "lowest sequence number wins".
+    pub seq: u64,
+    /// The input record's metadata object, carried through untouched unless a step adds to it.
+    pub metadata: Map<String, Value>,
+    /// What steps noted about the document (scores, spans removed, cluster ids), by step name.
+    pub annotations: Map<String, Value>,
+    /// Text analysis computed once and shared by the steps that need it (see `analysis`).
+    cache: Option<Arc<dyn Any + Send + Sync>>,
+}
+
+impl Document {
+    /// A document with the given id and text and empty metadata.
+    pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
+        Document {
+            id: id.into(),
+            text: text.into(),
+            source: SourcePos::default(),
+            seq: 0,
+            metadata: Map::new(),
+            annotations: Map::new(),
+            cache: None,
+        }
+    }
+
+    /// The document's text.
+    #[inline]
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Replaces the text and drops any cached analysis of the old text.
+    pub fn set_text(&mut self, text: String) {
+        self.text = text;
+        self.cache = None;
+    }
+
+    /// Takes the text out (leaving it empty) and drops the cached analysis.
+    pub fn take_text(&mut self) -> String {
+        self.cache = None;
+        std::mem::take(&mut self.text)
+    }
+
+    /// A shared analysis of the current text, computed by `compute` the first time a step asks
+    /// for this type and reused by the following steps until the text changes.
+    ///
+    /// Several rules (Gopher, C4, FineWeb, MinHash shingles) read the same words, lines and
+    /// paragraphs; this is how they split the text once per document instead of once per rule.
+    pub fn analysis<T, F>(&mut self, compute: F) -> Arc<T>
+    where
+        T: Any + Send + Sync,
+        F: FnOnce(&str) -> T,
+    {
+        if let Some(cached) = &self.cache {
+            if let Ok(hit) = Arc::clone(cached).downcast::<T>() {
+                return hit;
+            }
+        }
+        let value = Arc::new(compute(&self.text));
+        self.cache = Some(value.clone() as Arc<dyn Any + Send + Sync>);
+        value
+    }
+
+    /// Adds a note from `step` under `annotations[step]` (merging into an object if the step
+    /// already noted something).
+    pub fn annotate(&mut self, step: &str, key: &str, value: impl Into<Value>) {
+        let entry = self
+            .annotations
+            .entry(step.to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        if let Value::Object(m) = entry {
+            m.insert(key.to_string(), value.into());
+        }
+    }
+}
+
+impl Clone for Document {
+    fn clone(&self) -> Self {
+        Document {
+            id: self.id.clone(),
+            text: self.text.clone(),
+            source: self.source.clone(),
+            seq: self.seq,
+            metadata: self.metadata.clone(),
+            annotations: self.annotations.clone(),
+            cache: self.cache.clone(),
+        }
+    }
+}
+
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Document")
+            .field("id", &self.id)
+            .field("text", &self.text)
+            .field("source", &self.source)
+            .field("seq", &self.seq)
+            .field("metadata", &self.metadata)
+            .field("annotations", &self.annotations)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn analysis_is_cached_until_text_changes() {
+        let mut doc = Document::new("a", "one two");
+        let mut calls = 0;
+        let n1 = doc.analysis(|t| {
+            calls += 1;
+            t.split_whitespace().count()
+        });
+        let n2 = doc.analysis(|t: &str| t.len());
+        // Same type asked twice: second closure not run, cached value returned.
+        assert_eq!((*n1, *n2), (2, 2));
+        assert_eq!(calls, 1);
+        doc.set_text("one two three".into());
+        let n3 = doc.analysis(|t| t.split_whitespace().count());
+        assert_eq!(*n3, 3);
+    }
+
+    #[test]
+    fn annotate_merges_per_step() {
+        let mut doc = Document::new("a", "x");
+        doc.annotate("s", "k1", 1);
+        doc.annotate("s", "k2", "v");
+        assert_eq!(doc.annotations["s"]["k1"], 1);
+        assert_eq!(doc.annotations["s"]["k2"], "v");
+    }
+}

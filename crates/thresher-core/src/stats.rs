@@ -1,0 +1,127 @@
+//! Accounting: every input record ends up kept, rejected or as an error.
+
+use std::collections::BTreeMap;
+use std::ops::AddAssign;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// Counts for one step.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct StepStats {
+    /// Documents that reached the step.
+    #[serde(rename = "in")]
+    pub docs_in: u64,
+    /// Documents the step kept.
+    pub kept: u64,
+    /// Documents the step rejected.
+    pub rejected: u64,
+    /// Documents the step turned into errors.
+    pub errors: u64,
+    /// Kept documents whose text the step changed.
+    pub edited: u64,
+    /// Rejections by reason code.
+    pub reasons: BTreeMap<String, u64>,
+    /// Time spent in the step, summed over threads, in seconds.
+    pub seconds: f64,
+}
+
+impl AddAssign<&StepStats> for StepStats {
+    fn add_assign(&mut self, o: &StepStats) {
+        self.docs_in += o.docs_in;
+        self.kept += o.kept;
+        self.rejected += o.rejected;
+        self.errors += o.errors;
+        self.edited += o.edited;
+        for (k, v) in &o.reasons {
+            *self.reasons.entry(k.clone()).or_default() += v;
+        }
+        self.seconds += o.seconds;
+    }
+}
+
+impl StepStats {
+    /// Adds a duration to the step's time.
+    pub fn add_time(&mut self, d: Duration) {
+        self.seconds += d.as_secs_f64();
+    }
+}
+
+/// Counts for one input file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct FileStats {
+    /// Records read from the file (including unreadable ones).
+    #[serde(rename = "in")]
+    pub docs_in: u64,
+    /// Records kept by the whole pipeline.
+    pub kept: u64,
+    /// Records rejected by some step.
+    pub rejected: u64,
+    /// Records that could not be read or processed.
+    pub errors: u64,
+    /// Bytes read from the file (decompressed).
+    pub bytes: u64,
+}
+
+impl AddAssign<&FileStats> for FileStats {
+    fn add_assign(&mut self, o: &FileStats) {
+        self.docs_in += o.docs_in;
+        self.kept += o.kept;
+        self.rejected += o.rejected;
+        self.errors += o.errors;
+        self.bytes += o.bytes;
+    }
+}
+
+/// The run's accounting: overall, per input file and per step.
+///
+/// The invariant `docs_in == kept + rejected + errors` holds overall and for every file.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct Stats {
+    /// Records read.
+    #[serde(rename = "in")]
+    pub docs_in: u64,
+    /// Records kept.
+    pub kept: u64,
+    /// Records rejected.
+    pub rejected: u64,
+    /// Records that could not be read or processed.
+    pub errors: u64,
+    /// Bytes read (decompressed).
+    pub bytes_in: u64,
+    /// Per input file.
+    pub files: BTreeMap<String, FileStats>,
+    /// Per step, in pipeline order (by versioned step name).
+    pub steps: Vec<(String, StepStats)>,
+}
+
+impl Stats {
+    /// Whether every record is accounted for, overall and per file.
+    pub fn balanced(&self) -> bool {
+        self.docs_in == self.kept + self.rejected + self.errors
+            && self
+                .files
+                .values()
+                .all(|f| f.docs_in == f.kept + f.rejected + f.errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_stats_add() {
+        let mut a = StepStats {
+            docs_in: 2,
+            kept: 1,
+            rejected: 1,
+            ..Default::default()
+        };
+        a.reasons.insert("x".into(), 1);
+        let b = a.clone();
+        a += &b;
+        assert_eq!(a.docs_in, 4);
+        assert_eq!(a.reasons["x"], 2);
+    }
+}

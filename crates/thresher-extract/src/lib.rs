@@ -1,0 +1,2 @@
+//! thresher-extract: see the crate description.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! thresher-filters: see the crate description.
+#![warn(missing_docs)]

@@ -1,0 +1,2 @@
+//! thresher-repair: see the crate description.
+#![warn(missing_docs)]
