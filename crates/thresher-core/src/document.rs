@@ -50,6 +50,8 @@ pub struct Document {
     pub annotations: Map<String, Value>,
     /// Text analysis computed once and shared by the steps that need it (see `analysis`).
     cache: Option<Arc<dyn Any + Send + Sync>>,
+    /// How many times the text was replaced (see `text_edits`).
+    edits: u32,
 }
 
 impl Document {
@@ -63,7 +65,15 @@ impl Document {
             metadata: Map::new(),
             annotations: Map::new(),
             cache: None,
+            edits: 0,
         }
+    }
+
+    /// How many times the text has been replaced since the document was read; the executor
+    /// compares it before and after a step to count the documents a step edited.
+    #[inline]
+    pub fn text_edits(&self) -> u32 {
+        self.edits
     }
 
     /// The document's text.
@@ -76,11 +86,13 @@ impl Document {
     pub fn set_text(&mut self, text: String) {
         self.text = text;
         self.cache = None;
+        self.edits = self.edits.wrapping_add(1);
     }
 
     /// Takes the text out (leaving it empty) and drops the cached analysis.
     pub fn take_text(&mut self) -> String {
         self.cache = None;
+        self.edits = self.edits.wrapping_add(1);
         std::mem::take(&mut self.text)
     }
 
@@ -130,6 +142,7 @@ impl Clone for Document {
             metadata: self.metadata.clone(),
             annotations: self.annotations.clone(),
             cache: self.cache.clone(),
+            edits: self.edits,
         }
     }
 }

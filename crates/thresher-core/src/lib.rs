@@ -33,5 +33,5 @@ mod step;
 
 pub use document::{Document, SourcePos};
 pub use error::{Error, Result};
-pub use stats::{FileStats, Stats, StepStats};
+pub use stats::{FileStats, NamedStepStats, Stats, StepStats};
 pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode};

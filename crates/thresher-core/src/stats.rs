@@ -61,6 +61,9 @@ pub struct FileStats {
     pub errors: u64,
     /// Bytes read from the file (decompressed).
     pub bytes: u64,
+    /// Records that are not documents by nature (WARC request records...), by kind; not in `in`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub skipped: BTreeMap<String, u64>,
 }
 
 impl AddAssign<&FileStats> for FileStats {
@@ -70,7 +73,26 @@ impl AddAssign<&FileStats> for FileStats {
         self.rejected += o.rejected;
         self.errors += o.errors;
         self.bytes += o.bytes;
+        for (k, v) in &o.skipped {
+            *self.skipped.entry(k.clone()).or_default() += v;
+        }
     }
+}
+
+/// One step's counts with its position and name, as listed in `stats.json`.
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct NamedStepStats {
+    /// The step's type name in the recipe.
+    #[serde(rename = "type")]
+    pub type_name: String,
+    /// The step's versioned name.
+    pub name: String,
+    /// The counts.
+    #[serde(flatten)]
+    pub stats: StepStats,
+    /// Extra figures the step reported (see `Step::report`).
+    #[serde(skip_serializing_if = "serde_json::Map::is_empty")]
+    pub report: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The run's accounting: overall, per input file and per step.
@@ -89,10 +111,14 @@ pub struct Stats {
     pub errors: u64,
     /// Bytes read (decompressed).
     pub bytes_in: u64,
+    /// Records that are not documents by nature (WARC request records...), by kind; not in `in`.
+    pub skipped: BTreeMap<String, u64>,
+    /// Wall-clock time of the run, in seconds.
+    pub seconds: f64,
     /// Per input file.
     pub files: BTreeMap<String, FileStats>,
-    /// Per step, in pipeline order (by versioned step name).
-    pub steps: Vec<(String, StepStats)>,
+    /// Per step, in pipeline order.
+    pub steps: Vec<NamedStepStats>,
 }
 
 impl Stats {

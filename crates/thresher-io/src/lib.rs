@@ -1,6 +1,34 @@
 //! Readers and writers for thresher. Every record knows its file and position.
+//!
+//! - [`expand_inputs`] turns paths, directories and globs into the list of input files.
+//! - [`BatchReader`] reads them in order (`.gz` and `.zst` transparently) and cuts the records
+//!   into batches; JSONL lines are parsed by [`parse_jsonl_line`] on the worker threads.
+//! - [`ShardedWriter`] writes JSONL shards (plain, `.gz` or `.zst`) under temporary names,
+//!   renames each when complete and leaves a completion marker, so a killed run can resume.
+//!
+//! ```
+//! use thresher_io::{parse_jsonl_line, ReadOptions, Record};
+//! let rec = parse_jsonl_line(br#"{"id": "a", "text": "hi"}"#, Default::default(), &ReadOptions::default());
+//! assert!(matches!(rec, Record::Doc(d) if d.text() == "hi"));
+//! ```
 #![warn(missing_docs)]
 
+mod decode;
+mod error;
+mod input;
+mod jsonl;
+mod lines;
+mod options;
 mod record;
+mod source;
+mod writer;
 
+pub use decode::{open_decoded, Compression};
+pub use error::{IoError, Result};
+pub use input::{expand_inputs, strip_compression, Format, InputFile};
+pub use jsonl::parse_jsonl_line;
+pub use lines::{LineEvent, LineSplitter};
+pub use options::{ReadOptions, Utf8Policy};
 pub use record::{Record, RecordError};
+pub use source::{id_from_path, Batch, BatchReader, Item};
+pub use writer::{OutputCompression, ShardedWriter, WriteOptions};

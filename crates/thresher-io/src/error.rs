@@ -1,0 +1,43 @@
+//! Errors of the io crate that stop a run (as opposed to per-record errors, see `RecordError`).
+
+use std::path::PathBuf;
+
+/// Result alias for the io crate.
+pub type Result<T, E = IoError> = std::result::Result<T, E>;
+
+/// An error that concerns a whole input or output, not one record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum IoError {
+    /// An input path does not exist (checked before any work starts).
+    #[error("input not found: {0}")]
+    NotFound(PathBuf),
+    /// A glob pattern is malformed.
+    #[error("bad glob pattern `{pattern}`: {message}")]
+    Glob {
+        /// The pattern as given.
+        pattern: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A glob or directory matched no input file.
+    #[error("no input files match {0}")]
+    NoFiles(String),
+    /// An I/O error on a path (unreadable directory, unwritable output...).
+    #[error("{path}: {source}")]
+    Path {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl IoError {
+    pub(crate) fn path(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        IoError::Path {
+            path: path.into(),
+            source,
+        }
+    }
+}

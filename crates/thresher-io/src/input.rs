@@ -1,0 +1,164 @@
+//! Finding the input files: paths, directories and globs, each with its format.
+
+use std::path::{Path, PathBuf};
+
+use crate::error::{IoError, Result};
+
+/// What kind of records a file holds, from its name (compression suffixes aside).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON object per line (`.jsonl`, `.json`, `.ndjson`).
+    Jsonl,
+    /// One document per file (`.txt`, and any other name).
+    Text,
+    /// WARC / WET / ARC crawl files (`.warc`, `.wet`, `.arc`).
+    Warc,
+    /// One HTML page per file (`.html`, `.htm`).
+    Html,
+}
+
+impl Format {
+    /// The format of a file, from its name: compression suffixes (`.gz`, `.zst`, `.zstd`) are
+    /// looked through; unknown extensions are read as plain text.
+    pub fn from_path(path: &Path) -> Format {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().to_ascii_lowercase())
+            .unwrap_or_default();
+        let base = strip_compression(&name);
+        let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+        match ext {
+            "jsonl" | "json" | "ndjson" => Format::Jsonl,
+            "warc" | "wet" | "arc" => Format::Warc,
+            "html" | "htm" | "xhtml" => Format::Html,
+            _ => Format::Text,
+        }
+    }
+}
+
+/// `name` without a trailing compression suffix.
+pub fn strip_compression(name: &str) -> &str {
+    for suffix in [".gz", ".zst", ".zstd"] {
+        if let Some(b) = name.strip_suffix(suffix) {
+            return b;
+        }
+    }
+    name
+}
+
+/// One input file and its format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InputFile {
+    /// The file's path.
+    pub path: PathBuf,
+    /// Its format.
+    pub format: Format,
+}
+
+/// Expands the inputs given on the command line into the list of files to read, in a
+/// deterministic order: each argument in turn; a directory contributes all its files
+/// (recursively, sorted by path, hidden files and `.done`/`.tmp` files skipped); a pattern with
+/// `*`, `?` or `[` is a glob (matches sorted). A path that does not exist is an error before any
+/// work starts, as is a glob or directory that matches nothing.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
+    let mut files = Vec::new();
+    for input in inputs {
+        let s = input.to_string_lossy();
+        let before = files.len();
+        if !input.exists() && s.contains(['*', '?', '[']) {
+            let paths = glob::glob(&s).map_err(|e| IoError::Glob {
+                pattern: s.to_string(),
+                message: e.to_string(),
+            })?;
+            let mut found = Vec::new();
+            for p in paths {
+                let p = p.map_err(|e| {
+                    let path = e.path().to_path_buf();
+                    IoError::path(path, e.into())
+                })?;
+                if p.is_dir() {
+                    walk_dir(&p, &mut found)?;
+                } else {
+                    found.push(p);
+                }
+            }
+            found.sort();
+            files.extend(found);
+        } else if input.is_dir() {
+            walk_dir(input, &mut files)?;
+        } else if input.exists() {
+            files.push(input.clone());
+        } else {
+            return Err(IoError::NotFound(input.clone()));
+        }
+        if files.len() == before {
+            return Err(IoError::NoFiles(s.to_string()));
+        }
+    }
+    Ok(files
+        .into_iter()
+        .map(|path| InputFile {
+            format: Format::from_path(&path),
+            path,
+        })
+        .collect())
+}
+
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| IoError::path(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') || name.ends_with(".done") || name.ends_with(".tmp") {
+            continue;
+        }
+        if p.is_dir() {
+            walk_dir(&p, out)?;
+        } else {
+            out.push(p);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_from_names() {
+        assert_eq!(Format::from_path(Path::new("a/b.jsonl.gz")), Format::Jsonl);
+        assert_eq!(Format::from_path(Path::new("b.JSON.zst")), Format::Jsonl);
+        assert_eq!(Format::from_path(Path::new("x.warc.gz")), Format::Warc);
+        assert_eq!(Format::from_path(Path::new("x.html")), Format::Html);
+        assert_eq!(Format::from_path(Path::new("x.txt")), Format::Text);
+        assert_eq!(Format::from_path(Path::new("README")), Format::Text);
+    }
+
+    #[test]
+    fn missing_path_is_an_error_and_dirs_are_sorted() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("sub")).unwrap();
+        std::fs::write(d.path().join("b.txt"), "b").unwrap();
+        std::fs::write(d.path().join("sub/a.jsonl"), "").unwrap();
+        std::fs::write(d.path().join(".hidden"), "").unwrap();
+        let files = expand_inputs(&[d.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| f.path.strip_prefix(d.path()).unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["b.txt", "sub/a.jsonl"]);
+        let missing = d.path().join("nope.jsonl");
+        assert!(matches!(expand_inputs(&[missing]), Err(IoError::NotFound(_))));
+        let pat = d.path().join("*.txt");
+        assert_eq!(expand_inputs(&[pat]).unwrap().len(), 1);
+        let none = d.path().join("*.warc");
+        assert!(matches!(expand_inputs(&[none]), Err(IoError::NoFiles(_))));
+    }
+}

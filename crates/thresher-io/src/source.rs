@@ -1,0 +1,284 @@
+//! Reading all input files as a stream of batches.
+
+use std::io::Read;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::Arc;
+
+use thresher_core::{Document, SourcePos};
+
+use crate::decode::open_decoded;
+use crate::input::{Format, InputFile};
+use crate::lines::{LineEvent, LineSplitter};
+use crate::options::{ReadOptions, Utf8Policy};
+use crate::record::{Record, RecordError};
+
+/// One item of a batch: a JSONL line still to parse (parsing is left to the worker threads,
+/// so the reading thread only splits lines), or a record the reader already made.
+#[derive(Debug)]
+pub enum Item {
+    /// A JSONL line whose bytes are `batch.buf[range]`; parse it with `parse_jsonl_line`.
+    Line {
+        /// Where the line is in the batch's buffer.
+        range: Range<usize>,
+        /// Where it was read.
+        source: SourcePos,
+    },
+    /// A record made by the reader (a text file, a page, an error).
+    Record(Record),
+}
+
+/// A run of consecutive input records.
+#[derive(Debug, Default)]
+pub struct Batch {
+    /// The bytes of the batch's JSONL lines.
+    pub buf: Vec<u8>,
+    /// The records, in input order.
+    pub items: Vec<Item>,
+    /// Files first seen in this batch and bytes read per file since the previous batch, so that
+    /// files without records still appear in the stats.
+    pub file_bytes: Vec<(Arc<str>, u64)>,
+}
+
+/// Reads the input files in order and cuts their records into batches of bounded size.
+pub struct BatchReader {
+    files: std::vec::IntoIter<InputFile>,
+    opts: ReadOptions,
+    current: Option<Current>,
+    max_batch_docs: usize,
+    max_batch_bytes: usize,
+}
+
+struct Current {
+    name: Arc<str>,
+    splitter: LineSplitter,
+    records: u64,
+    reported_bytes: u64,
+}
+
+impl BatchReader {
+    /// A reader over `files` (in this order) with the given options.
+    pub fn new(files: Vec<InputFile>, opts: ReadOptions) -> Self {
+        BatchReader {
+            files: files.into_iter(),
+            opts,
+            current: None,
+            max_batch_docs: 1024,
+            max_batch_bytes: 8 << 20,
+        }
+    }
+
+    /// The next batch, or `None` when every file has been read.
+    pub fn next_batch(&mut self) -> Option<Batch> {
+        let mut batch = Batch::default();
+        while batch.items.len() < self.max_batch_docs && batch.buf.len() < self.max_batch_bytes {
+            if self.current.is_none() && !self.open_next(&mut batch) {
+                break;
+            }
+            let Some(cur) = self.current.as_mut() else {
+                continue;
+            };
+            let max = usize::try_from(self.opts.max_doc_bytes).unwrap_or(usize::MAX);
+            match cur.splitter.next_line() {
+                LineEvent::Line {
+                    range,
+                    line,
+                    offset,
+                } => {
+                    let bytes = &cur.splitter.buf()[range];
+                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                        continue; // blank lines are not records
+                    }
+                    cur.records += 1;
+                    let start = batch.buf.len();
+                    batch.buf.extend_from_slice(bytes);
+                    batch.items.push(Item::Line {
+                        range: start..batch.buf.len(),
+                        source: pos(&cur.name, line, offset),
+                    });
+                }
+                LineEvent::TooLong { line, offset, len } => {
+                    cur.records += 1;
+                    batch.items.push(error(
+                        pos(&cur.name, line, offset),
+                        format!("record of {len} bytes is over max_doc_bytes ({max})"),
+                    ));
+                }
+                LineEvent::ReadError {
+                    line,
+                    offset,
+                    dropped,
+                    error: e,
+                } => {
+                    cur.records += 1;
+                    batch.items.push(error(
+                        pos(&cur.name, line, offset),
+                        format!(
+                            "input is truncated or corrupt at line {line} \
+                             ({dropped} bytes of an unfinished record dropped): {e}"
+                        ),
+                    ));
+                }
+                LineEvent::End => {
+                    if cur.records == 0 {
+                        batch.items.push(error(
+                            pos(&cur.name, 0, 0),
+                            "empty file: no records".to_string(),
+                        ));
+                    }
+                    let cur = self.current.take().expect("checked above");
+                    batch
+                        .file_bytes
+                        .push((cur.name, cur.splitter.bytes_read - cur.reported_bytes));
+                }
+            }
+        }
+        if let Some(cur) = self.current.as_mut() {
+            let new = cur.splitter.bytes_read - cur.reported_bytes;
+            cur.reported_bytes = cur.splitter.bytes_read;
+            batch.file_bytes.push((cur.name.clone(), new));
+        }
+        if batch.items.is_empty() && batch.file_bytes.is_empty() {
+            None
+        } else {
+            Some(batch)
+        }
+    }
+
+    /// Opens the next file. Whole-file formats are read here and pushed to the batch at once.
+    /// Returns false when there are no more files.
+    fn open_next(&mut self, batch: &mut Batch) -> bool {
+        let Some(file) = self.files.next() else {
+            return false;
+        };
+        let name: Arc<str> = Arc::from(file.path.to_string_lossy().as_ref());
+        match file.format {
+            Format::Jsonl => match open_decoded(&file.path) {
+                Ok(r) => {
+                    let max = usize::try_from(self.opts.max_doc_bytes).unwrap_or(usize::MAX);
+                    self.current = Some(Current {
+                        name,
+                        splitter: LineSplitter::new(r, max),
+                        records: 0,
+                        reported_bytes: 0,
+                    });
+                }
+                Err(e) => {
+                    batch.file_bytes.push((name.clone(), 0));
+                    batch
+                        .items
+                        .push(error(pos(&name, 0, 0), format!("cannot open: {e}")));
+                }
+            },
+            Format::Text | Format::Html | Format::Warc => {
+                let (record, bytes) = read_whole_file(&file.path, &name, &self.opts);
+                batch.file_bytes.push((name, bytes));
+                batch.items.push(Item::Record(record));
+            }
+        }
+        true
+    }
+}
+
+fn pos(name: &Arc<str>, line: u64, offset: u64) -> SourcePos {
+    SourcePos {
+        file: name.clone(),
+        line,
+        byte_offset: offset,
+    }
+}
+
+fn error(source: SourcePos, message: String) -> Item {
+    Item::Record(Record::Error(RecordError {
+        source,
+        message,
+        id: String::new(),
+    }))
+}
+
+/// The id of a one-document file: its name without directory and known extensions.
+pub fn id_from_path(path: &Path) -> String {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let base = crate::input::strip_compression(&name);
+    match base.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() <= 5 => stem.to_string(),
+        _ => base.to_string(),
+    }
+}
+
+/// Reads a one-document file (`.txt`): the whole file is the text. Returns the record and the
+/// number of bytes read.
+fn read_whole_file(path: &Path, name: &Arc<str>, opts: &ReadOptions) -> (Record, u64) {
+    let at = pos(name, 0, 0);
+    let err = |m: String| {
+        Record::Error(RecordError {
+            source: at.clone(),
+            message: m,
+            id: id_from_path(path),
+        })
+    };
+    let reader = match open_decoded(path) {
+        Ok(r) => r,
+        Err(e) => return (err(format!("cannot open: {e}")), 0),
+    };
+    let mut bytes = Vec::new();
+    if let Err(e) = reader
+        .take(opts.max_doc_bytes.saturating_add(1))
+        .read_to_end(&mut bytes)
+    {
+        let n = bytes.len() as u64;
+        return (
+            err(format!("input is truncated or corrupt after {n} bytes: {e}")),
+            n,
+        );
+    }
+    let n = bytes.len() as u64;
+    if n > opts.max_doc_bytes {
+        return (
+            err(format!(
+                "file is over max_doc_bytes ({})",
+                opts.max_doc_bytes
+            )),
+            n,
+        );
+    }
+    if bytes.is_empty() {
+        return (err("empty file: no records".into()), 0);
+    }
+    if let Some(i) = memchr::memchr(0, &bytes) {
+        return (
+            err(format!("binary file (NUL byte at offset {i}), not text")),
+            n,
+        );
+    }
+    let mut lossy = false;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => match opts.invalid_utf8 {
+            Utf8Policy::Error => {
+                return (
+                    err(format!(
+                        "invalid UTF-8 at byte {}",
+                        e.utf8_error().valid_up_to()
+                    )),
+                    n,
+                )
+            }
+            Utf8Policy::Replace => {
+                lossy = true;
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            }
+        },
+    };
+    let mut doc = Document::new(id_from_path(path), text);
+    doc.source = at;
+    doc.metadata
+        .insert("file".into(), serde_json::Value::String(name.to_string()));
+    if lossy {
+        doc.annotate("reader", "lossy_utf8", true);
+    }
+    (Record::Doc(doc), n)
+}
