@@ -114,10 +114,10 @@ pub fn charset_param(content_type: &str) -> Option<&str> {
 }
 
 fn decode_with(enc: &'static Encoding, bytes: &[u8], source: CharsetSource) -> Decoded {
-    let (text, used, had_errors) = enc.decode_without_bom_handling(bytes);
+    let (text, had_errors) = enc.decode_without_bom_handling(bytes);
     Decoded {
         text: text.into_owned(),
-        encoding: used.name(),
+        encoding: enc.name(),
         source,
         had_errors,
     }
@@ -159,12 +159,15 @@ fn charset_in_tag(tag: &[u8]) -> Option<&'static Encoding> {
             }
             if j < tag.len() && tag[j] == b'=' {
                 j += 1;
-                while j < tag.len() && (tag[j].is_ascii_whitespace() || tag[j] == b'"' || tag[j] == b'\'') {
+                while j < tag.len()
+                    && (tag[j].is_ascii_whitespace() || tag[j] == b'"' || tag[j] == b'\'')
+                {
                     j += 1;
                 }
                 let s = j;
                 while j < tag.len()
-                    && (tag[j].is_ascii_alphanumeric() || matches!(tag[j], b'-' | b'_' | b'.' | b':'))
+                    && (tag[j].is_ascii_alphanumeric()
+                        || matches!(tag[j], b'-' | b'_' | b'.' | b':'))
                 {
                     j += 1;
                 }
@@ -218,7 +221,10 @@ mod tests {
         assert_eq!(d.source, CharsetSource::Http);
         assert_eq!(d.encoding, "KOI8-R");
         let xml = b"<?xml version='1.0' encoding='ISO-8859-2'?><p>\xb1</p>";
-        assert_eq!(decode_html(xml, None).text, "<?xml version='1.0' encoding='ISO-8859-2'?><p>ą</p>");
+        assert_eq!(
+            decode_html(xml, None).text,
+            "<?xml version='1.0' encoding='ISO-8859-2'?><p>ą</p>"
+        );
     }
 
     #[test]

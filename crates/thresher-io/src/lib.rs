@@ -13,6 +13,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod charset;
 mod decode;
 mod error;
 mod input;
@@ -21,6 +22,7 @@ mod lines;
 mod options;
 mod record;
 mod source;
+mod warc;
 mod writer;
 
 pub use decode::{open_decoded, Compression};
@@ -31,4 +33,5 @@ pub use lines::{LineEvent, LineSplitter};
 pub use options::{ReadOptions, Utf8Policy};
 pub use record::{Record, RecordError};
 pub use source::{id_from_path, Batch, BatchReader, Item};
+pub use warc::{read_html_file, read_html_file_limited, WarcReader, DEFAULT_MAX_RECORD_BYTES};
 pub use writer::{OutputCompression, ShardedWriter, WriteOptions};

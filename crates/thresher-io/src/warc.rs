@@ -1,0 +1,1169 @@
+//! Readers for crawl files: WARC (1.0, 1.1 and the older 0.17 / 0.18), WET, ARC, and plain
+//! `.html` / `.html.gz` pages.
+//!
+//! The WARC reader yields one [`Record`] per WARC record: HTML responses, resources and text
+//! conversions become documents (decoded to UTF-8 with [`crate::charset`]); requests, metadata,
+//! revisits and non-HTML payloads are skipped with a kind, so they are counted and not lost; a
+//! malformed record becomes an error with its byte offset and the reader goes on with the next
+//! record. Both gzip layouts (one gzip member per record, or the whole file as one member) are
+//! read, as is an uncompressed file; the offsets are in the decompressed stream.
+
+use std::io::{self, BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use flate2::read::{MultiGzDecoder, ZlibDecoder};
+use serde_json::{Map, Value};
+use thresher_core::{Document, SourcePos};
+
+use crate::charset::{charset_param, decode_html};
+use crate::{Record, RecordError};
+
+/// Largest WARC or HTTP header block we accept; a longer one is garbage, not a header.
+const MAX_HEADER_BYTES: usize = 64 * 1024;
+/// Default largest record block (and decoded HTTP body) kept in memory; larger ones are skipped
+/// with an error instead of risking an out-of-memory.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Reads WARC, WET and ARC files (plain, gzip per record or gzip as a whole) record by record.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use thresher_io::{Record, WarcReader};
+/// let file = std::fs::File::open("crawl.warc.gz").unwrap();
+/// for rec in WarcReader::new(file, Arc::from("crawl.warc.gz")) {
+///     if let Record::Doc(doc) = rec {
+///         println!("{} {}", doc.id, doc.metadata["url"]);
+///     }
+/// }
+/// ```
+pub struct WarcReader<R: Read> {
+    input: Counting<Source<R>>,
+    file: Arc<str>,
+    max_record_bytes: u64,
+    /// Set after a fatal error of the byte stream (truncated gzip, I/O error): nothing more can
+    /// be read.
+    done: bool,
+    /// The file turned out to be ARC; `None` until the first record is seen.
+    arc: Option<bool>,
+    /// Offset of a `WARC/` version line already read into `line` by [`Self::resync`].
+    pending: Option<u64>,
+    line: Vec<u8>,
+    block: Vec<u8>,
+}
+
+/// The byte source: plain or gunzipped (multi-member, so both gzip layouts work).
+enum Source<R: Read> {
+    Plain(BufReader<R>),
+    Gzip(Box<BufReader<MultiGzDecoder<BufReader<R>>>>),
+}
+
+impl<R: Read> Read for Source<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Source::Plain(r) => r.read(buf),
+            Source::Gzip(r) => r.read(buf),
+        }
+    }
+}
+
+impl<R: Read> BufRead for Source<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        match self {
+            Source::Plain(r) => r.fill_buf(),
+            Source::Gzip(r) => r.fill_buf(),
+        }
+    }
+    fn consume(&mut self, n: usize) {
+        match self {
+            Source::Plain(r) => r.consume(n),
+            Source::Gzip(r) => r.consume(n),
+        }
+    }
+}
+
+/// A buffered reader that counts the bytes consumed, so every record knows its offset.
+struct Counting<B> {
+    inner: B,
+    pos: u64,
+}
+
+impl<B: BufRead> Counting<B> {
+    /// Reads one line (up to and including `\n`) into `out`, at most `max` bytes. Returns the
+    /// number of bytes read (0 at end of input); `Err(InvalidData)` when the line is longer.
+    fn read_line(&mut self, out: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        out.clear();
+        loop {
+            let buf = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(out.len());
+            }
+            let (take, found) = match memchr::memchr(b'\n', buf) {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            let room = max.saturating_sub(out.len());
+            if take > room {
+                let n = room;
+                out.extend_from_slice(&buf[..n]);
+                self.inner.consume(n);
+                self.pos += n as u64;
+                return Err(io::Error::new(io::ErrorKind::InvalidData, "line too long"));
+            }
+            out.extend_from_slice(&buf[..take]);
+            self.inner.consume(take);
+            self.pos += take as u64;
+            if found {
+                return Ok(out.len());
+            }
+        }
+    }
+
+    /// Reads up to `n` bytes into `out`; returns how many were read (fewer at end of input).
+    fn read_block(&mut self, n: u64, out: &mut Vec<u8>) -> io::Result<u64> {
+        out.clear();
+        let got = (&mut self.inner).take(n).read_to_end(out)? as u64;
+        self.pos += got;
+        Ok(got)
+    }
+
+    /// Skips up to `n` bytes; returns how many were skipped.
+    fn skip(&mut self, n: u64) -> io::Result<u64> {
+        let got = io::copy(&mut (&mut self.inner).take(n), &mut io::sink())?;
+        self.pos += got;
+        Ok(got)
+    }
+
+    /// The next byte without consuming it.
+    fn peek(&mut self) -> io::Result<Option<u8>> {
+        Ok(self.inner.fill_buf()?.first().copied())
+    }
+}
+
+/// The parsed header block of one WARC record: `(name, value)` pairs in order.
+struct Headers(Vec<(String, String)>);
+
+impl Headers {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl<R: Read> WarcReader<R> {
+    /// A reader over `reader` (gzip is detected from the magic bytes); `file` is the name that
+    /// goes into every record's [`SourcePos`].
+    pub fn new(reader: R, file: Arc<str>) -> Self {
+        let mut buf = BufReader::with_capacity(64 * 1024, reader);
+        let gz = matches!(buf.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
+        let source = if gz {
+            Source::Gzip(Box::new(BufReader::with_capacity(
+                64 * 1024,
+                MultiGzDecoder::new(buf),
+            )))
+        } else {
+            Source::Plain(buf)
+        };
+        WarcReader {
+            input: Counting {
+                inner: source,
+                pos: 0,
+            },
+            file,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
+            done: false,
+            arc: None,
+            pending: None,
+            line: Vec::new(),
+            block: Vec::new(),
+        }
+    }
+
+    /// Sets the largest record block (and decoded HTTP body) read into memory; larger records
+    /// are skipped with an error.
+    pub fn with_max_record_bytes(mut self, max: u64) -> Self {
+        self.max_record_bytes = max;
+        self
+    }
+
+    fn pos(&self, offset: u64) -> SourcePos {
+        SourcePos {
+            file: self.file.clone(),
+            line: 0,
+            byte_offset: offset,
+        }
+    }
+
+    fn error(&self, offset: u64, message: impl Into<String>, id: &str) -> Record {
+        Record::Error(RecordError {
+            source: self.pos(offset),
+            message: message.into(),
+            id: id.to_string(),
+        })
+    }
+
+    /// A fatal stream error: report it and stop.
+    fn fatal(&mut self, offset: u64, what: &str, e: &io::Error) -> Record {
+        self.done = true;
+        self.error(offset, format!("{what}: {e}"), "")
+    }
+
+    /// Skips blank lines; returns the first non-blank line (in `self.line`) and its offset, or
+    /// `None` at the end of input.
+    fn next_line(&mut self) -> Result<Option<u64>, Box<Record>> {
+        loop {
+            let at = self.input.pos;
+            match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
+                Ok(0) => return Ok(None),
+                Ok(_) => {
+                    if self.line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    return Ok(Some(at));
+                }
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => return Ok(Some(at)),
+                Err(e) => return Err(Box::new(self.fatal(at, "read error", &e))),
+            }
+        }
+    }
+
+    fn read_one(&mut self) -> Option<Record> {
+        if self.done {
+            return None;
+        }
+        if let Some(at) = self.pending.take() {
+            return Some(self.read_warc(at));
+        }
+        let start = match self.next_line() {
+            Ok(Some(at)) => at,
+            Ok(None) => {
+                self.done = true;
+                return None;
+            }
+            Err(rec) => return Some(*rec),
+        };
+        if self.arc.is_none() {
+            let is_arc = !self.line.starts_with(b"WARC/") && self.line.starts_with(b"filedesc:");
+            self.arc = Some(is_arc);
+        }
+        if self.arc == Some(true) {
+            return Some(self.read_arc(start));
+        }
+        if !self.line.starts_with(b"WARC/") {
+            return Some(self.resync(start));
+        }
+        Some(self.read_warc(start))
+    }
+
+    /// Skips junk up to the next line that starts a WARC record (left pending in `line`), and
+    /// reports the junk as one error.
+    fn resync(&mut self, start: u64) -> Record {
+        loop {
+            let at = self.input.pos;
+            match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
+                Ok(0) => {
+                    self.done = true;
+                    break;
+                }
+                Ok(_) if self.line.starts_with(b"WARC/") => {
+                    self.pending = Some(at);
+                    break;
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {}
+                Err(e) => return self.fatal(at, "read error", &e),
+            }
+        }
+        self.error(
+            start,
+            "junk where a WARC record was expected (no 'WARC/' version line); skipped to the next record",
+            "",
+        )
+    }
+
+    /// Reads header lines (after the first line, already consumed) up to the blank line.
+    fn read_header_block(&mut self) -> Result<Headers, String> {
+        let mut headers: Vec<(String, String)> = Vec::new();
+        let mut total = 0usize;
+        loop {
+            let n = match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
+                Ok(0) => return Err("end of input inside the header block".into()),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {
+                    return Err("header line too long".into())
+                }
+                Err(e) => return Err(format!("read error in the header block: {e}")),
+            };
+            total += n;
+            if total > MAX_HEADER_BYTES {
+                return Err("header block too long".into());
+            }
+            let line = trim_eol(&self.line);
+            if line.is_empty() {
+                return Ok(Headers(headers));
+            }
+            let text = String::from_utf8_lossy(line);
+            if line[0] == b' ' || line[0] == b'\t' {
+                // A folded continuation of the previous header's value.
+                if let Some(last) = headers.last_mut() {
+                    last.1.push(' ');
+                    last.1.push_str(text.trim());
+                }
+                continue;
+            }
+            if let Some((k, v)) = text.split_once(':') {
+                headers.push((k.trim().to_string(), v.trim().to_string()));
+            }
+            // A line without a colon is ignored: some writers emit stray lines, and dropping the
+            // whole record for them loses good data.
+        }
+    }
+
+    fn read_warc(&mut self, start: u64) -> Record {
+        let headers = match self.read_header_block() {
+            Ok(h) => h,
+            Err(msg) => {
+                if self.input.peek().ok().flatten().is_none() {
+                    self.done = true;
+                }
+                return self.error(start, format!("malformed WARC header: {msg}"), "");
+            }
+        };
+        let id = headers
+            .get("WARC-Record-ID")
+            .map(|v| v.trim_matches(|c| c == '<' || c == '>').to_string())
+            .unwrap_or_default();
+        let Some(len) = headers
+            .get("Content-Length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+        else {
+            // Without a length the end of the block is unknown: look for the next record.
+            let rec = self.error(start, "WARC record without a valid Content-Length", &id);
+            let _ = self.skip_to_next_version_line();
+            return rec;
+        };
+        if len > self.max_record_bytes {
+            let got = match self.input.skip(len) {
+                Ok(g) => g,
+                Err(e) => return self.fatal(start, "read error", &e),
+            };
+            if got < len {
+                self.done = true;
+            }
+            return self.error(
+                start,
+                format!(
+                    "record block of {len} bytes is over the limit of {} bytes; skipped",
+                    self.max_record_bytes
+                ),
+                &id,
+            );
+        }
+        let mut block = std::mem::take(&mut self.block);
+        let got = match self.input.read_block(len, &mut block) {
+            Ok(g) => g,
+            Err(e) => {
+                self.block = block;
+                return self.fatal(
+                    start,
+                    &format!("read error (truncated or corrupt compressed data?) in record {id}"),
+                    &e,
+                );
+            }
+        };
+        let rec = if got < len {
+            self.done = true;
+            self.error(
+                start,
+                format!("truncated record: Content-Length {len} but only {got} bytes before end of input"),
+                &id,
+            )
+        } else {
+            self.warc_payload(start, &headers, &block, id)
+        };
+        self.block = block;
+        rec
+    }
+
+    /// Skips to the next `WARC/` line (left pending), for records whose end is unknown.
+    fn skip_to_next_version_line(&mut self) -> io::Result<()> {
+        loop {
+            let at = self.input.pos;
+            match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
+                Ok(0) => {
+                    self.done = true;
+                    return Ok(());
+                }
+                Ok(_) if self.line.starts_with(b"WARC/") => {
+                    self.pending = Some(at);
+                    return Ok(());
+                }
+                Ok(_) => {}
+                Err(e) if e.kind() == io::ErrorKind::InvalidData => {}
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
+            }
+        }
+    }
+
+    /// Turns a complete WARC record into a document, a skip or an error.
+    fn warc_payload(&self, start: u64, headers: &Headers, block: &[u8], id: String) -> Record {
+        let wtype = headers.get("WARC-Type").unwrap_or("").to_ascii_lowercase();
+        let ctype = headers.get("Content-Type").unwrap_or("");
+        let mut meta = Map::new();
+        if let Some(u) = headers.get("WARC-Target-URI") {
+            // wget writes the URI in angle brackets.
+            let u = u.trim().trim_start_matches('<').trim_end_matches('>');
+            meta.insert("url".into(), Value::from(u));
+        }
+        if let Some(d) = headers.get("WARC-Date") {
+            meta.insert("date".into(), Value::from(d));
+        }
+        meta.insert("warc_record_id".into(), Value::from(id.as_str()));
+        meta.insert("warc_type".into(), Value::from(wtype.as_str()));
+        let payload = match wtype.as_str() {
+            "response" if mime_of(ctype).starts_with("application/http") => {
+                match parse_http(block, self.max_record_bytes) {
+                    Ok(h) => h,
+                    Err(msg) => return self.error(start, format!("bad HTTP response: {msg}"), &id),
+                }
+            }
+            "response" | "resource" | "conversion" => Payload {
+                status: None,
+                content_type: ctype.to_string(),
+                body: std::borrow::Cow::Borrowed(block),
+            },
+            "" => return self.error(start, "WARC record without WARC-Type", &id),
+            other => {
+                return Record::Skipped {
+                    source: self.pos(start),
+                    kind: format!("warc_{}", sanitize_kind(other)),
+                }
+            }
+        };
+        let doc_id = if id.is_empty() {
+            format!("{}@{start}", self.file)
+        } else {
+            id
+        };
+        self.payload_record(start, payload, doc_id, meta, wtype == "conversion")
+    }
+
+    /// Classifies a payload (HTML, plain text of a WET conversion, or other) into a record.
+    fn payload_record(
+        &self,
+        start: u64,
+        payload: Payload<'_>,
+        id: String,
+        mut meta: Map<String, Value>,
+        text_ok: bool,
+    ) -> Record {
+        if let Some(s) = payload.status {
+            meta.insert("http_status".into(), Value::from(s));
+            if !(200..300).contains(&s) {
+                return Record::Skipped {
+                    source: self.pos(start),
+                    kind: format!("http_status:{s}"),
+                };
+            }
+        }
+        let mime = mime_of(&payload.content_type);
+        let is_html = matches!(mime.as_str(), "text/html" | "application/xhtml+xml")
+            || ((mime.is_empty()
+                || mime == "application/octet-stream"
+                || mime == "unknown"
+                || mime == "text/plain" && !text_ok)
+                && looks_like_html(&payload.body));
+        let is_text = text_ok && mime == "text/plain";
+        if !is_html && !is_text {
+            let kind = if mime.is_empty() {
+                "unknown"
+            } else {
+                mime.as_str()
+            };
+            return Record::Skipped {
+                source: self.pos(start),
+                kind: format!("non_html:{}", sanitize_kind(kind)),
+            };
+        }
+        let decoded = decode_html(&payload.body, charset_param(&payload.content_type));
+        meta.insert(
+            "content_type".into(),
+            Value::from(if is_html { "text/html" } else { "text/plain" }),
+        );
+        meta.insert("charset".into(), Value::from(decoded.encoding));
+        let mut doc = Document::new(id, decoded.text);
+        doc.source = self.pos(start);
+        doc.metadata = meta;
+        Record::Doc(doc)
+    }
+
+    /// Reads one ARC record; `line` holds its header line.
+    fn read_arc(&mut self, start: u64) -> Record {
+        let header = String::from_utf8_lossy(trim_eol(&self.line)).into_owned();
+        let fields: Vec<&str> = header.split_whitespace().collect();
+        let len = fields.last().and_then(|l| l.parse::<u64>().ok());
+        let (Some(len), true) = (len, fields.len() >= 5) else {
+            return self.error(
+                start,
+                format!("malformed ARC header line: {:.200}", header),
+                "",
+            );
+        };
+        let url = fields[0].to_string();
+        if len > self.max_record_bytes {
+            match self.input.skip(len) {
+                Ok(got) if got < len => self.done = true,
+                Ok(_) => {}
+                Err(e) => return self.fatal(start, "read error", &e),
+            }
+            return self.error(
+                start,
+                format!("ARC record of {len} bytes is over the limit"),
+                &url,
+            );
+        }
+        let mut block = std::mem::take(&mut self.block);
+        let got = match self.input.read_block(len, &mut block) {
+            Ok(g) => g,
+            Err(e) => {
+                self.block = block;
+                return self.fatal(
+                    start,
+                    "read error (truncated or corrupt compressed data?)",
+                    &e,
+                );
+            }
+        };
+        let rec = if got < len {
+            self.done = true;
+            self.error(
+                start,
+                format!("truncated ARC record: length {len}, {got} bytes read"),
+                &url,
+            )
+        } else if url.starts_with("filedesc:") {
+            Record::Skipped {
+                source: self.pos(start),
+                kind: "arc_filedesc".into(),
+            }
+        } else {
+            let mut meta = Map::new();
+            meta.insert("url".into(), Value::from(url.as_str()));
+            if let Some(d) = fields.get(2) {
+                meta.insert("date".into(), Value::from(*d));
+            }
+            let payload = if block.starts_with(b"HTTP/") {
+                parse_http(&block, self.max_record_bytes)
+            } else {
+                Ok(Payload {
+                    status: None,
+                    content_type: fields.get(3).map_or(String::new(), |s| (*s).to_string()),
+                    body: std::borrow::Cow::Borrowed(&block[..]),
+                })
+            };
+            match payload {
+                Ok(p) => {
+                    let id = format!("{url} {}", fields.get(2).unwrap_or(&""));
+                    self.payload_record(start, p, id, meta, false)
+                }
+                Err(msg) => self.error(start, format!("bad HTTP response: {msg}"), &url),
+            }
+        };
+        self.block = block;
+        rec
+    }
+}
+
+impl<R: Read> Iterator for WarcReader<R> {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        self.read_one()
+    }
+}
+
+/// An HTTP (or bare) payload: status, content type and the decoded body.
+struct Payload<'a> {
+    status: Option<u16>,
+    content_type: String,
+    body: std::borrow::Cow<'a, [u8]>,
+}
+
+/// Parses an HTTP response: status line, headers, body; undoes chunked transfer coding and
+/// gzip / deflate / brotli content coding (each output capped at `max` bytes).
+fn parse_http(block: &[u8], max: u64) -> Result<Payload<'_>, String> {
+    let mut pos = 0;
+    let mut status = None;
+    let mut ctype = String::new();
+    let mut chunked = false;
+    let mut coding = String::new();
+    let mut first = true;
+    loop {
+        let Some(nl) = memchr::memchr(b'\n', &block[pos..]) else {
+            // Headers without an end: a response with no body.
+            if first {
+                return Err("no HTTP status line".into());
+            }
+            pos = block.len();
+            break;
+        };
+        let line = trim_eol(&block[pos..pos + nl + 1]);
+        pos += nl + 1;
+        if first {
+            first = false;
+            if !line.starts_with(b"HTTP/") {
+                return Err(format!(
+                    "no HTTP status line (found {:?})",
+                    String::from_utf8_lossy(&line[..line.len().min(40)])
+                ));
+            }
+            status = String::from_utf8_lossy(line)
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse::<u16>().ok());
+            if status.is_none() {
+                return Err("HTTP status line without a status code".into());
+            }
+            continue;
+        }
+        if line.is_empty() {
+            break;
+        }
+        let text = String::from_utf8_lossy(line);
+        if let Some((k, v)) = text.split_once(':') {
+            let (k, v) = (k.trim(), v.trim());
+            if k.eq_ignore_ascii_case("content-type") {
+                ctype = v.to_string();
+            } else if k.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = v.to_ascii_lowercase().contains("chunked");
+            } else if k.eq_ignore_ascii_case("content-encoding") {
+                coding = v.to_ascii_lowercase();
+            }
+        }
+    }
+    let raw = &block[pos..];
+    let mut body: std::borrow::Cow<'_, [u8]> = std::borrow::Cow::Borrowed(raw);
+    if chunked {
+        // Some crawlers store the de-chunked body but keep the header: fall back to the raw
+        // bytes when they do not parse as chunks.
+        if let Some(b) = dechunk(raw) {
+            body = std::borrow::Cow::Owned(b);
+        }
+    }
+    let coding = coding.trim();
+    if !coding.is_empty() && coding != "identity" {
+        match decode_content(&body, coding, max) {
+            Ok(Some(b)) => body = std::borrow::Cow::Owned(b),
+            Ok(None) => {}
+            Err(msg) => {
+                // Common Crawl and ClueWeb store bodies already decoded but keep the header;
+                // text that looks like markup is taken as it is.
+                if !looks_like_html(&body) && !looks_like_text(&body) {
+                    return Err(msg);
+                }
+            }
+        }
+    }
+    Ok(Payload {
+        status,
+        content_type: ctype,
+        body,
+    })
+}
+
+/// Undoes `Transfer-Encoding: chunked`; `None` if the bytes are not well-formed chunks.
+fn dechunk(mut data: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(data.len());
+    loop {
+        let nl = memchr::memchr(b'\n', data)?;
+        let size_line = std::str::from_utf8(trim_eol(&data[..nl + 1])).ok()?;
+        let hex = size_line.split(';').next()?.trim();
+        if hex.is_empty() {
+            return None;
+        }
+        let size = usize::from_str_radix(hex, 16).ok()?;
+        data = &data[nl + 1..];
+        if size == 0 {
+            return Some(out);
+        }
+        if size > data.len() {
+            // A truncated last chunk: keep what is there.
+            out.extend_from_slice(data);
+            return Some(out);
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size..];
+        // The CRLF after the chunk data.
+        if data.starts_with(b"\r\n") {
+            data = &data[2..];
+        } else if data.starts_with(b"\n") {
+            data = &data[1..];
+        } else if data.is_empty() {
+            return Some(out);
+        } else {
+            return None;
+        }
+    }
+}
+
+/// Undoes a content coding. `Ok(None)` for an unknown coding (body left as is).
+fn decode_content(body: &[u8], coding: &str, max: u64) -> Result<Option<Vec<u8>>, String> {
+    let mut out = Vec::new();
+    let res = match coding {
+        "gzip" | "x-gzip" => MultiGzDecoder::new(body)
+            .take(max + 1)
+            .read_to_end(&mut out),
+        "deflate" => {
+            // "deflate" is zlib-wrapped by the standard but raw deflate in some servers.
+            let r = ZlibDecoder::new(body).take(max + 1).read_to_end(&mut out);
+            if r.is_err() {
+                out.clear();
+                flate2::read::DeflateDecoder::new(body)
+                    .take(max + 1)
+                    .read_to_end(&mut out)
+            } else {
+                r
+            }
+        }
+        "br" => brotli_decompressor::Decompressor::new(body, 4096)
+            .take(max + 1)
+            .read_to_end(&mut out),
+        _ => return Ok(None),
+    };
+    match res {
+        Ok(_) if out.len() as u64 > max => {
+            Err(format!("{coding} body decodes to over {max} bytes"))
+        }
+        Ok(_) => Ok(Some(out)),
+        Err(e) => Err(format!("cannot decode {coding} content: {e}")),
+    }
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let mut l = line;
+    while let [rest @ .., b'\n' | b'\r'] = l {
+        l = rest;
+    }
+    l
+}
+
+/// The lower-cased media type of a Content-Type value, without parameters.
+fn mime_of(ctype: &str) -> String {
+    ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// Keeps a kind string from input data short and to a safe alphabet (it becomes a stats key).
+fn sanitize_kind(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '+' | '-' | '_'))
+        .take(60)
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+/// Whether the first bytes look like an HTML document (for payloads without a usable type).
+fn looks_like_html(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(1024)];
+    let start = head
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(head.len());
+    let head = &head[start..];
+    let lower: Vec<u8> = head.iter().take(512).map(u8::to_ascii_lowercase).collect();
+    lower.starts_with(b"<!doctype html")
+        || lower.starts_with(b"<html")
+        || lower.starts_with(b"<?xml") && memchr::memmem::find(&lower, b"<html").is_some()
+        || lower.starts_with(b"<") && memchr::memmem::find(&lower, b"<head").is_some()
+        || lower.starts_with(b"<") && memchr::memmem::find(&lower, b"<body").is_some()
+}
+
+/// Whether the bytes look like text (few control bytes), not compressed or binary data.
+fn looks_like_text(body: &[u8]) -> bool {
+    let head = &body[..body.len().min(1024)];
+    let bad = head
+        .iter()
+        .filter(|&&b| b < 0x09 || (0x0e..0x20).contains(&b))
+        .count();
+    !head.is_empty() && bad * 50 < head.len()
+}
+
+/// Reads a plain `.html` / `.htm` page (optionally `.gz`) as one document whose id is the file
+/// name without those extensions. Files over `max_bytes` (after gunzip) are errors.
+pub fn read_html_file(path: &Path) -> Record {
+    read_html_file_limited(path, DEFAULT_MAX_RECORD_BYTES)
+}
+
+/// [`read_html_file`] with an explicit size limit in bytes.
+pub fn read_html_file_limited(path: &Path, max_bytes: u64) -> Record {
+    let file: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut id = name.as_str();
+    for ext in [".gz", ".html", ".htm", ".xhtml"] {
+        if id.len() > ext.len() && id[id.len() - ext.len()..].eq_ignore_ascii_case(ext) {
+            id = &id[..id.len() - ext.len()];
+        }
+    }
+    let id = id.to_string();
+    let err = |message: String| {
+        Record::Error(RecordError {
+            source: SourcePos {
+                file: file.clone(),
+                line: 0,
+                byte_offset: 0,
+            },
+            message,
+            id: id.clone(),
+        })
+    };
+    let f = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return err(format!("cannot open: {e}")),
+    };
+    let mut r = BufReader::new(f);
+    let gz = matches!(r.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
+    let mut bytes = Vec::new();
+    let res = if gz {
+        MultiGzDecoder::new(r)
+            .take(max_bytes + 1)
+            .read_to_end(&mut bytes)
+    } else {
+        r.take(max_bytes + 1).read_to_end(&mut bytes)
+    };
+    if let Err(e) = res {
+        return err(format!("cannot read (truncated or corrupt gzip?): {e}"));
+    }
+    if bytes.len() as u64 > max_bytes {
+        return err(format!("page is over the limit of {max_bytes} bytes"));
+    }
+    let decoded = decode_html(&bytes, None);
+    let mut doc = Document::new(id, decoded.text);
+    doc.source = SourcePos {
+        file: file.clone(),
+        line: 0,
+        byte_offset: 0,
+    };
+    doc.metadata
+        .insert("content_type".into(), Value::from("text/html"));
+    doc.metadata
+        .insert("charset".into(), Value::from(decoded.encoding));
+    Record::Doc(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn read_all(bytes: &[u8]) -> Vec<Record> {
+        WarcReader::new(bytes, Arc::from("t.warc")).collect()
+    }
+
+    fn record(wtype: &str, ctype: &str, block: &[u8]) -> Vec<u8> {
+        let mut r = format!(
+            "WARC/1.1\r\nWARC-Type: {wtype}\r\nWARC-Record-ID: <urn:uuid:{wtype}>\r\nWARC-Target-URI: <http://e.x/{wtype}>\r\nWARC-Date: 2024-01-01T00:00:00Z\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\n\r\n",
+            block.len()
+        )
+        .into_bytes();
+        r.extend_from_slice(block);
+        r.extend_from_slice(b"\r\n\r\n");
+        r
+    }
+
+    fn http(headers: &str, body: &[u8]) -> Vec<u8> {
+        let mut v = format!("HTTP/1.1 200 OK\r\n{headers}\r\n").into_bytes();
+        v.extend_from_slice(body);
+        v
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    const PAGE: &[u8] = b"<html><head><title>T</title></head><body><p>caf\xe9</p></body></html>";
+
+    #[test]
+    fn response_request_and_non_html_records() {
+        let mut file = record("warcinfo", "application/warc-fields", b"software: x\r\n");
+        file.extend(record(
+            "request",
+            "application/http;msgtype=request",
+            b"GET / HTTP/1.1\r\n\r\n",
+        ));
+        file.extend(record(
+            "response",
+            "application/http;msgtype=response",
+            &http("Content-Type: text/html; charset=iso-8859-1\r\n", PAGE),
+        ));
+        file.extend(record(
+            "response",
+            "application/http;msgtype=response",
+            &http("Content-Type: image/png\r\n", b"\x89PNG"),
+        ));
+        let recs = read_all(&file);
+        assert_eq!(recs.len(), 4);
+        assert!(matches!(&recs[0], Record::Skipped { kind, .. } if kind == "warc_warcinfo"));
+        assert!(matches!(&recs[1], Record::Skipped { kind, .. } if kind == "warc_request"));
+        let Record::Doc(d) = &recs[2] else {
+            panic!("{:?}", recs[2])
+        };
+        assert!(d.text().contains("café"));
+        assert_eq!(d.id, "urn:uuid:response");
+        assert_eq!(d.metadata["url"], "http://e.x/response");
+        assert_eq!(d.metadata["charset"], "windows-1252");
+        assert_eq!(d.metadata["http_status"], 200);
+        assert!(matches!(&recs[3], Record::Skipped { kind, .. } if kind == "non_html:image/png"));
+        // Offsets point at the record starts.
+        let Record::Doc(d) = &recs[2] else {
+            unreachable!()
+        };
+        let off = d.source.byte_offset;
+        assert_eq!(&file[off as usize..off as usize + 5], b"WARC/");
+    }
+
+    #[test]
+    fn gzip_per_record_and_whole_file_give_the_same_records() {
+        let recs = [
+            record(
+                "response",
+                "application/http; msgtype=response",
+                &http("Content-Type: text/html\r\n", PAGE),
+            ),
+            record("resource", "text/html", PAGE),
+            record("conversion", "text/plain", "plain text é".as_bytes()),
+        ];
+        let plain: Vec<u8> = recs.concat();
+        let per_record: Vec<u8> = recs.iter().flat_map(|r| gzip(r)).collect();
+        let whole = gzip(&plain);
+        for bytes in [&plain, &per_record, &whole] {
+            let out = read_all(bytes);
+            let docs: Vec<_> = out.iter().filter(|r| matches!(r, Record::Doc(_))).collect();
+            assert_eq!(docs.len(), 3, "{out:?}");
+            let Record::Doc(d) = docs[2] else {
+                unreachable!()
+            };
+            assert_eq!(d.text(), "plain text é");
+            assert_eq!(d.metadata["content_type"], "text/plain");
+        }
+    }
+
+    #[test]
+    fn chunked_gzip_deflate_and_brotli_bodies() {
+        let chunked = b"5\r\n<html\r\n3;x=y\r\n><p\r\n6\r\n>hi</p\r\n0\r\n\r\n";
+        let gz = gzip(PAGE);
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(PAGE).unwrap();
+        let zl = z.finish().unwrap();
+        let cases: Vec<(String, Vec<u8>, &str)> = vec![
+            (
+                "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\n".into(),
+                chunked.to_vec(),
+                "<html><p>hi</p",
+            ),
+            (
+                "Content-Type: text/html\r\nContent-Encoding: gzip\r\n".into(),
+                gz,
+                "café",
+            ),
+            (
+                "Content-Type: text/html\r\nContent-Encoding: deflate\r\n".into(),
+                zl,
+                "café",
+            ),
+            // Already-decoded body with a stale Content-Encoding header (Common Crawl style).
+            (
+                "Content-Type: text/html\r\nContent-Encoding: gzip\r\n".into(),
+                PAGE.to_vec(),
+                "café",
+            ),
+        ];
+        for (h, body, want) in cases {
+            let file = record(
+                "response",
+                "application/http;msgtype=response",
+                &http(&h, &body),
+            );
+            let recs = read_all(&file);
+            let Record::Doc(d) = &recs[0] else {
+                panic!("{h}: {:?}", recs[0])
+            };
+            assert!(d.text().contains(want), "{h}: {}", d.text());
+        }
+    }
+
+    #[test]
+    fn malformed_records_give_errors_with_offsets_and_reading_goes_on() {
+        let good = record("resource", "text/html", PAGE);
+        let mut file = good.clone();
+        let bad_at = file.len();
+        file.extend_from_slice(b"garbage line\r\nmore garbage\r\n");
+        file.extend(b"WARC/1.0\r\nWARC-Type: resource\r\nContent-Length: nope\r\n\r\nxx\r\n\r\n");
+        let good2_at = file.len();
+        file.extend(good.clone());
+        // Truncated: declared length larger than the data.
+        let trunc_at = file.len();
+        file.extend(b"WARC/1.0\r\nWARC-Type: resource\r\nContent-Type: text/html\r\nContent-Length: 9999\r\n\r\n<p>short");
+        let recs = read_all(&file);
+        let kinds: Vec<String> = recs
+            .iter()
+            .map(|r| match r {
+                Record::Doc(d) => format!("doc@{}", d.source.byte_offset),
+                Record::Error(e) => format!("err@{}", e.source.byte_offset),
+                Record::Skipped { kind, .. } => kind.clone(),
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            vec![
+                "doc@0".to_string(),
+                format!("err@{bad_at}"),
+                format!("err@{}", bad_at + 28),
+                format!("doc@{good2_at}"),
+                format!("err@{trunc_at}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn oversized_records_are_errors_not_allocations() {
+        let mut file = record("resource", "text/html", &vec![b'a'; 5000]);
+        file.extend(record("resource", "text/html", PAGE));
+        let recs: Vec<_> = WarcReader::new(&file[..], Arc::from("t"))
+            .with_max_record_bytes(1000)
+            .collect();
+        assert!(matches!(&recs[0], Record::Error(e) if e.message.contains("over the limit")));
+        assert!(matches!(&recs[1], Record::Doc(_)));
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let base = record(
+            "response",
+            "application/http;msgtype=response",
+            &http(
+                "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\nContent-Encoding: br\r\n",
+                b"ff\r\nabc",
+            ),
+        );
+        for i in 0..300 {
+            let mut b = base.clone();
+            for _ in 0..(i % 7 + 1) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let at = (seed as usize) % b.len();
+                b[at] = (seed >> 32) as u8;
+            }
+            b.truncate((seed as usize >> 8) % (b.len() + 1));
+            let _ = read_all(&b).len();
+            let _ = read_all(&gzip(&b)[..b.len() / 2]).len();
+        }
+    }
+
+    #[test]
+    fn arc_files_are_read() {
+        let body = http("Content-Type: text/html\r\n", PAGE);
+        let mut file =
+            b"filedesc://x.arc 0.0.0.0 20140101000000 text/plain 9\n1 0 test\n\n".to_vec();
+        file.extend(
+            format!(
+                "http://e.x/ 1.2.3.4 20140101000000 text/html {}\n",
+                body.len()
+            )
+            .into_bytes(),
+        );
+        file.extend(&body);
+        file.extend(b"\nhttp://e.x/ 1.2.3.4 20140101000000 text/html abc\n\n");
+        let recs = read_all(&file);
+        assert!(matches!(&recs[0], Record::Skipped { kind, .. } if kind == "arc_filedesc"));
+        assert!(matches!(&recs[1], Record::Doc(d) if d.metadata["url"] == "http://e.x/"));
+        assert!(matches!(&recs[2], Record::Error(_)));
+    }
+
+    #[test]
+    fn html_files_use_the_name_minus_extensions_as_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("page-1.html.gz");
+        std::fs::write(&p, gzip(PAGE)).unwrap();
+        let Record::Doc(d) = read_html_file(&p) else {
+            panic!()
+        };
+        assert_eq!(d.id, "page-1");
+        assert!(d.text().contains("café"));
+        let p2 = dir.path().join("trunc.html.gz");
+        let g = gzip(&PAGE.repeat(50));
+        std::fs::write(&p2, &g[..g.len() / 2]).unwrap();
+        assert!(matches!(read_html_file(&p2), Record::Error(e) if e.id == "trunc"));
+    }
+
+    /// Every sample of ../shared/corpus/warc-samples is read to the end without a panic; the
+    /// known-good crawls give documents, and the malformed ones give errors with offsets.
+    #[test]
+    fn shared_warc_samples() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!("skipping: ../shared/corpus/warc-samples absent");
+            return;
+        };
+        let mut names: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        names.sort();
+        let mut summary = Vec::new();
+        for p in names {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            if name.ends_with(".md") {
+                continue;
+            }
+            let f = std::fs::File::open(&p).unwrap();
+            let (mut docs, mut errs, mut skips) = (0, 0, 0);
+            for r in WarcReader::new(f, Arc::from(name.as_str())) {
+                match r {
+                    Record::Doc(d) => {
+                        assert!(!d.id.is_empty());
+                        docs += 1
+                    }
+                    Record::Error(e) => {
+                        eprintln!("{name}: {} {}", e.source, e.message);
+                        errs += 1
+                    }
+                    Record::Skipped { .. } => skips += 1,
+                }
+            }
+            summary.push((name, docs, errs, skips));
+        }
+        for s in &summary {
+            eprintln!("{s:?}");
+        }
+        let get = |n: &str| summary.iter().find(|s| s.0 == n).map(|s| (s.1, s.2));
+        // Real crawls: documents and no errors.
+        assert!(matches!(get("resiliparse-cc-2020-08-sample.warc.gz"), Some((d, 0)) if d > 5));
+        assert!(matches!(get("pywb-iana.warc.gz"), Some((d, 0)) if d > 5));
+        assert!(matches!(get("cc-whirlwind.warc.wet.gz"), Some((1, 0))));
+        assert!(matches!(get("resiliparse-clueweb09-quirk.warc.gz"), Some((d, 0)) if d > 20));
+        assert!(matches!(
+            get("ukwa-transfer_compression_brotli.warc.gz"),
+            Some((1, 0))
+        ));
+        // Known-bad files: at least one error each.
+        assert!(matches!(get("warcio-example-trunc.warc"), Some((_, e)) if e > 0));
+        assert!(matches!(get("warcio-bad.arc"), Some((_, e)) if e > 0));
+    }
+}
