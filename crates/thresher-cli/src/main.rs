@@ -1,1 +1,257 @@
-fn main() {}
+//! The `thresher` command: parses arguments, loads the recipe, runs it, prints the summary.
+//! All logic lives in the `thresher` library crate.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use thresher::{Progress, Recipe, RunOptions};
+
+/// thresher: turn raw crawled web text into clean, deduplicated text for training language
+/// models. Every input record ends up kept, rejected with a reason, or reported as an error.
+#[derive(Parser)]
+#[command(version, about, long_about = None, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+const EXAMPLES: &str = "\
+Examples:
+  thresher run default -i pages.jsonl.gz -o out/      # bundled recipe, one input file
+  thresher run my-recipe.toml -i 'shards/*.jsonl.zst' -o out/ --threads 8
+  thresher recipes                                    # list bundled recipes
+  thresher steps                                      # list step types
+
+Output: out/kept/, out/rejected/ (with reason and value), out/errors/ (with file and position),
+and out/stats.json (in = kept + rejected + errors, per file and per step).
+
+Exit codes: 0 the run completed (check errors in stats.json); 1 --strict and some records were
+errors; 2 bad command line, recipe or input path; 3 output or runtime failure.";
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a recipe over input files.
+    Run {
+        /// A bundled recipe's name (see `thresher recipes`) or a path to a TOML recipe.
+        recipe: String,
+        /// Input files, directories or globs (JSONL, .txt; .gz/.zst read transparently).
+        #[arg(short, long = "input", required = true, num_args = 1..)]
+        inputs: Vec<PathBuf>,
+        /// Output directory.
+        #[arg(short, long = "output")]
+        outdir: PathBuf,
+        /// Worker threads (default: one per core). The output does not depend on it.
+        #[arg(short = 't', long, default_value_t = 0)]
+        threads: usize,
+        /// Finish a run that was interrupted (killed) in OUTDIR; the result is identical to an
+        /// uninterrupted run.
+        #[arg(long, conflicts_with = "overwrite")]
+        resume: bool,
+        /// Replace a previous run's output in OUTDIR.
+        #[arg(long)]
+        overwrite: bool,
+        /// Exit with code 1 if any record was an error.
+        #[arg(long)]
+        strict: bool,
+        /// No progress bar and no summary.
+        #[arg(short, long)]
+        quiet: bool,
+    },
+    /// List the bundled recipes.
+    Recipes {
+        /// Print this recipe's TOML text.
+        name: Option<String>,
+    },
+    /// List the step types a recipe can use.
+    Steps,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    match cli.command {
+        Command::Recipes { name: Some(name) } => {
+            match thresher::recipe::bundled().iter().find(|(n, _)| *n == name) {
+                Some((_, text)) => {
+                    print!("{text}");
+                    ExitCode::SUCCESS
+                }
+                None => {
+                    eprintln!("thresher: no bundled recipe `{name}`");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Recipes { name: None } => {
+            for (name, text) in thresher::recipe::bundled() {
+                let desc = Recipe::parse(name, text)
+                    .map(|r| r.description)
+                    .unwrap_or_default();
+                println!("{name:<14} {desc}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Steps => {
+            for name in thresher::registry::step_names() {
+                println!("{name}");
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Run {
+            recipe,
+            inputs,
+            outdir,
+            threads,
+            resume,
+            overwrite,
+            strict,
+            quiet,
+        } => {
+            let recipe = match Recipe::load(&recipe) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let show_progress = !quiet && std::io::stderr().is_terminal();
+            let progress = show_progress.then(|| Arc::new(Progress::default()));
+            let opts = RunOptions {
+                inputs,
+                outdir: outdir.clone(),
+                threads,
+                resume,
+                overwrite,
+                progress: progress.clone(),
+            };
+            let bar = progress.map(spawn_progress);
+            let result = thresher::run(&recipe, &opts);
+            if let Some((bar, handle, stop)) = bar {
+                stop.store(true, Ordering::Relaxed);
+                let _ = handle.join();
+                bar.finish_and_clear();
+            }
+            match result {
+                Ok(stats) => {
+                    if !quiet {
+                        print_summary(&stats, &outdir);
+                    }
+                    if strict && stats.errors > 0 {
+                        ExitCode::from(1)
+                    } else {
+                        ExitCode::SUCCESS
+                    }
+                }
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
+    }
+}
+
+type ProgressHandle = (
+    indicatif::ProgressBar,
+    std::thread::JoinHandle<()>,
+    Arc<std::sync::atomic::AtomicBool>,
+);
+
+fn spawn_progress(p: Arc<Progress>) -> ProgressHandle {
+    let bar = indicatif::ProgressBar::new_spinner();
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (b, s) = (bar.clone(), stop.clone());
+    let handle = std::thread::spawn(move || {
+        let t0 = std::time::Instant::now();
+        while !s.load(Ordering::Relaxed) {
+            let secs = t0.elapsed().as_secs_f64().max(1e-3);
+            let docs = p.docs.load(Ordering::Relaxed);
+            let bytes = p.bytes.load(Ordering::Relaxed);
+            let kept = p.kept.load(Ordering::Relaxed);
+            let phase = p.phase.load(Ordering::Relaxed);
+            let (k, n) = (phase >> 32, phase & 0xffff_ffff);
+            let pass = if n > 1 {
+                format!(
+                    "pass {}/{n}: {} docs | ",
+                    k + 1,
+                    p.phase_docs.load(Ordering::Relaxed)
+                )
+            } else {
+                String::new()
+            };
+            b.set_message(format!(
+                "{pass}{docs} docs read ({:.0} docs/s, {:.1} MB/s) | kept {kept} ({:.1}%)",
+                docs as f64 / secs,
+                bytes as f64 / secs / 1e6,
+                if docs > 0 {
+                    100.0 * kept as f64 / docs as f64
+                } else {
+                    0.0
+                }
+            ));
+            b.tick();
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    (bar, handle, stop)
+}
+
+fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path) {
+    let pct = |n: u64| {
+        if stats.docs_in > 0 {
+            100.0 * n as f64 / stats.docs_in as f64
+        } else {
+            0.0
+        }
+    };
+    eprintln!(
+        "in {}  kept {} ({:.1}%)  rejected {} ({:.1}%)  errors {} ({:.1}%)  in {:.1}s ({:.1} MB/s)",
+        stats.docs_in,
+        stats.kept,
+        pct(stats.kept),
+        stats.rejected,
+        pct(stats.rejected),
+        stats.errors,
+        pct(stats.errors),
+        stats.seconds,
+        stats.bytes_in as f64 / stats.seconds.max(1e-9) / 1e6
+    );
+    for s in &stats.steps {
+        let mut reasons: Vec<_> = s.stats.reasons.iter().collect();
+        reasons.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        let top: Vec<String> = reasons
+            .iter()
+            .take(3)
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        eprintln!(
+            "  {:<22} in {:>9}  kept {:>9}  rejected {:>9}  errors {:>5}  edited {:>7}  {:>7.2}s  {}",
+            s.name,
+            s.stats.docs_in,
+            s.stats.kept,
+            s.stats.rejected,
+            s.stats.errors,
+            s.stats.edited,
+            s.stats.seconds,
+            top.join(", ")
+        );
+    }
+    if !stats.skipped.is_empty() {
+        eprintln!("  skipped (not documents): {:?}", stats.skipped);
+    }
+    eprintln!("  output: {}", outdir.display());
+}

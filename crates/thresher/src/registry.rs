@@ -22,6 +22,9 @@ pub fn build_step(
     }
     steps! {
         "exact_dedup" => thresher_dedup::ExactDedupConfig,
+        "collapse_repeats" => thresher_repair::CollapseRepeatsConfig,
+        "strip_chrome" => thresher_repair::StripChromeConfig,
+        "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig,
         // New steps go here, one line each: "type_name" => crate::ConfigType,
     }
 }
@@ -30,6 +33,9 @@ pub fn build_step(
 pub fn step_names() -> &'static [&'static str] {
     &[
         "exact_dedup",
+        "collapse_repeats",
+        "strip_chrome",
+        "corpus_boilerplate",
         // Keep in the same order as the list in `build_step`.
     ]
 }

@@ -1,0 +1,736 @@
+//! The executor: reads the inputs, runs the steps on all cores, writes the outputs and accounts
+//! for every record.
+//!
+//! Data flow: a reader thread cuts the input into batches (bounded channel) -> for each batch,
+//! the worker pool parses the records and runs the steps (a run of `Parallel` steps on all
+//! documents at once; an `Ordered` step one document at a time, in input order) -> a writer
+//! thread writes the shards. Documents keep their input order end to end, so the output is
+//! byte-identical whatever the number of threads.
+//!
+//! A `TwoPass` step splits the pipeline into phases: the documents that reach it are written to
+//! a spill file under `OUTDIR/.work/` while the step `observe`s them; then the next phase reads
+//! the spill back and calls the step's `process` on each, in input order, followed by the steps
+//! after it. Memory stays bounded by a few batches plus what the steps themselves keep.
+
+use std::cell::RefCell;
+use std::fs;
+use std::io::{BufWriter, Write};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::{bounded, Sender};
+use rayon::prelude::*;
+use serde_json::json;
+use thresher_core::{
+    Document, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode, StepStats,
+};
+use thresher_io::{
+    expand_inputs, parse_jsonl_line, Batch, BatchReader, Format, InputFile, IoError, Item,
+    ReadOptions, Record, ShardedWriter, WriteOptions,
+};
+
+use crate::output::{error_line, kept_line, parse_spill_line, rejected_line, spill_line};
+use crate::recipe::{Recipe, RecipeError};
+
+/// How to run a recipe.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Input files, directories or globs.
+    pub inputs: Vec<PathBuf>,
+    /// Output directory.
+    pub outdir: PathBuf,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Finish an interrupted run in `outdir` (see the crate docs).
+    pub resume: bool,
+    /// Replace a previous run's output in `outdir`.
+    pub overwrite: bool,
+    /// Live counters for a progress display.
+    pub progress: Option<Arc<Progress>>,
+}
+
+/// Live counters, updated after each batch (for a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Records read.
+    pub docs: AtomicU64,
+    /// Bytes read (decompressed).
+    pub bytes: AtomicU64,
+    /// Records kept so far.
+    pub kept: AtomicU64,
+    /// Records that reached the end of the current phase.
+    pub phase_docs: AtomicU64,
+    /// Current phase (0-based) and number of phases, packed as `phase << 32 | phases`.
+    pub phase: AtomicU64,
+}
+
+/// Why a run could not be done.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The recipe is invalid.
+    #[error("recipe error: {0}")]
+    Recipe(#[from] RecipeError),
+    /// An input is missing or unreadable (checked before any work starts).
+    #[error("input error: {0}")]
+    Input(#[from] IoError),
+    /// The output directory cannot be used.
+    #[error("output error: {path}: {message}")]
+    Output {
+        /// The path concerned.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A step failed as a whole (not on one document).
+    #[error("step `{step}` failed: {message}")]
+    Step {
+        /// The step's name.
+        step: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+impl RunError {
+    /// The process exit code for this error: 2 for a bad recipe or input (the user's command
+    /// must change), 3 for an output or runtime failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Recipe(_) | RunError::Input(_) => 2,
+            RunError::Output { .. } | RunError::Step { .. } => 3,
+        }
+    }
+}
+
+fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Runs `recipe` over the inputs and writes `OUTDIR/{kept,rejected,errors}/` and
+/// `OUTDIR/stats.json`. Returns the run's stats.
+pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
+    let started = Instant::now();
+    let files = expand_inputs(&opts.inputs)?;
+    let steps = recipe.build_steps()?;
+    prepare_outdir(recipe, &files, opts)?;
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("thresher-worker-{i}"))
+        .build()
+        .map_err(|e| out_err(&opts.outdir, e))?;
+
+    let mut stats = Stats::default();
+    for f in &files {
+        stats
+            .files
+            .insert(f.path.to_string_lossy().into_owned(), Default::default());
+    }
+    let mut step_stats: Vec<StepStats> = vec![StepStats::default(); steps.len()];
+    let phases = split_phases(&steps);
+    let work_dir = opts.outdir.join(".work");
+    let _ = fs::remove_dir_all(&work_dir);
+    fs::create_dir_all(&work_dir).map_err(|e| out_err(&work_dir, e))?;
+
+    let (wtx, wrx) = bounded::<WriterMsg>(4);
+    let outdir = opts.outdir.clone();
+    let wopts = recipe.output.clone();
+    let resume = opts.resume;
+    let writer = std::thread::Builder::new()
+        .name("thresher-writer".into())
+        .spawn(move || writer_loop(wrx, &outdir, wopts, resume))
+        .map_err(|e| out_err(&opts.outdir, e))?;
+
+    let ctx = Ctx {
+        steps: &steps,
+        pool: &pool,
+        progress: opts.progress.clone(),
+    };
+    let mut result = Ok(());
+    let mut seq = 0u64;
+    let mut spill: Option<(PathBuf, u64)> = None;
+    for (k, range) in phases.iter().enumerate() {
+        if let Some(p) = &opts.progress {
+            p.phase
+                .store(((k as u64) << 32) | phases.len() as u64, Ordering::Relaxed);
+            p.phase_docs.store(0, Ordering::Relaxed);
+        }
+        let next_two_pass = phases.get(k + 1).map(|r| &*steps[r.start]);
+        let spill_out = next_two_pass.map(|_| work_dir.join(format!("spill-{k}.jsonl")));
+        if let Some(path) = &spill_out {
+            if wtx.send(WriterMsg::OpenSpill(path.clone())).is_err() {
+                break;
+            }
+        }
+        let source: Box<dyn Iterator<Item = Batch> + Send> = match (k, &spill) {
+            (0, _) => {
+                let mut r = BatchReader::new(files.clone(), recipe.input.clone());
+                Box::new(std::iter::from_fn(move || r.next_batch()))
+            }
+            (_, Some((path, n))) if *n > 0 => {
+                let opts = ReadOptions {
+                    max_doc_bytes: u64::MAX,
+                    ..ReadOptions::default()
+                };
+                let file = InputFile {
+                    path: path.clone(),
+                    format: Format::Jsonl,
+                };
+                let mut r = BatchReader::new(vec![file], opts);
+                Box::new(std::iter::from_fn(move || r.next_batch()))
+            }
+            _ => Box::new(std::iter::empty()),
+        };
+        let phase = Phase {
+            first_phase: k == 0,
+            steps: range.clone(),
+            observer: next_two_pass,
+            read_opts: &recipe.input,
+        };
+        let spilled = std::thread::scope(|s| -> Result<u64, RunError> {
+            let (btx, brx) = bounded::<Batch>(2);
+            s.spawn(move || {
+                for b in source {
+                    if btx.send(b).is_err() {
+                        break;
+                    }
+                }
+            });
+            let mut spilled = 0;
+            for batch in brx {
+                let out =
+                    ctx.process_batch(&phase, batch, &mut seq, &mut stats, &mut step_stats)?;
+                spilled += out.spilled;
+                if wtx.send(WriterMsg::Lines(out.lines)).is_err() {
+                    break; // the writer failed; its error is reported below
+                }
+            }
+            Ok(spilled)
+        });
+        let spilled = match spilled {
+            Ok(n) => n,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
+        };
+        if let Some(step) = next_two_pass {
+            let (ack_tx, ack_rx) = bounded(1);
+            if wtx.send(WriterMsg::CloseSpill(ack_tx)).is_err() || ack_rx.recv().is_err() {
+                break;
+            }
+            if let Err(e) = step.end_observe() {
+                result = Err(RunError::Step {
+                    step: step.name().to_string(),
+                    message: e.to_string(),
+                });
+                break;
+            }
+            spill = spill_out.map(|p| (p, spilled));
+        }
+    }
+    drop(wtx);
+    let written = writer
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")));
+    result?;
+    written.map_err(|e| out_err(&opts.outdir, e))?;
+    let _ = fs::remove_dir_all(&work_dir);
+
+    stats.steps = steps
+        .iter()
+        .zip(&recipe.steps)
+        .zip(step_stats)
+        .map(|((step, spec), st)| NamedStepStats {
+            type_name: spec.type_name.clone(),
+            name: step.name().to_string(),
+            stats: st,
+            report: step.report(),
+        })
+        .collect();
+    stats.seconds = started.elapsed().as_secs_f64();
+    let path = opts.outdir.join("stats.json");
+    let tmp = opts.outdir.join(".stats.json.tmp");
+    let text = serde_json::to_string_pretty(&stats).map_err(|e| out_err(&path, e))?;
+    fs::write(&tmp, text + "\n").map_err(|e| out_err(&tmp, e))?;
+    fs::rename(&tmp, &path).map_err(|e| out_err(&path, e))?;
+    Ok(stats)
+}
+
+/// Splits the steps into phases: a new phase starts at each `TwoPass` step.
+fn split_phases(steps: &[Box<dyn Step>]) -> Vec<std::ops::Range<usize>> {
+    let mut phases = Vec::new();
+    let mut start = 0;
+    for (i, s) in steps.iter().enumerate() {
+        if s.mode() == StepMode::TwoPass {
+            phases.push(start..i);
+            start = i;
+        }
+    }
+    phases.push(start..steps.len());
+    phases
+}
+
+const RUN_FILE: &str = ".run.json";
+
+/// Creates the output directory and checks that it can be used: refuses to mix a new run with a
+/// previous one's output unless asked to resume or overwrite.
+fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Result<(), RunError> {
+    let dir = &opts.outdir;
+    fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+    let fingerprint = json!({
+        "recipe_xxh3": format!("{:016x}", xxhash_rust::xxh3::xxh3_64(recipe.text.as_bytes())),
+        "inputs": files.iter().map(|f| {
+            let len = fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+            json!([f.path.to_string_lossy(), len])
+        }).collect::<Vec<_>>(),
+    });
+    let run_file = dir.join(RUN_FILE);
+    let previous = fs::read_to_string(&run_file).ok();
+    let has_output = ["kept", "rejected", "errors"]
+        .iter()
+        .any(|c| fs::read_dir(dir.join(c)).is_ok_and(|mut d| d.next().is_some()));
+    if opts.overwrite {
+        for d in ["kept", "rejected", "errors", ".markers", ".work"] {
+            let _ = fs::remove_dir_all(dir.join(d));
+        }
+        let _ = fs::remove_file(dir.join("stats.json"));
+    } else if opts.resume {
+        if let Some(prev) = &previous {
+            let prev: serde_json::Value = serde_json::from_str(prev).unwrap_or_default();
+            if prev != fingerprint {
+                return Err(out_err(
+                    dir,
+                    "--resume: the recipe or the inputs differ from the interrupted run's",
+                ));
+            }
+        }
+        let _ = fs::remove_file(dir.join("stats.json"));
+    } else if previous.is_some() || has_output {
+        return Err(out_err(
+            dir,
+            "holds a previous run's output; use --resume to finish it or --overwrite to replace it",
+        ));
+    }
+    let tmp = dir.join(".run.json.tmp");
+    fs::write(&tmp, fingerprint.to_string())
+        .map_err(|e| out_err(dir, format!("not writable: {e}")))?;
+    fs::rename(&tmp, &run_file).map_err(|e| out_err(dir, e))?;
+    Ok(())
+}
+
+/// What the writer thread is asked to do.
+enum WriterMsg {
+    Lines(Vec<(Cat, Vec<u8>)>),
+    OpenSpill(PathBuf),
+    CloseSpill(Sender<()>),
+}
+
+/// Output category of a line.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cat {
+    Kept,
+    Rejected,
+    Errors,
+    Spill,
+}
+
+fn writer_loop(
+    rx: crossbeam_channel::Receiver<WriterMsg>,
+    outdir: &Path,
+    opts: WriteOptions,
+    resume: bool,
+) -> std::io::Result<()> {
+    let mut kept = ShardedWriter::new(outdir, "kept", opts.clone(), resume)?;
+    let mut rejected = ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?;
+    let mut errors = ShardedWriter::new(outdir, "errors", opts, resume)?;
+    let mut spill: Option<BufWriter<fs::File>> = None;
+    for msg in rx {
+        match msg {
+            WriterMsg::Lines(lines) => {
+                for (cat, line) in lines {
+                    match cat {
+                        Cat::Kept => kept.write_line(&line)?,
+                        Cat::Rejected => rejected.write_line(&line)?,
+                        Cat::Errors => errors.write_line(&line)?,
+                        Cat::Spill => match spill.as_mut() {
+                            Some(w) => w.write_all(&line)?,
+                            None => return Err(std::io::Error::other("spill line without spill")),
+                        },
+                    }
+                }
+            }
+            WriterMsg::OpenSpill(path) => {
+                spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
+            }
+            WriterMsg::CloseSpill(ack) => {
+                if let Some(mut w) = spill.take() {
+                    w.flush()?;
+                }
+                let _ = ack.send(());
+            }
+        }
+    }
+    kept.finish()?;
+    rejected.finish()?;
+    errors.finish()?;
+    Ok(())
+}
+
+struct Ctx<'a> {
+    steps: &'a [Box<dyn Step>],
+    pool: &'a rayon::ThreadPool,
+    progress: Option<Arc<Progress>>,
+}
+
+struct Phase<'a> {
+    first_phase: bool,
+    steps: std::ops::Range<usize>,
+    observer: Option<&'a dyn Step>,
+    read_opts: &'a ReadOptions,
+}
+
+/// Where a record is after the steps.
+enum Slot {
+    Live(Document),
+    Rejected {
+        doc: Document,
+        reason: Reason,
+        step: usize,
+    },
+    Error {
+        id: String,
+        source: SourcePos,
+        message: String,
+        step: Option<usize>,
+    },
+    Skipped {
+        source: SourcePos,
+        kind: String,
+    },
+    /// Transient, while a step holds the document.
+    Taken,
+}
+
+struct BatchOut {
+    lines: Vec<(Cat, Vec<u8>)>,
+    spilled: u64,
+}
+
+thread_local! {
+    static CX: RefCell<StepCx> = RefCell::new(StepCx::default());
+}
+
+impl Ctx<'_> {
+    fn process_batch(
+        &self,
+        phase: &Phase<'_>,
+        batch: Batch,
+        seq: &mut u64,
+        stats: &mut Stats,
+        step_stats: &mut [StepStats],
+    ) -> Result<BatchOut, RunError> {
+        let Batch {
+            buf,
+            items,
+            file_bytes,
+        } = batch;
+        if phase.first_phase {
+            for (file, bytes) in &file_bytes {
+                stats.bytes_in += bytes;
+                if let Some(f) = stats.files.get_mut(file.as_ref()) {
+                    f.bytes += bytes;
+                }
+                if let Some(p) = &self.progress {
+                    p.bytes.fetch_add(*bytes, Ordering::Relaxed);
+                }
+            }
+        }
+        let first_seq = *seq;
+        *seq += items.len() as u64;
+        let first_phase = phase.first_phase;
+        let read_opts = phase.read_opts;
+        let mut slots: Vec<Slot> = self.pool.install(|| {
+            items
+                .into_par_iter()
+                .enumerate()
+                .map(|(i, item)| to_slot(item, &buf, first_phase, read_opts, first_seq + i as u64))
+                .collect()
+        });
+        drop(buf);
+        if first_phase {
+            for slot in &slots {
+                let file = match slot {
+                    Slot::Live(d) => &d.source.file,
+                    Slot::Error { source, .. } => &source.file,
+                    Slot::Skipped { source, kind } => {
+                        *stats.skipped.entry(kind.clone()).or_default() += 1;
+                        if let Some(f) = stats.files.get_mut(source.file.as_ref()) {
+                            *f.skipped.entry(kind.clone()).or_default() += 1;
+                        }
+                        continue;
+                    }
+                    _ => continue,
+                };
+                stats.docs_in += 1;
+                if let Some(f) = stats.files.get_mut(file.as_ref()) {
+                    f.docs_in += 1;
+                }
+            }
+            if let Some(p) = &self.progress {
+                let n = slots
+                    .iter()
+                    .filter(|s| !matches!(s, Slot::Skipped { .. }))
+                    .count();
+                p.docs.fetch_add(n as u64, Ordering::Relaxed);
+            }
+        }
+
+        // Run the phase's steps: runs of Parallel steps on all documents at once, other steps
+        // one document at a time in input order.
+        let mut i = phase.steps.start;
+        while i < phase.steps.end {
+            let parallel = self.steps[i].mode() == StepMode::Parallel;
+            let j = if parallel {
+                (i..phase.steps.end)
+                    .find(|&j| self.steps[j].mode() != StepMode::Parallel)
+                    .unwrap_or(phase.steps.end)
+            } else {
+                i + 1
+            };
+            let run = i..j;
+            let steps = self.steps;
+            let merged = if parallel {
+                self.pool.install(|| {
+                    slots
+                        .par_iter_mut()
+                        .fold(
+                            || vec![StepStats::default(); run.len()],
+                            |mut st, slot| {
+                                CX.with(|cx| {
+                                    let mut cx = cx.borrow_mut();
+                                    for (k, s) in run.clone().enumerate() {
+                                        apply(&*steps[s], s, slot, &mut cx, &mut st[k]);
+                                    }
+                                });
+                                st
+                            },
+                        )
+                        .reduce(
+                            || vec![StepStats::default(); run.len()],
+                            |mut a, b| {
+                                for (x, y) in a.iter_mut().zip(&b) {
+                                    *x += y;
+                                }
+                                a
+                            },
+                        )
+                })
+            } else {
+                let mut st = vec![StepStats::default()];
+                let mut cx = StepCx::default();
+                for slot in slots.iter_mut() {
+                    apply(&*steps[i], i, slot, &mut cx, &mut st[0]);
+                }
+                st
+            };
+            for (k, st) in merged.iter().enumerate() {
+                step_stats[i + k] += st;
+            }
+            i = j;
+        }
+
+        // Observe for the next phase's two-pass step, then serialize.
+        if let Some(obs) = phase.observer {
+            let failed = self.pool.install(|| {
+                slots.par_iter().find_map_any(|s| match s {
+                    Slot::Live(d) => obs.observe(d).err(),
+                    _ => None,
+                })
+            });
+            if let Some(e) = failed {
+                return Err(RunError::Step {
+                    step: obs.name().to_string(),
+                    message: e.to_string(),
+                });
+            }
+        }
+        let spill = phase.observer.is_some();
+        let lines: Vec<(Cat, Vec<u8>)> = self.pool.install(|| {
+            slots
+                .par_iter()
+                .filter_map(|s| match s {
+                    Slot::Live(d) if spill => Some((Cat::Spill, spill_line(d))),
+                    Slot::Live(d) => Some((Cat::Kept, kept_line(d))),
+                    Slot::Rejected { doc, reason, step } => Some((
+                        Cat::Rejected,
+                        rejected_line(doc, reason, steps_type(self.steps, *step)),
+                    )),
+                    Slot::Error {
+                        id,
+                        source,
+                        message,
+                        step,
+                    } => Some((
+                        Cat::Errors,
+                        error_line(id, source, message, step.map(|s| steps_type(self.steps, s))),
+                    )),
+                    Slot::Skipped { .. } | Slot::Taken => None,
+                })
+                .collect()
+        });
+        let mut spilled = 0;
+        let mut kept = 0;
+        for slot in &slots {
+            let (file, which) = match slot {
+                Slot::Live(d) if spill => {
+                    spilled += 1;
+                    continue;
+                }
+                Slot::Live(d) => {
+                    kept += 1;
+                    (&d.source.file, 0)
+                }
+                Slot::Rejected { doc, .. } => (&doc.source.file, 1),
+                Slot::Error { source, .. } => (&source.file, 2),
+                _ => continue,
+            };
+            let f = stats.files.get_mut(file.as_ref());
+            match which {
+                0 => {
+                    stats.kept += 1;
+                    if let Some(f) = f {
+                        f.kept += 1;
+                    }
+                }
+                1 => {
+                    stats.rejected += 1;
+                    if let Some(f) = f {
+                        f.rejected += 1;
+                    }
+                }
+                _ => {
+                    stats.errors += 1;
+                    if let Some(f) = f {
+                        f.errors += 1;
+                    }
+                }
+            }
+        }
+        if let Some(p) = &self.progress {
+            p.kept.fetch_add(kept, Ordering::Relaxed);
+            p.phase_docs
+                .fetch_add(slots.len() as u64, Ordering::Relaxed);
+        }
+        Ok(BatchOut { lines, spilled })
+    }
+}
+
+fn steps_type(steps: &[Box<dyn Step>], i: usize) -> &str {
+    steps.get(i).map_or("reader", |s| s.name())
+}
+
+fn to_slot(item: Item, buf: &[u8], first_phase: bool, opts: &ReadOptions, seq: u64) -> Slot {
+    let record = match item {
+        Item::Line { range, source } => {
+            let line = &buf[range];
+            if first_phase {
+                parse_jsonl_line(line, source, opts)
+            } else {
+                match parse_spill_line(line) {
+                    Ok(doc) => Record::Doc(doc),
+                    Err(message) => Record::Error(thresher_io::RecordError {
+                        source,
+                        message,
+                        id: String::new(),
+                    }),
+                }
+            }
+        }
+        Item::Record(r) => r,
+    };
+    match record {
+        Record::Doc(mut d) => {
+            if first_phase {
+                d.seq = seq;
+            }
+            Slot::Live(d)
+        }
+        Record::Error(e) => Slot::Error {
+            id: e.id,
+            source: e.source,
+            message: e.message,
+            step: None,
+        },
+        Record::Skipped { source, kind } => Slot::Skipped { source, kind },
+    }
+}
+
+/// Runs one step on one slot (if its document is still live) and counts what it decided.
+fn apply(step: &dyn Step, index: usize, slot: &mut Slot, cx: &mut StepCx, st: &mut StepStats) {
+    let Slot::Live(_) = slot else { return };
+    let Slot::Live(doc) = std::mem::replace(slot, Slot::Taken) else {
+        return;
+    };
+    st.docs_in += 1;
+    let id = doc.id.clone();
+    let source = doc.source.clone();
+    let edits = doc.text_edits();
+    let t0 = Instant::now();
+    // A panic in a step is a bug, but one document must not take the run down: the document
+    // becomes an error record that names the step, and the run goes on.
+    let outcome = catch_unwind(AssertUnwindSafe(|| step.process(doc, cx)));
+    st.add_time(t0.elapsed());
+    *slot = match outcome {
+        Ok(Outcome::Keep(d)) => {
+            st.kept += 1;
+            if d.text_edits() != edits {
+                st.edited += 1;
+            }
+            Slot::Live(d)
+        }
+        Ok(Outcome::Reject { doc, reason }) => {
+            st.rejected += 1;
+            *st.reasons.entry(reason.code.to_string()).or_default() += 1;
+            Slot::Rejected {
+                doc,
+                reason,
+                step: index,
+            }
+        }
+        Ok(Outcome::Error { doc, error }) => {
+            st.errors += 1;
+            Slot::Error {
+                id: doc.id,
+                source: doc.source,
+                message: error,
+                step: Some(index),
+            }
+        }
+        Err(panic) => {
+            st.errors += 1;
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Slot::Error {
+                id,
+                source,
+                message: format!("step panicked (a thresher bug; please report it): {what}"),
+                step: Some(index),
+            }
+        }
+    };
+}
