@@ -1,0 +1,395 @@
+//! `corpus_boilerplate`: drops lines that recur in many documents of the input (or of one site).
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx, StepMode};
+
+use crate::lines::{normalize_line, remove_lines, spans_json, split_lines};
+
+/// Recipe parameters of `corpus_boilerplate`.
+///
+/// # What
+/// A two-pass step. First pass: for every document, the distinct normalised lines (see
+/// [`crate::normalize_line`]) with at least `min_line_chars` letters and digits are counted once
+/// per document, optionally per group of documents (the value of the metadata field `group_by`;
+/// for a URL, its host). Second pass: every line counted in more than `max_docs` documents of its
+/// group is removed from each document that has it.
+///
+/// Counts live in a count-min sketch of `sketch_depth` rows of `sketch_width` 32-bit counters
+/// with conservative update: memory is fixed (`4 × width × depth` bytes, 16 MiB by default)
+/// whatever the input's size, counts are never under-estimated, and the expected over-count of
+/// a line is at most `e × N / width` for `N` counted (document, line) pairs; the step reports
+/// that bound in its figures so that a run on a very large input can see it needs a wider sketch.
+///
+/// # Why
+/// Navigation, footers, cookie notices and "share" blocks are the same lines on every page of a
+/// site. One page alone cannot show that a line is boilerplate; the corpus can. cc_net
+/// (Wenzek et al. 2019) removes paragraphs whose hash occurs elsewhere in the same shard, and
+/// FineWeb-2 removes lines repeated across documents in the same way.
+///
+/// # Source of the thresholds
+/// `max_docs = 5`: a line has to be on more than five pages before it goes. cc_net drops at the
+/// second occurrence, which also removes quotations and shared sentences of real text; on the
+/// same-site pages of CleanPortalEval and Dragnet (tests/it/boilerplate.rs) five keeps more than
+/// 95% of what it removes outside the human gold text. `min_line_chars = 1`: any line with a
+/// letter or digit can be boilerplate ("Home", "1", "Reply").
+///
+/// # Example
+/// ```toml
+/// [[step]]
+/// type = "corpus_boilerplate"
+/// max_docs = 5
+/// group_by = "url"
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorpusBoilerplateConfig {
+    /// A line found in more than this many documents (of its group) is removed.
+    pub max_docs: u32,
+    /// Lines with fewer letters and digits than this are neither counted nor removed.
+    pub min_line_chars: usize,
+    /// Metadata field whose value groups documents (a URL is reduced to its host); `None` counts
+    /// over the whole input.
+    pub group_by: Option<String>,
+    /// Counters per sketch row.
+    pub sketch_width: usize,
+    /// Rows (independent hashes) of the sketch.
+    pub sketch_depth: usize,
+}
+
+impl Default for CorpusBoilerplateConfig {
+    fn default() -> Self {
+        CorpusBoilerplateConfig {
+            max_docs: 5,
+            min_line_chars: 1,
+            group_by: None,
+            sketch_width: 1 << 20,
+            sketch_depth: 4,
+        }
+    }
+}
+
+impl StepConfig for CorpusBoilerplateConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        Ok(Box::new(CorpusBoilerplate::new(self)?))
+    }
+}
+
+/// The `corpus_boilerplate` step (see [`CorpusBoilerplateConfig`]).
+pub struct CorpusBoilerplate {
+    cfg: CorpusBoilerplateConfig,
+    /// `depth` rows of `width` counters, row-major.
+    counters: Vec<AtomicU32>,
+    docs_observed: AtomicU64,
+    pairs_counted: AtomicU64,
+    observed_done: AtomicBool,
+    docs_edited: AtomicU64,
+    lines_removed: AtomicU64,
+    bytes_removed: AtomicU64,
+}
+
+/// Largest sketch accepted (counters in all), so that a typo cannot ask for terabytes.
+const MAX_COUNTERS: usize = 1 << 30;
+
+impl CorpusBoilerplate {
+    /// Validates the parameters and allocates the sketch.
+    pub fn new(cfg: CorpusBoilerplateConfig) -> Result<Self> {
+        if cfg.sketch_width == 0 || cfg.sketch_depth == 0 || cfg.sketch_depth > 16 {
+            return Err(Error::config(
+                "corpus_boilerplate",
+                "sketch_width must be at least 1 and sketch_depth within 1..=16",
+            ));
+        }
+        let n = cfg
+            .sketch_width
+            .checked_mul(cfg.sketch_depth)
+            .filter(|&n| n <= MAX_COUNTERS)
+            .ok_or_else(|| {
+                Error::config(
+                    "corpus_boilerplate",
+                    format!("sketch_width × sketch_depth must be at most {MAX_COUNTERS}"),
+                )
+            })?;
+        let counters = (0..n).map(|_| AtomicU32::new(0)).collect();
+        Ok(CorpusBoilerplate {
+            cfg,
+            counters,
+            docs_observed: AtomicU64::new(0),
+            pairs_counted: AtomicU64::new(0),
+            observed_done: AtomicBool::new(false),
+            docs_edited: AtomicU64::new(0),
+            lines_removed: AtomicU64::new(0),
+            bytes_removed: AtomicU64::new(0),
+        })
+    }
+
+    /// The seed that puts a document's lines in its group's own key space.
+    fn group_seed(&self, doc: &Document) -> u64 {
+        let Some(field) = &self.cfg.group_by else {
+            return 0;
+        };
+        match doc.metadata.get(field) {
+            None | Some(Value::Null) => 0,
+            Some(Value::String(s)) => xxhash_rust::xxh3::xxh3_64(group_of(s).as_bytes()),
+            Some(v) => xxhash_rust::xxh3::xxh3_64(v.to_string().as_bytes()),
+        }
+    }
+
+    /// The line keys of `text` (one per line; `None` for lines that are not counted).
+    fn keys(&self, text: &str, seed: u64, scratch: &mut String) -> Vec<Option<u64>> {
+        split_lines(text)
+            .iter()
+            .map(|l| {
+                normalize_line(&text[l.start..l.end], scratch);
+                if scratch.is_empty() || scratch.chars().count() < self.cfg.min_line_chars {
+                    None
+                } else {
+                    Some(xxhash_rust::xxh3::xxh3_64_with_seed(
+                        scratch.as_bytes(),
+                        seed,
+                    ))
+                }
+            })
+            .collect()
+    }
+
+    /// Counter index of `key` in row `row`: the rows use independent halves of a 128-bit hash
+    /// (double hashing), so one 64-bit key gives `depth` positions.
+    fn slot(&self, key: u64, row: usize) -> usize {
+        let h1 = key;
+        let h2 = key.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+        let h = h1.wrapping_add((row as u64).wrapping_mul(h2));
+        row * self.cfg.sketch_width + (h % self.cfg.sketch_width as u64) as usize
+    }
+
+    /// The sketch's estimate of the number of documents that contain `key`.
+    pub fn estimate(&self, key: u64) -> u32 {
+        (0..self.cfg.sketch_depth)
+            .map(|r| self.counters[self.slot(key, r)].load(Ordering::Relaxed))
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// Conservative update: only the counters at the current minimum are raised, which keeps the
+    /// over-count of a line much lower than plain count-min does. Concurrent updates of the same
+    /// key can each see the old minimum; `fetch_max` then keeps the larger value, so a count is
+    /// never lost, only (rarely) a concurrent increment is merged.
+    fn add(&self, key: u64) {
+        let target = self.estimate(key).saturating_add(1);
+        for r in 0..self.cfg.sketch_depth {
+            self.counters[self.slot(key, r)].fetch_max(target, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The group of a metadata value: the host of a URL, else the value itself.
+fn group_of(s: &str) -> String {
+    match s.find("://") {
+        Some(i) => {
+            let rest = &s[i + 3..];
+            let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+            let host = host.rsplit('@').next().unwrap_or(host);
+            host.to_ascii_lowercase()
+        }
+        None => s.to_string(),
+    }
+}
+
+impl Step for CorpusBoilerplate {
+    fn name(&self) -> &str {
+        "corpus_boilerplate"
+    }
+
+    fn mode(&self) -> StepMode {
+        StepMode::TwoPass
+    }
+
+    fn observe(&self, doc: &Document) -> Result<()> {
+        let seed = self.group_seed(doc);
+        let mut scratch = String::new();
+        let keys = self.keys(doc.text(), seed, &mut scratch);
+        let distinct: HashSet<u64> = keys.into_iter().flatten().collect();
+        for &k in &distinct {
+            self.add(k);
+        }
+        self.docs_observed.fetch_add(1, Ordering::Relaxed);
+        self.pairs_counted
+            .fetch_add(distinct.len() as u64, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn end_observe(&self) -> Result<()> {
+        self.observed_done.store(true, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        let seed = self.group_seed(&doc);
+        let keys = self.keys(doc.text(), seed, &mut cx.scratch);
+        let drop: Vec<bool> = keys
+            .iter()
+            .map(|k| k.is_some_and(|k| self.estimate(k) > self.cfg.max_docs))
+            .collect();
+        let n = drop.iter().filter(|&&d| d).count();
+        if n == 0 {
+            return Outcome::Keep(doc);
+        }
+        let lines = split_lines(doc.text());
+        let (text, spans) = remove_lines(doc.text(), &lines, &drop);
+        let bytes: usize = spans.iter().map(|(a, b)| b - a).sum();
+        doc.set_text(text);
+        self.docs_edited.fetch_add(1, Ordering::Relaxed);
+        self.lines_removed.fetch_add(n as u64, Ordering::Relaxed);
+        self.bytes_removed
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+        let name = self.name().to_string();
+        doc.annotate(&name, "lines_removed", n);
+        doc.annotate(&name, "bytes_removed", bytes);
+        doc.annotate(&name, "spans", spans_json(&spans));
+        Outcome::Keep(doc)
+    }
+
+    fn report(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let pairs = self.pairs_counted.load(Ordering::Relaxed);
+        m.insert(
+            "docs_observed".into(),
+            self.docs_observed.load(Ordering::Relaxed).into(),
+        );
+        m.insert("line_doc_pairs_counted".into(), pairs.into());
+        m.insert(
+            "observe_completed".into(),
+            self.observed_done.load(Ordering::Relaxed).into(),
+        );
+        m.insert("max_docs".into(), self.cfg.max_docs.into());
+        m.insert("sketch_width".into(), self.cfg.sketch_width.into());
+        m.insert("sketch_depth".into(), self.cfg.sketch_depth.into());
+        m.insert("sketch_bytes".into(), (self.counters.len() * 4).into());
+        // The count-min bound on the over-count of any one line (e·N/width).
+        let bound = std::f64::consts::E * pairs as f64 / self.cfg.sketch_width as f64;
+        m.insert("overcount_bound".into(), bound.into());
+        m.insert(
+            "docs_edited".into(),
+            self.docs_edited.load(Ordering::Relaxed).into(),
+        );
+        m.insert(
+            "lines_removed".into(),
+            self.lines_removed.load(Ordering::Relaxed).into(),
+        );
+        m.insert(
+            "bytes_removed".into(),
+            self.bytes_removed.load(Ordering::Relaxed).into(),
+        );
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn docs(texts: &[(&str, &str)]) -> Vec<Document> {
+        texts
+            .iter()
+            .enumerate()
+            .map(|(i, (url, t))| {
+                let mut d = Document::new(format!("d{i}"), *t);
+                d.metadata.insert("url".into(), (*url).into());
+                d
+            })
+            .collect()
+    }
+
+    fn run(cfg: CorpusBoilerplateConfig, docs: Vec<Document>) -> (Vec<String>, Map<String, Value>) {
+        let step = CorpusBoilerplate::new(cfg).unwrap();
+        for d in &docs {
+            step.observe(d).unwrap();
+        }
+        step.end_observe().unwrap();
+        let out = docs
+            .into_iter()
+            .map(|d| match step.process(d, &mut StepCx::default()) {
+                Outcome::Keep(d) => d.text().to_string(),
+                o => panic!("{o:?}"),
+            })
+            .collect();
+        (out, step.report())
+    }
+
+    #[test]
+    fn lines_in_many_docs_are_removed() {
+        let cfg = CorpusBoilerplateConfig {
+            max_docs: 2,
+            ..Default::default()
+        };
+        let texts: Vec<(String, String)> = (0..4)
+            .map(|i| {
+                (
+                    "x".to_string(),
+                    format!("Home | News\nUnique text number {i}.\nHOME   news\n"),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (out, rep) = run(cfg, docs(&refs));
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(o, &format!("Unique text number {i}.\n"));
+        }
+        assert_eq!(rep["lines_removed"], 8);
+        assert_eq!(rep["docs_observed"], 4);
+    }
+
+    #[test]
+    fn groups_count_separately() {
+        let cfg = CorpusBoilerplateConfig {
+            max_docs: 1,
+            group_by: Some("url".into()),
+            ..Default::default()
+        };
+        let d = docs(&[
+            ("https://a.com/1", "Shared line\nA one\n"),
+            ("https://a.com/2", "Shared line\nA two\n"),
+            ("https://b.com/1", "Shared line\nB one\n"),
+        ]);
+        let (out, _) = run(cfg, d);
+        assert_eq!(out, ["A one\n", "A two\n", "Shared line\nB one\n"]);
+    }
+
+    #[test]
+    fn group_of_url_is_host() {
+        assert_eq!(
+            group_of("https://User@WWW.Example.com:80/a?b"),
+            "www.example.com:80"
+        );
+        assert_eq!(group_of("site-a"), "site-a");
+    }
+
+    #[test]
+    fn tiny_sketch_still_never_undercounts() {
+        let step = CorpusBoilerplate::new(CorpusBoilerplateConfig {
+            sketch_width: 8,
+            sketch_depth: 2,
+            ..Default::default()
+        })
+        .unwrap();
+        for k in 0..100u64 {
+            step.add(k);
+        }
+        assert!((0..100u64).all(|k| step.estimate(k) >= 1));
+    }
+
+    #[test]
+    fn bad_sketch_is_a_config_error() {
+        let cfg = CorpusBoilerplateConfig {
+            sketch_width: 0,
+            ..Default::default()
+        };
+        assert!(CorpusBoilerplate::new(cfg).is_err());
+    }
+}

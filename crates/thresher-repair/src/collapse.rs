@@ -1,0 +1,266 @@
+//! `collapse_repeats`: keeps the first copy of a repeated run of lines inside a document.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx};
+
+use crate::lines::{line_key, normalize_line, remove_lines, spans_json, split_lines};
+
+/// Recipe parameters of `collapse_repeats`.
+///
+/// # What
+/// Finds runs of consecutive lines that occur a second time later in the same document (a
+/// second copy of the article, a quoted copy of a whole post, a repeated block) and removes the
+/// later copy, keeping the first. Lines are compared after [`crate::normalize_line`]: case,
+/// whitespace and punctuation do not matter, so near-exact copies are found too. Lines with no
+/// letter or digit (blank lines, rules of dashes) are skipped when comparing runs; inside a
+/// removed copy they go with it.
+///
+/// # Why
+/// Crawled pages often carry the body twice (a print version and a screen version, an AMP copy,
+/// a teaser expanded in place). Gopher's repetition rules then reject the whole page (datatrove
+/// drops the project's seed page this way) although one copy is good text. Removing the second
+/// copy keeps the text and makes the repetition rules judge what is left.
+///
+/// # Source of the thresholds
+/// A run counts as a repeated body when its letters and digits number at least
+/// `min_repeat_chars` (200: about two sentences, so short repeated items such as a "Reply" link
+/// or a two-word menu, which [`crate::CorpusBoilerplate`] and [`crate::StripChrome`] handle, are
+/// left alone), or when it covers at least `min_repeat_frac` (0.25) of the document's letters and
+/// digits and at least `min_repeat_chars_small` (40) of them, so that a short page shown twice is
+/// also repaired. The 200 and 0.25 were checked on the real gold texts of the project's corpus
+/// (tests/it/twins.rs): no gold text loses a line to them.
+///
+/// # Example
+/// ```toml
+/// [[step]]
+/// type = "collapse_repeats"
+/// min_repeat_chars = 200
+/// ```
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CollapseRepeatsConfig {
+    /// Letters and digits a repeated run needs to be removed whatever the document's size.
+    pub min_repeat_chars: usize,
+    /// Fraction of the document's letters and digits above which a shorter run is also removed.
+    pub min_repeat_frac: f64,
+    /// Letters and digits a run needs at the least to be removed under `min_repeat_frac`.
+    pub min_repeat_chars_small: usize,
+    /// Earlier occurrences of a line that are tried as the start of a copy; bounds the work on
+    /// pages made of a few lines repeated thousands of times.
+    pub max_candidates_per_line: usize,
+    /// Documents with more lines than this are left unchanged (and annotated as skipped), so
+    /// that one huge record cannot stall a worker.
+    pub max_lines: usize,
+}
+
+impl Default for CollapseRepeatsConfig {
+    fn default() -> Self {
+        CollapseRepeatsConfig {
+            min_repeat_chars: 200,
+            min_repeat_frac: 0.25,
+            min_repeat_chars_small: 40,
+            max_candidates_per_line: 16,
+            max_lines: 200_000,
+        }
+    }
+}
+
+impl StepConfig for CollapseRepeatsConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        Ok(Box::new(CollapseRepeats::new(self)?))
+    }
+}
+
+/// The `collapse_repeats` step (see [`CollapseRepeatsConfig`]).
+pub struct CollapseRepeats {
+    cfg: CollapseRepeatsConfig,
+}
+
+/// What [`CollapseRepeats::find`] decided: the line indexes to drop and the number of copies.
+#[derive(Debug, Default)]
+pub struct Repeats {
+    /// One flag per line of the text: `true` when the line belongs to a removed copy.
+    pub drop: Vec<bool>,
+    /// Number of removed copies (runs).
+    pub copies: usize,
+}
+
+impl CollapseRepeats {
+    /// Validates the parameters.
+    pub fn new(cfg: CollapseRepeatsConfig) -> Result<Self> {
+        if !(0.0..=1.0).contains(&cfg.min_repeat_frac) || cfg.min_repeat_frac.is_nan() {
+            return Err(Error::config(
+                "collapse_repeats",
+                "min_repeat_frac must be within [0, 1]",
+            ));
+        }
+        if cfg.max_candidates_per_line == 0 {
+            return Err(Error::config(
+                "collapse_repeats",
+                "max_candidates_per_line must be at least 1",
+            ));
+        }
+        Ok(CollapseRepeats { cfg })
+    }
+
+    /// Finds the later copies of repeated runs in `text`.
+    ///
+    /// Greedy, left to right: at each line the longest run (in letters and digits) that equals a
+    /// run starting at an earlier kept occurrence of the same line, without overlapping it, is
+    /// removed if it is long enough; scanning goes on after it. So the first copy is always the
+    /// one kept, and each line is compared against at most `max_candidates_per_line` earlier ones.
+    pub fn find(&self, text: &str, scratch: &mut String) -> Repeats {
+        let lines = split_lines(text);
+        let mut drop = vec![false; lines.len()];
+        if lines.len() > self.cfg.max_lines {
+            return Repeats { drop, copies: 0 };
+        }
+        // Units: lines with at least one letter or digit, with their key and weight.
+        let mut unit_line = Vec::new();
+        let mut keys = Vec::new();
+        let mut weight = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            normalize_line(&text[l.start..l.end], scratch);
+            if scratch.is_empty() {
+                continue;
+            }
+            unit_line.push(i);
+            keys.push(line_key(scratch));
+            weight.push(scratch.chars().count());
+        }
+        let total: usize = weight.iter().sum();
+        let small_floor = (self.cfg.min_repeat_frac * total as f64).ceil() as usize;
+        let qualifies = |chars: usize| {
+            chars >= self.cfg.min_repeat_chars
+                || (chars >= self.cfg.min_repeat_chars_small && chars >= small_floor)
+        };
+
+        let n = keys.len();
+        let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
+        let mut copies = 0;
+        let mut j = 0;
+        while j < n {
+            let mut best: Option<(usize, usize)> = None; // (units, chars)
+            if let Some(cands) = seen.get(&keys[j]) {
+                for &i in cands {
+                    let mut len = 0;
+                    let mut chars = 0;
+                    while j + len < n && i + len < j && keys[i + len] == keys[j + len] {
+                        chars += weight[j + len];
+                        len += 1;
+                    }
+                    if best.is_none_or(|(_, c)| chars > c) {
+                        best = Some((len, chars));
+                    }
+                }
+            }
+            if let Some((len, chars)) = best {
+                if len > 0 && qualifies(chars) {
+                    let first = unit_line[j];
+                    let last = unit_line[j + len - 1];
+                    for d in &mut drop[first..=last] {
+                        *d = true;
+                    }
+                    copies += 1;
+                    j += len;
+                    continue;
+                }
+            }
+            let cands = seen.entry(keys[j]).or_default();
+            if cands.len() < self.cfg.max_candidates_per_line {
+                cands.push(j);
+            }
+            j += 1;
+        }
+        Repeats { drop, copies }
+    }
+}
+
+impl Step for CollapseRepeats {
+    fn name(&self) -> &str {
+        "collapse_repeats"
+    }
+
+    fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        let reps = self.find(doc.text(), &mut cx.scratch);
+        if reps.copies == 0 {
+            return Outcome::Keep(doc);
+        }
+        let lines = split_lines(doc.text());
+        let (text, spans) = remove_lines(doc.text(), &lines, &reps.drop);
+        let removed_lines = reps.drop.iter().filter(|&&d| d).count();
+        let removed_chars: usize = spans.iter().map(|(a, b)| b - a).sum();
+        doc.set_text(text);
+        let name = self.name().to_string();
+        doc.annotate(&name, "copies_removed", reps.copies);
+        doc.annotate(&name, "lines_removed", removed_lines);
+        doc.annotate(&name, "bytes_removed", removed_chars);
+        doc.annotate(&name, "spans", spans_json(&spans));
+        Outcome::Keep(doc)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(text: &str) -> String {
+        let step = CollapseRepeats::new(CollapseRepeatsConfig::default()).unwrap();
+        match step.process(Document::new("d", text), &mut StepCx::default()) {
+            Outcome::Keep(d) => d.text().to_string(),
+            o => panic!("{o:?}"),
+        }
+    }
+
+    const P1: &str = "The first paragraph of the article is long enough to matter here, it has many words in it.";
+    const P2: &str = "The second paragraph continues the story with more words, and then it ends with a full stop.";
+
+    #[test]
+    fn second_copy_removed_first_kept() {
+        let t = format!("Menu\n{P1}\n{P2}\nNote\n{P1}\n{P2}\nNote\n");
+        assert_eq!(run(&t), format!("Menu\n{P1}\n{P2}\nNote\n"));
+    }
+
+    #[test]
+    fn near_exact_copies_are_found() {
+        let t = format!(
+            "{P1}\n\n{P2}\n{}\n{}",
+            P1.to_uppercase(),
+            P2.replace(',', "")
+        );
+        assert_eq!(run(&t), format!("{P1}\n\n{P2}\n"));
+    }
+
+    #[test]
+    fn short_repeats_are_kept() {
+        let t = format!("Reply\n{P1}\nReply\n{P2}\nReply\n");
+        assert_eq!(run(&t), t);
+    }
+
+    #[test]
+    fn annotation_records_spans() {
+        let t = format!("{P1}\n{P2}\n{P1}\n{P2}\n");
+        let step = CollapseRepeats::new(CollapseRepeatsConfig::default()).unwrap();
+        let Outcome::Keep(d) = step.process(Document::new("d", t.clone()), &mut StepCx::default())
+        else {
+            panic!()
+        };
+        let a = &d.annotations["collapse_repeats"];
+        assert_eq!(a["copies_removed"], 1);
+        assert_eq!(a["lines_removed"], 2);
+        let start = P1.len() + P2.len() + 2;
+        assert_eq!(a["spans"][0][0], start);
+        assert_eq!(a["spans"][0][1], t.len());
+    }
+
+    #[test]
+    fn bad_config_is_an_error() {
+        let cfg = CollapseRepeatsConfig {
+            min_repeat_frac: 2.0,
+            ..Default::default()
+        };
+        assert!(CollapseRepeats::new(cfg).is_err());
+    }
+}

@@ -1,0 +1,28 @@
+//! The seed page (fixtures/seed/, from issue 4) through the repair steps of the `default`
+//! recipe must become exactly the expected text.
+
+use thresher_core::Document;
+
+use crate::common::{default_recipe_repair_steps, repo_root, run_steps};
+
+#[test]
+fn seed_page_is_repaired_exactly() {
+    let dir = repo_root().join("fixtures/seed");
+    let input = std::fs::read_to_string(dir.join("000_6cac269eaefacd00.txt")).expect("seed");
+    let expected =
+        std::fs::read_to_string(dir.join("000_6cac269eaefacd00.expected.txt")).expect("expected");
+    let steps = default_recipe_repair_steps();
+    let names: Vec<&str> = steps.iter().map(|s| s.name()).collect();
+    assert!(
+        names.contains(&"collapse_repeats") && names.contains(&"strip_chrome"),
+        "default recipe lacks the repair steps: {names:?}"
+    );
+    let out = run_steps(&steps, vec![Document::new("seed", input)]);
+    let doc = out[0].as_ref().expect("seed kept by the repair steps");
+    assert_eq!(doc.text(), expected);
+    // What was removed is recorded: the second copy, then the card and the trailer.
+    let a = &doc.annotations;
+    assert_eq!(a["collapse_repeats"]["copies_removed"], 1);
+    assert_eq!(a["collapse_repeats"]["lines_removed"], 8);
+    assert_eq!(a["strip_chrome"]["lines_removed"], 11);
+}

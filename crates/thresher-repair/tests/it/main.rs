@@ -1,0 +1,7 @@
+//! Integration tests of the repair steps: the seed page golden test, the damaged-twin generality
+//! test on real gold texts, and corpus_boilerplate on same-site pages.
+
+mod boilerplate;
+mod common;
+mod golden;
+mod twins;
