@@ -29,7 +29,7 @@ impl Format {
         let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         match ext {
             "jsonl" | "json" | "ndjson" => Format::Jsonl,
-            "warc" | "wet" | "arc" => Format::Warc,
+            "warc" | "wet" | "wat" | "arc" => Format::Warc,
             "html" | "htm" | "xhtml" => Format::Html,
             _ => Format::Text,
         }
@@ -151,11 +151,20 @@ mod tests {
         let files = expand_inputs(&[d.path().to_path_buf()]).unwrap();
         let names: Vec<_> = files
             .iter()
-            .map(|f| f.path.strip_prefix(d.path()).unwrap().to_string_lossy().into_owned())
+            .map(|f| {
+                f.path
+                    .strip_prefix(d.path())
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned()
+            })
             .collect();
         assert_eq!(names, ["b.txt", "sub/a.jsonl"]);
         let missing = d.path().join("nope.jsonl");
-        assert!(matches!(expand_inputs(&[missing]), Err(IoError::NotFound(_))));
+        assert!(matches!(
+            expand_inputs(&[missing]),
+            Err(IoError::NotFound(_))
+        ));
         let pat = d.path().join("*.txt");
         assert_eq!(expand_inputs(&[pat]).unwrap().len(), 1);
         let none = d.path().join("*.warc");

@@ -12,6 +12,7 @@ use crate::input::{Format, InputFile};
 use crate::lines::{LineEvent, LineSplitter};
 use crate::options::{ReadOptions, Utf8Policy};
 use crate::record::{Record, RecordError};
+use crate::warc::{read_html_file_limited, WarcReader};
 
 /// One item of a batch: a JSONL line still to parse (parsing is left to the worker threads,
 /// so the reading thread only splits lines), or a record the reader already made.
@@ -45,6 +46,7 @@ pub struct BatchReader {
     files: std::vec::IntoIter<InputFile>,
     opts: ReadOptions,
     current: Option<Current>,
+    warc: Option<CurrentWarc>,
     max_batch_docs: usize,
     max_batch_bytes: usize,
 }
@@ -56,6 +58,13 @@ struct Current {
     reported_bytes: u64,
 }
 
+/// A WARC file being read, record by record.
+struct CurrentWarc {
+    name: Arc<str>,
+    reader: WarcReader<std::fs::File>,
+    records: u64,
+}
+
 impl BatchReader {
     /// A reader over `files` (in this order) with the given options.
     pub fn new(files: Vec<InputFile>, opts: ReadOptions) -> Self {
@@ -63,6 +72,7 @@ impl BatchReader {
             files: files.into_iter(),
             opts,
             current: None,
+            warc: None,
             max_batch_docs: 1024,
             max_batch_bytes: 8 << 20,
         }
@@ -71,7 +81,32 @@ impl BatchReader {
     /// The next batch, or `None` when every file has been read.
     pub fn next_batch(&mut self) -> Option<Batch> {
         let mut batch = Batch::default();
-        while batch.items.len() < self.max_batch_docs && batch.buf.len() < self.max_batch_bytes {
+        // Bytes of records made by the reader itself (WARC pages), which are not in `buf`.
+        let mut record_bytes = 0;
+        while batch.items.len() < self.max_batch_docs
+            && batch.buf.len() + record_bytes < self.max_batch_bytes
+        {
+            if let Some(w) = self.warc.as_mut() {
+                match w.reader.next() {
+                    Some(r) => {
+                        w.records += 1;
+                        if let Record::Doc(d) = &r {
+                            record_bytes += d.text().len();
+                        }
+                        batch.items.push(Item::Record(r));
+                    }
+                    None => {
+                        let w = self.warc.take().expect("checked above");
+                        if w.records == 0 {
+                            batch.items.push(error(
+                                pos(&w.name, 0, 0),
+                                "empty file: no WARC records".to_string(),
+                            ));
+                        }
+                    }
+                }
+                continue;
+            }
             if self.current.is_none() && !self.open_next(&mut batch) {
                 break;
             }
@@ -170,7 +205,31 @@ impl BatchReader {
                         .push(error(pos(&name, 0, 0), format!("cannot open: {e}")));
                 }
             },
-            Format::Text | Format::Html | Format::Warc => {
+            Format::Warc => match std::fs::File::open(&file.path) {
+                Ok(f) => {
+                    let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    batch.file_bytes.push((name.clone(), bytes));
+                    self.warc = Some(CurrentWarc {
+                        reader: WarcReader::new(f, name.clone())
+                            .with_max_record_bytes(self.opts.max_doc_bytes),
+                        name,
+                        records: 0,
+                    });
+                }
+                Err(e) => {
+                    batch.file_bytes.push((name.clone(), 0));
+                    batch
+                        .items
+                        .push(error(pos(&name, 0, 0), format!("cannot open: {e}")));
+                }
+            },
+            Format::Html => {
+                let record = read_html_file_limited(&file.path, self.opts.max_doc_bytes);
+                let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
+                batch.file_bytes.push((name, bytes));
+                batch.items.push(Item::Record(record));
+            }
+            Format::Text => {
                 let (record, bytes) = read_whole_file(&file.path, &name, &self.opts);
                 batch.file_bytes.push((name, bytes));
                 batch.items.push(Item::Record(record));
@@ -231,7 +290,9 @@ fn read_whole_file(path: &Path, name: &Arc<str>, opts: &ReadOptions) -> (Record,
     {
         let n = bytes.len() as u64;
         return (
-            err(format!("input is truncated or corrupt after {n} bytes: {e}")),
+            err(format!(
+                "input is truncated or corrupt after {n} bytes: {e}"
+            )),
             n,
         );
     }
