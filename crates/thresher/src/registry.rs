@@ -22,6 +22,7 @@ pub fn build_step(
     }
     steps! {
         "exact_dedup" => thresher_dedup::ExactDedupConfig,
+        "minhash_dedup" => thresher_dedup::MinhashDedupConfig,
         "collapse_repeats" => thresher_repair::CollapseRepeatsConfig,
         "strip_chrome" => thresher_repair::StripChromeConfig,
         "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig,
@@ -33,6 +34,7 @@ pub fn build_step(
 pub fn step_names() -> &'static [&'static str] {
     &[
         "exact_dedup",
+        "minhash_dedup",
         "collapse_repeats",
         "strip_chrome",
         "corpus_boilerplate",

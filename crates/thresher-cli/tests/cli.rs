@@ -1,0 +1,393 @@
+//! End-to-end tests of the `thresher` binary on real documents (fixtures/sample) with bad
+//! records mixed in: accounting, determinism across thread counts, crash + resume, exit codes.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_thresher"))
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample() -> PathBuf {
+    repo().join("fixtures/sample")
+}
+
+fn run(args: &[&str]) -> Output {
+    let out = bin().args(args).output().expect("run thresher");
+    if !out.status.success() {
+        eprintln!("stderr: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out
+}
+
+fn stats(outdir: &Path) -> Value {
+    let text = std::fs::read_to_string(outdir.join("stats.json")).expect("stats.json");
+    serde_json::from_str(&text).expect("stats.json is JSON")
+}
+
+fn lines_of(dir: &Path) -> Vec<Value> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    let mut files: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    for f in files {
+        if f.file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        {
+            continue;
+        }
+        for l in std::fs::read_to_string(&f).unwrap().lines() {
+            out.push(serde_json::from_str(l).unwrap());
+        }
+    }
+    out
+}
+
+/// Every output file's bytes, and stats.json without timings.
+fn snapshot(outdir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut map = BTreeMap::new();
+    for cat in ["kept", "rejected", "errors"] {
+        let dir = outdir.join(cat);
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            map.insert(format!("{cat}/{name}"), std::fs::read(e.path()).unwrap());
+        }
+    }
+    let mut s = stats(outdir);
+    strip_seconds(&mut s);
+    map.insert("stats.json".into(), s.to_string().into_bytes());
+    map
+}
+
+fn strip_seconds(v: &mut Value) {
+    match v {
+        Value::Object(m) => {
+            m.remove("seconds");
+            m.values_mut().for_each(strip_seconds);
+        }
+        Value::Array(a) => a.iter_mut().for_each(strip_seconds),
+        _ => {}
+    }
+}
+
+/// Writes the sample's real documents plus at least 10 kinds of bad records into `dir`.
+/// Returns (valid documents, bad records) as the reader should count them.
+fn build_input_with_bad_records(dir: &Path) -> (u64, u64) {
+    let mut good = 0;
+    for e in std::fs::read_dir(sample()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "jsonl") {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            good += text.lines().filter(|l| !l.trim().is_empty()).count() as u64;
+            std::fs::copy(e.path(), dir.join(e.file_name())).unwrap();
+        }
+    }
+    // A real document to damage.
+    let doc = std::fs::read_to_string(sample().join("redpajama-c4-refined.jsonl")).unwrap();
+    let first = doc.lines().next().unwrap();
+    let mut bad = 0;
+    let mut mixed = Vec::new();
+    // 1 valid, then: 2 broken JSON, 3 no text, 4 text not a string, 5 not an object,
+    // 6 invalid UTF-8, 7 over max_doc_bytes, 8 text null.
+    mixed.extend_from_slice(
+        first
+            .replace("\"text\"", "\"id\":\"mixed-1\",\"text\"")
+            .as_bytes(),
+    );
+    mixed.extend_from_slice(b"\n");
+    mixed.extend_from_slice(&first.as_bytes()[..first.len() / 2]);
+    mixed.extend_from_slice(b"\n{\"id\":\"no-text\",\"body\":\"x\"}\n");
+    mixed.extend_from_slice(b"{\"id\":\"num\",\"text\":42}\n[\"an\",\"array\"]\n");
+    mixed.extend_from_slice(b"{\"id\":\"latin1\",\"text\":\"caf\xe9\"}\n");
+    mixed.extend_from_slice(
+        format!("{{\"id\":\"huge\",\"text\":\"{}\"}}\n", "a".repeat(300_000)).as_bytes(),
+    );
+    mixed.extend_from_slice(b"{\"id\":\"null\",\"text\":null}\n\n   \n");
+    bad += 7;
+    good += 1;
+    std::fs::write(dir.join("mixed.jsonl"), &mixed).unwrap();
+    // 9 truncated gzip: the first lines survive, the cut is one error.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let dclm = std::fs::read_to_string(sample().join("dclm-majority_data.jsonl")).unwrap();
+    let lines: Vec<&str> = dclm.lines().take(40).collect();
+    for (i, l) in lines.iter().enumerate() {
+        writeln!(
+            gz,
+            "{}",
+            l.replacen('{', &format!("{{\"id\":\"gz-{i}\","), 1)
+        )
+        .unwrap();
+    }
+    let full = gz.finish().unwrap();
+    let cut = &full[..full.len() * 2 / 3];
+    std::fs::write(dir.join("truncated.jsonl.gz"), cut).unwrap();
+    let mut d = flate2::read::MultiGzDecoder::new(cut);
+    let mut got = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut d, &mut got);
+    good += got.iter().filter(|&&b| b == b'\n').count() as u64;
+    bad += 1;
+    // 10 empty file.
+    std::fs::write(dir.join("empty.jsonl"), b"").unwrap();
+    bad += 1;
+    // 11 binary file posing as JSONL: one long line without a newline, over the limit.
+    let bin: Vec<u8> = (0..400_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8 | 1)
+        .map(|b| if b == b'\n' { 0 } else { b })
+        .collect();
+    std::fs::write(dir.join("binary.jsonl"), bin).unwrap();
+    bad += 1;
+    // 12 a .txt with NUL bytes (binary) and 13 a .txt with invalid UTF-8; 14 a good .txt.
+    std::fs::write(dir.join("blob.txt"), b"PK\x03\x04\x00\x00binary").unwrap();
+    std::fs::write(dir.join("latin1.txt"), b"Caf\xe9 cr\xe8me").unwrap();
+    std::fs::write(dir.join("page.txt"), "A real line of text.\nAnother one.\n").unwrap();
+    bad += 2;
+    good += 1;
+    // 15 a corrupt zstd file.
+    std::fs::write(
+        dir.join("corrupt.jsonl.zst"),
+        b"\x28\xb5\x2f\xfd garbage garbage",
+    )
+    .unwrap();
+    bad += 1;
+    (good, bad)
+}
+
+const TEST_RECIPE: &str = "\
+description = \"test\"
+[input]
+max_doc_bytes = 200000
+[output]
+shard_max_docs = 50
+[[step]]
+type = \"exact_dedup\"
+";
+
+#[test]
+fn bad_records_are_reported_and_counts_add_up() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let (good, bad) = build_input_with_bad_records(&input);
+    let recipe = d.path().join("r.toml");
+    std::fs::write(&recipe, TEST_RECIPE).unwrap();
+    let out = d.path().join("out");
+    let o = run(&[
+        "run",
+        recipe.to_str().unwrap(),
+        "-i",
+        input.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    let s = stats(&out);
+    let n = |k: &str| s[k].as_u64().unwrap();
+    assert_eq!(n("in"), good + bad, "{s:#}");
+    assert_eq!(n("errors"), bad, "{s:#}");
+    assert_eq!(n("in"), n("kept") + n("rejected") + n("errors"));
+    for (name, f) in s["files"].as_object().unwrap() {
+        let g = |k: &str| f[k].as_u64().unwrap();
+        assert_eq!(g("in"), g("kept") + g("rejected") + g("errors"), "{name}");
+    }
+    assert_eq!(lines_of(&out.join("kept")).len() as u64, n("kept"));
+    assert_eq!(lines_of(&out.join("rejected")).len() as u64, n("rejected"));
+    let errors = lines_of(&out.join("errors"));
+    assert_eq!(errors.len() as u64, bad);
+    let msgs: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            assert!(e["file"].as_str().unwrap().contains("/in/"), "{e}");
+            format!(
+                "{}:{} {}",
+                e["file"].as_str().unwrap().rsplit('/').next().unwrap(),
+                e["position"]["line"],
+                e["error"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let all = msgs.join("\n");
+    for expect in [
+        "mixed.jsonl:2 broken JSON",
+        "mixed.jsonl:3 no `text` field",
+        "mixed.jsonl:4 field `text` is a number, not a string",
+        "mixed.jsonl:5 broken JSON",
+        "mixed.jsonl:6 invalid UTF-8 at byte",
+        "mixed.jsonl:7 record of",
+        "mixed.jsonl:8 field `text` is null, not a string",
+        "truncated.jsonl.gz:",
+        "empty.jsonl:0 empty file",
+        "binary.jsonl:1 record of 400000 bytes is over max_doc_bytes",
+        "blob.txt:0 binary file",
+        "latin1.txt:0 invalid UTF-8 at byte 3",
+        "corrupt.jsonl.zst:1 input is truncated or corrupt",
+    ] {
+        assert!(all.contains(expect), "missing error `{expect}` in:\n{all}");
+    }
+    // Rejected records say why and which twin was kept.
+    for r in lines_of(&out.join("rejected")) {
+        assert_eq!(r["reason"], "exact_duplicate");
+        assert!(r["value"].is_string());
+    }
+}
+
+#[test]
+fn output_does_not_depend_on_threads() {
+    let d = tempfile::tempdir().unwrap();
+    let mut snaps = Vec::new();
+    for t in ["1", "2", "3"] {
+        let out = d.path().join(format!("out{t}"));
+        let o = run(&[
+            "run",
+            "default",
+            "-i",
+            sample().to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--threads",
+            t,
+            "-q",
+        ]);
+        assert!(o.status.success());
+        snaps.push(snapshot(&out));
+    }
+    assert!(snaps[0].keys().any(|k| k.starts_with("kept/")));
+    assert_eq!(snaps[0], snaps[1]);
+    assert_eq!(snaps[0], snaps[2]);
+}
+
+#[test]
+fn kill_minus_nine_then_resume_gives_identical_output() {
+    let d = tempfile::tempdir().unwrap();
+    let input = sample();
+    let recipe = d.path().join("r.toml");
+    // The bundled default recipe's steps (including any two-pass step), with small shards so that
+    // kills land between and inside shard writes.
+    let default = String::from_utf8(run(&["recipes", "default"]).stdout).unwrap();
+    let steps = &default[default.find("[[step]]").unwrap()..];
+    std::fs::write(&recipe, format!("[output]\nshard_max_docs = 20\n\n{steps}")).unwrap();
+    let (r, i) = (recipe.to_str().unwrap(), input.to_str().unwrap());
+    let reference = d.path().join("ref");
+    let t0 = std::time::Instant::now();
+    assert!(
+        run(&["run", r, "-i", i, "-o", reference.to_str().unwrap(), "-q"])
+            .status
+            .success()
+    );
+    let full_ms = t0.elapsed().as_millis() as u64;
+    let want = snapshot(&reference);
+    assert!(want.keys().filter(|k| k.starts_with("kept/")).count() > 10);
+    let mut interrupted = 0;
+    for frac in [5u64, 20, 35, 50, 65, 80, 95] {
+        let out = d.path().join(format!("out{frac}"));
+        let o = out.to_str().unwrap();
+        let mut child = bin()
+            .args(["run", r, "-i", i, "-o", o, "-q"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(full_ms * frac / 100));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        if !out.join("stats.json").exists() {
+            interrupted += 1;
+        }
+        let res = run(&["run", r, "-i", i, "-o", o, "-q", "--resume"]);
+        assert!(res.status.success(), "resume after kill at {frac}%");
+        assert_eq!(snapshot(&out), want, "resume after kill at {frac}% differs");
+    }
+    // Most kills must have landed mid-run for the test to mean something.
+    assert!(
+        interrupted >= 4,
+        "only {interrupted} of 7 kills interrupted the run"
+    );
+}
+
+#[test]
+fn exit_codes_and_messages() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("o");
+    let o = out.to_str().unwrap();
+    // A missing input is an error before any work starts.
+    let r = run(&["run", "default", "-i", "/nonexistent/x.jsonl", "-o", o]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&r.stderr).contains("input not found: /nonexistent/x.jsonl"));
+    assert!(!out.join("stats.json").exists());
+    // A bad recipe names the line.
+    let recipe = d.path().join("bad.toml");
+    std::fs::write(
+        &recipe,
+        "[[step]]\ntype = \"exact_dedup\"\n\n[[step]]\ntype = \"no_such_step\"\n",
+    )
+    .unwrap();
+    let r = run(&[
+        "run",
+        recipe.to_str().unwrap(),
+        "-i",
+        sample().to_str().unwrap(),
+        "-o",
+        o,
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&r.stderr).contains("bad.toml:5: unknown step type `no_such_step`")
+    );
+    // An unwritable OUTDIR (here: below a regular file).
+    let file = d.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let r = run(&[
+        "run",
+        "default",
+        "-i",
+        sample().to_str().unwrap(),
+        "-o",
+        file.join("out").to_str().unwrap(),
+    ]);
+    assert_eq!(r.status.code(), Some(3));
+    // A second run into the same OUTDIR must be asked for.
+    let small = sample().join("redpajama-c4-refined.jsonl");
+    let s = small.to_str().unwrap();
+    assert!(run(&["run", "default", "-i", s, "-o", o, "-q"])
+        .status
+        .success());
+    assert_eq!(
+        run(&["run", "default", "-i", s, "-o", o, "-q"])
+            .status
+            .code(),
+        Some(3)
+    );
+    assert!(
+        run(&["run", "default", "-i", s, "-o", o, "-q", "--overwrite"])
+            .status
+            .success()
+    );
+    // --strict fails when a record was an error.
+    let bad = d.path().join("bad.jsonl");
+    std::fs::write(&bad, "{\"text\": 1}\n").unwrap();
+    let r = run(&[
+        "run",
+        "default",
+        "-i",
+        bad.to_str().unwrap(),
+        "-o",
+        d.path().join("s").to_str().unwrap(),
+        "-q",
+        "--strict",
+    ]);
+    assert_eq!(r.status.code(), Some(1));
+    // Help is there for a new user.
+    let h = run(&["run", "--help"]);
+    assert!(h.status.success());
+    assert!(String::from_utf8_lossy(&h.stdout).contains("--resume"));
+}
