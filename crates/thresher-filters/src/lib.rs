@@ -1,2 +1,49 @@
-//! thresher-filters: see the crate description.
+//! Heuristic quality filters as thresher steps, with the exact definitions and defaults of
+//! datatrove 0.10.1: [`GopherRepetition`], [`GopherQuality`], [`C4Quality`], [`C4BadWords`] and
+//! [`FineWebQuality`]. One filter per module; each rejection carries a stable reason code
+//! (`<filter>:<datatrove's reason>`) and the measured value.
+//!
+//! The filters share one text analysis per document (the word tokens, the character count; see
+//! [`analysis`]), so a chain tokenizes each text once; C4's line edits drop it.
+//!
+//! ```
+//! use thresher_core::{Document, Outcome, StepConfig, StepCx};
+//! use thresher_filters::{GopherQualityConfig, GopherRepetitionConfig};
+//!
+//! let steps = [
+//!     GopherRepetitionConfig::default().build().unwrap(),
+//!     GopherQualityConfig::default().build().unwrap(),
+//! ];
+//! let mut doc = Document::new("d", "Too short.");
+//! let mut cx = StepCx::default();
+//! for step in &steps {
+//!     match step.process(doc, &mut cx) {
+//!         Outcome::Keep(d) => doc = d,
+//!         Outcome::Reject { reason, .. } => {
+//!             // Its first two words are most of the text: a "top 2-gram" repetition.
+//!             assert_eq!(reason.code, "gopher_repetition:top_2_gram");
+//!             break;
+//!         }
+//!         Outcome::Error { error, .. } => panic!("{error}"),
+//!     }
+//! }
+//! ```
 #![warn(missing_docs)]
+
+pub mod analysis;
+mod c4_badwords;
+mod c4_quality;
+mod dup;
+mod fineweb_quality;
+mod gopher_quality;
+mod gopher_repetition;
+mod ngrams;
+pub mod pychar;
+mod pychar_tables;
+pub mod sentences;
+
+pub use c4_badwords::{C4BadWords, C4BadWordsConfig, MissingLanguage};
+pub use c4_quality::{C4Quality, C4QualityConfig, C4Verdict};
+pub use fineweb_quality::{FineWebQuality, FineWebQualityConfig};
+pub use gopher_quality::{GopherQuality, GopherQualityConfig};
+pub use gopher_repetition::{GopherRepetition, GopherRepetitionConfig};

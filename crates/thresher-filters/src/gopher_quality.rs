@@ -1,0 +1,334 @@
+//! `gopher_quality`: Gopher's document quality rules (length, word shape, symbols, stop words).
+//!
+//! # What it does
+//! On the document's words (datatrove's `split_into_words`: spaCy's English tokens), in this
+//! order, the first rule that fires rejects the document (`gopher_quality:<rule>`, with the
+//! measured value):
+//! - `gopher_short_doc` / `gopher_long_doc`: fewer than `min_doc_words` / more than
+//!   `max_doc_words` words that are not made only of punctuation ("non-symbol words");
+//! - `gopher_below_avg_threshold` / `gopher_above_avg_threshold`: mean length of the non-symbol
+//!   words outside `min_avg_word_length..=max_avg_word_length`;
+//! - `gopher_too_many_hashes` / `gopher_too_many_ellipsis`: `#` characters, or `...` and `…`
+//!   occurrences, per word above `max_symbol_word_ratio`;
+//! - `gopher_too_many_bullets`: lines (Python `splitlines`) starting with `•` or `-` after
+//!   leading whitespace above `max_bullet_lines_ratio`;
+//! - `gopher_too_many_end_ellipsis`: lines ending with `...` or `…` above
+//!   `max_ellipsis_lines_ratio`;
+//! - `gopher_below_alpha_threshold`: words with at least one letter below
+//!   `max_non_alpha_words_ratio` (datatrove's name; it is a minimum);
+//! - `gopher_enough_stop_words`: fewer than `min_stop_words` distinct `stop_words` among the
+//!   words (case-sensitive, as datatrove).
+//!
+//! # Why
+//! These rules (Rae et al. 2021, "Gopher", appendix A) remove machine-generated tables, lists,
+//! code and word salad while keeping natural prose, at the cost of a few counts per document.
+//!
+//! # Source of each threshold
+//! datatrove 0.10.1 `GopherQualityFilter` defaults, from the Gopher paper: 50..100,000 words,
+//! mean word length 3..10, 0.1 symbols per word, 90 % bullet lines, 30 % ellipsis lines, 80 %
+//! alphabetic words, 2 of the stop words "the be to of and that have with". As in datatrove, a
+//! threshold of 0 switches its rule off. A document without any word cannot be measured
+//! (datatrove divides by zero there); it is rejected as `gopher_short_doc`.
+//!
+//! # Example
+//! ```
+//! use thresher_core::{Document, Outcome, StepConfig, StepCx};
+//! use thresher_filters::GopherQualityConfig;
+//!
+//! let step = GopherQualityConfig::default().build().unwrap();
+//! match step.process(Document::new("d", "Too short to be a page."), &mut StepCx::default()) {
+//!     Outcome::Reject { reason, .. } => assert_eq!(reason.code, "gopher_quality:gopher_short_doc"),
+//!     _ => panic!("expected a rejection"),
+//! }
+//! ```
+
+use serde::Deserialize;
+use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use crate::analysis::analysis;
+use crate::pychar;
+
+/// Recipe parameters of `gopher_quality` (defaults: datatrove 0.10.1's; 0 switches a rule off).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GopherQualityConfig {
+    /// Minimum number of non-symbol words.
+    pub min_doc_words: usize,
+    /// Maximum number of non-symbol words.
+    pub max_doc_words: usize,
+    /// Minimum mean length of non-symbol words, in code points.
+    pub min_avg_word_length: f64,
+    /// Maximum mean length of non-symbol words, in code points.
+    pub max_avg_word_length: f64,
+    /// Maximum `#` per word, and maximum ellipses per word.
+    pub max_symbol_word_ratio: f64,
+    /// Maximum fraction of lines starting with a bullet (`•` or `-`).
+    pub max_bullet_lines_ratio: f64,
+    /// Maximum fraction of lines ending with an ellipsis (`...` or `…`).
+    pub max_ellipsis_lines_ratio: f64,
+    /// Minimum fraction of words containing a letter (datatrove's name).
+    pub max_non_alpha_words_ratio: f64,
+    /// Minimum number of distinct stop words present.
+    pub min_stop_words: usize,
+    /// The stop words (matched exactly, case-sensitive).
+    pub stop_words: Vec<String>,
+}
+
+impl Default for GopherQualityConfig {
+    fn default() -> Self {
+        GopherQualityConfig {
+            min_doc_words: 50,
+            max_doc_words: 100_000,
+            min_avg_word_length: 3.0,
+            max_avg_word_length: 10.0,
+            max_symbol_word_ratio: 0.1,
+            max_bullet_lines_ratio: 0.9,
+            max_ellipsis_lines_ratio: 0.3,
+            max_non_alpha_words_ratio: 0.8,
+            min_stop_words: 2,
+            stop_words: ["the", "be", "to", "of", "and", "that", "have", "with"]
+                .map(String::from)
+                .to_vec(),
+        }
+    }
+}
+
+impl StepConfig for GopherQualityConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        Ok(Box::new(GopherQuality::new(self)?))
+    }
+}
+
+/// The `gopher_quality` step; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct GopherQuality {
+    cfg: GopherQualityConfig,
+    /// Distinct stop words, sorted, at most 64 so a document's hits fit a bit set.
+    stop_words: Vec<String>,
+    /// Byte length of the longest stop word: longer words need no lookup.
+    max_stop_len: usize,
+}
+
+impl GopherQuality {
+    /// Validates the parameters.
+    pub fn new(cfg: GopherQualityConfig) -> Result<Self> {
+        let ratios = [
+            cfg.min_avg_word_length,
+            cfg.max_avg_word_length,
+            cfg.max_symbol_word_ratio,
+            cfg.max_bullet_lines_ratio,
+            cfg.max_ellipsis_lines_ratio,
+            cfg.max_non_alpha_words_ratio,
+        ];
+        if ratios.iter().any(|f| !f.is_finite()) {
+            return Err(Error::config(
+                "gopher_quality",
+                "thresholds must be finite numbers",
+            ));
+        }
+        let mut stop_words = cfg.stop_words.clone();
+        stop_words.sort();
+        stop_words.dedup();
+        if stop_words.len() > 64 {
+            return Err(Error::config(
+                "gopher_quality",
+                "at most 64 distinct stop words",
+            ));
+        }
+        let max_stop_len = stop_words.iter().map(String::len).max().unwrap_or(0);
+        Ok(GopherQuality {
+            cfg,
+            stop_words,
+            max_stop_len,
+        })
+    }
+
+    /// The rule that rejects `doc` and its measured value, or `None` to keep it.
+    pub fn check(&self, doc: &mut Document) -> Option<Reason> {
+        let c = &self.cfg;
+        let an = analysis(doc);
+        let text = doc.text();
+        let words = an.words(text);
+        let n_words = words.len();
+
+        let (mut n_non_symbol, mut non_symbol_chars, mut n_alpha) = (0usize, 0usize, 0usize);
+        let mut stop_hits = 0u64;
+        for r in words {
+            let w = &text[r.clone()];
+            let (non_symbol, alpha) = if w.is_ascii() {
+                let b = w.as_bytes();
+                (
+                    b.iter()
+                        .any(|&x| !crate::pychar::is_datatrove_punct(x as char)),
+                    b.iter().any(u8::is_ascii_alphabetic),
+                )
+            } else {
+                (
+                    w.chars().any(|ch| !pychar::is_datatrove_punct(ch)),
+                    w.chars().any(pychar::is_alpha),
+                )
+            };
+            if non_symbol {
+                n_non_symbol += 1;
+                non_symbol_chars += if w.is_ascii() {
+                    w.len()
+                } else {
+                    pychar::char_len(w)
+                };
+            }
+            n_alpha += usize::from(alpha);
+            if c.min_stop_words != 0 && w.len() <= self.max_stop_len {
+                if let Ok(i) = self.stop_words.binary_search_by(|s| s.as_str().cmp(w)) {
+                    stop_hits |= 1 << i;
+                }
+            }
+        }
+
+        if n_words == 0 {
+            return Some(Reason::new("gopher_quality:gopher_short_doc", 0));
+        }
+        if c.min_doc_words != 0 && n_non_symbol < c.min_doc_words {
+            return Some(Reason::new("gopher_quality:gopher_short_doc", n_non_symbol));
+        }
+        if c.max_doc_words != 0 && n_non_symbol > c.max_doc_words {
+            return Some(Reason::new("gopher_quality:gopher_long_doc", n_non_symbol));
+        }
+        // numpy's mean of no values is NaN, which passes both bounds.
+        if n_non_symbol > 0 {
+            let avg = non_symbol_chars as f64 / n_non_symbol as f64;
+            if c.min_avg_word_length != 0.0 && avg < c.min_avg_word_length {
+                return Some(Reason::new(
+                    "gopher_quality:gopher_below_avg_threshold",
+                    avg,
+                ));
+            }
+            if c.max_avg_word_length != 0.0 && avg > c.max_avg_word_length {
+                return Some(Reason::new(
+                    "gopher_quality:gopher_above_avg_threshold",
+                    avg,
+                ));
+            }
+        }
+        if c.max_symbol_word_ratio != 0.0 {
+            let ratio = memchr_count(b'#', text.as_bytes()) as f64 / n_words as f64;
+            if ratio > c.max_symbol_word_ratio {
+                return Some(Reason::new("gopher_quality:gopher_too_many_hashes", ratio));
+            }
+            let ellipses = text.matches("...").count() + text.matches('…').count();
+            let ratio = ellipses as f64 / n_words as f64;
+            if ratio > c.max_symbol_word_ratio {
+                return Some(Reason::new(
+                    "gopher_quality:gopher_too_many_ellipsis",
+                    ratio,
+                ));
+            }
+        }
+        if c.max_bullet_lines_ratio != 0.0 || c.max_ellipsis_lines_ratio != 0.0 {
+            let (mut n_lines, mut bullets, mut ellipsis) = (0usize, 0usize, 0usize);
+            for line in pychar::splitlines(text) {
+                n_lines += 1;
+                let l = pychar::lstrip(line);
+                bullets += usize::from(l.starts_with('•') || l.starts_with('-'));
+                let r = pychar::rstrip(line);
+                ellipsis += usize::from(r.ends_with("...") || r.ends_with('…'));
+            }
+            // A text with words has at least one line.
+            let n_lines = n_lines.max(1) as f64;
+            let ratio = bullets as f64 / n_lines;
+            if c.max_bullet_lines_ratio != 0.0 && ratio > c.max_bullet_lines_ratio {
+                return Some(Reason::new("gopher_quality:gopher_too_many_bullets", ratio));
+            }
+            let ratio = ellipsis as f64 / n_lines;
+            if c.max_ellipsis_lines_ratio != 0.0 && ratio > c.max_ellipsis_lines_ratio {
+                return Some(Reason::new(
+                    "gopher_quality:gopher_too_many_end_ellipsis",
+                    ratio,
+                ));
+            }
+        }
+        let ratio = n_alpha as f64 / n_words as f64;
+        if c.max_non_alpha_words_ratio != 0.0 && ratio < c.max_non_alpha_words_ratio {
+            return Some(Reason::new(
+                "gopher_quality:gopher_below_alpha_threshold",
+                ratio,
+            ));
+        }
+        let found = stop_hits.count_ones() as usize;
+        if c.min_stop_words != 0 && found < c.min_stop_words {
+            return Some(Reason::new(
+                "gopher_quality:gopher_enough_stop_words",
+                found,
+            ));
+        }
+        None
+    }
+}
+
+fn memchr_count(needle: u8, hay: &[u8]) -> usize {
+    hay.iter().filter(|&&b| b == needle).count()
+}
+
+impl Step for GopherQuality {
+    fn name(&self) -> &str {
+        "gopher_quality_v1"
+    }
+
+    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+        match self.check(&mut doc) {
+            Some(reason) => Outcome::reject(doc, reason),
+            None => Outcome::Keep(doc),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(cfg: GopherQualityConfig, text: &str) -> Option<String> {
+        GopherQuality::new(cfg)
+            .unwrap()
+            .check(&mut Document::new("t", text))
+            .map(|r| r.code.into_owned())
+    }
+
+    const PROSE: &str =
+        "The quick brown fox jumps over the lazy dog and that is all there is to say \
+        about the matter with which we are concerned today. ";
+
+    #[test]
+    fn rules() {
+        let d = GopherQualityConfig::default;
+        assert_eq!(
+            verdict(d(), ""),
+            Some("gopher_quality:gopher_short_doc".into())
+        );
+        assert_eq!(verdict(d(), &PROSE.repeat(3)), None);
+        let hashes = format!("{} {}", PROSE.repeat(3), "#tag ".repeat(20));
+        assert_eq!(
+            verdict(d(), &hashes),
+            Some("gopher_quality:gopher_too_many_hashes".into())
+        );
+        let bullets = format!("- {}", PROSE.repeat(3).replace(". ", ".\n- "));
+        assert_eq!(
+            verdict(d(), &bullets),
+            Some("gopher_quality:gopher_too_many_bullets".into())
+        );
+        let no_stop =
+            "Lorem ipsum dolor sit amet consectetur adipiscing elit sed do eiusmod. ".repeat(6);
+        assert_eq!(
+            verdict(d(), &no_stop),
+            Some("gopher_quality:gopher_enough_stop_words".into())
+        );
+        let off = GopherQualityConfig {
+            min_stop_words: 0,
+            ..d()
+        };
+        assert_eq!(verdict(off, &no_stop), None);
+        let digits = format!("{} {}", PROSE, "1234 5678 9012 3456 ".repeat(10));
+        assert_eq!(
+            verdict(d(), &digits),
+            Some("gopher_quality:gopher_below_alpha_threshold".into())
+        );
+    }
+}

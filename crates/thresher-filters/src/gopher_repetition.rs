@@ -1,0 +1,302 @@
+//! `gopher_repetition`: drops documents made of repeated lines, paragraphs or word n-grams.
+//!
+//! # What it does
+//! In this order, the first rule that fires rejects the document (`gopher_repetition:<rule>`,
+//! with the measured fraction as the value):
+//! - `dup_para_frac` / `dup_para_char_frac`: paragraphs (the stripped text split at runs of two
+//!   or more `\n`) that repeat an earlier paragraph, as a fraction of the paragraphs / their
+//!   length as a fraction of the text's length;
+//! - `dup_line_frac` / `dup_line_char_frac`: the same for lines (the text split at runs of `\n`);
+//! - `top_{n}_gram`: the most frequent word n-gram (words joined by a space), its length times
+//!   its count as a fraction of the text's length, for each `(n, max)` of `top_n_grams`;
+//! - `duplicated_{n}_n_grams`: the characters of the word n-grams that repeat an earlier one
+//!   (scanning left to right and jumping past each repeat), as a fraction of the text's length,
+//!   for each `(n, max)` of `dup_n_grams`.
+//!
+//! Lengths are in code points, as Python's `len`. An empty text is rejected as
+//! `gopher_repetition:empty`.
+//!
+//! # Why
+//! Repetitive pages (menus, listings, spam, boilerplate copied down the page) are poor training
+//! text; Gopher (Rae et al. 2021, table A1) found these rules remove them cheaply.
+//!
+//! # Source of each threshold
+//! datatrove 0.10.1 `GopherRepetitionFilter` defaults, which are the Gopher paper's table A1:
+//! 0.3 duplicate line and paragraph fractions, 0.2 for their character fractions, 0.20 / 0.18 /
+//! 0.16 for the top 2/3/4-grams, 0.15 down to 0.10 for the duplicate 5..10-grams. As in
+//! datatrove, a line or paragraph threshold of 0 switches its rule off.
+//!
+//! # Example
+//! ```
+//! use thresher_core::{Document, Outcome, StepConfig, StepCx};
+//! use thresher_filters::GopherRepetitionConfig;
+//!
+//! let step = GopherRepetitionConfig::default().build().unwrap();
+//! let doc = Document::new("d", "Buy now!\nBuy now!\nBuy now!\nA real sentence here.");
+//! match step.process(doc, &mut StepCx::default()) {
+//!     Outcome::Reject { reason, .. } => assert_eq!(reason.code, "gopher_repetition:dup_line_frac"),
+//!     _ => panic!("expected a rejection"),
+//! }
+//! ```
+
+use serde::Deserialize;
+use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use crate::analysis::analysis;
+use crate::dup::find_duplicates;
+use crate::ngrams::with_ngrams;
+use crate::pychar;
+
+/// Recipe parameters of `gopher_repetition` (defaults: datatrove 0.10.1's).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GopherRepetitionConfig {
+    /// Maximum fraction of lines that repeat an earlier line (0 = rule off).
+    pub dup_line_frac: f64,
+    /// Maximum fraction of paragraphs that repeat an earlier paragraph (0 = rule off).
+    pub dup_para_frac: f64,
+    /// Maximum length of repeated lines over the text's length (0 = rule off).
+    pub dup_line_char_frac: f64,
+    /// Maximum length of repeated paragraphs over the text's length (0 = rule off).
+    pub dup_para_char_frac: f64,
+    /// `[n, max]` pairs: maximum length x count of the most frequent word n-gram over the
+    /// text's length.
+    pub top_n_grams: Vec<(usize, f64)>,
+    /// `[n, max]` pairs: maximum length of repeated word n-grams over the text's length.
+    pub dup_n_grams: Vec<(usize, f64)>,
+}
+
+impl Default for GopherRepetitionConfig {
+    fn default() -> Self {
+        GopherRepetitionConfig {
+            dup_line_frac: 0.3,
+            dup_para_frac: 0.3,
+            dup_line_char_frac: 0.2,
+            dup_para_char_frac: 0.2,
+            top_n_grams: vec![(2, 0.2), (3, 0.18), (4, 0.16)],
+            dup_n_grams: vec![
+                (5, 0.15),
+                (6, 0.14),
+                (7, 0.13),
+                (8, 0.12),
+                (9, 0.11),
+                (10, 0.10),
+            ],
+        }
+    }
+}
+
+impl StepConfig for GopherRepetitionConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        Ok(Box::new(GopherRepetition::new(self)?))
+    }
+}
+
+/// The `gopher_repetition` step; see the module documentation.
+#[derive(Debug, Clone)]
+pub struct GopherRepetition {
+    cfg: GopherRepetitionConfig,
+    /// Reason codes of the n-gram rules, made once.
+    top_codes: Vec<String>,
+    dup_codes: Vec<String>,
+}
+
+impl GopherRepetition {
+    /// Validates the parameters: n-gram sizes must be at least 1, thresholds finite.
+    pub fn new(cfg: GopherRepetitionConfig) -> Result<Self> {
+        let all = [
+            cfg.dup_line_frac,
+            cfg.dup_para_frac,
+            cfg.dup_line_char_frac,
+            cfg.dup_para_char_frac,
+        ];
+        let pairs = cfg.top_n_grams.iter().chain(&cfg.dup_n_grams);
+        if all
+            .iter()
+            .chain(pairs.clone().map(|(_, f)| f))
+            .any(|f| !f.is_finite())
+        {
+            return Err(Error::config(
+                "gopher_repetition",
+                "thresholds must be finite numbers",
+            ));
+        }
+        if pairs.clone().any(|&(n, _)| n == 0 || n > 1000) {
+            return Err(Error::config(
+                "gopher_repetition",
+                "n-gram sizes must be in 1..=1000",
+            ));
+        }
+        let top_codes = cfg
+            .top_n_grams
+            .iter()
+            .map(|(n, _)| format!("gopher_repetition:top_{n}_gram"))
+            .collect();
+        let dup_codes = cfg
+            .dup_n_grams
+            .iter()
+            .map(|(n, _)| format!("gopher_repetition:duplicated_{n}_n_grams"))
+            .collect();
+        Ok(GopherRepetition {
+            cfg,
+            top_codes,
+            dup_codes,
+        })
+    }
+
+    /// The rule that rejects `doc` and its measured value, or `None` to keep it.
+    pub fn check(&self, doc: &mut Document) -> Option<Reason> {
+        let c = &self.cfg;
+        let an = analysis(doc);
+        let text = doc.text();
+        if text.is_empty() {
+            return Some(Reason::new("gopher_repetition:empty", 0.0));
+        }
+        let text_len = an.char_len(text) as f64;
+
+        let (para_dups, para_chars, n_paras) = paragraph_duplicates(pychar::strip(text));
+        let frac = para_dups as f64 / n_paras as f64;
+        if c.dup_para_frac != 0.0 && frac > c.dup_para_frac {
+            return Some(Reason::new("gopher_repetition:dup_para_frac", frac));
+        }
+        let frac = para_chars as f64 / text_len;
+        if c.dup_para_char_frac != 0.0 && frac > c.dup_para_char_frac {
+            return Some(Reason::new("gopher_repetition:dup_para_char_frac", frac));
+        }
+
+        // Split at runs of `\n`, keeping the empty pieces at either end, as `re.split("\n+")`.
+        let n_lines = text.split('\n').filter(|l| !l.is_empty()).count()
+            + usize::from(text.starts_with('\n'))
+            + usize::from(text.ends_with('\n'));
+        let lines = text
+            .split('\n')
+            .enumerate()
+            .filter(|(i, l)| !l.is_empty() || *i == 0)
+            .map(|(_, l)| l);
+        let lines = lines.chain(text.ends_with('\n').then_some(""));
+        let (line_dups, line_chars) = find_duplicates(lines);
+        let frac = line_dups as f64 / n_lines as f64;
+        if c.dup_line_frac != 0.0 && frac > c.dup_line_frac {
+            return Some(Reason::new("gopher_repetition:dup_line_frac", frac));
+        }
+        let frac = line_chars as f64 / text_len;
+        if c.dup_line_char_frac != 0.0 && frac > c.dup_line_char_frac {
+            return Some(Reason::new("gopher_repetition:dup_line_char_frac", frac));
+        }
+
+        let words = an.words(text);
+        with_ngrams(text, words, |ng| {
+            for ((n, max), code) in c.top_n_grams.iter().zip(&self.top_codes) {
+                if let Some(chars) = ng.top_ngram_chars(*n) {
+                    let frac = chars as f64 / text_len;
+                    if frac > *max {
+                        return Some(Reason::new(code.clone(), frac));
+                    }
+                }
+            }
+            for ((n, max), code) in c.dup_n_grams.iter().zip(&self.dup_codes) {
+                let frac = ng.duplicate_ngram_chars(*n) as f64 / text_len;
+                if frac > *max {
+                    return Some(Reason::new(code.clone(), frac));
+                }
+            }
+            None
+        })
+    }
+}
+
+/// Duplicate paragraphs of the (stripped) text split at runs of two or more `\n`
+/// (`re.split(r"\n{2,}")`): (duplicates, their code points, number of paragraphs).
+fn paragraph_duplicates(text: &str) -> (usize, usize, usize) {
+    let mut paras = Vec::new();
+    let bytes = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < bytes.len() {
+        if bytes[i] == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
+            let mut j = i;
+            while j < bytes.len() && bytes[j] == b'\n' {
+                j += 1;
+            }
+            paras.push(&text[start..i]);
+            start = j;
+            i = j;
+        } else {
+            i += 1;
+        }
+    }
+    paras.push(&text[start..]);
+    let (d, c) = find_duplicates(paras.iter().copied());
+    (d, c, paras.len())
+}
+
+impl Step for GopherRepetition {
+    fn name(&self) -> &str {
+        "gopher_repetition_v1"
+    }
+
+    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+        match self.check(&mut doc) {
+            Some(reason) => Outcome::reject(doc, reason),
+            None => Outcome::Keep(doc),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn verdict(text: &str) -> Option<String> {
+        let f = GopherRepetition::new(GopherRepetitionConfig::default()).unwrap();
+        f.check(&mut Document::new("t", text))
+            .map(|r| r.code.into_owned())
+    }
+
+    #[test]
+    fn paragraphs_split_at_blank_lines() {
+        assert_eq!(paragraph_duplicates("a\n\nb\n\n\na"), (1, 1, 3));
+        assert_eq!(paragraph_duplicates(""), (0, 0, 1));
+    }
+
+    #[test]
+    fn rules_fire_in_order() {
+        assert_eq!(verdict(""), Some("gopher_repetition:empty".into()));
+        assert_eq!(
+            verdict("same para\n\nsame para\n\nother"),
+            Some("gopher_repetition:dup_para_frac".into())
+        );
+        let mut t = String::from("x\ny\nz\nw\nv\n");
+        t.push_str("a long repeated line\n");
+        t.push_str("a long repeated line");
+        assert_eq!(
+            verdict(&t),
+            Some("gopher_repetition:dup_line_char_frac".into())
+        );
+        assert_eq!(
+            verdict("the cat the cat the cat the cat"),
+            Some("gopher_repetition:top_2_gram".into())
+        );
+        // Kept by datatrove 0.10.1 (checked with its GopherRepetitionFilter).
+        let prose = "Rivers carry sediment from mountains toward the sea, building deltas over thousands of years. \
+            Farmers have long valued these plains because floods renew the soil each spring. \
+            Engineers now build levees, which protect towns but starve wetlands of new mud. \
+            Scientists debate how best to balance safety against the slow loss of coastal land.";
+        assert_eq!(verdict(prose), None);
+    }
+
+    #[test]
+    fn config_rejects_bad_values_and_unknown_keys() {
+        let bad = GopherRepetitionConfig {
+            top_n_grams: vec![(0, 0.1)],
+            ..Default::default()
+        };
+        assert!(GopherRepetition::new(bad).is_err());
+        let parsed: std::result::Result<GopherRepetitionConfig, _> =
+            toml_like("{\"dup_line_fracc\": 0.1}");
+        assert!(parsed.is_err());
+    }
+
+    fn toml_like(json: &str) -> serde_json::Result<GopherRepetitionConfig> {
+        serde_json::from_str(json)
+    }
+}

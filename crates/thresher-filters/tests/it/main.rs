@@ -1,0 +1,3 @@
+//! Integration tests of thresher-filters (one binary; see the modules).
+
+mod parity;
