@@ -15,7 +15,7 @@ use crate::lines::{normalize_line, remove_lines, spans_json, split_lines};
 /// A two-pass step. First pass: for every document, the distinct normalised lines (see
 /// [`crate::normalize_line`]) with at least `min_line_chars` letters and digits are counted once
 /// per document, optionally per group of documents (the value of the metadata field `group_by`;
-/// for a URL, its host). Second pass: every line counted in more than `max_docs` documents of its
+/// for a URL, its host; documents without that field are neither counted nor edited). Second pass: every line counted in more than `max_docs` documents of its
 /// group is removed from each document that has it.
 ///
 /// Counts live in a count-min sketch of `sketch_depth` rows of `sketch_width` 32-bit counters
@@ -52,7 +52,7 @@ pub struct CorpusBoilerplateConfig {
     /// Lines with fewer letters and digits than this are neither counted nor removed.
     pub min_line_chars: usize,
     /// Metadata field whose value groups documents (a URL is reduced to its host); `None` counts
-    /// over the whole input.
+    /// over the whole input. Documents without the field are left alone.
     pub group_by: Option<String>,
     /// Counters per sketch row.
     pub sketch_width: usize,
@@ -84,6 +84,7 @@ pub struct CorpusBoilerplate {
     /// `depth` rows of `width` counters, row-major.
     counters: Vec<AtomicU32>,
     docs_observed: AtomicU64,
+    docs_without_group: AtomicU64,
     pairs_counted: AtomicU64,
     observed_done: AtomicBool,
     docs_edited: AtomicU64,
@@ -118,6 +119,7 @@ impl CorpusBoilerplate {
             cfg,
             counters,
             docs_observed: AtomicU64::new(0),
+            docs_without_group: AtomicU64::new(0),
             pairs_counted: AtomicU64::new(0),
             observed_done: AtomicBool::new(false),
             docs_edited: AtomicU64::new(0),
@@ -126,15 +128,17 @@ impl CorpusBoilerplate {
         })
     }
 
-    /// The seed that puts a document's lines in its group's own key space.
-    fn group_seed(&self, doc: &Document) -> u64 {
+    /// The seed that puts a document's lines in its group's own key space; `None` when the step
+    /// groups by a metadata field that the document lacks (it is then neither counted nor
+    /// edited: per-site statistics need a site).
+    fn group_seed(&self, doc: &Document) -> Option<u64> {
         let Some(field) = &self.cfg.group_by else {
-            return 0;
+            return Some(0);
         };
         match doc.metadata.get(field) {
-            None | Some(Value::Null) => 0,
-            Some(Value::String(s)) => xxhash_rust::xxh3::xxh3_64(group_of(s).as_bytes()),
-            Some(v) => xxhash_rust::xxh3::xxh3_64(v.to_string().as_bytes()),
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(xxhash_rust::xxh3::xxh3_64(group_of(s).as_bytes())),
+            Some(v) => Some(xxhash_rust::xxh3::xxh3_64(v.to_string().as_bytes())),
         }
     }
 
@@ -208,7 +212,10 @@ impl Step for CorpusBoilerplate {
     }
 
     fn observe(&self, doc: &Document) -> Result<()> {
-        let seed = self.group_seed(doc);
+        let Some(seed) = self.group_seed(doc) else {
+            self.docs_without_group.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
+        };
         let mut scratch = String::new();
         let keys = self.keys(doc.text(), seed, &mut scratch);
         let distinct: HashSet<u64> = keys.into_iter().flatten().collect();
@@ -227,7 +234,9 @@ impl Step for CorpusBoilerplate {
     }
 
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
-        let seed = self.group_seed(&doc);
+        let Some(seed) = self.group_seed(&doc) else {
+            return Outcome::Keep(doc);
+        };
         let keys = self.keys(doc.text(), seed, &mut cx.scratch);
         let drop: Vec<bool> = keys
             .iter()
@@ -258,6 +267,10 @@ impl Step for CorpusBoilerplate {
         m.insert(
             "docs_observed".into(),
             self.docs_observed.load(Ordering::Relaxed).into(),
+        );
+        m.insert(
+            "docs_without_group".into(),
+            self.docs_without_group.load(Ordering::Relaxed).into(),
         );
         m.insert("line_doc_pairs_counted".into(), pairs.into());
         m.insert(
@@ -359,6 +372,18 @@ mod tests {
         ]);
         let (out, _) = run(cfg, d);
         assert_eq!(out, ["A one\n", "A two\n", "Shared line\nB one\n"]);
+    }
+
+    #[test]
+    fn docs_without_the_group_field_are_left_alone() {
+        let cfg = CorpusBoilerplateConfig {
+            max_docs: 0,
+            group_by: Some("site".into()),
+            ..Default::default()
+        };
+        let (out, rep) = run(cfg, docs(&[("u", "Line\n"), ("u", "Line\n")]));
+        assert_eq!(out, ["Line\n", "Line\n"]);
+        assert_eq!(rep["docs_without_group"], 2);
     }
 
     #[test]

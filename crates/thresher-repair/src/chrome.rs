@@ -4,6 +4,7 @@
 use serde::Deserialize;
 use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx};
 
+use crate::collapse::BODY_SPANS;
 use crate::lines::{remove_lines, spans_json, split_lines};
 
 /// Recipe parameters of `strip_chrome`.
@@ -61,10 +62,17 @@ pub struct StripChromeConfig {
     pub label_value_max_head_words: usize,
     /// A label/value line has at most this many words in all.
     pub label_value_max_words: usize,
-    /// A leading block, or a trailing block of label lines, needs this many lines.
+    /// A leading block needs this many lines.
     pub min_block_lines: usize,
-    /// Remove trailers (the end of the document) as well as leading blocks.
-    pub strip_trailers: bool,
+    /// A leading block needs this many lines when `collapse_repeats` found the body repeated
+    /// (its `body_spans` annotation): such a page is known to be damaged, and the lines before
+    /// the body's first copy are not body.
+    pub min_block_lines_repeated: usize,
+    /// A trailing block needs this many lines; 0 turns trailing blocks off.
+    pub min_trailing_block_lines: usize,
+    /// Read `collapse_repeats`' `body_spans` annotation: lines inside a repeated body are never
+    /// chrome.
+    pub use_repeat_evidence: bool,
 }
 
 impl Default for StripChromeConfig {
@@ -76,8 +84,10 @@ impl Default for StripChromeConfig {
             label_max_chars: 32,
             label_value_max_head_words: 3,
             label_value_max_words: 8,
-            min_block_lines: 3,
-            strip_trailers: true,
+            min_block_lines: 8,
+            min_block_lines_repeated: 2,
+            min_trailing_block_lines: 0,
+            use_repeat_evidence: true,
         }
     }
 }
@@ -187,14 +197,24 @@ impl StripChrome {
     }
 
     /// Decides which lines of `text` are chrome: one flag per line (see [`split_lines`]).
-    pub fn find(&self, text: &str) -> Vec<bool> {
+    /// `body_spans` are byte spans known to be body (the kept copy of a repeated body); lines
+    /// starting inside one count as prose and are never removed.
+    pub fn find(&self, text: &str, body_spans: &[(usize, usize)]) -> Vec<bool> {
         let lines = split_lines(text);
         let mut drop = vec![false; lines.len()];
+        let in_body = |start: usize| body_spans.iter().any(|&(a, b)| a <= start && start < b);
         // Units: the lines with content, with their kind.
         let units: Vec<(usize, LineKind)> = lines
             .iter()
             .enumerate()
-            .map(|(i, l)| (i, self.classify(&text[l.start..l.end])))
+            .map(|(i, l)| {
+                let k = self.classify(&text[l.start..l.end]);
+                if k != LineKind::Empty && in_body(l.start) {
+                    (i, LineKind::Prose)
+                } else {
+                    (i, k)
+                }
+            })
             .filter(|(_, k)| *k != LineKind::Empty)
             .collect();
         let Some(first_prose) = units.iter().position(|(_, k)| *k == LineKind::Prose) else {
@@ -211,26 +231,48 @@ impl StripChrome {
             .iter()
             .take_while(|(_, k)| chrome(*k))
             .count();
-        if lead >= self.cfg.min_block_lines {
+        let min_lead = if body_spans.is_empty() {
+            self.cfg.min_block_lines
+        } else {
+            self.cfg.min_block_lines_repeated
+        };
+        if lead >= min_lead.max(1) {
             mark(&mut drop, units[0].0, units[lead - 1].0);
         }
 
         // Trailing run: from the last line back, as long as the lines are chrome.
-        if self.cfg.strip_trailers {
+        if self.cfg.min_trailing_block_lines > 0 {
             let tail = &units[last_prose + 1..];
             let run = tail.iter().rev().take_while(|(_, k)| chrome(*k)).count();
-            if run > 0 {
-                let run_units = &tail[tail.len() - run..];
-                let all_label_value = run_units.iter().all(|(_, k)| *k == LineKind::LabelValue);
-                if all_label_value || run >= self.cfg.min_block_lines {
-                    // Drop from the first chrome line to the end of the text, so that blank
-                    // lines between trailer lines go too.
-                    mark(&mut drop, run_units[0].0, lines.len() - 1);
-                }
+            if run >= self.cfg.min_trailing_block_lines {
+                // Drop from the first chrome line to the end of the text, so that blank lines
+                // between trailer lines go too.
+                mark(&mut drop, tail[tail.len() - run].0, lines.len() - 1);
             }
         }
         drop
     }
+}
+
+/// The `body_spans` that `collapse_repeats` recorded, if it ran and found a repeated body.
+/// Spans that do not fit the text (a step in between edited it) are ignored.
+fn body_spans_of(doc: &Document) -> Vec<(usize, usize)> {
+    let len = doc.text().len();
+    doc.annotations
+        .get("collapse_repeats")
+        .and_then(|a| a.get(BODY_SPANS))
+        .and_then(|v| v.as_array())
+        .map(|spans| {
+            spans
+                .iter()
+                .filter_map(|s| {
+                    let a = usize::try_from(s.get(0)?.as_u64()?).ok()?;
+                    let b = usize::try_from(s.get(1)?.as_u64()?).ok()?;
+                    (a < b && b <= len).then_some((a, b))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn mark(drop: &mut [bool], first: usize, last: usize) {
@@ -270,7 +312,12 @@ impl Step for StripChrome {
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let drop = self.find(doc.text());
+        let body_spans = if self.cfg.use_repeat_evidence {
+            body_spans_of(&doc)
+        } else {
+            Vec::new()
+        };
+        let drop = self.find(doc.text(), &body_spans);
         let removed_lines = drop.iter().filter(|&&d| d).count();
         if removed_lines == 0 {
             return Outcome::Keep(doc);
@@ -324,8 +371,31 @@ mod tests {
 
     #[test]
     fn leading_block_and_trailer_removed_byline_kept() {
-        let t = format!("Home\nNews\n- Sport\nby Jane Doe\n{BODY}Tags: news, sport");
+        let t = format!(
+            "Home\nNews\n- Sport\nWeather\nLog in\nJoin\nSearch\nMore\nby Jane Doe\n{BODY}"
+        );
         assert_eq!(run(&t), format!("by Jane Doe\n{BODY}"));
+        let short = format!("Home\nNews\nSport\n{BODY}");
+        assert_eq!(run(&short), short);
+    }
+
+    #[test]
+    fn repeated_body_is_evidence() {
+        // After collapse_repeats: a short block before a body known to be repeated goes, and
+        // the body's own short first line (a title) stays.
+        let body = format!("Title\n{BODY}");
+        let t = format!("Home\nNews\n{body}");
+        let mut doc = Document::new("d", t.clone());
+        doc.annotate(
+            "collapse_repeats",
+            BODY_SPANS,
+            serde_json::json!([[10, t.len()]]),
+        );
+        let Outcome::Keep(d) = step().process(doc, &mut StepCx::default()) else {
+            panic!()
+        };
+        assert_eq!(d.text(), body);
+        assert_eq!(d.annotations["strip_chrome"]["lines_removed"], 2);
     }
 
     #[test]

@@ -50,19 +50,23 @@ pub struct CollapseRepeatsConfig {
     /// Earlier occurrences of a line that are tried as the start of a copy; bounds the work on
     /// pages made of a few lines repeated thousands of times.
     pub max_candidates_per_line: usize,
-    /// Documents with more lines than this are left unchanged (and annotated as skipped), so
-    /// that one huge record cannot stall a worker.
+    /// Documents with more lines than this are left unchanged, so that one huge record cannot
+    /// stall a worker.
     pub max_lines: usize,
+    /// When every copy of a repeated run ends with the same `Label: value` line (a trailer such
+    /// as "Read more: ..."), remove it from the kept copy too.
+    pub strip_copy_trailers: bool,
 }
 
 impl Default for CollapseRepeatsConfig {
     fn default() -> Self {
         CollapseRepeatsConfig {
-            min_repeat_chars: 200,
-            min_repeat_frac: 0.25,
+            min_repeat_chars: 2000,
+            min_repeat_frac: 0.2,
             min_repeat_chars_small: 40,
             max_candidates_per_line: 16,
             max_lines: 200_000,
+            strip_copy_trailers: true,
         }
     }
 }
@@ -85,6 +89,10 @@ pub struct Repeats {
     pub drop: Vec<bool>,
     /// Number of removed copies (runs).
     pub copies: usize,
+    /// Per-copy trailers removed from the kept copy (see [`CollapseRepeatsConfig`]).
+    pub trailers: usize,
+    /// For each removed copy, the first and last line index of the copy that is kept.
+    pub kept_copies: Vec<(usize, usize)>,
 }
 
 impl CollapseRepeats {
@@ -115,7 +123,10 @@ impl CollapseRepeats {
         let lines = split_lines(text);
         let mut drop = vec![false; lines.len()];
         if lines.len() > self.cfg.max_lines {
-            return Repeats { drop, copies: 0 };
+            return Repeats {
+                drop,
+                ..Repeats::default()
+            };
         }
         // Units: lines with at least one letter or digit, with their key and weight.
         let mut unit_line = Vec::new();
@@ -140,9 +151,11 @@ impl CollapseRepeats {
         let n = keys.len();
         let mut seen: HashMap<u64, Vec<usize>> = HashMap::new();
         let mut copies = 0;
+        let mut trailers = 0;
+        let mut kept_copies = Vec::new();
         let mut j = 0;
         while j < n {
-            let mut best: Option<(usize, usize)> = None; // (units, chars)
+            let mut best: Option<(usize, usize, usize)> = None; // (first copy, units, chars)
             if let Some(cands) = seen.get(&keys[j]) {
                 for &i in cands {
                     let mut len = 0;
@@ -151,12 +164,12 @@ impl CollapseRepeats {
                         chars += weight[j + len];
                         len += 1;
                     }
-                    if best.is_none_or(|(_, c)| chars > c) {
-                        best = Some((len, chars));
+                    if best.is_none_or(|(_, _, c)| chars > c) {
+                        best = Some((i, len, chars));
                     }
                 }
             }
-            if let Some((len, chars)) = best {
+            if let Some((i, len, chars)) = best {
                 if len > 0 && qualifies(chars) {
                     let first = unit_line[j];
                     let last = unit_line[j + len - 1];
@@ -164,6 +177,18 @@ impl CollapseRepeats {
                         *d = true;
                     }
                     copies += 1;
+                    let mut kept_last = unit_line[i + len - 1];
+                    // A trailer that ends every copy ("Read more: ...") is page furniture
+                    // attached to each copy of the body, not part of the body.
+                    if self.cfg.strip_copy_trailers && len >= 2 {
+                        let l = &lines[kept_last];
+                        if is_trailer_line(&text[l.start..l.end]) {
+                            drop[kept_last] = true;
+                            trailers += 1;
+                            kept_last = unit_line[i + len - 2];
+                        }
+                    }
+                    kept_copies.push((unit_line[i], kept_last));
                     j += len;
                     continue;
                 }
@@ -174,8 +199,38 @@ impl CollapseRepeats {
             }
             j += 1;
         }
-        Repeats { drop, copies }
+        Repeats {
+            drop,
+            copies,
+            trailers,
+            kept_copies,
+        }
     }
+}
+
+/// Annotation key (under `collapse_repeats`) of the byte spans, in the repaired text, of the
+/// copies that were kept: lines that the page carried twice are body, not chrome.
+pub const BODY_SPANS: &str = "body_spans";
+
+/// A `Label: value` line of at most seven words that does not end like a sentence: the shape of
+/// a trailer such as "Read more: <title>" or "Tags: a, b".
+pub fn is_trailer_line(line: &str) -> bool {
+    let t = line.trim();
+    let words = |s: &str| {
+        s.split_whitespace()
+            .filter(|w| w.chars().any(char::is_alphanumeric))
+            .count()
+    };
+    let Some(colon) = t.find([':', '：']) else {
+        return false;
+    };
+    let head = &t[..colon];
+    let core = t.trim_end_matches(['"', '\'', '”', '’', ')', ']']);
+    (1..=3).contains(&words(head))
+        && head.chars().any(char::is_alphabetic)
+        && words(&t[colon..]) >= 1
+        && words(t) <= 7
+        && !core.ends_with(['.', '!', '?'])
 }
 
 impl Step for CollapseRepeats {
@@ -189,12 +244,34 @@ impl Step for CollapseRepeats {
             return Outcome::Keep(doc);
         }
         let lines = split_lines(doc.text());
+        // Where each kept line starts in the new text, for the body spans below.
+        let mut new_start = Vec::with_capacity(lines.len());
+        let mut pos = 0;
+        for (l, &d) in lines.iter().zip(&reps.drop) {
+            new_start.push(pos);
+            if !d {
+                pos += l.next - l.start;
+            }
+        }
+        let body_spans: Vec<(usize, usize)> = reps
+            .kept_copies
+            .iter()
+            .map(|&(a, b)| {
+                (
+                    new_start[a],
+                    new_start[b] + (lines[b].next - lines[b].start),
+                )
+            })
+            .collect();
         let (text, spans) = remove_lines(doc.text(), &lines, &reps.drop);
         let removed_lines = reps.drop.iter().filter(|&&d| d).count();
         let removed_chars: usize = spans.iter().map(|(a, b)| b - a).sum();
         doc.set_text(text);
         let name = self.name().to_string();
         doc.annotate(&name, "copies_removed", reps.copies);
+        doc.annotate(&name, "trailers_removed", reps.trailers);
+        // The kept copies, in the new text: evidence for strip_chrome that these lines are body.
+        doc.annotate(&name, BODY_SPANS, spans_json(&body_spans));
         doc.annotate(&name, "lines_removed", removed_lines);
         doc.annotate(&name, "bytes_removed", removed_chars);
         doc.annotate(&name, "spans", spans_json(&spans));

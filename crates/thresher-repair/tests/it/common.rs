@@ -12,7 +12,6 @@ pub fn repo_root() -> PathBuf {
 }
 
 /// `../shared` next to the repository, or `None` (after saying so) when it is absent.
-#[allow(dead_code)] // used by the corpus tests as they land
 pub fn shared_dir(what: &str) -> Option<PathBuf> {
     let p = repo_root().join("../shared").join(what);
     if p.exists() {
@@ -51,7 +50,9 @@ pub fn default_recipe_repair_steps() -> Vec<Box<dyn Step>> {
         match ty.as_str() {
             "collapse_repeats" => out.push(build::<CollapseRepeatsConfig>(t)),
             "strip_chrome" => out.push(build::<StripChromeConfig>(t)),
-            "corpus_boilerplate" => out.push(build::<CorpusBoilerplateConfig>(t)),
+            "corpus_boilerplate" if std::env::var_os("REPAIR_SKIP_BOILERPLATE").is_none() => {
+                out.push(build::<CorpusBoilerplateConfig>(t))
+            }
             _ => {}
         }
     }

@@ -20,9 +20,11 @@ fn seed_page_is_repaired_exactly() {
     let out = run_steps(&steps, vec![Document::new("seed", input)]);
     let doc = out[0].as_ref().expect("seed kept by the repair steps");
     assert_eq!(doc.text(), expected);
-    // What was removed is recorded: the second copy, then the card and the trailer.
+    // What was removed is recorded: the second copy and the trailer that ended each copy
+    // (collapse_repeats), then the member card (strip_chrome).
     let a = &doc.annotations;
     assert_eq!(a["collapse_repeats"]["copies_removed"], 1);
-    assert_eq!(a["collapse_repeats"]["lines_removed"], 8);
-    assert_eq!(a["strip_chrome"]["lines_removed"], 11);
+    assert_eq!(a["collapse_repeats"]["trailers_removed"], 1);
+    assert_eq!(a["collapse_repeats"]["lines_removed"], 9);
+    assert_eq!(a["strip_chrome"]["lines_removed"], 10);
 }

@@ -3,5 +3,6 @@
 
 mod boilerplate;
 mod common;
+mod corpus;
 mod golden;
 mod twins;
