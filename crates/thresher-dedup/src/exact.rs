@@ -115,7 +115,10 @@ mod tests {
     #[test]
     fn first_copy_kept_later_copies_name_the_twin() {
         let step = ExactDedup::new(ExactDedupConfig::default());
-        assert!(matches!(run(&step, "a", "Hello  World\n"), Outcome::Keep(_)));
+        assert!(matches!(
+            run(&step, "a", "Hello  World\n"),
+            Outcome::Keep(_)
+        ));
         assert!(matches!(run(&step, "b", "other"), Outcome::Keep(_)));
         match run(&step, "c", "hello world") {
             Outcome::Reject { reason, .. } => {

@@ -1,8 +1,22 @@
 //! Deduplication steps.
 //!
 //! - [`ExactDedup`] (`exact_dedup`): whole-document exact dedup on a normalised text hash.
+//! - [`MinhashDedup`] (`minhash_dedup`): near-duplicate removal with MinHash-LSH, out of core
+//!   and shardable; the `fineweb` profile reproduces datatrove's MinHash.
+//! - [`ParagraphDedup`] (`paragraph_dedup`): exact paragraph-level dedup across documents with
+//!   a Bloom filter sized from the expected count and false-positive rate.
 #![warn(missing_docs)]
 
 mod exact;
+pub mod lsh;
+mod minhash;
+mod mt19937;
+pub mod normalize;
+pub mod signature;
+pub mod union_find;
 
 pub use exact::{normalize_for_exact, ExactDedup, ExactDedupConfig};
+pub use lsh::{cluster_work_dir, ClusterOptions, ClusterReport, Keeper};
+pub use minhash::{MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
+pub use normalize::{simplify_text, TextNorm};
+pub use signature::{MinHasher, SigScratch, SignatureParams};

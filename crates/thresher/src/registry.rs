@@ -26,6 +26,11 @@ pub fn build_step(
         "collapse_repeats" => thresher_repair::CollapseRepeatsConfig,
         "strip_chrome" => thresher_repair::StripChromeConfig,
         "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig,
+        "gopher_repetition" => thresher_filters::GopherRepetitionConfig,
+        "gopher_quality" => thresher_filters::GopherQualityConfig,
+        "c4_quality" => thresher_filters::C4QualityConfig,
+        "c4_badwords" => thresher_filters::C4BadWordsConfig,
+        "fineweb_quality" => thresher_filters::FineWebQualityConfig,
         // New steps go here, one line each: "type_name" => crate::ConfigType,
     }
 }
@@ -38,6 +43,11 @@ pub fn step_names() -> &'static [&'static str] {
         "collapse_repeats",
         "strip_chrome",
         "corpus_boilerplate",
+        "gopher_repetition",
+        "gopher_quality",
+        "c4_quality",
+        "c4_badwords",
+        "fineweb_quality",
         // Keep in the same order as the list in `build_step`.
     ]
 }
