@@ -1,11 +1,131 @@
-//! Text analysis shared by thresher's steps: the word tokenizer, line and paragraph splits.
+//! Text analysis shared by thresher's steps: the word tokenizer.
 //!
-//! PLACEHOLDER (being replaced in this session by the spaCy-compatible tokenizer): the only
-//! public entry point other crates may rely on is [`split_into_words`].
+//! The Gopher, C4 and FineWeb quality rules and the MinHash shingles all count *words*, and
+//! datatrove defines words as what spaCy's tokenizer returns for the document's language. To decide
+//! the same way, thresher needs the same word boundaries, so the tokenizer is a named, versioned
+//! component: [`WordTokenizer`], looked up by language with [`tokenizer_for`].
+//!
+//! Today there is one implementation, [`SpacyEnTokenizer`] (`spacy_en_3.8_v1`): spaCy 3.8's English
+//! rules (prefixes, suffixes, infixes, tokenizer exceptions, URL matching and the special-case
+//! matcher), which datatrove uses for English. See its module docs for the algorithm.
+//!
+//! ```
+//! use thresher_text::{split_into_words, tokenizer_for};
+//!
+//! assert_eq!(split_into_words("I can't wait... (really)!"),
+//!            ["I", "ca", "n't", "wait", "...", "(", "really", ")", "!"]);
+//!
+//! // Hot loops: reuse one span buffer across documents.
+//! let tok = tokenizer_for("en").expect("English is supported");
+//! assert_eq!(tok.name(), "spacy_en_3.8_v1");
+//! let mut spans = Vec::new();
+//! for doc in ["one two", "three, four"] {
+//!     spans.clear();
+//!     tok.tokenize_spans_into(doc, &mut spans);
+//!     let n_words = spans.len();
+//!     assert_eq!(n_words, if doc == "one two" { 2 } else { 3 });
+//! }
+//! ```
 #![warn(missing_docs)]
 
-/// Splits `text` into words the way datatrove's English `split_into_words` does (spaCy's
-/// English tokenizer rules, whitespace tokens dropped).
+use std::cell::RefCell;
+
+mod spacy_en;
+
+pub use spacy_en::SpacyEnTokenizer;
+
+/// A word tokenizer with a stable name: the same name must always give the same boundaries, so a
+/// change of behaviour gets a new name (`..._v2`).
+pub trait WordTokenizer: Send + Sync + std::fmt::Debug {
+    /// The stable name of the rules, e.g. `spacy_en_3.8_v1`.
+    fn name(&self) -> &'static str;
+
+    /// Appends the `(start, end)` byte ranges of the words of `text` to `out`, in order. With a
+    /// reused `out`, this does not allocate per word.
+    fn tokenize_spans_into(&self, text: &str, out: &mut Vec<(usize, usize)>);
+
+    /// The words of `text`, as slices of it.
+    fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        let mut spans = Vec::new();
+        self.tokenize_spans_into(text, &mut spans);
+        spans.into_iter().map(|(a, b)| &text[a..b]).collect()
+    }
+}
+
+impl WordTokenizer for SpacyEnTokenizer {
+    fn name(&self) -> &'static str {
+        Self::NAME
+    }
+
+    fn tokenize_spans_into(&self, text: &str, out: &mut Vec<(usize, usize)>) {
+        SpacyEnTokenizer::tokenize_spans_into(self, text, out);
+    }
+}
+
+static SPACY_EN: SpacyEnTokenizer = SpacyEnTokenizer;
+
+/// The word tokenizer datatrove uses for language `lang` (ISO 639-1 or 639-3 code, optionally with
+/// a `_Script` suffix), or `None` when thresher has none for it yet.
+pub fn tokenizer_for(lang: &str) -> Option<&'static dyn WordTokenizer> {
+    let code = lang.split(['_', '-']).next().unwrap_or(lang);
+    match code {
+        "en" | "eng" => Some(&SPACY_EN),
+        _ => None,
+    }
+}
+
+/// Looks a tokenizer up by its stable name (as written in a recipe or a run report).
+pub fn tokenizer_by_name(name: &str) -> Option<&'static dyn WordTokenizer> {
+    (name == SpacyEnTokenizer::NAME).then_some(&SPACY_EN as &dyn WordTokenizer)
+}
+
+/// Splits `text` into words exactly as datatrove 0.10.1's English `split_into_words` does (spaCy
+/// 3.8's English tokenizer, whitespace tokens dropped). The words are slices of `text`.
 pub fn split_into_words(text: &str) -> Vec<&str> {
-    text.split_whitespace().collect()
+    SPACY_EN.words(text)
+}
+
+thread_local! {
+    static SPAN_BUF: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Calls `f` on each English word of `text` (as [`split_into_words`] returns them), using a
+/// per-thread span buffer so that, once warm, no allocation happens.
+pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
+    SPAN_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut spans) => {
+            spans.clear();
+            SPACY_EN.tokenize_spans_into(text, &mut spans);
+            for &(a, b) in spans.iter() {
+                f(&text[a..b]);
+            }
+        }
+        // Re-entered from inside `f`: fall back to a fresh buffer.
+        Err(_) => {
+            for w in SPACY_EN.words(text) {
+                f(w);
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_and_apis_agree() {
+        assert!(tokenizer_for("en").is_some());
+        assert!(tokenizer_for("eng_Latn").is_some());
+        assert!(tokenizer_for("fr").is_none());
+        assert_eq!(
+            tokenizer_by_name("spacy_en_3.8_v1").map(|t| t.name()),
+            Some("spacy_en_3.8_v1")
+        );
+        let text = "Don't stop: it's 5pm (U.K.)... OK?";
+        let mut seen = Vec::new();
+        for_each_word(text, |w| seen.push(w.to_string()));
+        assert_eq!(seen, split_into_words(text));
+        for_each_word(text, |_| for_each_word("nested call", |_| {}));
+    }
 }

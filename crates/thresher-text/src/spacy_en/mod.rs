@@ -1,0 +1,447 @@
+//! A re-implementation of spaCy 3.8's English tokenizer (`spacy.blank("en")`), as datatrove uses it.
+//!
+//! # Algorithm
+//!
+//! spaCy's tokenizer, and so this one, works in four stages:
+//!
+//! 1. **Chunks.** The text is cut into maximal runs of whitespace and of non-whitespace
+//!    (whitespace as Python's `str.isspace()` defines it). A single `' '` after a chunk belongs to
+//!    the token before it; any other whitespace run becomes a whitespace token. datatrove strips
+//!    every token and drops the empty ones, so whitespace tokens never reach the output, but they
+//!    still matter in stage 4.
+//! 2. **Affixes.** Each non-whitespace chunk is looked up in the special cases (tokenizer
+//!    exceptions such as `don't` → `do` `n't`, `e.g.`, `:)`). If it is not one, prefixes
+//!    (`(`, `"`, `$`, `..`, ...) and suffixes (`)`, `,`, `'s`, `.` after a lower-case letter or
+//!    two capitals, units after a digit, ...) are peeled off, one prefix and one suffix per round,
+//!    until neither matches. A round stops early when the remainder, or the remainder without
+//!    the prefix or the suffix just found, is a special case.
+//! 3. **Infixes.** What remains is kept whole if it is a special case or a URL (spaCy's
+//!    `URL_MATCH`); otherwise it is split around infixes: dot runs, `…`, symbols, `-`/`+`/`*`/`^`
+//!    between digits, `.` between a lower-case and an upper-case letter, `,` and hyphens between
+//!    letters, and `:<>=/` after a letter or digit and before a letter. An infix at position 0
+//!    is not split off.
+//! 4. **Special-case matcher.** Special cases that contain affixes (`a.`, `:)`, `Ph.D.`, ...) are
+//!    also searched as token sequences over the whole document. Matches are filtered (longest
+//!    first, then leftmost; a match whose first or last token is already covered is dropped) and a
+//!    kept match whose text is exactly the special string is replaced by the special case's tokens.
+//!
+//! Prefix matching follows Python's `re.search` on `^a|^b|...`: the first alternative that matches
+//! wins. Suffix matching follows `re.search` on `a$|b$|...`: the match starting leftmost wins, so the
+//! longest matching tail is taken. Infix matching follows `re.finditer`: left to right, the first
+//! alternative at each position, continuing after the match.
+//!
+//! Every character class is a table generated from spaCy's own compiled regexes by
+//! `scripts/gen_spacy_en_tables.py`, so the sets are exactly what Python's `re` matches.
+//! ASCII letters-only chunks (most English words) take a fast path: only the special-case lookup.
+
+mod classes;
+mod specials;
+mod tables;
+mod url;
+
+use classes::{
+    is_alpha, is_icon, is_infix_dot_after, is_infix_dot_before, is_prefix_char, is_space,
+    is_suffix_char, is_suffix_dot_before, is_suffix_upper,
+};
+use specials::{apply_matcher, specials, Specials};
+use tables::{CURRENCY, UNITS};
+
+/// spaCy 3.8's English tokenizer rules (the `en` tokenizer datatrove uses), version 1.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SpacyEnTokenizer;
+
+/// The byte classes of the chunk scanner.
+const B_OTHER: u8 = 0;
+const B_LETTER: u8 = 1;
+const B_SPACE: u8 = 2;
+/// A UTF-8 lead byte of a multi-byte sequence that may encode whitespace (U+0085, U+00A0, U+1680,
+/// U+2000..U+205F, U+3000).
+const B_MAYBE_SPACE: u8 = 3;
+
+static BYTE_CLASS: [u8; 256] = {
+    let mut t = [B_OTHER; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            B_LETTER
+        } else if matches!(c, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f | b' ') {
+            B_SPACE
+        } else if matches!(c, 0xc2 | 0xe1 | 0xe2 | 0xe3) {
+            B_MAYBE_SPACE
+        } else {
+            B_OTHER
+        };
+        b += 1;
+    }
+    t
+};
+
+impl SpacyEnTokenizer {
+    /// The stable name of these rules: `spacy_en_3.8_v1`.
+    pub const NAME: &'static str = "spacy_en_3.8_v1";
+
+    /// Appends the byte ranges of the words of `text` to `out` (what datatrove's English
+    /// `word_tokenize` returns: spaCy tokens without the whitespace tokens). Does not allocate
+    /// when `out` has enough capacity, except in documents that need the special-case matcher.
+    pub fn tokenize_spans_into(&self, text: &str, out: &mut Vec<(usize, usize)>) {
+        let sp = specials();
+        let from = out.len();
+        let bytes = text.as_bytes();
+        let mut needs_matcher = false;
+        let mut i = 0;
+        while i < bytes.len() {
+            // Skip whitespace.
+            match BYTE_CLASS[usize::from(bytes[i])] {
+                B_SPACE => {
+                    i += 1;
+                    continue;
+                }
+                B_MAYBE_SPACE => {
+                    if let Some(c) = text[i..].chars().next() {
+                        if is_space(c) {
+                            i += c.len_utf8();
+                            continue;
+                        }
+                    }
+                }
+                _ => {}
+            }
+            // A chunk: up to the next whitespace character.
+            let start = i;
+            let mut all_letters = true;
+            while i < bytes.len() {
+                match BYTE_CLASS[usize::from(bytes[i])] {
+                    B_LETTER => i += 1,
+                    B_SPACE => break,
+                    B_MAYBE_SPACE => {
+                        all_letters = false;
+                        match text[i..].chars().next() {
+                            Some(c) if is_space(c) => break,
+                            Some(c) => i += c.len_utf8(),
+                            None => i += 1,
+                        }
+                    }
+                    _ => {
+                        all_letters = false;
+                        i += 1;
+                    }
+                }
+            }
+            // `i` only stops on a whitespace character or the end, both char boundaries.
+            let chunk_tokens_from = out.len();
+            if all_letters {
+                push_word(sp, text, start, i, out);
+            } else {
+                tokenize_chunk(sp, text, start, i, out);
+            }
+            if !needs_matcher && out.len() - chunk_tokens_from >= 2 {
+                needs_matcher = out[chunk_tokens_from..out.len() - 1]
+                    .iter()
+                    .any(|&(a, b)| sp.starts_pattern(&text[a..b]));
+            }
+        }
+        if needs_matcher {
+            apply_matcher(text, out, from);
+        }
+    }
+
+    /// The words of `text` as slices of it.
+    pub fn words<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        let mut spans = Vec::new();
+        self.tokenize_spans_into(text, &mut spans);
+        spans.into_iter().map(|(a, b)| &text[a..b]).collect()
+    }
+}
+
+/// A remainder with no affixes: a special case, or one token.
+#[inline]
+fn push_word(sp: &Specials, text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
+    if let Some(lens) = sp.get(&text[start..end]) {
+        push_special(lens, start, out);
+    } else {
+        out.push((start, end));
+    }
+}
+
+#[inline]
+fn push_special(lens: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
+    let mut at = start;
+    for &l in lens {
+        out.push((at, at + usize::from(l)));
+        at += usize::from(l);
+    }
+}
+
+/// Stages 2 and 3 for one non-whitespace chunk `text[start..end]`.
+fn tokenize_chunk(
+    sp: &Specials,
+    text: &str,
+    start: usize,
+    end: usize,
+    out: &mut Vec<(usize, usize)>,
+) {
+    // Prefix tokens go to `out[..pre_end]`, suffix tokens (in the order found, i.e. reversed) to
+    // `out[pre_end..]`; they are put in document order once the middle is known.
+    let mut pre_end = out.len();
+    let mut s = start;
+    let mut e = end;
+    let mut last_len = usize::MAX;
+    while s < e && e - s != last_len {
+        let cur = &text[s..e];
+        if sp.get(cur).is_some() {
+            break;
+        }
+        last_len = e - s;
+        let pre = find_prefix(cur);
+        if pre != 0 && pre < cur.len() && sp.get(&cur[pre..]).is_some() {
+            out.insert(pre_end, (s, s + pre));
+            pre_end += 1;
+            s += pre;
+            break;
+        }
+        let suf = find_suffix(&cur[pre..]);
+        if suf != 0 && suf < cur.len() && sp.get(&cur[..cur.len() - suf]).is_some() {
+            out.push((e - suf, e));
+            e -= suf;
+            break;
+        }
+        if pre != 0 {
+            out.insert(pre_end, (s, s + pre));
+            pre_end += 1;
+            s += pre;
+        }
+        if suf != 0 {
+            out.push((e - suf, e));
+            e -= suf;
+        }
+    }
+    let n_suffixes = out.len() - pre_end;
+    if s < e {
+        let rest = &text[s..e];
+        if let Some(lens) = sp.get(rest) {
+            push_special(lens, s, out);
+        } else if url::url_match(rest) {
+            out.push((s, e));
+        } else {
+            split_infixes(text, s, e, out);
+        }
+    }
+    if n_suffixes > 0 {
+        out[pre_end..pre_end + n_suffixes].reverse();
+        out[pre_end..].rotate_left(n_suffixes);
+    }
+}
+
+/// The previous character of `s` before byte `i`.
+#[inline]
+fn char_before(s: &str, i: usize) -> Option<char> {
+    s[..i].chars().next_back()
+}
+
+#[inline]
+fn char_at(s: &str, i: usize) -> Option<char> {
+    s[i..].chars().next()
+}
+
+/// Length in bytes of the prefix of `s` spaCy splits off, or 0.
+fn find_prefix(s: &str) -> usize {
+    let b = s.as_bytes();
+    let Some(&b0) = b.first() else { return 0 };
+    if b0 == b'.' {
+        let dots = b.iter().take_while(|&&x| x == b'.').count();
+        return if dots >= 2 { dots } else { 0 };
+    }
+    if s.starts_with("US$") {
+        return 3;
+    }
+    if s.starts_with("C$") || s.starts_with("A$") {
+        return 2;
+    }
+    if b0 == b'+' {
+        return if b.get(1).is_some_and(u8::is_ascii_digit) {
+            0
+        } else {
+            1
+        };
+    }
+    match s.chars().next() {
+        Some(c) if is_prefix_char(c) => c.len_utf8(),
+        _ => 0,
+    }
+}
+
+/// Length in bytes of the suffix of `s` spaCy splits off, or 0.
+fn find_suffix(s: &str) -> usize {
+    let b = s.as_bytes();
+    let Some(&last) = b.last() else { return 0 };
+    if last == b'.' {
+        let dots = b.iter().rev().take_while(|&&x| x == b'.').count();
+        if dots >= 2 {
+            return dots;
+        }
+    }
+    // Fast rejection of the commonest case: a word ending in an ASCII letter can only lose
+    // `'s`/`’s` or a unit after a digit.
+    if last.is_ascii_alphabetic() && last != b's' && last != b'S' {
+        let tail = &b[b.len().saturating_sub(6)..];
+        if !tail.iter().any(u8::is_ascii_digit) {
+            return 0;
+        }
+    }
+    // The longest fixed alternative is 5 characters: try tails from longest to shortest (leftmost
+    // match start first, as `re.search` does).
+    let mut starts = [0usize; 5];
+    let mut n = 0;
+    for (i, _) in s.char_indices().rev().take(5) {
+        starts[n] = i;
+        n += 1;
+    }
+    for &i in starts[..n].iter().rev() {
+        if suffix_at(s, i) {
+            return s.len() - i;
+        }
+    }
+    0
+}
+
+/// Whether some suffix alternative matches exactly `s[i..]`, with its look-behind on `s[..i]`.
+fn suffix_at(s: &str, i: usize) -> bool {
+    let t = &s[i..];
+    let prev = char_before(s, i);
+    let after_digit = prev.is_some_and(|c| c.is_ascii_digit());
+    let mut chars = t.chars();
+    let (Some(c), rest) = (chars.next(), chars.as_str()) else {
+        return false;
+    };
+    if rest.is_empty() {
+        if is_suffix_char(c) {
+            return true;
+        }
+        match c {
+            '+' if after_digit => return true,
+            '.' => {
+                let Some(p) = prev else { return false };
+                if is_suffix_dot_before(p) {
+                    return true;
+                }
+                let pp = char_before(s, i - p.len_utf8());
+                if let Some(pp) = pp {
+                    if pp == '°' && matches!(p, 'F' | 'f' | 'C' | 'c' | 'K' | 'k') {
+                        return true;
+                    }
+                    if is_suffix_upper(p) && is_suffix_upper(pp) {
+                        return true;
+                    }
+                }
+                return false;
+            }
+            _ => {}
+        }
+    }
+    if matches!(t, "……" | "'s" | "'S" | "’s" | "’S") {
+        return true;
+    }
+    after_digit && (CURRENCY.contains(&t) || UNITS.contains(&t))
+}
+
+/// Stage 3: split `text[s..e]` around its infixes.
+fn split_infixes(text: &str, s: usize, e: usize, out: &mut Vec<(usize, usize)>) {
+    let w = &text[s..e];
+    let b = w.as_bytes();
+    let mut start = 0;
+    let mut p = 0;
+    while p < b.len() {
+        let Some(c) = char_at(w, p) else { break };
+        let len = infix_at(w, p, c);
+        if len == 0 {
+            p += c.len_utf8();
+            continue;
+        }
+        // An infix at the very beginning is not split off (spaCy skips it and keeps `start`).
+        if p != 0 {
+            if p != start {
+                out.push((s + start, s + p));
+            }
+            out.push((s + p, s + p + len));
+            start = p + len;
+        }
+        p += len;
+    }
+    if start < b.len() {
+        out.push((s + start, e));
+    }
+}
+
+/// Length of the infix match at byte `p` of `w` (first char `c`), or 0.
+fn infix_at(w: &str, p: usize, c: char) -> usize {
+    let b = w.as_bytes();
+    // Fast exit: plain ASCII letters and digits never start an infix.
+    if c.is_ascii_alphanumeric() {
+        return 0;
+    }
+    if c == '.' && b.get(p + 1) == Some(&b'.') {
+        return b[p..].iter().take_while(|&&x| x == b'.').count();
+    }
+    if c == '…' || is_icon(c) {
+        return c.len_utf8();
+    }
+    let prev = char_before(w, p);
+    let Some(prev) = prev else { return 0 };
+    let next_at = |off: usize| char_at(w, off);
+    let after = next_at(p + c.len_utf8());
+    if matches!(c, '+' | '-' | '*' | '^')
+        && prev.is_ascii_digit()
+        && after.is_some_and(|a| a.is_ascii_digit() || a == '-')
+    {
+        return 1;
+    }
+    if c == '.' {
+        return usize::from(is_infix_dot_before(prev) && after.is_some_and(is_infix_dot_after));
+    }
+    if c == ',' {
+        return usize::from(is_alpha(prev) && after.is_some_and(is_alpha));
+    }
+    let alnum_before = is_alpha(prev) || prev.is_ascii_digit();
+    if !alnum_before {
+        return 0;
+    }
+    // Hyphens, in the regex's alternation order: - – — -- --- —— ~, each followed by a letter.
+    for h in ["-", "–", "—", "--", "---", "——", "~"] {
+        if w[p..].starts_with(h) && next_at(p + h.len()).is_some_and(is_alpha) {
+            return h.len();
+        }
+    }
+    if matches!(c, ':' | '<' | '>' | '=' | '/') && after.is_some_and(is_alpha) {
+        return 1;
+    }
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SpacyEnTokenizer;
+
+    fn toks(s: &str) -> Vec<&str> {
+        SpacyEnTokenizer.words(s)
+    }
+
+    #[test]
+    fn basic_rules() {
+        assert_eq!(toks("Hello, world!"), ["Hello", ",", "world", "!"]);
+        assert_eq!(toks("I don't know."), ["I", "do", "n't", "know", "."]);
+        assert_eq!(toks("(e.g. this)"), ["(", "e.g.", "this", ")"]);
+        assert_eq!(toks("U.S.A. 10km $5"), ["U.S.A.", "10", "km", "$", "5"]);
+        assert_eq!(
+            toks("well-known 1-2 a/b"),
+            ["well", "-", "known", "1", "-", "2", "a", "/", "b"]
+        );
+        assert_eq!(
+            toks("see http://example.com/x."),
+            ["see", "http://example.com/x", "."]
+        );
+        assert_eq!(toks("  \n\tx  y\u{a0}z"), ["x", "y", "z"]);
+        assert_eq!(toks("wait...what"), ["wait", "...", "what"]);
+        assert_eq!(toks(""), Vec::<&str>::new());
+    }
+}

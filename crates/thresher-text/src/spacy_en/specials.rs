@@ -1,0 +1,189 @@
+//! The tokenizer exceptions ("special cases") and the pass that re-merges them after affix splitting.
+//!
+//! spaCy looks special cases up by the exact string of a chunk or of a chunk remainder during affix
+//! splitting. Afterwards, a phrase matcher finds every token sequence equal to the *plain*
+//! tokenization of a special case that contains affixes (for example `a` `.` for `a.`, or `:` `)`
+//! for `:)`) and, when the matched text is exactly the special string, replaces those tokens by the
+//! special case's own tokens.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+use super::tables::{MATCHER_PATTERNS, SPECIALS};
+
+/// A small, fast hasher for short strings (the keys are at most a few dozen bytes).
+#[derive(Default)]
+pub(crate) struct ShortHasher(u64);
+
+impl Hasher for ShortHasher {
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ (bytes.len() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+        }
+        let rem = chunks.remainder();
+        if !rem.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rem.len()].copy_from_slice(rem);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(0x51_7C_C1_B7_27_22_0A_95);
+        }
+        self.0 = h ^ (h >> 29);
+    }
+
+    #[inline]
+    fn write_u8(&mut self, _: u8) {
+        // `str`'s Hash writes a 0xff terminator after the bytes; the length is already mixed in.
+    }
+}
+
+type Map<K, V> = HashMap<K, V, BuildHasherDefault<ShortHasher>>;
+
+pub(crate) struct Specials {
+    map: Map<&'static str, &'static [u8]>,
+    /// Longest special string, in bytes: anything longer is rejected without hashing.
+    max_len: usize,
+    /// Bit `b % 64` set when some special string starts with byte `b` (a cheap pre-filter).
+    first_bytes: [u64; 4],
+    /// Matcher patterns (of two or more tokens) by their first token.
+    patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>>,
+}
+
+static SPECIALS_CELL: OnceLock<Specials> = OnceLock::new();
+
+pub(crate) fn specials() -> &'static Specials {
+    SPECIALS_CELL.get_or_init(|| {
+        let mut map = Map::default();
+        let mut max_len = 0;
+        let mut first_bytes = [0u64; 4];
+        for &(key, lens) in SPECIALS {
+            map.insert(key, lens);
+            max_len = max_len.max(key.len());
+            if let Some(&b) = key.as_bytes().first() {
+                first_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
+            }
+        }
+        let mut patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>> = Map::default();
+        for &pattern in MATCHER_PATTERNS {
+            // One-token patterns only ever rewrite a token into itself, and they cannot block a
+            // longer match (longer matches are applied first), so they are left out.
+            if let [first, _, ..] = pattern {
+                patterns_by_first.entry(*first).or_default().push(pattern);
+            }
+        }
+        Specials {
+            map,
+            max_len,
+            first_bytes,
+            patterns_by_first,
+        }
+    })
+}
+
+impl Specials {
+    /// The token byte lengths of special case `s`, if `s` is one.
+    #[inline]
+    pub(crate) fn get(&self, s: &str) -> Option<&'static [u8]> {
+        let b = *s.as_bytes().first()?;
+        if s.len() > self.max_len || self.first_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+            return None;
+        }
+        self.map.get(s).copied()
+    }
+
+    /// Whether some matcher pattern of two or more tokens starts with token `s`.
+    #[inline]
+    pub(crate) fn starts_pattern(&self, s: &str) -> bool {
+        !self.patterns_by_first.is_empty() && self.patterns_by_first.contains_key(s)
+    }
+
+    fn patterns_starting_with(&self, s: &str) -> &[&'static [&'static str]] {
+        self.patterns_by_first.get(s).map_or(&[], Vec::as_slice)
+    }
+}
+
+/// Whether a whitespace token separates two consecutive tokens, given the text between them.
+/// spaCy attaches one following `' '` to a token; any other whitespace becomes a token of its own,
+/// which the phrase matcher cannot match across.
+#[inline]
+fn separated(gap: &str) -> bool {
+    !gap.is_empty() && gap != " "
+}
+
+/// The phrase-matcher pass over all tokens of a document (`spans` are byte ranges into `text`).
+pub(crate) fn apply_matcher(text: &str, spans: &mut Vec<(usize, usize)>, from: usize) {
+    let sp = specials();
+    let toks = &spans[from..];
+    let n = toks.len();
+    let tok = |i: usize| &text[toks[i].0..toks[i].1];
+    // 1. Every match of every pattern: (start, end) token indices, end exclusive.
+    let mut matches: Vec<(usize, usize)> = Vec::new();
+    for i in 0..n {
+        for pattern in sp.patterns_starting_with(tok(i)) {
+            let len = pattern.len();
+            if i + len > n {
+                continue;
+            }
+            let ok = (1..len).all(|k| {
+                tok(i + k) == pattern[k] && !separated(&text[toks[i + k - 1].1..toks[i + k].0])
+            });
+            if ok {
+                matches.push((i, i + len));
+            }
+        }
+    }
+    if matches.is_empty() {
+        return;
+    }
+    // 2. spaCy's filter: longest first, then leftmost; a span is kept when neither its first nor its
+    //    last token was covered by a span looked at before (kept or not).
+    matches.sort_unstable_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
+    matches.dedup();
+    let mut seen = vec![false; n];
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for &(s, e) in &matches {
+        if !seen[s] && !seen[e - 1] {
+            kept.push((s, e));
+        }
+        for flag in &mut seen[s..e] {
+            *flag = true;
+        }
+    }
+    kept.sort_unstable();
+    // 3. Replace a kept span by the special case's tokens when its text is exactly a special string.
+    let mut rebuilt: Vec<(usize, usize)> = Vec::with_capacity(n);
+    let mut i = 0;
+    let mut k = 0;
+    while i < n {
+        if k < kept.len() && kept[k].0 == i {
+            let (s, e) = kept[k];
+            k += 1;
+            let start = toks[s].0;
+            let end = toks[e - 1].1;
+            if let Some(lens) = sp.get(&text[start..end]) {
+                let mut at = start;
+                for &l in lens {
+                    rebuilt.push((at, at + usize::from(l)));
+                    at += usize::from(l);
+                }
+            } else {
+                rebuilt.extend_from_slice(&toks[s..e]);
+            }
+            i = e;
+        } else {
+            rebuilt.push(toks[i]);
+            i += 1;
+        }
+    }
+    spans.truncate(from);
+    spans.extend_from_slice(&rebuilt);
+}

@@ -1,0 +1,4 @@
+//! Integration tests of thresher-text (one binary, see STYLE.md).
+
+mod golden;
+mod parity;

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Expected word tokens for thresher-text's spaCy-compatible English tokenizer.
+
+Run with the datatrove peer venv (datatrove 0.10.1 + spacy 3.8.18, see ../shared/tools/setup-peers.sh):
+
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py docs    [DOCS_JSONL_GZ] [OUT_TSV]
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py snippets [SNIPPETS_TXT] [OUT_JSONL]
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py show INDEX [DOCS_JSONL_GZ]
+
+`docs`: tokenizes every reference document with datatrove's own `split_into_words` (English), and
+writes one line per document: `index<TAB>id<TAB>token_count<TAB>xxh3_64(tokens joined by "\\n")`.
+Only counts and hashes are stored because the reference documents are not all permissively licensed.
+
+`snippets`: reads hand-written snippets (one per line; `\\n`, `\\t` and `\\uXXXX` escapes are decoded
+with Python's unicode_escape rules) and writes a readable JSONL golden file {"text":..., "tokens":[...]}.
+"""
+import gzip
+import json
+import sys
+import warnings
+
+import xxhash
+from datatrove.utils.text import split_into_words
+
+
+def words(text: str) -> list[str]:
+    # split_into_parts is lru_cached on the text; that is harmless here.
+    return split_into_words(text)
+
+
+def docs(src: str, out: str) -> None:
+    n = 0
+    with gzip.open(src, "rt", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
+        w.write("# index\tid\ttoken_count\txxh3_64_hex of tokens joined by \\n (datatrove 0.10.1 split_into_words, spacy 3.8.18)\n")
+        for i, line in enumerate(f):
+            doc = json.loads(line)
+            toks = words(doc["text"])
+            joined = "\n".join(toks).encode("utf-8", "surrogatepass")
+            w.write(f"{i}\t{doc['id']}\t{len(toks)}\t{xxhash.xxh3_64_hexdigest(joined)}\n")
+            n += 1
+    print(f"wrote {n} docs to {out}", file=sys.stderr)
+
+
+def readable_json(obj) -> str:
+    """JSON with non-ASCII text kept readable, but invisible characters and non-space whitespace escaped."""
+    out = []
+    for ch in json.dumps(obj, ensure_ascii=False):
+        if (ch.isspace() and ch != " ") or not ch.isprintable():
+            out.append("\\u%04x" % ord(ch) if ord(ch) < 0x10000 else ch)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def snippets(src: str, out: str) -> None:
+    warnings.simplefilter("ignore", DeprecationWarning)  # "invalid escape sequence" for kept escapes
+    n = 0
+    with open(src, encoding="utf-8") as f, open(out, "w", encoding="utf-8") as w:
+        for line in f:
+            line = line.rstrip("\n")
+            if not line or line.startswith("#"):
+                continue
+            # Decode escapes without mangling non-ASCII characters already in the line (unknown
+            # escapes such as "\\_" are kept as they are).
+            text = line.encode("latin-1", "backslashreplace").decode("unicode_escape") if "\\" in line else line
+            w.write(readable_json({"text": text, "tokens": words(text)}) + "\n")
+            n += 1
+    print(f"wrote {n} snippets to {out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1] if len(sys.argv) > 1 else "docs"
+    if mode == "docs":
+        src = sys.argv[2] if len(sys.argv) > 2 else "../shared/reference/datatrove-filters/docs.jsonl.gz"
+        out = sys.argv[3] if len(sys.argv) > 3 else "fixtures/tokenizer/spacy_en_docs.tsv"
+        docs(src, out)
+    elif mode == "snippets":
+        src = sys.argv[2] if len(sys.argv) > 2 else "fixtures/tokenizer/snippets.txt"
+        out = sys.argv[3] if len(sys.argv) > 3 else "fixtures/tokenizer/snippets.golden.jsonl"
+        snippets(src, out)
+    elif mode == "show":
+        # Print the expected tokens of reference document INDEX, one per line (for diffing).
+        index = int(sys.argv[2])
+        src = sys.argv[3] if len(sys.argv) > 3 else "../shared/reference/datatrove-filters/docs.jsonl.gz"
+        with gzip.open(src, "rt", encoding="utf-8") as f:
+            for i, line in enumerate(f):
+                if i == index:
+                    print("\n".join(words(json.loads(line)["text"])))
+                    break
+    else:
+        sys.exit(f"unknown mode {mode}")
