@@ -33,6 +33,12 @@ fn build<C: StepConfig>(table: toml::Table) -> Box<dyn Step> {
 /// The repair steps of `crates/thresher/recipes/default.toml`, in the recipe's order and with its
 /// parameters (the other steps of the recipe are not this crate's and are skipped).
 pub fn default_recipe_repair_steps() -> Vec<Box<dyn Step>> {
+    default_recipe_steps(false)
+}
+
+/// The steps of the `default` recipe that this crate's tests can build: the repair steps and,
+/// with `with_filters`, the quality filters (thresher-filters) that follow them.
+pub fn default_recipe_steps(with_filters: bool) -> Vec<Box<dyn Step>> {
     let path = repo_root().join("crates/thresher/recipes/default.toml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let recipe: toml::Table = text.parse().unwrap_or_else(|e| panic!("default.toml: {e}"));
@@ -52,6 +58,16 @@ pub fn default_recipe_repair_steps() -> Vec<Box<dyn Step>> {
             "strip_chrome" => out.push(build::<StripChromeConfig>(t)),
             "corpus_boilerplate" if std::env::var_os("REPAIR_SKIP_BOILERPLATE").is_none() => {
                 out.push(build::<CorpusBoilerplateConfig>(t))
+            }
+            "gopher_repetition" if with_filters => {
+                out.push(build::<thresher_filters::GopherRepetitionConfig>(t))
+            }
+            "gopher_quality" if with_filters => {
+                out.push(build::<thresher_filters::GopherQualityConfig>(t))
+            }
+            "c4_quality" if with_filters => out.push(build::<thresher_filters::C4QualityConfig>(t)),
+            "fineweb_quality" if with_filters => {
+                out.push(build::<thresher_filters::FineWebQualityConfig>(t))
             }
             _ => {}
         }
