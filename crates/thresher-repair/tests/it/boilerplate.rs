@@ -74,9 +74,15 @@ struct Figures {
     non_gold: usize,
 }
 
+/// One page: its site, its text lines, its gold lines.
+type SitePage = (String, Vec<String>, Vec<String>);
+
+/// A page's text lines and gold lines.
+type PageText = (Vec<String>, Vec<String>);
+
 fn measure(
     params: toml::Table,
-    pages: &[(String, Vec<String>, Vec<String>)], // (site, page lines, gold lines)
+    pages: &[SitePage],
 ) -> (Figures, serde_json::Map<String, serde_json::Value>) {
     let cfg: CorpusBoilerplateConfig = toml::Value::Table(params).try_into().expect("params");
     let step: Vec<Box<dyn Step>> = vec![cfg.build().expect("builds")];
@@ -145,14 +151,14 @@ fn corpus_boilerplate_removes_lines_outside_gold() {
     let Some(corpus) = shared_dir("corpus") else {
         return;
     };
-    let mut pages: Vec<(String, Vec<String>, Vec<String>)> = Vec::new();
+    let mut pages: Vec<SitePage> = Vec::new();
     for p in gold_pages(&corpus, &["cleanportaleval"]) {
         let name = p.id.trim_start_matches("cleanportaleval/");
         let site = name.rsplit_once('_').map_or(name, |(s, _)| s).to_string();
         pages.push((site, page_lines(&p.html), p.gold));
     }
     let portal_pages = pages.len();
-    let mut dragnet: BTreeMap<String, Vec<(Vec<String>, Vec<String>)>> = BTreeMap::new();
+    let mut dragnet: BTreeMap<String, Vec<PageText>> = BTreeMap::new();
     for p in gold_pages(&corpus, &["dragnet"]) {
         if let Some(host) = canonical_host(&p.html) {
             dragnet
