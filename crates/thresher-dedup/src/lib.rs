@@ -7,11 +7,13 @@
 //!   a Bloom filter sized from the expected count and false-positive rate.
 #![warn(missing_docs)]
 
+pub mod bloom;
 mod exact;
 pub mod lsh;
 mod minhash;
 mod mt19937;
 pub mod normalize;
+mod paragraph;
 pub mod signature;
 pub mod union_find;
 
@@ -19,4 +21,5 @@ pub use exact::{normalize_for_exact, ExactDedup, ExactDedupConfig};
 pub use lsh::{cluster_work_dir, ClusterOptions, ClusterReport, Keeper};
 pub use minhash::{MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
 pub use normalize::{simplify_text, TextNorm};
+pub use paragraph::{ParagraphDedup, ParagraphDedupConfig};
 pub use signature::{MinHasher, SigScratch, SignatureParams};

@@ -23,6 +23,7 @@ pub fn build_step(
     steps! {
         "exact_dedup" => thresher_dedup::ExactDedupConfig,
         "minhash_dedup" => thresher_dedup::MinhashDedupConfig,
+        "paragraph_dedup" => thresher_dedup::ParagraphDedupConfig,
         "collapse_repeats" => thresher_repair::CollapseRepeatsConfig,
         "strip_chrome" => thresher_repair::StripChromeConfig,
         "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig,
@@ -31,6 +32,7 @@ pub fn build_step(
         "c4_quality" => thresher_filters::C4QualityConfig,
         "c4_badwords" => thresher_filters::C4BadWordsConfig,
         "fineweb_quality" => thresher_filters::FineWebQualityConfig,
+        "html_extract" => thresher_extract::HtmlExtractConfig,
         // New steps go here, one line each: "type_name" => crate::ConfigType,
     }
 }
@@ -40,6 +42,7 @@ pub fn step_names() -> &'static [&'static str] {
     &[
         "exact_dedup",
         "minhash_dedup",
+        "paragraph_dedup",
         "collapse_repeats",
         "strip_chrome",
         "corpus_boilerplate",
@@ -48,6 +51,7 @@ pub fn step_names() -> &'static [&'static str] {
         "c4_quality",
         "c4_badwords",
         "fineweb_quality",
+        "html_extract",
         // Keep in the same order as the list in `build_step`.
     ]
 }

@@ -1,0 +1,335 @@
+//! `paragraph_dedup`: exact paragraph-level dedup across documents, with a Bloom filter.
+//!
+//! What it does: the text is split into paragraphs at line feeds (as dolma's and cc_net's
+//! paragraph/line dedup do). Each paragraph with at least `min_paragraph_chars` characters is
+//! normalised (whitespace collapsed, lower-cased: [`normalize_for_exact`]) and hashed (XXH3-128).
+//! A paragraph already seen in an *earlier* document is removed from the text; a document left
+//! without any non-blank paragraph is rejected with reason `paragraph_duplicate`. Documents
+//! are handled in input order ([`StepMode::Ordered`]), so the first occurrence is the one kept.
+//!
+//! Why: boilerplate paragraphs (cookie notices, navigation, legal footers) repeat across
+//! millions of pages; removing their repeats keeps the content and drops the template.
+//!
+//! Bloom filter: sized from `expected_paragraphs` and `fp_rate` (see [`BloomFilter`]); the
+//! size is printed in `report()`, with the false-positive rate reached at the end of the run.
+//! A false positive removes a paragraph that was never seen; its probability is that rate.
+//!
+//! No double insertion: DCLM's bff inserted a document's n-grams into the filter once for its
+//! document-level pass and again for its paragraph-level pass, so the second pass found every
+//! paragraph "already seen" and removed most of the data (mlfoundations/dclm issues 71 and 83).
+//! Here all paragraphs of a document are first *looked up*, then the new ones are inserted,
+//! once, under one lock: a document is never compared with itself. A paragraph repeated inside
+//! one document is kept unless `within_document = true`.
+
+use std::sync::Mutex;
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
+
+use crate::bloom::{BloomFilter, BloomSizeError};
+use crate::exact::normalize_for_exact;
+
+const STEP: &str = "paragraph_dedup";
+
+/// Recipe parameters of `paragraph_dedup`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParagraphDedupConfig {
+    /// Number of distinct paragraphs the filter is sized for.
+    pub expected_paragraphs: u64,
+    /// Target false-positive rate at `expected_paragraphs` items.
+    pub fp_rate: f64,
+    /// Largest filter allowed, in MiB: a bigger computed size is a configuration error.
+    pub max_filter_mb: u64,
+    /// Paragraphs shorter than this (in characters, after trimming) are never removed.
+    pub min_paragraph_chars: usize,
+    /// Normalise (collapse whitespace, lower-case) before hashing; `false` hashes raw lines.
+    pub normalize: bool,
+    /// Also remove a paragraph's repeats inside the same document.
+    pub within_document: bool,
+}
+
+impl Default for ParagraphDedupConfig {
+    fn default() -> Self {
+        ParagraphDedupConfig {
+            expected_paragraphs: 100_000_000,
+            fp_rate: 0.001,
+            max_filter_mb: 4096,
+            min_paragraph_chars: 0,
+            normalize: true,
+            within_document: false,
+        }
+    }
+}
+
+impl StepConfig for ParagraphDedupConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        Ok(Box::new(ParagraphDedup::new(self)?))
+    }
+}
+
+/// The `paragraph_dedup` step. See the module docs.
+pub struct ParagraphDedup {
+    cfg: ParagraphDedupConfig,
+    state: Mutex<State>,
+}
+
+struct State {
+    bloom: BloomFilter,
+    paragraphs_seen: u64,
+    paragraphs_removed: u64,
+    docs_edited: u64,
+    docs_rejected: u64,
+}
+
+impl ParagraphDedup {
+    /// Sizes the filter; errors on bad parameters or a filter above `max_filter_mb`.
+    pub fn new(cfg: ParagraphDedupConfig) -> Result<Self> {
+        let bloom = BloomFilter::new(
+            cfg.expected_paragraphs,
+            cfg.fp_rate,
+            cfg.max_filter_mb.saturating_mul(1 << 20),
+        )
+        .map_err(|e| match e {
+            BloomSizeError::BadParams => Error::config(
+                STEP,
+                "expected_paragraphs must be at least 1 and fp_rate within (0, 1)",
+            ),
+            BloomSizeError::TooBig { bytes } => Error::config(
+                STEP,
+                format!(
+                    "the Bloom filter would take {:.1} MiB, more than max_filter_mb = {}",
+                    bytes as f64 / f64::from(1 << 20),
+                    cfg.max_filter_mb
+                ),
+            ),
+        })?;
+        Ok(ParagraphDedup {
+            cfg,
+            state: Mutex::new(State {
+                bloom,
+                paragraphs_seen: 0,
+                paragraphs_removed: 0,
+                docs_edited: 0,
+                docs_rejected: 0,
+            }),
+        })
+    }
+
+    fn hash(&self, para: &str, scratch: &mut String) -> u128 {
+        if self.cfg.normalize {
+            normalize_for_exact(para, scratch);
+            xxhash_rust::xxh3::xxh3_128(scratch.as_bytes())
+        } else {
+            xxhash_rust::xxh3::xxh3_128(para.as_bytes())
+        }
+    }
+}
+
+impl Step for ParagraphDedup {
+    fn name(&self) -> &str {
+        STEP
+    }
+
+    fn mode(&self) -> StepMode {
+        StepMode::Ordered
+    }
+
+    fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        let text = doc.text();
+        // Hash outside the lock: (line, hash or None when too short to be considered).
+        let lines: Vec<(&str, Option<u128>)> = text
+            .split('\n')
+            .map(|line| {
+                let t = line.trim();
+                let considered = !t.is_empty() && t.chars().count() >= self.cfg.min_paragraph_chars;
+                (line, considered.then(|| self.hash(t, &mut cx.scratch)))
+            })
+            .collect();
+        let mut removed = vec![false; lines.len()];
+        {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if self.cfg.within_document {
+                // Check-and-insert in one go, paragraph by paragraph: a repeat later in the same
+                // document is found.
+                for (i, (_, h)) in lines.iter().enumerate() {
+                    if let Some(h) = h {
+                        removed[i] = st.bloom.insert(*h);
+                    }
+                }
+            } else {
+                // Look everything up first, then insert the new paragraphs once each: the
+                // document is compared with earlier documents only.
+                for (i, (_, h)) in lines.iter().enumerate() {
+                    if let Some(h) = h {
+                        removed[i] = st.bloom.contains(*h);
+                    }
+                }
+                for (i, (_, h)) in lines.iter().enumerate() {
+                    if let (Some(h), false) = (h, removed[i]) {
+                        st.bloom.insert(*h);
+                    }
+                }
+            }
+            let n_removed = removed.iter().filter(|&&r| r).count() as u64;
+            st.paragraphs_seen += lines.iter().filter(|l| l.1.is_some()).count() as u64;
+            st.paragraphs_removed += n_removed;
+            if n_removed > 0 {
+                let left = lines
+                    .iter()
+                    .zip(&removed)
+                    .any(|((l, _), &r)| !r && !l.trim().is_empty());
+                if left {
+                    st.docs_edited += 1;
+                } else {
+                    st.docs_rejected += 1;
+                }
+            }
+        }
+        let n_removed = removed.iter().filter(|&&r| r).count();
+        if n_removed == 0 {
+            return Outcome::Keep(doc);
+        }
+        let total = lines.iter().filter(|l| l.1.is_some()).count();
+        let kept: Vec<&str> = lines
+            .iter()
+            .zip(&removed)
+            .filter(|(_, &r)| !r)
+            .map(|((l, _), _)| *l)
+            .collect();
+        let new_text = kept.join("\n");
+        if new_text.trim().is_empty() {
+            return Outcome::reject(doc, Reason::new("paragraph_duplicate", total as u64));
+        }
+        doc.set_text(new_text);
+        doc.annotate(STEP, "removed_paragraphs", n_removed as u64);
+        Outcome::Keep(doc)
+    }
+
+    fn report(&self) -> Map<String, Value> {
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let b = &st.bloom;
+        let mut m = Map::new();
+        m.insert("bloom_expected_items".into(), b.expected().into());
+        m.insert("bloom_target_fp_rate".into(), b.target_fp_rate().into());
+        m.insert("bloom_bits".into(), b.bits().into());
+        m.insert("bloom_bytes".into(), b.bytes().into());
+        m.insert("bloom_hashes".into(), b.hashes().into());
+        m.insert("bloom_inserted".into(), b.inserted().into());
+        m.insert("bloom_fill_ratio".into(), b.fill_ratio().into());
+        m.insert("bloom_fp_rate_at_end".into(), b.current_fp_rate().into());
+        m.insert(
+            "bloom_over_capacity".into(),
+            (b.inserted() > b.expected()).into(),
+        );
+        m.insert("paragraphs_seen".into(), st.paragraphs_seen.into());
+        m.insert("paragraphs_removed".into(), st.paragraphs_removed.into());
+        m.insert("docs_edited".into(), st.docs_edited.into());
+        m.insert("docs_rejected".into(), st.docs_rejected.into());
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(cfg: ParagraphDedupConfig) -> ParagraphDedup {
+        ParagraphDedup::new(cfg).unwrap()
+    }
+
+    fn small() -> ParagraphDedupConfig {
+        ParagraphDedupConfig {
+            expected_paragraphs: 10_000,
+            fp_rate: 1e-6,
+            ..Default::default()
+        }
+    }
+
+    fn run(s: &ParagraphDedup, text: &str) -> Outcome {
+        s.process(Document::new("d", text), &mut StepCx::default())
+    }
+
+    #[test]
+    fn first_occurrence_kept_later_copies_removed() {
+        let s = step(small());
+        assert!(
+            matches!(run(&s, "Intro A\nCookie notice\nBody A"), Outcome::Keep(d) if d.text() == "Intro A\nCookie notice\nBody A")
+        );
+        match run(&s, "Intro B\n  cookie   NOTICE \nBody B") {
+            Outcome::Keep(d) => {
+                assert_eq!(d.text(), "Intro B\nBody B");
+                assert_eq!(d.annotations[STEP]["removed_paragraphs"], 1);
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(
+            matches!(run(&s, "Body A\n\nIntro B"), Outcome::Reject { reason, .. } if reason.code == "paragraph_duplicate")
+        );
+        let r = s.report();
+        assert_eq!(r["paragraphs_removed"], 3);
+        assert_eq!(r["docs_rejected"], 1);
+    }
+
+    #[test]
+    fn no_double_insertion_a_document_never_matches_itself() {
+        // The DCLM bff bug: inserting a document's items before (or twice while) checking them
+        // makes every document a duplicate of itself. Here unique documents lose nothing, and
+        // each distinct paragraph is inserted exactly once.
+        let s = step(small());
+        for i in 0..500 {
+            let text = format!("para one of {i}\npara two of {i}\npara three of {i}");
+            match run(&s, &text) {
+                Outcome::Keep(d) => assert_eq!(d.text(), text),
+                o => panic!("{o:?}"),
+            }
+        }
+        let r = s.report();
+        assert_eq!(r["paragraphs_removed"], 0);
+        assert_eq!(r["bloom_inserted"], 1500);
+    }
+
+    #[test]
+    fn repeats_inside_one_document() {
+        let s = step(small());
+        let t = "Share\nText\nShare";
+        assert!(matches!(run(&s, t), Outcome::Keep(d) if d.text() == t));
+        let s = step(ParagraphDedupConfig {
+            within_document: true,
+            ..small()
+        });
+        assert!(matches!(run(&s, t), Outcome::Keep(d) if d.text() == "Share\nText"));
+    }
+
+    #[test]
+    fn short_paragraphs_are_left_alone() {
+        let s = step(ParagraphDedupConfig {
+            min_paragraph_chars: 10,
+            ..small()
+        });
+        run(&s, "Menu\nA long enough paragraph");
+        assert!(
+            matches!(run(&s, "Menu\nother text here"), Outcome::Keep(d) if d.text() == "Menu\nother text here")
+        );
+    }
+
+    #[test]
+    fn filter_size_is_checked_and_reported() {
+        assert!(ParagraphDedup::new(ParagraphDedupConfig {
+            expected_paragraphs: 10_000_000_000,
+            max_filter_mb: 100,
+            ..Default::default()
+        })
+        .is_err());
+        assert!(ParagraphDedup::new(ParagraphDedupConfig {
+            fp_rate: 0.0,
+            ..Default::default()
+        })
+        .is_err());
+        let r = step(ParagraphDedupConfig::default()).report();
+        // 1e8 items at 0.1%: 1,437,758,757 bits (171.4 MiB), 10 hashes.
+        assert_eq!(r["bloom_bits"], 1_437_758_757u64);
+        assert_eq!(r["bloom_hashes"], 10);
+    }
+}
