@@ -11,6 +11,8 @@
 //!   the end, recognised by line shape.
 //! - [`CorpusBoilerplate`] (`corpus_boilerplate`, two passes): removes lines found in many
 //!   documents of the input or of one site.
+//! - [`FlagEncodingDamage`] (`flag_encoding_damage`): annotates, without editing, signs of
+//!   encoding damage (lost apostrophes, mojibake, replacement characters).
 //!
 //! ```
 //! use thresher_core::{Document, Outcome, Step, StepCx};
@@ -29,9 +31,11 @@
 mod boilerplate;
 mod chrome;
 mod collapse;
+mod encoding;
 mod lines;
 
 pub use boilerplate::{CorpusBoilerplate, CorpusBoilerplateConfig};
 pub use chrome::{LineKind, StripChrome, StripChromeConfig};
-pub use collapse::{CollapseRepeats, CollapseRepeatsConfig, Repeats};
+pub use collapse::{is_trailer_line, CollapseRepeats, CollapseRepeatsConfig, Repeats, BODY_SPANS};
+pub use encoding::{EncodingSigns, FlagEncodingDamage, FlagEncodingDamageConfig};
 pub use lines::{line_key, normalize_line, remove_lines, split_lines, Line};

@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use thresher_core::{Document, Outcome, Step, StepConfig, StepCx, StepMode};
-use thresher_repair::{CollapseRepeatsConfig, CorpusBoilerplateConfig, StripChromeConfig};
+use thresher_repair::{
+    CollapseRepeatsConfig, CorpusBoilerplateConfig, FlagEncodingDamageConfig, StripChromeConfig,
+};
 
 /// The workspace root.
 pub fn repo_root() -> PathBuf {
@@ -56,6 +58,7 @@ pub fn default_recipe_steps(with_filters: bool) -> Vec<Box<dyn Step>> {
         match ty.as_str() {
             "collapse_repeats" => out.push(build::<CollapseRepeatsConfig>(t)),
             "strip_chrome" => out.push(build::<StripChromeConfig>(t)),
+            "flag_encoding_damage" => out.push(build::<FlagEncodingDamageConfig>(t)),
             "corpus_boilerplate" if std::env::var_os("REPAIR_SKIP_BOILERPLATE").is_none() => {
                 out.push(build::<CorpusBoilerplateConfig>(t))
             }

@@ -27,6 +27,13 @@ fn seed_page_is_repaired_exactly() {
     assert_eq!(a["collapse_repeats"]["trailers_removed"], 1);
     assert_eq!(a["collapse_repeats"]["lines_removed"], 9);
     assert_eq!(a["strip_chrome"]["lines_removed"], 10);
+    // The apostrophes lost before the crawl are noted, not rewritten.
+    let lost = &a["flag_encoding_damage"]["lost_apostrophe_examples"];
+    assert!(
+        lost.as_array()
+            .is_some_and(|v| v.iter().any(|w| w == "Pakistans")),
+        "{lost}"
+    );
 }
 
 /// Under the whole `default` recipe up to dedup (repair, then the FineWeb filters), the seed is
