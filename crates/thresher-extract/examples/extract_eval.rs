@@ -1,0 +1,103 @@
+//! Runs thresher's extraction over gold sets and writes `<id>.txt` outputs for
+//! `../shared/tools/extract_eval.py --pred-dir`.
+//!
+//! ```text
+//! cargo run --release -p thresher-extract --example extract_eval -- OUT_DIR SET_DIR...
+//! ```
+//! For each SET_DIR (a folder of `<id>.html.gz`) it writes OUT_DIR/<set name>/<id>.txt and
+//! prints one JSON line per set with the page count and the extraction speed on one core
+//! (timing covers the extraction call only, as the Python tool times its extractors; reading,
+//! gunzip and charset decoding are outside the timer).
+
+use std::io::Read;
+use std::path::Path;
+use std::time::Instant;
+
+use thresher_extract::{extract_html, Limits, Options};
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.len() < 2 {
+        eprintln!("usage: extract_eval OUT_DIR SET_DIR... (env EXTRACT_MODE=main|union)");
+        std::process::exit(2);
+    }
+    let mut opts = Options::default();
+    if std::env::var("EXTRACT_MODE").is_ok_and(|m| m == "main") {
+        opts.union_outside_prose = false;
+    }
+    let out_root = Path::new(&args[0]);
+    for set in &args[1..] {
+        let set_dir = Path::new(set);
+        let name = set_dir
+            .file_name()
+            .map_or("set".into(), |n| n.to_string_lossy().into_owned());
+        let out_dir = out_root.join(&name);
+        if let Err(e) = std::fs::create_dir_all(&out_dir) {
+            eprintln!("{}: {e}", out_dir.display());
+            std::process::exit(1);
+        }
+        let mut pages = Vec::new();
+        let Ok(entries) = std::fs::read_dir(set_dir) else {
+            eprintln!("skipping: {set} absent");
+            continue;
+        };
+        let mut paths: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+        paths.sort();
+        for p in paths {
+            let f = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let Some(id) = f.strip_suffix(".html.gz") else {
+                continue;
+            };
+            if id.ends_with(".annotated") {
+                continue;
+            }
+            let mut raw = Vec::new();
+            let ok = std::fs::File::open(&p)
+                .and_then(|fh| flate2::read::GzDecoder::new(fh).read_to_end(&mut raw));
+            if ok.is_err() {
+                eprintln!("cannot read {}", p.display());
+                continue;
+            }
+            let text = thresher_io::charset::decode_html(&raw, None).text;
+            pages.push((id.to_string(), text, raw.len()));
+        }
+        let limits = Limits::default();
+        // Warm-up, as the Python tool does.
+        let _ = extract_html(
+            "<html><body><p>warm up text</p></body></html>",
+            &limits,
+            &opts,
+        );
+        let mut total = std::time::Duration::ZERO;
+        let mut errors = 0;
+        let mut bytes = 0usize;
+        for (id, html, n) in &pages {
+            bytes += n;
+            let t = Instant::now();
+            let res = extract_html(html, &limits, &opts);
+            total += t.elapsed();
+            let text = match res {
+                Ok(e) => e.text,
+                Err(e) => {
+                    errors += 1;
+                    eprintln!("{id}: {e}");
+                    String::new()
+                }
+            };
+            if let Err(e) = std::fs::write(out_dir.join(format!("{id}.txt")), text) {
+                eprintln!("write {id}: {e}");
+            }
+        }
+        let secs = total.as_secs_f64().max(1e-9);
+        println!(
+            "{{\"set\": \"{name}\", \"pages\": {}, \"errors\": {errors}, \"extract_s\": {:.3}, \"pages_per_s\": {:.1}, \"MB_per_s\": {:.2}}}",
+            pages.len(),
+            secs,
+            pages.len() as f64 / secs,
+            bytes as f64 / 1e6 / secs
+        );
+    }
+}

@@ -1,0 +1,531 @@
+//! A compact arena DOM built by html5ever, with budgets on nodes and nesting depth.
+//!
+//! html5ever gives a browser-grade tree (implied end tags, misnested formatting, table
+//! foster-parenting), which matters for old hand-written pages. Nodes live in one `Vec` and link
+//! to each other by index, so building and walking the tree allocates little and needs no
+//! reference counting; every walk over it is iterative, so depth cannot overflow the stack.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
+use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::{parse_document, Attribute, LocalName, ParseOpts, QualName};
+
+/// Index of a node in [`Dom::nodes`].
+pub type NodeId = u32;
+/// "No node" in the link fields.
+pub const NONE: NodeId = u32::MAX;
+
+/// What a node is.
+#[derive(Debug)]
+pub enum Kind {
+    /// The document root.
+    Document,
+    /// An element: its local name (HTML namespace assumed; SVG/MathML names kept as they are)
+    /// and attributes.
+    Element {
+        /// Local tag name, lower case.
+        name: LocalName,
+        /// Attributes as `(name, value)`.
+        attrs: Vec<(LocalName, StrTendril)>,
+    },
+    /// A run of text.
+    Text(StrTendril),
+    /// Comments, doctypes, processing instructions: never text.
+    Other,
+}
+
+/// One node with its tree links.
+#[derive(Debug)]
+pub struct Node {
+    /// Parent node, or [`NONE`].
+    pub parent: NodeId,
+    /// First child, or [`NONE`].
+    pub first_child: NodeId,
+    /// Last child, or [`NONE`].
+    pub last_child: NodeId,
+    /// Previous sibling, or [`NONE`].
+    pub prev: NodeId,
+    /// Next sibling, or [`NONE`].
+    pub next: NodeId,
+    /// Depth below the document (approximate after the parser moves nodes around).
+    pub depth: u32,
+    /// What the node is.
+    pub kind: Kind,
+}
+
+impl Node {
+    /// The tag name if the node is an element.
+    pub fn tag(&self) -> Option<&LocalName> {
+        match &self.kind {
+            Kind::Element { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+
+    /// An attribute value by name.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        match &self.kind {
+            Kind::Element { attrs, .. } => {
+                attrs.iter().find(|(k, _)| &**k == name).map(|(_, v)| &**v)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A parsed page.
+#[derive(Debug)]
+pub struct Dom {
+    /// All nodes; index 0 is the document.
+    pub nodes: Vec<Node>,
+}
+
+/// Limits on the work one page may cause.
+#[derive(Debug, Clone, Copy)]
+pub struct Budget {
+    /// Largest number of nodes (elements, text runs, comments).
+    pub max_nodes: usize,
+    /// Deepest element nesting.
+    pub max_depth: u32,
+}
+
+/// Why a page could not be parsed within its budget.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetError {
+    /// More nodes than [`Budget::max_nodes`].
+    TooManyNodes(usize),
+    /// Nesting deeper than [`Budget::max_depth`].
+    TooDeep(u32),
+}
+
+impl std::fmt::Display for BudgetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BudgetError::TooManyNodes(n) => write!(f, "page has more than {n} DOM nodes"),
+            BudgetError::TooDeep(d) => write!(f, "page nests elements deeper than {d} levels"),
+        }
+    }
+}
+
+/// Input is handed to the parser in slices of this many bytes, and the budgets are checked in
+/// between: html5ever cannot be stopped from inside, and some of its steps are linear in the
+/// depth of the open-element stack, so a 100,000-deep page must be cut off early rather than
+/// parsed to the end.
+const FEED_CHUNK: usize = 16 * 1024;
+
+/// Parses `html` into a [`Dom`], or stops with an error once the budget is exceeded.
+pub fn parse(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
+    let over = Rc::new(Cell::new(None));
+    let sink = Sink {
+        nodes: RefCell::new(Vec::with_capacity(html.len() / 40 + 16)),
+        budget,
+        over: over.clone(),
+        dummy: QualName::new(None, html5ever::ns!(html), html5ever::local_name!("div")),
+    };
+    sink.nodes.borrow_mut().push(Node {
+        parent: NONE,
+        first_child: NONE,
+        last_child: NONE,
+        prev: NONE,
+        next: NONE,
+        depth: 0,
+        kind: Kind::Document,
+    });
+    let mut parser = parse_document(sink, ParseOpts::default());
+    let mut rest = html;
+    while !rest.is_empty() {
+        let mut cut = rest.len().min(FEED_CHUNK);
+        while !rest.is_char_boundary(cut) {
+            cut += 1;
+        }
+        let (chunk, tail) = rest.split_at(cut);
+        parser.process(StrTendril::from_slice(chunk));
+        rest = tail;
+        if let Some(e) = over.get() {
+            return Err(e);
+        }
+    }
+    let dom = parser.finish();
+    match over.get() {
+        Some(e) => Err(e),
+        None => Ok(dom),
+    }
+}
+
+impl Dom {
+    /// The first element with this tag name, in document order.
+    pub fn find_first(&self, tag: &str) -> Option<NodeId> {
+        self.nodes
+            .iter()
+            .position(|n| n.tag().is_some_and(|t| &**t == tag))
+            .map(|i| i as NodeId)
+    }
+
+    /// Node by id.
+    #[inline]
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+
+    /// Children of a node, in order.
+    pub fn children(&self, id: NodeId) -> Children<'_> {
+        Children {
+            dom: self,
+            next: self.node(id).first_child,
+        }
+    }
+
+    /// All text under `id`, concatenated (no whitespace normalisation).
+    pub fn text_of(&self, id: NodeId) -> String {
+        let mut out = String::new();
+        let mut stack = vec![id];
+        while let Some(n) = stack.pop() {
+            let node = self.node(n);
+            if let Kind::Text(t) = &node.kind {
+                out.push_str(t);
+            }
+            let mut c = node.last_child;
+            while c != NONE {
+                stack.push(c);
+                c = self.node(c).prev;
+            }
+        }
+        out
+    }
+}
+
+/// Iterator over the children of a node.
+pub struct Children<'a> {
+    dom: &'a Dom,
+    next: NodeId,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next == NONE {
+            return None;
+        }
+        let id = self.next;
+        self.next = self.dom.node(id).next;
+        Some(id)
+    }
+}
+
+/// A handle the tree builder holds: the node index plus the element name, kept beside the index
+/// so that `elem_name` can lend it without borrowing the arena.
+#[derive(Clone)]
+struct Handle {
+    id: NodeId,
+    name: Option<Rc<QualName>>,
+}
+
+struct Sink {
+    nodes: RefCell<Vec<Node>>,
+    budget: Budget,
+    over: Rc<Cell<Option<BudgetError>>>,
+    /// Returned by `elem_name` for a non-element (the tree builder never asks for one, but a
+    /// panic there must be impossible).
+    dummy: QualName,
+}
+
+impl Sink {
+    fn new_node(&self, kind: Kind) -> NodeId {
+        let mut nodes = self.nodes.borrow_mut();
+        let id = nodes.len();
+        if id >= self.budget.max_nodes && self.over.get().is_none() {
+            self.over
+                .set(Some(BudgetError::TooManyNodes(self.budget.max_nodes)));
+        }
+        nodes.push(Node {
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            prev: NONE,
+            next: NONE,
+            depth: 0,
+            kind,
+        });
+        id as NodeId
+    }
+
+    fn detach(nodes: &mut [Node], id: NodeId) {
+        let (parent, prev, next) = {
+            let n = &nodes[id as usize];
+            (n.parent, n.prev, n.next)
+        };
+        if parent == NONE {
+            return;
+        }
+        if prev != NONE {
+            nodes[prev as usize].next = next;
+        } else {
+            nodes[parent as usize].first_child = next;
+        }
+        if next != NONE {
+            nodes[next as usize].prev = prev;
+        } else {
+            nodes[parent as usize].last_child = prev;
+        }
+        let n = &mut nodes[id as usize];
+        n.parent = NONE;
+        n.prev = NONE;
+        n.next = NONE;
+    }
+
+    /// Links `child` (detached) as the last child of `parent`.
+    fn link_last(&self, nodes: &mut [Node], parent: NodeId, child: NodeId) {
+        let last = nodes[parent as usize].last_child;
+        let depth = nodes[parent as usize].depth + 1;
+        {
+            let c = &mut nodes[child as usize];
+            c.parent = parent;
+            c.prev = last;
+            c.next = NONE;
+            c.depth = depth;
+        }
+        if last != NONE {
+            nodes[last as usize].next = child;
+        } else {
+            nodes[parent as usize].first_child = child;
+        }
+        nodes[parent as usize].last_child = child;
+        self.check_depth(depth);
+    }
+
+    /// Links `child` (detached) just before `sibling`.
+    fn link_before(&self, nodes: &mut [Node], sibling: NodeId, child: NodeId) {
+        let parent = nodes[sibling as usize].parent;
+        if parent == NONE {
+            return;
+        }
+        let prev = nodes[sibling as usize].prev;
+        let depth = nodes[parent as usize].depth + 1;
+        {
+            let c = &mut nodes[child as usize];
+            c.parent = parent;
+            c.prev = prev;
+            c.next = sibling;
+            c.depth = depth;
+        }
+        nodes[sibling as usize].prev = child;
+        if prev != NONE {
+            nodes[prev as usize].next = child;
+        } else {
+            nodes[parent as usize].first_child = child;
+        }
+        self.check_depth(depth);
+    }
+
+    fn check_depth(&self, depth: u32) {
+        if depth > self.budget.max_depth && self.over.get().is_none() {
+            self.over
+                .set(Some(BudgetError::TooDeep(self.budget.max_depth)));
+        }
+    }
+
+    fn append_text_at(&self, parent: NodeId, before: Option<NodeId>, text: &StrTendril) {
+        let mut nodes = self.nodes.borrow_mut();
+        // Merge with the neighbouring text node, as the tree builder expects.
+        let neighbour = match before {
+            None => nodes[parent as usize].last_child,
+            Some(s) => nodes[s as usize].prev,
+        };
+        if neighbour != NONE {
+            if let Kind::Text(t) = &mut nodes[neighbour as usize].kind {
+                t.push_tendril(text);
+                return;
+            }
+        }
+        drop(nodes);
+        let id = self.new_node(Kind::Text(text.clone()));
+        let mut nodes = self.nodes.borrow_mut();
+        match before {
+            None => self.link_last(&mut nodes, parent, id),
+            Some(s) => self.link_before(&mut nodes, s, id),
+        }
+    }
+}
+
+impl TreeSink for Sink {
+    type Handle = Handle;
+    type Output = Dom;
+    type ElemName<'a>
+        = &'a QualName
+    where
+        Self: 'a;
+
+    fn finish(self) -> Dom {
+        Dom {
+            nodes: self.nodes.into_inner(),
+        }
+    }
+
+    fn parse_error(&self, _msg: Cow<'static, str>) {}
+
+    fn get_document(&self) -> Handle {
+        Handle { id: 0, name: None }
+    }
+
+    fn elem_name<'a>(&'a self, target: &'a Handle) -> &'a QualName {
+        target.name.as_deref().unwrap_or(&self.dummy)
+    }
+
+    fn create_element(
+        &self,
+        name: QualName,
+        attrs: Vec<Attribute>,
+        _flags: ElementFlags,
+    ) -> Handle {
+        let attrs = attrs.into_iter().map(|a| (a.name.local, a.value)).collect();
+        let id = self.new_node(Kind::Element {
+            name: name.local.clone(),
+            attrs,
+        });
+        Handle {
+            id,
+            name: Some(Rc::new(name)),
+        }
+    }
+
+    fn create_comment(&self, _text: StrTendril) -> Handle {
+        Handle {
+            id: self.new_node(Kind::Other),
+            name: None,
+        }
+    }
+
+    fn create_pi(&self, _target: StrTendril, _data: StrTendril) -> Handle {
+        Handle {
+            id: self.new_node(Kind::Other),
+            name: None,
+        }
+    }
+
+    fn append(&self, parent: &Handle, child: NodeOrText<Handle>) {
+        match child {
+            NodeOrText::AppendNode(c) => {
+                let mut nodes = self.nodes.borrow_mut();
+                Self::detach(&mut nodes, c.id);
+                self.link_last(&mut nodes, parent.id, c.id);
+            }
+            NodeOrText::AppendText(t) => self.append_text_at(parent.id, None, &t),
+        }
+    }
+
+    fn append_based_on_parent_node(
+        &self,
+        element: &Handle,
+        prev_element: &Handle,
+        child: NodeOrText<Handle>,
+    ) {
+        let has_parent = self.nodes.borrow()[element.id as usize].parent != NONE;
+        if has_parent {
+            self.append_before_sibling(element, child);
+        } else {
+            self.append(prev_element, child);
+        }
+    }
+
+    fn append_doctype_to_document(&self, _: StrTendril, _: StrTendril, _: StrTendril) {}
+
+    fn get_template_contents(&self, target: &Handle) -> Handle {
+        // Template contents are inert (never rendered): keep them in the element itself; the
+        // extractor drops `<template>` anyway.
+        target.clone()
+    }
+
+    fn same_node(&self, x: &Handle, y: &Handle) -> bool {
+        x.id == y.id
+    }
+
+    fn set_quirks_mode(&self, _mode: QuirksMode) {}
+
+    fn append_before_sibling(&self, sibling: &Handle, new_node: NodeOrText<Handle>) {
+        match new_node {
+            NodeOrText::AppendNode(c) => {
+                let mut nodes = self.nodes.borrow_mut();
+                Self::detach(&mut nodes, c.id);
+                self.link_before(&mut nodes, sibling.id, c.id);
+            }
+            NodeOrText::AppendText(t) => {
+                let parent = self.nodes.borrow()[sibling.id as usize].parent;
+                if parent != NONE {
+                    self.append_text_at(parent, Some(sibling.id), &t);
+                }
+            }
+        }
+    }
+
+    fn add_attrs_if_missing(&self, target: &Handle, attrs: Vec<Attribute>) {
+        let mut nodes = self.nodes.borrow_mut();
+        if let Kind::Element { attrs: have, .. } = &mut nodes[target.id as usize].kind {
+            for a in attrs {
+                if !have.iter().any(|(k, _)| *k == a.name.local) {
+                    have.push((a.name.local, a.value));
+                }
+            }
+        }
+    }
+
+    fn remove_from_parent(&self, target: &Handle) {
+        Self::detach(&mut self.nodes.borrow_mut(), target.id);
+    }
+
+    fn reparent_children(&self, node: &Handle, new_parent: &Handle) {
+        let mut nodes = self.nodes.borrow_mut();
+        let mut c = nodes[node.id as usize].first_child;
+        while c != NONE {
+            let next = nodes[c as usize].next;
+            Self::detach(&mut nodes, c);
+            self.link_last(&mut nodes, new_parent.id, c);
+            c = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BIG: Budget = Budget {
+        max_nodes: 1_000_000,
+        max_depth: 2000,
+    };
+
+    #[test]
+    fn builds_a_browser_tree() {
+        let dom = parse(
+            "<!DOCTYPE html><p>one<p>two<b>bold<i>x</b>y</i><table><tr><td>c</table>",
+            BIG,
+        )
+        .unwrap();
+        let body = dom.find_first("body").unwrap();
+        let tags: Vec<String> = dom
+            .children(body)
+            .filter_map(|c| dom.node(c).tag().map(|t| t.to_string()))
+            .collect();
+        assert_eq!(tags, ["p", "p", "table"]);
+        assert_eq!(dom.text_of(body), "onetwoboldxyc");
+    }
+
+    #[test]
+    fn deep_nesting_and_node_floods_hit_the_budget() {
+        let deep = "<div>".repeat(100_000);
+        let t = std::time::Instant::now();
+        assert_eq!(parse(&deep, BIG).unwrap_err(), BudgetError::TooDeep(2000));
+        assert!(t.elapsed().as_secs() < 10);
+        let many = "<span>a</span>".repeat(20_000);
+        let small = Budget {
+            max_nodes: 1000,
+            max_depth: 100,
+        };
+        assert!(matches!(
+            parse(&many, small),
+            Err(BudgetError::TooManyNodes(_))
+        ));
+    }
+}

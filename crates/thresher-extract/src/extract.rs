@@ -1,0 +1,929 @@
+//! Main-content extraction: from a parsed page to the article text, boilerplate removed.
+//!
+//! The algorithm, in four passes over the [`Dom`]:
+//!
+//! 1. **Pruning.** Elements that never hold main text are dropped with their subtree: scripts,
+//!    styles, forms controls, `<nav>`, `<aside>`, `<footer>`, hidden elements, and elements
+//!    whose `class`/`id`/`role` name a boilerplate part (comments, share bars, cookie notices,
+//!    sidebars, related links, menus...). An element that contains the article (`<article>`,
+//!    `<main>`, a content-named element) is never dropped for its name, because site-wide
+//!    wrappers often carry names like `content-sidebar-wrap`.
+//! 2. **Blocks.** The remaining tree is cut into text blocks at block-level elements; each block
+//!    knows its text, how much of it is link text, and its owner element.
+//! 3. **Scoring.** Paragraph-like blocks give points (for their length and commas) to their
+//!    ancestors, fading with distance, as in Arc90's Readability; an element's score is scaled
+//!    by its non-link share. The best element and those of its siblings that score well or hold
+//!    plain prose form the main content.
+//! 4. **Selection.** Blocks inside the main content are kept unless they are mostly links;
+//!    blocks outside it are kept only when they read as prose on their own (long, few links,
+//!    sentence punctuation) — the union of a container strategy and a block-classifier
+//!    strategy, which keeps the text of table layouts and multi-part pages that a single
+//!    container misses.
+
+use crate::dom::{Dom, Kind, NodeId, NONE};
+
+/// What the extractor found in a page.
+#[derive(Debug, Default, Clone)]
+pub struct Extracted {
+    /// Main text: one paragraph (or heading, list item, table row) per line.
+    pub text: String,
+    /// `<title>` / `og:title` / first `<h1>`.
+    pub title: Option<String>,
+    /// Author from meta tags or JSON-LD.
+    pub author: Option<String>,
+    /// Publication date as written in the page (meta tags, JSON-LD, `<time>`).
+    pub date: Option<String>,
+    /// Canonical URL (`<link rel=canonical>` or `og:url`).
+    pub canonical_url: Option<String>,
+    /// `<html lang>` when present.
+    pub lang: Option<String>,
+}
+
+/// Extraction options.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// Keep prose blocks found outside the main container (see the module doc).
+    pub union_outside_prose: bool,
+    /// Keep table cells (data tables in articles); layout tables are kept either way when they
+    /// are the content.
+    pub include_tables: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            union_outside_prose: true,
+            include_tables: true,
+        }
+    }
+}
+
+/// The kind of a text block, for scoring and output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Para,
+    Heading,
+    Item,
+    Cell,
+    Pre,
+}
+
+#[derive(Debug)]
+struct Block {
+    text: String,
+    chars: u32,
+    link_chars: u32,
+    kind: BlockKind,
+    /// Innermost block-level element holding the text.
+    owner: NodeId,
+    /// Table row for cells (cells of a row are joined on one line).
+    row: NodeId,
+}
+
+/// Elements whose subtree never holds main text.
+fn is_dropped_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "script"
+            | "style"
+            | "noscript"
+            | "template"
+            | "svg"
+            | "math"
+            | "iframe"
+            | "object"
+            | "embed"
+            | "canvas"
+            | "select"
+            | "option"
+            | "button"
+            | "input"
+            | "textarea"
+            | "head"
+            | "nav"
+            | "aside"
+            | "footer"
+            | "menu"
+            | "dialog"
+            | "map"
+            | "audio"
+            | "video"
+            | "link"
+            | "meta"
+            | "title"
+    )
+}
+
+/// Block-level elements: they end the current text block.
+fn is_block_tag(tag: &str) -> bool {
+    matches!(
+        tag,
+        "p" | "div"
+            | "section"
+            | "article"
+            | "main"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "li"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "dt"
+            | "dd"
+            | "table"
+            | "tbody"
+            | "thead"
+            | "tfoot"
+            | "tr"
+            | "td"
+            | "th"
+            | "caption"
+            | "pre"
+            | "blockquote"
+            | "figure"
+            | "figcaption"
+            | "form"
+            | "fieldset"
+            | "address"
+            | "center"
+            | "header"
+            | "hr"
+            | "details"
+            | "summary"
+            | "body"
+            | "html"
+            | "legend"
+            | "frameset"
+            | "frame"
+    )
+}
+
+fn block_kind(tag: &str) -> BlockKind {
+    match tag {
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => BlockKind::Heading,
+        "li" | "dt" | "dd" => BlockKind::Item,
+        "td" | "th" => BlockKind::Cell,
+        "pre" => BlockKind::Pre,
+        _ => BlockKind::Para,
+    }
+}
+
+/// Words in class/id names that mark boilerplate, matched as a prefix of a name token.
+const NEG_PREFIX: &[&str] = &[
+    "comment",
+    "disqus",
+    "sidebar",
+    "social",
+    "sharing",
+    "sharebar",
+    "sharedaddy",
+    "newsletter",
+    "subscri",
+    "cookie",
+    "consent",
+    "gdpr",
+    "breadcrumb",
+    "navbar",
+    "navigation",
+    "menu",
+    "footer",
+    "masthead",
+    "advert",
+    "sponsor",
+    "promo",
+    "popup",
+    "widget",
+    "pagination",
+    "pager",
+    "outbrain",
+    "taboola",
+    "recommend",
+    "related",
+    "signup",
+    "login",
+    "copyright",
+    "tagcloud",
+    "skiplink",
+    "banner",
+    "toolbar",
+    "byline",
+    "dateline",
+    "timestamp",
+    "socialmedia",
+    "livefyre",
+    "shoutbox",
+    "respond",
+    "trackback",
+];
+/// Words that mark boilerplate only as a whole name token (too short to be a safe prefix).
+const NEG_EXACT: &[&str] = &[
+    "ad",
+    "ads",
+    "nav",
+    "share",
+    "shares",
+    "tags",
+    "tag",
+    "header",
+    "meta",
+    "hidden",
+    "sr-only",
+    "sronly",
+    "visuallyhidden",
+    "print",
+    "links",
+    "rss",
+    "author",
+    "date",
+    "hide",
+    "noprint",
+    "extra",
+    "more",
+    "top",
+    "crumbs",
+    "subnav",
+    "topnav",
+    "modal",
+    "overlay",
+    "caption",
+    "credit",
+    "credits",
+    "follow",
+    "email",
+    "tweet",
+    "facebook",
+    "twitter",
+    "aside",
+    "foot",
+    "teaser",
+    "teasers",
+    "most",
+    "popular",
+    "trending",
+    "combx",
+    "contact",
+];
+/// Words that mark the article, matched as a whole name token or prefix.
+const POS_PREFIX: &[&str] = &[
+    "article", "content", "entry", "post", "story", "main", "body", "text", "blog", "hentry",
+    "prose", "news", "page",
+];
+
+/// -1 for a boilerplate name, +1 for a content name, 0 otherwise (negative wins: a
+/// `comment-content` is a comment).
+fn name_hint(class: &str, id: &str) -> i8 {
+    let mut pos = false;
+    for src in [class, id] {
+        for tok in src
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|t| !t.is_empty())
+        {
+            let lower;
+            let t = if tok.bytes().any(|b| b.is_ascii_uppercase()) {
+                lower = tok.to_ascii_lowercase();
+                lower.as_str()
+            } else {
+                tok
+            };
+            if NEG_EXACT.contains(&t) || NEG_PREFIX.iter().any(|p| t.starts_with(p)) {
+                return -1;
+            }
+            if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
+                pos = true;
+            }
+        }
+        // `sr-only` style names with a dash are whole tokens above only after splitting, so
+        // check the raw class list too.
+        if src.contains("sr-only") || src.contains("screen-reader") {
+            return -1;
+        }
+    }
+    i8::from(pos)
+}
+
+fn is_hidden(node: &crate::dom::Node) -> bool {
+    if node.attr("hidden").is_some() {
+        return true;
+    }
+    if node
+        .attr("aria-hidden")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
+    {
+        return true;
+    }
+    if let Some(style) = node.attr("style") {
+        let s: String = style
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_lowercase();
+        if s.contains("display:none") || s.contains("visibility:hidden") {
+            return true;
+        }
+    }
+    false
+}
+
+fn role_is_boilerplate(node: &crate::dom::Node) -> bool {
+    node.attr("role").is_some_and(|r| {
+        matches!(
+            r.trim().to_ascii_lowercase().as_str(),
+            "navigation"
+                | "banner"
+                | "contentinfo"
+                | "complementary"
+                | "search"
+                | "menu"
+                | "menubar"
+                | "dialog"
+                | "alert"
+        )
+    })
+}
+
+/// Per-node facts computed by the passes.
+struct Facts {
+    /// Dropped (with its subtree).
+    dropped: Vec<bool>,
+    /// Name hint of each element.
+    hint: Vec<i8>,
+    /// Non-whitespace text characters in the kept subtree.
+    text_chars: Vec<u32>,
+    /// Of which inside links.
+    link_chars: Vec<u32>,
+}
+
+fn compute_facts(dom: &Dom) -> Facts {
+    let n = dom.nodes.len();
+    let mut order = Vec::with_capacity(n);
+    let mut stack = vec![0 as NodeId];
+    while let Some(id) = stack.pop() {
+        order.push(id);
+        let mut c = dom.node(id).last_child;
+        while c != NONE {
+            stack.push(c);
+            c = dom.node(c).prev;
+        }
+    }
+    let mut hint = vec![0i8; n];
+    // Raw text and "holds the article" flags, bottom-up, before any pruning.
+    let mut raw_chars = vec![0u32; n];
+    let mut holds_main = vec![false; n];
+    for &id in order.iter().rev() {
+        let node = dom.node(id);
+        let mut chars = 0u32;
+        let mut main = false;
+        match &node.kind {
+            Kind::Text(t) => {
+                chars = t.chars().filter(|c| !c.is_whitespace()).count() as u32;
+            }
+            Kind::Element { name, .. } => {
+                let tag: &str = name;
+                if matches!(tag, "script" | "style" | "noscript" | "template" | "head") {
+                    raw_chars[id as usize] = 0;
+                    continue;
+                }
+                let h = name_hint(
+                    node.attr("class").unwrap_or(""),
+                    node.attr("id").unwrap_or(""),
+                );
+                hint[id as usize] = h;
+                main = matches!(tag, "article" | "main")
+                    || h > 0
+                    || node
+                        .attr("itemprop")
+                        .is_some_and(|v| v.contains("articleBody"));
+                for c in dom.children(id) {
+                    chars = chars.saturating_add(raw_chars[c as usize]);
+                    main |= holds_main[c as usize];
+                }
+            }
+            _ => {
+                for c in dom.children(id) {
+                    chars = chars.saturating_add(raw_chars[c as usize]);
+                    main |= holds_main[c as usize];
+                }
+            }
+        }
+        raw_chars[id as usize] = chars;
+        holds_main[id as usize] = main;
+    }
+    let body_chars = dom
+        .find_first("body")
+        .map_or(raw_chars[0], |b| raw_chars[b as usize])
+        .max(1);
+    // Top-down pruning.
+    let mut dropped = vec![false; n];
+    for &id in &order {
+        let node = dom.node(id);
+        let parent = node.parent;
+        if parent != NONE && dropped[parent as usize] {
+            dropped[id as usize] = true;
+            continue;
+        }
+        let Kind::Element { name, .. } = &node.kind else {
+            continue;
+        };
+        let tag: &str = name;
+        if matches!(tag, "html" | "body") {
+            continue;
+        }
+        let drop = if is_dropped_tag(tag) || is_hidden(node) {
+            // A `<nav>` or `<footer>` that wraps the whole article is a markup mistake.
+            !(matches!(tag, "nav" | "aside" | "footer" | "menu")
+                && holds_main[id as usize]
+                && raw_chars[id as usize] * 2 > body_chars)
+        } else if hint[id as usize] < 0 || role_is_boilerplate(node) {
+            !holds_main[id as usize] && (raw_chars[id as usize] as f64) < 0.6 * body_chars as f64
+        } else {
+            false
+        };
+        dropped[id as usize] = drop;
+    }
+    // Kept text and link text, bottom-up.
+    let mut text_chars = vec![0u32; n];
+    let mut link_chars = vec![0u32; n];
+    for &id in order.iter().rev() {
+        if dropped[id as usize] {
+            continue;
+        }
+        let node = dom.node(id);
+        match &node.kind {
+            Kind::Text(_) => text_chars[id as usize] = raw_chars[id as usize],
+            Kind::Element { name, .. } => {
+                let (mut t, mut l) = (0u32, 0u32);
+                for c in dom.children(id) {
+                    t = t.saturating_add(text_chars[c as usize]);
+                    l = l.saturating_add(link_chars[c as usize]);
+                }
+                if &**name == "a" {
+                    l = t;
+                }
+                text_chars[id as usize] = t;
+                link_chars[id as usize] = l;
+            }
+            _ => {
+                let mut t = 0u32;
+                let mut l = 0u32;
+                for c in dom.children(id) {
+                    t = t.saturating_add(text_chars[c as usize]);
+                    l = l.saturating_add(link_chars[c as usize]);
+                }
+                text_chars[id as usize] = t;
+                link_chars[id as usize] = l;
+            }
+        }
+    }
+    Facts {
+        dropped,
+        hint,
+        text_chars,
+        link_chars,
+    }
+}
+
+/// Cuts the kept tree into text blocks, in document order.
+fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
+    struct Cur {
+        text: String,
+        chars: u32,
+        link_chars: u32,
+        pending_space: bool,
+    }
+    let mut blocks = Vec::new();
+    let mut cur = Cur {
+        text: String::new(),
+        chars: 0,
+        link_chars: 0,
+        pending_space: false,
+    };
+    // Stack entries: (node, exiting?).
+    let mut stack: Vec<(NodeId, bool)> = vec![(0, false)];
+    let mut owners: Vec<(NodeId, BlockKind)> = vec![(0, BlockKind::Para)];
+    let mut rows: Vec<NodeId> = vec![NONE];
+    let mut link_depth = 0u32;
+    let mut pre_depth = 0u32;
+
+    let flush = |cur: &mut Cur,
+                 blocks: &mut Vec<Block>,
+                 owners: &[(NodeId, BlockKind)],
+                 rows: &[NodeId]| {
+        let text = cur.text.trim_end();
+        if cur.chars > 0 && !text.is_empty() {
+            let (owner, kind) = owners.last().copied().unwrap_or((0, BlockKind::Para));
+            blocks.push(Block {
+                text: text.to_string(),
+                chars: cur.chars,
+                link_chars: cur.link_chars,
+                kind,
+                owner,
+                row: if kind == BlockKind::Cell {
+                    rows.last().copied().unwrap_or(NONE)
+                } else {
+                    NONE
+                },
+            });
+        }
+        cur.text.clear();
+        cur.chars = 0;
+        cur.link_chars = 0;
+        cur.pending_space = false;
+    };
+
+    while let Some((id, exiting)) = stack.pop() {
+        let node = dom.node(id);
+        match &node.kind {
+            Kind::Text(t) => {
+                if pre_depth > 0 {
+                    if cur.pending_space && !cur.text.is_empty() {
+                        cur.text.push(' ');
+                    }
+                    cur.pending_space = false;
+                    for c in t.chars() {
+                        cur.text.push(if c == '\u{a0}' { ' ' } else { c });
+                        if !c.is_whitespace() {
+                            cur.chars += 1;
+                            if link_depth > 0 {
+                                cur.link_chars += 1;
+                            }
+                        }
+                    }
+                    continue;
+                }
+                for c in t.chars() {
+                    if c.is_whitespace() || c == '\u{a0}' || c.is_control() {
+                        cur.pending_space = true;
+                    } else {
+                        if cur.pending_space && !cur.text.is_empty() && !cur.text.ends_with('\n') {
+                            cur.text.push(' ');
+                        }
+                        cur.pending_space = false;
+                        cur.text.push(c);
+                        cur.chars += 1;
+                        if link_depth > 0 {
+                            cur.link_chars += 1;
+                        }
+                    }
+                }
+            }
+            Kind::Element { name, .. } => {
+                let tag: &str = name;
+                if exiting {
+                    if is_block_tag(tag) {
+                        flush(&mut cur, &mut blocks, &owners, &rows);
+                        owners.pop();
+                        if tag == "tr" {
+                            rows.pop();
+                        }
+                    }
+                    if tag == "a" {
+                        link_depth = link_depth.saturating_sub(1);
+                    }
+                    if tag == "pre" {
+                        pre_depth = pre_depth.saturating_sub(1);
+                    }
+                    continue;
+                }
+                if facts.dropped[id as usize] {
+                    continue;
+                }
+                if !opts.include_tables
+                    && matches!(tag, "td" | "th")
+                    && facts.text_chars[id as usize] < 200
+                {
+                    continue;
+                }
+                match tag {
+                    "br" => {
+                        if !cur.text.is_empty() && !cur.text.ends_with('\n') {
+                            cur.text.push('\n');
+                        }
+                        cur.pending_space = false;
+                        continue;
+                    }
+                    "img" => {
+                        continue;
+                    }
+                    "a" => link_depth += 1,
+                    "pre" => pre_depth += 1,
+                    _ => {}
+                }
+                if is_block_tag(tag) {
+                    flush(&mut cur, &mut blocks, &owners, &rows);
+                    let kind = block_kind(tag);
+                    // A div inside a list item or cell keeps the item's kind.
+                    let kind = if kind == BlockKind::Para {
+                        match owners.last() {
+                            Some((_, k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre)))
+                                if tag == "div" || tag == "p" =>
+                            {
+                                *k
+                            }
+                            _ => kind,
+                        }
+                    } else {
+                        kind
+                    };
+                    owners.push((id, kind));
+                    if tag == "tr" {
+                        rows.push(id);
+                    }
+                }
+                stack.push((id, true));
+                let mut c = node.last_child;
+                while c != NONE {
+                    stack.push((c, false));
+                    c = dom.node(c).prev;
+                }
+            }
+            Kind::Document | Kind::Other => {
+                let mut c = node.last_child;
+                while c != NONE {
+                    stack.push((c, false));
+                    c = dom.node(c).prev;
+                }
+            }
+        }
+    }
+    flush(&mut cur, &mut blocks, &owners, &rows);
+    blocks
+}
+
+fn count_commas(s: &str) -> u32 {
+    s.chars()
+        .filter(|c| matches!(c, ',' | '，' | '、' | '،' | '；' | ';'))
+        .count() as u32
+}
+
+fn tag_base_score(tag: &str) -> f32 {
+    match tag {
+        "div" | "article" | "main" | "section" => 5.0,
+        "pre" | "td" | "blockquote" => 3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
+        _ => 0.0,
+    }
+}
+
+/// Runs the extraction on a parsed page.
+pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
+    let facts = compute_facts(dom);
+    let blocks = collect_blocks(dom, &facts, opts);
+    let mut out = Extracted::default();
+    crate::meta::fill(dom, &mut out);
+    if blocks.is_empty() {
+        return out;
+    }
+
+    // Scoring: paragraph-like blocks give points to their ancestors.
+    let n = dom.nodes.len();
+    let mut score = vec![0f32; n];
+    let mut scored = vec![false; n];
+    let parent_of = |id: NodeId| dom.node(id).parent;
+    for b in &blocks {
+        if b.kind == BlockKind::Heading || b.chars < 25 {
+            continue;
+        }
+        let ld = b.link_chars as f32 / b.chars as f32;
+        if ld > 0.5 {
+            continue;
+        }
+        let points = 1.0 + count_commas(&b.text) as f32 + (b.chars as f32 / 100.0).min(3.0);
+        let owner_tag = dom.node(b.owner).tag().map_or("", |t| t);
+        let mut anc = if matches!(
+            owner_tag,
+            "div" | "article" | "section" | "main" | "body" | "td"
+        ) {
+            b.owner
+        } else {
+            parent_of(b.owner)
+        };
+        let mut level = 0u32;
+        while anc != NONE && level < 5 {
+            let node = dom.node(anc);
+            if node.tag().is_none() {
+                break;
+            }
+            if !scored[anc as usize] {
+                scored[anc as usize] = true;
+                let tag = node.tag().map_or("", |t| t);
+                score[anc as usize] += tag_base_score(tag) + 25.0 * facts.hint[anc as usize] as f32;
+            }
+            let div = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f32 * 3.0,
+            };
+            score[anc as usize] += points / div;
+            anc = parent_of(anc);
+            level += 1;
+        }
+    }
+    let link_density = |id: NodeId| {
+        let t = facts.text_chars[id as usize];
+        if t == 0 {
+            0.0
+        } else {
+            facts.link_chars[id as usize] as f32 / t as f32
+        }
+    };
+    let mut best = NONE;
+    let mut best_score = f32::MIN;
+    for (i, &s) in score.iter().enumerate() {
+        if !scored[i] || facts.dropped[i] {
+            continue;
+        }
+        let tag = dom.node(i as NodeId).tag().map_or("", |t| t);
+        if matches!(tag, "html") {
+            continue;
+        }
+        let f = s * (1.0 - link_density(i as NodeId));
+        if f > best_score {
+            best_score = f;
+            best = i as NodeId;
+        }
+    }
+
+    // The main content: the best element plus its siblings that score well or hold prose.
+    let mut in_main = vec![false; n];
+    if best != NONE {
+        let parent = dom.node(best).parent;
+        let threshold = (best_score * 0.2).max(10.0);
+        let mut chosen = vec![best];
+        if parent != NONE && dom.node(parent).tag().is_some() {
+            for sib in dom.children(parent) {
+                if sib == best || facts.dropped[sib as usize] {
+                    continue;
+                }
+                let sib_node = dom.node(sib);
+                let keep = if scored[sib as usize]
+                    && score[sib as usize] * (1.0 - link_density(sib)) >= threshold
+                {
+                    true
+                } else if matches!(sib_node.tag().map(|t| &**t), Some("p"))
+                    || matches!(sib_node.kind, Kind::Text(_))
+                {
+                    let t = facts.text_chars[sib as usize];
+                    let ld = link_density(sib);
+                    (t > 80 && ld < 0.25) || (t > 0 && ld == 0.0 && dom.text_of(sib).contains(". "))
+                } else {
+                    false
+                };
+                if keep {
+                    chosen.push(sib);
+                }
+            }
+        }
+        for root in chosen {
+            mark_subtree(dom, root, &mut in_main);
+        }
+    }
+
+    // Selection.
+    let total_chars: u32 = blocks.iter().map(|b| b.chars).sum();
+    let mut keep = vec![false; blocks.len()];
+    for (i, b) in blocks.iter().enumerate() {
+        let ld = b.link_chars as f32 / b.chars.max(1) as f32;
+        if in_main[b.owner as usize] {
+            keep[i] = if b.kind == BlockKind::Heading {
+                ld < 0.6
+            } else {
+                !(ld > 0.5 || (ld > 0.3 && b.chars < 100))
+            };
+        } else if opts.union_outside_prose {
+            keep[i] = is_prose(b, ld);
+        }
+    }
+    // Headings right before kept text outside the main content introduce it.
+    for i in 0..blocks.len() {
+        if !keep[i]
+            && blocks[i].kind == BlockKind::Heading
+            && i + 1 < blocks.len()
+            && keep[i + 1]
+            && !in_main[blocks[i].owner as usize]
+        {
+            let ld = blocks[i].link_chars as f32 / blocks[i].chars.max(1) as f32;
+            keep[i] = ld < 0.5;
+        }
+    }
+    let kept_chars: u32 = blocks
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(b, _)| b.chars)
+        .sum();
+    if kept_chars < 200 && kept_chars * 5 < total_chars {
+        // The container strategy found nothing convincing: fall back to all prose-like blocks.
+        for (i, b) in blocks.iter().enumerate() {
+            let ld = b.link_chars as f32 / b.chars.max(1) as f32;
+            keep[i] = keep[i] || (b.chars >= 40 && ld < 0.3);
+        }
+    }
+
+    let mut text = String::with_capacity(kept_chars as usize * 2);
+    let mut prev_row = NONE;
+    for (b, _) in blocks.iter().zip(&keep).filter(|(_, &k)| k) {
+        if !text.is_empty() {
+            if b.kind == BlockKind::Cell && b.row != NONE && b.row == prev_row {
+                text.push('\t');
+            } else {
+                text.push('\n');
+            }
+        }
+        text.push_str(&b.text);
+        prev_row = b.row;
+    }
+    out.text = text;
+    out
+}
+
+/// Whether a block outside the main container reads as prose worth keeping on its own.
+fn is_prose(b: &Block, ld: f32) -> bool {
+    if b.kind == BlockKind::Heading || ld > 0.2 || b.chars < 150 {
+        return false;
+    }
+    let words = b.text.split_whitespace().count();
+    let sentence_ends = b
+        .text
+        .chars()
+        .filter(|c| matches!(c, '.' | '!' | '?' | '。' | '！' | '？'))
+        .count();
+    (words >= 25 || b.chars >= 200) && sentence_ends >= 2
+}
+
+fn mark_subtree(dom: &Dom, root: NodeId, mark: &mut [bool]) {
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
+        mark[id as usize] = true;
+        stack.extend(dom.children(id));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dom::{parse, Budget};
+
+    fn run(html: &str) -> Extracted {
+        let dom = parse(
+            html,
+            Budget {
+                max_nodes: 100_000,
+                max_depth: 500,
+            },
+        )
+        .unwrap();
+        extract(&dom, &Options::default())
+    }
+
+    const ARTICLE: &str = "The committee met on Tuesday to discuss the budget, the schedule, and the new building. After a long debate, members agreed to postpone the decision until next month, citing the need for more data.";
+
+    #[test]
+    fn keeps_article_drops_navigation_and_comments() {
+        let html = format!(
+            r#"<html><head><title>Budget news</title><meta name="author" content="Ann Lee">
+            <link rel="canonical" href="https://e.x/a"></head><body>
+            <nav><a href="/">Home</a> <a href="/news">News</a></nav>
+            <div class="menu"><ul><li><a href="/a">Sports</a></li><li><a href="/b">Weather</a></li></ul></div>
+            <div id="main"><h1>Budget decision delayed</h1><p>{ARTICLE}</p><p>{ARTICLE}</p>
+            <div class="share-bar">Share on Facebook</div></div>
+            <div id="comments"><p>Great article, thanks for writing it, I agree with everything you said here.</p></div>
+            <footer>Copyright 2020 Example Inc. All rights reserved.</footer></body></html>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("Budget decision delayed"), "{}", e.text);
+        assert_eq!(e.text.matches("The committee met").count(), 2);
+        for bad in ["Home", "Sports", "Share on", "Great article", "Copyright"] {
+            assert!(!e.text.contains(bad), "{bad} in {}", e.text);
+        }
+        assert_eq!(e.title.as_deref(), Some("Budget news"));
+        assert_eq!(e.author.as_deref(), Some("Ann Lee"));
+        assert_eq!(e.canonical_url.as_deref(), Some("https://e.x/a"));
+    }
+
+    #[test]
+    fn lists_tables_and_pre_keep_their_structure() {
+        let html = format!(
+            "<body><article><p>{ARTICLE}</p><ul><li>first item</li><li>second item</li></ul>
+             <table><tr><td>a1</td><td>b1</td></tr><tr><td>a2</td><td>b2</td></tr></table>
+             <pre>fn main() {{\n    x();\n}}</pre><p>Line one<br>line two</p></article></body>"
+        );
+        let e = run(&html);
+        assert!(e.text.contains("\nfirst item\nsecond item\n"), "{}", e.text);
+        assert!(e.text.contains("a1\tb1\na2\tb2"), "{}", e.text);
+        assert!(e.text.contains("fn main() {\n    x();\n}"), "{}", e.text);
+        assert!(e.text.contains("Line one\nline two"), "{}", e.text);
+    }
+
+    #[test]
+    fn empty_and_text_only_pages() {
+        assert_eq!(run("").text, "");
+        assert_eq!(run("<html><body></body></html>").text, "");
+        let e = run(&format!("just some text with no markup at all. {ARTICLE}"));
+        assert!(e.text.contains("no markup"), "{}", e.text);
+    }
+}
