@@ -216,7 +216,7 @@ impl CollapseRepeats {
 pub const BODY_SPANS: &str = "body_spans";
 
 /// A `Label: value` line of at most seven words that does not end like a sentence: the shape of
-/// a trailer such as "Read more: <title>" or "Tags: a, b".
+/// a trailer such as `Read more: <title>` or `Tags: a, b`.
 pub fn is_trailer_line(line: &str) -> bool {
     let t = line.trim();
     let words = |s: &str| {

@@ -5,4 +5,5 @@ mod boilerplate;
 mod common;
 mod corpus;
 mod golden;
+mod robust;
 mod twins;
