@@ -46,6 +46,28 @@ use classes::{
 use specials::{apply_matcher, specials, Specials};
 use tables::{CURRENCY, UNITS};
 
+/// Word-at-a-time byte tests for the chunk scanner.
+mod swar {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+
+    /// High bit set in (at least) the lowest byte of `x` that is `<= 0x20` (ASCII whitespace and
+    /// controls) or `>= 0x80` (UTF-8); zero when there is none.
+    #[inline]
+    pub(super) fn stop_mask(x: u64) -> u64 {
+        (x.wrapping_sub(LO * 0x21) & !x & HI) | (x & HI)
+    }
+
+    /// Non-zero when some byte of `x` (all bytes in 0x21..0x80) is not an ASCII letter.
+    #[inline]
+    pub(super) fn non_letter_mask(x: u64) -> u64 {
+        let y = x | (LO * 0x20);
+        let below_a = y.wrapping_sub(LO * 0x61) & !y & HI;
+        let above_z = (y.wrapping_add(LO * (127 - 0x7a)) | y) & HI;
+        below_a | above_z
+    }
+}
+
 /// spaCy 3.8's English tokenizer rules (the `en` tokenizer datatrove uses), version 1.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SpacyEnTokenizer;
@@ -110,8 +132,28 @@ impl SpacyEnTokenizer {
             // A chunk: up to the next whitespace character.
             let start = i;
             let mut all_letters = true;
-            while i < bytes.len() {
-                match BYTE_CLASS[usize::from(bytes[i])] {
+            loop {
+                // Eight bytes at a time while they are printable ASCII (no whitespace, no UTF-8).
+                while let Some(block) = bytes.get(i..i + 8) {
+                    let mut w = [0u8; 8];
+                    w.copy_from_slice(block);
+                    let x = u64::from_le_bytes(w);
+                    let stop = swar::stop_mask(x);
+                    if stop == 0 {
+                        all_letters &= swar::non_letter_mask(x) == 0;
+                        i += 8;
+                        continue;
+                    }
+                    // Bytes below the first stop byte are exact in both masks (borrows only
+                    // propagate upwards), so only those are checked for letters.
+                    let k = stop.trailing_zeros() / 8;
+                    let below = (1u64 << (8 * k)).wrapping_sub(1);
+                    all_letters &= swar::non_letter_mask(x) & below == 0;
+                    i += k as usize;
+                    break;
+                }
+                let Some(&b) = bytes.get(i) else { break };
+                match BYTE_CLASS[usize::from(b)] {
                     B_LETTER => i += 1,
                     B_SPACE => break,
                     B_MAYBE_SPACE => {
@@ -136,9 +178,7 @@ impl SpacyEnTokenizer {
                 tokenize_chunk(sp, text, start, i, out);
             }
             if !needs_matcher && out.len() - chunk_tokens_from >= 2 {
-                needs_matcher = out[chunk_tokens_from..out.len() - 1]
-                    .iter()
-                    .any(|&(a, b)| sp.starts_pattern(&text[a..b]));
+                needs_matcher = sp.chunk_has_pattern(text, &out[chunk_tokens_from..]);
             }
         }
         if needs_matcher {
@@ -173,6 +213,44 @@ fn push_special(lens: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
     }
 }
 
+/// Suffixes found in one chunk, innermost last. Almost every chunk has at most a few; a run of
+/// more than `INLINE` (`"!!!!!!!!!!!!!!!!!!!!"`) spills to the heap.
+struct SuffixStack {
+    inline: [(usize, usize); SuffixStack::INLINE],
+    len: usize,
+    spill: Vec<(usize, usize)>,
+}
+
+impl SuffixStack {
+    const INLINE: usize = 16;
+
+    #[inline]
+    fn new() -> Self {
+        SuffixStack {
+            inline: [(0, 0); Self::INLINE],
+            len: 0,
+            spill: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, span: (usize, usize)) {
+        if self.len < Self::INLINE {
+            self.inline[self.len] = span;
+            self.len += 1;
+        } else {
+            self.spill.push(span);
+        }
+    }
+
+    /// Appends the suffixes to `out` in document order (the reverse of the order found).
+    #[inline]
+    fn drain_into(&self, out: &mut Vec<(usize, usize)>) {
+        out.extend(self.spill.iter().rev());
+        out.extend(self.inline[..self.len].iter().rev());
+    }
+}
+
 /// Stages 2 and 3 for one non-whitespace chunk `text[start..end]`.
 fn tokenize_chunk(
     sp: &Specials,
@@ -181,56 +259,67 @@ fn tokenize_chunk(
     end: usize,
     out: &mut Vec<(usize, usize)>,
 ) {
-    // Prefix tokens go to `out[..pre_end]`, suffix tokens (in the order found, i.e. reversed) to
-    // `out[pre_end..]`; they are put in document order once the middle is known.
-    let mut pre_end = out.len();
+    // Prefixes are final as soon as they are found, so they go straight to `out`; suffixes are
+    // found outside-in and are emitted after the middle.
+    let mut suffixes = SuffixStack::new();
     let mut s = start;
     let mut e = end;
     let mut last_len = usize::MAX;
+    // The special case the remainder is, when the loop found that out (so it is not looked up twice);
+    // `checked` says whether `rest_special` is known for the current `s..e`.
+    let mut rest_special: Option<&'static [u8]> = None;
+    let mut checked = false;
     while s < e && e - s != last_len {
         let cur = &text[s..e];
-        if sp.get(cur).is_some() {
+        rest_special = sp.get(cur);
+        checked = true;
+        if rest_special.is_some() {
             break;
         }
         last_len = e - s;
         let pre = find_prefix(cur);
-        if pre != 0 && pre < cur.len() && sp.get(&cur[pre..]).is_some() {
-            out.insert(pre_end, (s, s + pre));
-            pre_end += 1;
-            s += pre;
-            break;
+        if pre != 0 && pre < cur.len() {
+            if let Some(lens) = sp.get(&cur[pre..]) {
+                out.push((s, s + pre));
+                s += pre;
+                rest_special = Some(lens);
+                break;
+            }
         }
         let suf = find_suffix(&cur[pre..]);
-        if suf != 0 && suf < cur.len() && sp.get(&cur[..cur.len() - suf]).is_some() {
-            out.push((e - suf, e));
-            e -= suf;
-            break;
+        if suf != 0 && suf < cur.len() {
+            if let Some(lens) = sp.get(&cur[..cur.len() - suf]) {
+                suffixes.push((e - suf, e));
+                e -= suf;
+                rest_special = Some(lens);
+                break;
+            }
         }
         if pre != 0 {
-            out.insert(pre_end, (s, s + pre));
-            pre_end += 1;
+            out.push((s, s + pre));
             s += pre;
         }
         if suf != 0 {
-            out.push((e - suf, e));
+            suffixes.push((e - suf, e));
             e -= suf;
         }
+        checked = false;
     }
-    let n_suffixes = out.len() - pre_end;
     if s < e {
-        let rest = &text[s..e];
-        if let Some(lens) = sp.get(rest) {
+        let special = if checked {
+            rest_special
+        } else {
+            sp.get(&text[s..e])
+        };
+        if let Some(lens) = special {
             push_special(lens, s, out);
-        } else if url::url_match(rest) {
+        } else if url::url_match(&text[s..e]) {
             out.push((s, e));
         } else {
             split_infixes(text, s, e, out);
         }
     }
-    if n_suffixes > 0 {
-        out[pre_end..pre_end + n_suffixes].reverse();
-        out[pre_end..].rotate_left(n_suffixes);
-    }
+    suffixes.drain_into(out);
 }
 
 /// The previous character of `s` before byte `i`.
@@ -281,6 +370,19 @@ fn find_suffix(s: &str) -> usize {
             return dots;
         }
     }
+    if last == b'.' {
+        // No alternative longer than one character ends in a single '.'.
+        return usize::from(suffix_at(s, b.len() - 1, false));
+    }
+    if last < 0x80 && tables::LATIN1_FLAGS[usize::from(last)] & tables::F_SUFFIX_CHAR != 0 {
+        // No alternative longer than one character ends in an ASCII suffix character (checked by
+        // a unit test), so the leftmost match is this character alone.
+        return 1;
+    }
+    if last.is_ascii_digit() {
+        // No alternative ends in a digit (checked by a unit test).
+        return 0;
+    }
     // Fast rejection of the commonest case: a word ending in an ASCII letter can only lose
     // `'s`/`’s` or a unit after a digit.
     if last.is_ascii_alphabetic() && last != b's' && last != b'S' {
@@ -297,16 +399,37 @@ fn find_suffix(s: &str) -> usize {
         starts[n] = i;
         n += 1;
     }
+    // Units and currencies are only worth comparing when one of them ends in this character.
+    let unit_possible = s
+        .chars()
+        .next_back()
+        .is_some_and(|c| unit_last_chars().contains(&c));
     for &i in starts[..n].iter().rev() {
-        if suffix_at(s, i) {
+        if suffix_at(s, i, unit_possible) {
             return s.len() - i;
         }
     }
     0
 }
 
+/// The characters some unit or currency ends in (a few dozen).
+fn unit_last_chars() -> &'static [char] {
+    static CELL: std::sync::OnceLock<Vec<char>> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| {
+        let mut v: Vec<char> = UNITS
+            .iter()
+            .chain(CURRENCY)
+            .filter_map(|u| u.chars().next_back())
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    })
+}
+
 /// Whether some suffix alternative matches exactly `s[i..]`, with its look-behind on `s[..i]`.
-fn suffix_at(s: &str, i: usize) -> bool {
+/// `unit_possible` is false when no unit or currency ends in the last character of `s`.
+fn suffix_at(s: &str, i: usize, unit_possible: bool) -> bool {
     let t = &s[i..];
     let prev = char_before(s, i);
     let after_digit = prev.is_some_and(|c| c.is_ascii_digit());
@@ -342,13 +465,36 @@ fn suffix_at(s: &str, i: usize) -> bool {
     if matches!(t, "……" | "'s" | "'S" | "’s" | "’S") {
         return true;
     }
-    after_digit && (CURRENCY.contains(&t) || UNITS.contains(&t))
+    unit_possible && after_digit && (CURRENCY.contains(&t) || UNITS.contains(&t))
 }
+
+/// Bytes that may start an infix: `.` `+` `-` `*` `^` `,` `:` `<` `>` `=` `/` `~` and every
+/// non-ASCII byte (`…`, symbols, `–`, `—`, `——`).
+static INFIX_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x80;
+    while b < 256 {
+        t[b] = true;
+        b += 1;
+    }
+    let ascii = b".+-*^,:<>=/~";
+    let mut i = 0;
+    while i < ascii.len() {
+        t[ascii[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
 
 /// Stage 3: split `text[s..e]` around its infixes.
 fn split_infixes(text: &str, s: usize, e: usize, out: &mut Vec<(usize, usize)>) {
     let w = &text[s..e];
     let b = w.as_bytes();
+    // Only these ASCII bytes, or any non-ASCII character, can be (part of) an infix.
+    if !b.iter().any(|&x| INFIX_START[usize::from(x)]) {
+        out.push((s, e));
+        return;
+    }
     let mut start = 0;
     let mut p = 0;
     while p < b.len() {
@@ -424,6 +570,27 @@ mod tests {
 
     fn toks(s: &str) -> Vec<&str> {
         SpacyEnTokenizer.words(s)
+    }
+
+    #[test]
+    fn no_long_suffix_ends_in_an_ascii_suffix_char_dot_or_digit() {
+        for d in '0'..='9' {
+            assert!(!super::classes::is_suffix_char(d));
+        }
+        use super::tables::{CURRENCY, F_SUFFIX_CHAR, LATIN1_FLAGS, UNITS};
+        let long = UNITS
+            .iter()
+            .chain(CURRENCY)
+            .chain(&["……", "'s", "'S", "’s", "’S"]);
+        for alt in long.filter(|a| a.chars().count() > 1) {
+            let last = alt.chars().next_back().unwrap_or(' ');
+            let ascii_suffix =
+                (last as u32) < 0x80 && LATIN1_FLAGS[last as usize] & F_SUFFIX_CHAR != 0;
+            assert!(
+                !ascii_suffix && last != '.' && !last.is_ascii_digit(),
+                "{alt}"
+            );
+        }
     }
 
     #[test]

@@ -52,10 +52,53 @@ pub(crate) struct Specials {
     map: Map<&'static str, &'static [u8]>,
     /// Longest special string, in bytes: anything longer is rejected without hashing.
     max_len: usize,
-    /// Bit `b % 64` set when some special string starts with byte `b` (a cheap pre-filter).
-    first_bytes: [u64; 4],
+    /// Pre-filter over (length, first byte, last byte) of the special strings: most words are
+    /// rejected by one bit test, without hashing.
+    bloom: Bloom,
     /// Matcher patterns (of two or more tokens) by their first token.
     patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>>,
+    /// The subset of `patterns_by_first` whose replacement changes the tokens (for `He's`, the
+    /// plain tokens `He` `'s` already are the special case's tokens, so a match changes nothing).
+    effective_by_first: Map<&'static str, Vec<&'static [&'static str]>>,
+    /// Pre-filter over the first tokens of `effective_by_first`.
+    effective_bloom: Bloom,
+    /// Pre-filter over the first tokens of `patterns_by_first`.
+    patterns_bloom: Bloom,
+}
+
+/// A one-probe Bloom filter of 65,536 bits keyed by a string's length and its first, second and
+/// last bytes.
+struct Bloom(Box<[u64; 1024]>);
+
+impl Bloom {
+    fn new() -> Self {
+        Bloom(Box::new([0; 1024]))
+    }
+
+    #[inline]
+    fn slot(s: &[u8]) -> usize {
+        let (Some(&a), Some(&z)) = (s.first(), s.last()) else {
+            return 0;
+        };
+        let b = s.get(1).copied().unwrap_or(0);
+        let x = (s.len() as u32)
+            .wrapping_mul(0x9E37_79B1)
+            .wrapping_add(u32::from(a).wrapping_mul(0x85EB_CA77))
+            .wrapping_add(u32::from(b).wrapping_mul(0x27D4_EB2F))
+            .wrapping_add(u32::from(z).wrapping_mul(0xC2B2_AE3D));
+        ((x ^ (x >> 16)) & 0xFFFF) as usize
+    }
+
+    fn insert(&mut self, s: &str) {
+        let i = Self::slot(s.as_bytes());
+        self.0[i >> 6] |= 1 << (i & 63);
+    }
+
+    #[inline]
+    fn may_contain(&self, s: &str) -> bool {
+        let i = Self::slot(s.as_bytes());
+        self.0[i >> 6] & (1 << (i & 63)) != 0
+    }
 }
 
 static SPECIALS_CELL: OnceLock<Specials> = OnceLock::new();
@@ -64,27 +107,45 @@ pub(crate) fn specials() -> &'static Specials {
     SPECIALS_CELL.get_or_init(|| {
         let mut map = Map::default();
         let mut max_len = 0;
-        let mut first_bytes = [0u64; 4];
+        let mut bloom = Bloom::new();
         for &(key, lens) in SPECIALS {
             map.insert(key, lens);
             max_len = max_len.max(key.len());
-            if let Some(&b) = key.as_bytes().first() {
-                first_bytes[usize::from(b >> 6)] |= 1 << (b & 63);
-            }
+            bloom.insert(key);
         }
+        let mut effective_bloom = Bloom::new();
+        let mut patterns_bloom = Bloom::new();
         let mut patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>> = Map::default();
+        let mut effective_by_first: Map<&'static str, Vec<&'static [&'static str]>> =
+            Map::default();
         for &pattern in MATCHER_PATTERNS {
             // One-token patterns only ever rewrite a token into itself, and they cannot block a
             // longer match (longer matches are applied first), so they are left out.
             if let [first, _, ..] = pattern {
                 patterns_by_first.entry(*first).or_default().push(pattern);
+                patterns_bloom.insert(first);
+                let key: String = pattern.concat();
+                let same = map.get(key.as_str()).is_some_and(|lens: &&[u8]| {
+                    lens.len() == pattern.len()
+                        && lens
+                            .iter()
+                            .zip(pattern.iter())
+                            .all(|(&l, t)| usize::from(l) == t.len())
+                });
+                if !same {
+                    effective_bloom.insert(first);
+                    effective_by_first.entry(*first).or_default().push(pattern);
+                }
             }
         }
         Specials {
             map,
             max_len,
-            first_bytes,
+            bloom,
             patterns_by_first,
+            effective_by_first,
+            effective_bloom,
+            patterns_bloom,
         }
     })
 }
@@ -93,20 +154,39 @@ impl Specials {
     /// The token byte lengths of special case `s`, if `s` is one.
     #[inline]
     pub(crate) fn get(&self, s: &str) -> Option<&'static [u8]> {
-        let b = *s.as_bytes().first()?;
-        if s.len() > self.max_len || self.first_bytes[usize::from(b >> 6)] & (1 << (b & 63)) == 0 {
+        if s.len() > self.max_len || !self.bloom.may_contain(s) {
             return None;
         }
         self.map.get(s).copied()
     }
 
-    /// Whether some matcher pattern of two or more tokens starts with token `s`.
-    #[inline]
-    pub(crate) fn starts_pattern(&self, s: &str) -> bool {
-        !self.patterns_by_first.is_empty() && self.patterns_by_first.contains_key(s)
+    /// Whether the tokens `spans` (consecutive tokens of one chunk, so with no text between them)
+    /// contain a whole matcher pattern whose replacement changes the tokens. Only then can the
+    /// matcher pass change anything: a replacing match's text must equal a special string, and no
+    /// special string the matcher looks for contains whitespace, so such a match always lies
+    /// inside one chunk; and if every kept match is a no-op, the output is unchanged.
+    pub(crate) fn chunk_has_pattern(&self, text: &str, spans: &[(usize, usize)]) -> bool {
+        let tok = |i: usize| &text[spans[i].0..spans[i].1];
+        (0..spans.len().saturating_sub(1)).any(|i| {
+            if !self.effective_bloom.may_contain(tok(i)) {
+                return false;
+            }
+            let pats = self
+                .effective_by_first
+                .get(tok(i))
+                .map_or(&[][..], Vec::as_slice);
+            pats.iter().any(|p| {
+                i + p.len() <= spans.len()
+                    && p.iter().enumerate().skip(1).all(|(k, t)| tok(i + k) == *t)
+            })
+        })
     }
 
+    #[inline]
     fn patterns_starting_with(&self, s: &str) -> &[&'static [&'static str]] {
+        if !self.patterns_bloom.may_contain(s) {
+            return &[];
+        }
         self.patterns_by_first.get(s).map_or(&[], Vec::as_slice)
     }
 }
