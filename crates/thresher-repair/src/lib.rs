@@ -14,6 +14,11 @@
 //! - [`FlagEncodingDamage`] (`flag_encoding_damage`): annotates, without editing, signs of
 //!   encoding damage (lost apostrophes, mojibake, replacement characters).
 //!
+//! Annotations, under each step's name: `lines_removed`, `bytes_removed` and `spans`, the removed
+//! byte ranges `[start, end)` of the text as that step received it (UTF-8 byte offsets, each a
+//! whole line with its terminator); `collapse_repeats` adds `copies_removed`, `trailers_removed`
+//! and `body_spans` (the kept copies, in its output text).
+//!
 //! ```
 //! use thresher_core::{Document, Outcome, Step, StepCx};
 //! use thresher_repair::{CollapseRepeats, CollapseRepeatsConfig};

@@ -196,7 +196,7 @@ fn corpus_boilerplate_removes_lines_outside_gold() {
     println!("report: {}", serde_json::Value::Object(report));
 
     // For comparison: other thresholds (1 is cc_net's: a line on two pages of a site goes).
-    for max_docs in [1, 2, 3] {
+    for max_docs in [1, 2, 3, 5] {
         let mut other = params.clone();
         other.insert("max_docs".into(), toml::Value::Integer(max_docs));
         let (s, _) = measure(other, &pages);
