@@ -5,6 +5,7 @@ Run with the datatrove peer venv (datatrove 0.10.1 + spacy 3.8.18, see ../shared
 
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py docs    [DOCS_JSONL_GZ] [OUT_TSV]
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py snippets [SNIPPETS_TXT] [OUT_JSONL]
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py random [N] [SEED] [OUT_JSONL]
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py show INDEX [DOCS_JSONL_GZ]
 
 `docs`: tokenizes every reference document with datatrove's own `split_into_words` (English), and
@@ -13,6 +14,9 @@ Only counts and hashes are stored because the reference documents are not all pe
 
 `snippets`: reads hand-written snippets (one per line; `\\n`, `\\t` and `\\uXXXX` escapes are decoded
 with Python's unicode_escape rules) and writes a readable JSONL golden file {"text":..., "tokens":[...]}.
+
+`random`: seeded random concatenations of rule-triggering pieces (a differential test of every rule
+interaction), written in the same JSONL form.
 """
 import gzip
 import json
@@ -68,6 +72,33 @@ def snippets(src: str, out: str) -> None:
     print(f"wrote {n} snippets to {out}", file=sys.stderr)
 
 
+# Pieces for random differential cases: rule-triggering fragments written for this test, plus a
+# seeded sample of spaCy's own special-case strings (rule data).
+RANDOM_PIECES = list("abcxyzABCXYZ0123456789.,:;!?()[]{}'\"-/+*^$%&#@_~<>=|\\`") + [
+    "…", "—", "–", "’", "‘", "“", "”", "°", "é", "Ж", "ß", "中", "©", "😀", "\u00a0", "²", "µ", "·", "«",
+    "»", "¿", "¡", "\u200b", "\u0301", "٣", "ـ", "ﬁ", "Ⅻ", "№", "€", "£", "US$", "C$", "km", "m/s", "kg",
+    "'s", "’s", "n't", "http://", "https://", "www.", ".com", ".org", "mailto:", "@", "e.g.", "U.S.",
+    "Mr.", "a.m.", "10", "192.168.0.1", "8.8.8.8", ":)", ":-(", "<3", "..", "...", "....", "--", "---",
+    "The", "the", "don't", "It's", "can't", "well", "known", "x", "I", "a", "p.m.", "Ph.D.", "°F", "°c",
+    "1st", "5pm", "10am", "Dr", ".", ".", ".", " ", " ", " ", "  ", "\n", "\t", " \n",
+]
+
+
+def random_cases(n: int, seed: int, out: str) -> None:
+    import random
+
+    import spacy
+
+    rng = random.Random(seed)
+    keys = sorted(spacy.blank("en").tokenizer.rules)
+    pieces = RANDOM_PIECES + rng.sample(keys, 200)
+    with open(out, "w", encoding="utf-8") as w:
+        for _ in range(n):
+            text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+            w.write(readable_json({"text": text, "tokens": words(text)}) + "\n")
+    print(f"wrote {n} random cases to {out}", file=sys.stderr)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "docs"
     if mode == "docs":
@@ -78,6 +109,11 @@ if __name__ == "__main__":
         src = sys.argv[2] if len(sys.argv) > 2 else "fixtures/tokenizer/snippets.txt"
         out = sys.argv[3] if len(sys.argv) > 3 else "fixtures/tokenizer/snippets.golden.jsonl"
         snippets(src, out)
+    elif mode == "random":
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
+        seed = int(sys.argv[3]) if len(sys.argv) > 3 else 20261128
+        out = sys.argv[4] if len(sys.argv) > 4 else "fixtures/tokenizer/random.golden.jsonl"
+        random_cases(n, seed, out)
     elif mode == "show":
         # Print the expected tokens of reference document INDEX, one per line (for diffing).
         index = int(sys.argv[2])

@@ -110,7 +110,9 @@ impl SpacyEnTokenizer {
         let sp = specials();
         let from = out.len();
         let bytes = text.as_bytes();
-        let mut needs_matcher = false;
+        // Token range (relative to `from`) of the chunks where the special-case matcher may change
+        // something; empty in almost every document.
+        let (mut cand_lo, mut cand_hi) = (usize::MAX, 0);
         let mut i = 0;
         while i < bytes.len() {
             // Skip whitespace.
@@ -177,12 +179,15 @@ impl SpacyEnTokenizer {
             } else {
                 tokenize_chunk(sp, text, start, i, out);
             }
-            if !needs_matcher && out.len() - chunk_tokens_from >= 2 {
-                needs_matcher = sp.chunk_has_pattern(text, &out[chunk_tokens_from..]);
+            if out.len() - chunk_tokens_from >= 2
+                && sp.chunk_has_pattern(text, &out[chunk_tokens_from..])
+            {
+                cand_lo = cand_lo.min(chunk_tokens_from - from);
+                cand_hi = out.len() - from;
             }
         }
-        if needs_matcher {
-            apply_matcher(text, out, from);
+        if cand_lo < cand_hi {
+            apply_matcher(text, out, from, cand_lo..cand_hi);
         }
     }
 
@@ -214,7 +219,7 @@ fn push_special(lens: &[u8], start: usize, out: &mut Vec<(usize, usize)>) {
 }
 
 /// Suffixes found in one chunk, innermost last. Almost every chunk has at most a few; a run of
-/// more than `INLINE` (`"!!!!!!!!!!!!!!!!!!!!"`) spills to the heap.
+/// more than `INLINE` (`"!!!!!!"`) spills to the heap.
 struct SuffixStack {
     inline: [(usize, usize); SuffixStack::INLINE],
     len: usize,
@@ -222,7 +227,7 @@ struct SuffixStack {
 }
 
 impl SuffixStack {
-    const INLINE: usize = 16;
+    const INLINE: usize = 4;
 
     #[inline]
     fn new() -> Self {

@@ -64,6 +64,8 @@ pub(crate) struct Specials {
     effective_bloom: Bloom,
     /// Pre-filter over the first tokens of `patterns_by_first`.
     patterns_bloom: Bloom,
+    /// The most tokens in one pattern.
+    max_pattern_len: usize,
 }
 
 /// A one-probe Bloom filter of 65,536 bits keyed by a string's length and its first, second and
@@ -115,6 +117,7 @@ pub(crate) fn specials() -> &'static Specials {
         }
         let mut effective_bloom = Bloom::new();
         let mut patterns_bloom = Bloom::new();
+        let mut max_pattern_len = 0;
         let mut patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>> = Map::default();
         let mut effective_by_first: Map<&'static str, Vec<&'static [&'static str]>> =
             Map::default();
@@ -124,6 +127,7 @@ pub(crate) fn specials() -> &'static Specials {
             if let [first, _, ..] = pattern {
                 patterns_by_first.entry(*first).or_default().push(pattern);
                 patterns_bloom.insert(first);
+                max_pattern_len = max_pattern_len.max(pattern.len());
                 let key: String = pattern.concat();
                 let same = map.get(key.as_str()).is_some_and(|lens: &&[u8]| {
                     lens.len() == pattern.len()
@@ -146,6 +150,7 @@ pub(crate) fn specials() -> &'static Specials {
             effective_by_first,
             effective_bloom,
             patterns_bloom,
+            max_pattern_len,
         }
     })
 }
@@ -199,51 +204,96 @@ fn separated(gap: &str) -> bool {
     !gap.is_empty() && gap != " "
 }
 
-/// The phrase-matcher pass over all tokens of a document (`spans` are byte ranges into `text`).
-pub(crate) fn apply_matcher(text: &str, spans: &mut Vec<(usize, usize)>, from: usize) {
-    let sp = specials();
-    let toks = &spans[from..];
-    let n = toks.len();
+/// Every match of every pattern (of two or more tokens) that starts at a token in `starts`, as
+/// `(start, end)` token indices into `toks`, end exclusive.
+fn matches_starting_in(
+    sp: &Specials,
+    text: &str,
+    toks: &[(usize, usize)],
+    starts: std::ops::Range<usize>,
+    out: &mut Vec<(usize, usize)>,
+) {
     let tok = |i: usize| &text[toks[i].0..toks[i].1];
-    // 1. Every match of every pattern: (start, end) token indices, end exclusive.
-    let mut matches: Vec<(usize, usize)> = Vec::new();
-    for i in 0..n {
+    for i in starts {
         for pattern in sp.patterns_starting_with(tok(i)) {
             let len = pattern.len();
-            if i + len > n {
+            if i + len > toks.len() {
                 continue;
             }
             let ok = (1..len).all(|k| {
                 tok(i + k) == pattern[k] && !separated(&text[toks[i + k - 1].1..toks[i + k].0])
             });
             if ok {
-                matches.push((i, i + len));
+                out.push((i, i + len));
             }
         }
     }
+}
+
+/// The phrase-matcher pass over the tokens `spans[from..]` of a document (byte ranges into `text`).
+///
+/// `candidates` (token indices relative to `from`) covers every chunk in which a match can change
+/// the tokens. Whether a match is kept depends only on the matches overlapping it, and so on its
+/// connected group of overlapping matches. The window starts as `candidates` and grows by every
+/// match that overlaps it until no match crosses its edges; then it holds whole groups, and
+/// every group that can change anything, so the rest of the document need not be searched.
+pub(crate) fn apply_matcher(
+    text: &str,
+    spans: &mut Vec<(usize, usize)>,
+    from: usize,
+    candidates: std::ops::Range<usize>,
+) {
+    let sp = specials();
+    let toks = &spans[from..];
+    let n = toks.len();
+    let (mut lo, mut hi) = (candidates.start.min(n), candidates.end.min(n));
+    let mut matches: Vec<(usize, usize)> = Vec::new();
+    loop {
+        matches.clear();
+        matches_starting_in(
+            sp,
+            text,
+            toks,
+            lo.saturating_sub(sp.max_pattern_len)..hi,
+            &mut matches,
+        );
+        let (mut new_lo, mut new_hi) = (lo, hi);
+        for &(s, e) in &matches {
+            if e > lo {
+                new_lo = new_lo.min(s);
+                new_hi = new_hi.max(e);
+            }
+        }
+        if (new_lo, new_hi) == (lo, hi) {
+            break;
+        }
+        (lo, hi) = (new_lo, new_hi);
+    }
+    // Matches that end at or before the window belong to groups outside it.
+    matches.retain(|&(s, e)| s >= lo && e <= hi);
     if matches.is_empty() {
         return;
     }
-    // 2. spaCy's filter: longest first, then leftmost; a span is kept when neither its first nor its
-    //    last token was covered by a span looked at before (kept or not).
+    // spaCy's filter: longest first, then leftmost; a span is kept when neither its first nor its
+    // last token was covered by a span looked at before (kept or not).
     matches.sort_unstable_by(|a, b| (b.1 - b.0).cmp(&(a.1 - a.0)).then(a.0.cmp(&b.0)));
     matches.dedup();
-    let mut seen = vec![false; n];
+    let mut seen = vec![false; hi - lo];
     let mut kept: Vec<(usize, usize)> = Vec::new();
     for &(s, e) in &matches {
-        if !seen[s] && !seen[e - 1] {
+        if !seen[s - lo] && !seen[e - 1 - lo] {
             kept.push((s, e));
         }
-        for flag in &mut seen[s..e] {
+        for flag in &mut seen[s - lo..e - lo] {
             *flag = true;
         }
     }
     kept.sort_unstable();
-    // 3. Replace a kept span by the special case's tokens when its text is exactly a special string.
-    let mut rebuilt: Vec<(usize, usize)> = Vec::with_capacity(n);
-    let mut i = 0;
+    // Replace a kept span by the special case's tokens when its text is exactly a special string.
+    let mut rebuilt: Vec<(usize, usize)> = Vec::with_capacity(hi - lo);
+    let mut i = lo;
     let mut k = 0;
-    while i < n {
+    while i < hi {
         if k < kept.len() && kept[k].0 == i {
             let (s, e) = kept[k];
             k += 1;
@@ -264,6 +314,5 @@ pub(crate) fn apply_matcher(text: &str, spans: &mut Vec<(usize, usize)>, from: u
             i += 1;
         }
     }
-    spans.truncate(from);
-    spans.extend_from_slice(&rebuilt);
+    spans.splice(from + lo..from + hi, rebuilt);
 }

@@ -1,12 +1,13 @@
-//! Hand-written tricky snippets with spaCy's full expected tokens
-//! (`fixtures/tokenizer/snippets.golden.jsonl`, made by `scripts/gen_tokenizer_fixture.py snippets`).
+//! Golden files with spaCy's full expected tokens, made by `scripts/gen_tokenizer_fixture.py`:
+//! `snippets.golden.jsonl` (hand-written tricky snippets, readable) and `random.golden.jsonl`
+//! (seeded random concatenations of rule-triggering pieces: every rule interaction).
 
 use std::path::PathBuf;
 
-#[test]
-fn snippets_tokenize_like_spacy() {
+fn check_golden(name: &str, min_cases: usize) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../fixtures/tokenizer/snippets.golden.jsonl");
+        .join("../../fixtures/tokenizer")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut n = 0;
     let mut failures = Vec::new();
@@ -27,11 +28,21 @@ fn snippets_tokenize_like_spacy() {
         }
         n += 1;
     }
-    assert!(n >= 100, "golden file has only {n} snippets");
+    assert!(n >= min_cases, "{name} has only {n} cases");
     assert!(
         failures.is_empty(),
-        "{} of {n} snippets differ:\n{}",
+        "{} of {n} cases differ:\n{}",
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn snippets_tokenize_like_spacy() {
+    check_golden("snippets.golden.jsonl", 300);
+}
+
+#[test]
+fn random_cases_tokenize_like_spacy() {
+    check_golden("random.golden.jsonl", 2000);
 }
