@@ -270,16 +270,17 @@ fn tokenize_chunk(
     let mut s = start;
     let mut e = end;
     let mut last_len = usize::MAX;
-    // The special case the remainder is, when the loop found that out (so it is not looked up twice);
-    // `checked` says whether `rest_special` is known for the current `s..e`.
+    // The special case the remainder is, when the loop found that out; `known_plain` says the
+    // current `s..e` was already looked up and is not one (so it is not looked up twice).
     let mut rest_special: Option<&'static [u8]> = None;
-    let mut checked = false;
+    let mut known_plain = false;
     while s < e && e - s != last_len {
         let cur = &text[s..e];
-        rest_special = sp.get(cur);
-        checked = true;
-        if rest_special.is_some() {
-            break;
+        if !known_plain {
+            rest_special = sp.get(cur);
+            if rest_special.is_some() {
+                break;
+            }
         }
         last_len = e - s;
         let pre = find_prefix(cur);
@@ -308,10 +309,12 @@ fn tokenize_chunk(
             suffixes.push((e - suf, e));
             e -= suf;
         }
-        checked = false;
+        // With only a prefix or only a suffix gone, the new remainder is the `minus_pre` or
+        // `minus_suf` just looked up; with neither, it is unchanged. Only with both is it new.
+        known_plain = pre == 0 || suf == 0;
     }
     if s < e {
-        let special = if checked {
+        let special = if rest_special.is_some() || known_plain {
             rest_special
         } else {
             sp.get(&text[s..e])

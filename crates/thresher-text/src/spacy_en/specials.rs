@@ -62,6 +62,8 @@ pub(crate) struct Specials {
     effective_by_first: Map<&'static str, Vec<&'static [&'static str]>>,
     /// Pre-filter over the first tokens of `effective_by_first`.
     effective_bloom: Bloom,
+    /// The longest first token of `effective_by_first`, in bytes.
+    effective_first_max_len: usize,
     /// Pre-filter over the first tokens of `patterns_by_first`.
     patterns_bloom: Bloom,
     /// The most tokens in one pattern.
@@ -116,6 +118,7 @@ pub(crate) fn specials() -> &'static Specials {
             bloom.insert(key);
         }
         let mut effective_bloom = Bloom::new();
+        let mut effective_first_max_len = 0;
         let mut patterns_bloom = Bloom::new();
         let mut max_pattern_len = 0;
         let mut patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>> = Map::default();
@@ -137,6 +140,7 @@ pub(crate) fn specials() -> &'static Specials {
                             .all(|(&l, t)| usize::from(l) == t.len())
                 });
                 if !same {
+                    effective_first_max_len = effective_first_max_len.max(first.len());
                     effective_bloom.insert(first);
                     effective_by_first.entry(*first).or_default().push(pattern);
                 }
@@ -149,6 +153,7 @@ pub(crate) fn specials() -> &'static Specials {
             patterns_by_first,
             effective_by_first,
             effective_bloom,
+            effective_first_max_len,
             patterns_bloom,
             max_pattern_len,
         }
@@ -173,7 +178,8 @@ impl Specials {
     pub(crate) fn chunk_has_pattern(&self, text: &str, spans: &[(usize, usize)]) -> bool {
         let tok = |i: usize| &text[spans[i].0..spans[i].1];
         (0..spans.len().saturating_sub(1)).any(|i| {
-            if !self.effective_bloom.may_contain(tok(i)) {
+            let t = tok(i);
+            if t.len() > self.effective_first_max_len || !self.effective_bloom.may_contain(t) {
                 return false;
             }
             let pats = self
