@@ -254,8 +254,17 @@ pub(crate) fn apply_matcher(
     let n = toks.len();
     let (mut lo, mut hi) = (candidates.start.min(n), candidates.end.min(n));
     let mut matches: Vec<(usize, usize)> = Vec::new();
+    let mut rounds = 0;
     loop {
         matches.clear();
+        rounds += 1;
+        if rounds > 8 {
+            // A long chain of overlapping matches (`:):):):)...`) would make the window grow a
+            // little per round; searching the whole document once keeps this linear.
+            (lo, hi) = (0, n);
+            matches_starting_in(sp, text, toks, 0..n, &mut matches);
+            break;
+        }
         matches_starting_in(
             sp,
             text,

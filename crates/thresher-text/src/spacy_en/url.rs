@@ -47,13 +47,27 @@ fn match_after_scheme(r: &str) -> bool {
     if match_host_and_rest(r) {
         return true;
     }
-    // userinfo: `\S+(?::\S*)?@`, i.e. any non-empty text ending with an '@'.
-    r.char_indices()
-        .skip(1)
-        .filter(|&(_, c)| c == '@')
-        .any(|(i, _)| match_host_and_rest(&r[i + 1..]))
+    // userinfo: `\S+(?::\S*)?@`, i.e. any non-empty text ending with an '@'. A host cannot contain
+    // an '@', so only an '@' that is not followed by another one before the host ends can work;
+    // checking that first keeps this linear on inputs full of '@'.
+    let b = r.as_bytes();
+    let mut i = 1;
+    while let Some(off) = b.get(i..).and_then(|t| t.iter().position(|&x| x == b'@')) {
+        let at = i + off;
+        let host_start = at + 1;
+        let stop = b[host_start..]
+            .iter()
+            .position(|&x| matches!(x, b'@' | b':' | b'/' | b'?' | b'#'));
+        let next_is_at = stop.is_some_and(|k| b[host_start + k] == b'@');
+        if !next_is_at && match_host_and_rest(&r[host_start..]) {
+            return true;
+        }
+        i = host_start;
+    }
+    false
 }
 
+/// The host (up to the first `:`, `/`, `?` or `#`), then the optional port and path.
 fn match_host_and_rest(r: &str) -> bool {
     let host_end = r.find([':', '/', '?', '#']).unwrap_or(r.len());
     let (host, rest) = r.split_at(host_end);
@@ -141,50 +155,62 @@ fn is_ipv4(host: &str) -> bool {
     first_octet(a) && middle_octet(b) && middle_octet(c) && last_octet(d)
 }
 
-fn digits(s: &str) -> Option<Vec<char>> {
-    let v: Vec<char> = s.chars().collect();
-    (!v.is_empty() && v.iter().all(|&c| is_re_digit(c))).then_some(v)
+/// The first three characters of `s` when `s` is one to three `\d` digits.
+fn digits(s: &str) -> Option<([char; 3], usize)> {
+    let mut d = ['\0'; 3];
+    let mut n = 0;
+    for c in s.chars() {
+        if n == 3 || !is_re_digit(c) {
+            return None;
+        }
+        d[n] = c;
+        n += 1;
+    }
+    (n > 0).then_some((d, n))
 }
 
 /// `[1-9]\d?|1\d\d|2[01]\d|22[0-3]`
 fn first_octet(s: &str) -> bool {
-    let Some(d) = digits(s) else { return false };
-    match d.len() {
+    let Some((d, n)) = digits(s) else {
+        return false;
+    };
+    match n {
         1 | 2 => ('1'..='9').contains(&d[0]),
-        3 => {
-            (d[0] == '1')
+        _ => {
+            d[0] == '1'
                 || (d[0] == '2' && (d[1] == '0' || d[1] == '1'))
                 || (d[0] == '2' && d[1] == '2' && ('0'..='3').contains(&d[2]))
         }
-        _ => false,
     }
 }
 
 /// `1?\d{1,2}|2[0-4]\d|25[0-5]`
 fn middle_octet(s: &str) -> bool {
-    let Some(d) = digits(s) else { return false };
-    match d.len() {
+    let Some((d, n)) = digits(s) else {
+        return false;
+    };
+    match n {
         1 | 2 => true,
-        3 => {
+        _ => {
             d[0] == '1'
                 || (d[0] == '2' && ('0'..='4').contains(&d[1]))
                 || (d[0] == '2' && d[1] == '5' && ('0'..='5').contains(&d[2]))
         }
-        _ => false,
     }
 }
 
 /// `[1-9]\d?|1\d\d|2[0-4]\d|25[0-4]`
 fn last_octet(s: &str) -> bool {
-    let Some(d) = digits(s) else { return false };
-    match d.len() {
+    let Some((d, n)) = digits(s) else {
+        return false;
+    };
+    match n {
         1 | 2 => ('1'..='9').contains(&d[0]),
-        3 => {
+        _ => {
             d[0] == '1'
                 || (d[0] == '2' && ('0'..='4').contains(&d[1]))
                 || (d[0] == '2' && d[1] == '5' && ('0'..='4').contains(&d[2]))
         }
-        _ => false,
     }
 }
 

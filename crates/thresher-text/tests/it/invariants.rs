@@ -169,6 +169,12 @@ fn edge_inputs() {
         &"a-".repeat(5_000),
         &"😀".repeat(1000),
         "\u{feff}word",
+        &"@a".repeat(50_000),
+        &"x@".repeat(50_000),
+        &":)".repeat(50_000),
+        &"a.".repeat(50_000),
+        &"1.2.3.4@".repeat(20_000),
+        &"(((:".repeat(20_000),
     ] {
         check(text);
     }
