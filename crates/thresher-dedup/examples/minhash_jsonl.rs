@@ -8,6 +8,8 @@
 //!     [--removed OUT.txt] [--keeper lowest_seq|datatrove] [--budget-mb N] [--verify 0.5] \
 //!     [--shards N] [--work-dir DIR] [--threads N] [--profile fineweb]
 //! ```
+//! `IN.jsonl` may be `synthetic:N`: N generated documents of 150 words, 10% near-duplicates
+//! (for memory scaling runs without a corpus that size).
 //! With `--shards N` the input is cut into N consecutive shards that run the `signatures`
 //! stage one after another (as separate processes would), then `cluster_work_dir`, then each
 //! shard's `filter` stage.
@@ -75,6 +77,69 @@ fn for_batches(
     (n, bytes)
 }
 
+/// Word `n` of a synthetic vocabulary (letters only, so that number normalisation leaves it).
+fn synth_word(mut n: u64, out: &mut String) {
+    loop {
+        out.push(char::from(b'a' + (n % 26) as u8));
+        n /= 26;
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+fn xorshift(x: &mut u64) -> u64 {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    *x
+}
+
+/// Synthetic document `i`: 150 words drawn from a 50,000-word vocabulary; every 10th document
+/// is a copy of an earlier one with 3 words changed (so about 10% near-duplicates).
+fn synth_doc(i: u64) -> String {
+    let mut x = i.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let (src, edits) = if i % 10 == 9 {
+        (i - 1 - xorshift(&mut x) % i.min(1000), 3)
+    } else {
+        (i, 0)
+    };
+    let mut y = src.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+    let mut words: Vec<String> = (0..150)
+        .map(|_| {
+            let mut w = String::new();
+            synth_word(xorshift(&mut y) % 50_000, &mut w);
+            w
+        })
+        .collect();
+    for _ in 0..edits {
+        let j = (xorshift(&mut x) % 150) as usize;
+        words[j] = "edited".into();
+    }
+    words.join(" ")
+}
+
+/// Streams `n` synthetic documents in batches.
+fn for_synth_batches(n: u64, mut f: impl FnMut(Vec<Document>)) -> (u64, u64) {
+    let mut bytes = 0;
+    let mut i = 0;
+    while i < n {
+        let hi = (i + BATCH as u64).min(n);
+        let batch: Vec<Document> = (i..hi)
+            .into_par_iter()
+            .map(|k| {
+                let mut d = Document::new(format!("s{k}"), synth_doc(k));
+                d.seq = k;
+                d
+            })
+            .collect();
+        bytes += batch.iter().map(|d| d.text().len() as u64).sum::<u64>();
+        f(batch);
+        i = hi;
+    }
+    (n, bytes)
+}
+
 fn count_lines(path: &PathBuf) -> u64 {
     let r = BufReader::new(File::open(path).expect("open input"));
     r.lines()
@@ -120,10 +185,38 @@ fn main() {
     let mut removed = Vec::new();
     let (mut n_docs, mut n_bytes) = (0, 0);
     let mut reports = Vec::new();
-    let mut t_observe = 0.0;
+    let t_observe;
     let t_process;
     let t_cluster;
-    if shards == 0 {
+    let synthetic: Option<u64> = input
+        .to_str()
+        .and_then(|s| s.strip_prefix("synthetic:"))
+        .and_then(|n| n.parse().ok());
+    if let Some(n) = synthetic {
+        let step = cfg.build_step().expect("config");
+        let t = Instant::now();
+        (n_docs, n_bytes) = for_synth_batches(n, |batch| {
+            batch
+                .par_iter()
+                .try_for_each(|d| step.observe(d))
+                .expect("observe");
+        });
+        t_observe = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        step.end_observe().expect("end_observe");
+        t_cluster = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut cx = StepCx::default();
+        for_synth_batches(n, |batch| {
+            for d in batch {
+                if let Outcome::Reject { doc, .. } = step.process(d, &mut cx) {
+                    removed.push(doc.id);
+                }
+            }
+        });
+        t_process = t.elapsed().as_secs_f64();
+        reports.push(step.report());
+    } else if shards == 0 {
         let step = cfg.build_step().expect("config");
         let t = Instant::now();
         (n_docs, n_bytes) = for_batches(&input, 0..u64::MAX, |batch| {
@@ -152,6 +245,7 @@ fn main() {
         let per = total.div_ceil(u64::from(shards));
         let work = cfg.work_dir.clone().expect("--shards needs --work-dir");
         let _ = std::fs::remove_dir_all(&work);
+        let mut obs = 0.0;
         for s in 0..shards {
             let mut c = cfg.clone();
             c.stage = Stage::Signatures;
@@ -166,10 +260,11 @@ fn main() {
                     .expect("observe");
             });
             step.end_observe().expect("end_observe");
-            t_observe += t.elapsed().as_secs_f64();
+            obs += t.elapsed().as_secs_f64();
             n_docs += n;
             n_bytes += b;
         }
+        t_observe = obs;
         let t = Instant::now();
         let rep = cluster_work_dir(&work, &cfg.cluster_options()).expect("cluster");
         t_cluster = t.elapsed().as_secs_f64();

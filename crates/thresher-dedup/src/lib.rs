@@ -19,7 +19,7 @@ pub mod union_find;
 
 pub use exact::{normalize_for_exact, ExactDedup, ExactDedupConfig};
 pub use lsh::{cluster_work_dir, ClusterOptions, ClusterReport, Keeper};
-pub use minhash::{MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
+pub use minhash::{catch_probability, MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
 pub use normalize::{simplify_text, TextNorm};
 pub use paragraph::{ParagraphDedup, ParagraphDedupConfig};
 pub use signature::{MinHasher, SigScratch, SignatureParams};

@@ -1080,6 +1080,7 @@ pub(crate) mod tests {
         }
         for i in order {
             h.signature(&docs[i].1, &mut sc, &mut sig);
+            sc.sort_dedup();
             w.add(&DocEntry {
                 node: node_id(shard, i as u64).unwrap(),
                 id: &docs[i].0,

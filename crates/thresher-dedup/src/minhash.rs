@@ -96,6 +96,15 @@ pub const PROFILES: [Profile; 2] = [
     },
 ];
 
+/// Probability that two documents whose shingle sets have Jaccard similarity `s` share at
+/// least one band (and so become a candidate pair): `1 - (1 - s^rows)^bands`. This is the
+/// S-curve of a profile; its steepest point is near `(1/bands)^(1/rows)`.
+pub fn catch_probability(s: f64, bands: usize, rows: usize) -> f64 {
+    let r = i32::try_from(rows).unwrap_or(i32::MAX);
+    let b = i32::try_from(bands).unwrap_or(i32::MAX);
+    1.0 - (1.0 - s.powi(r)).powi(b)
+}
+
 /// Recipe parameters of `minhash_dedup`. Unset shape parameters come from `profile`.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -375,6 +384,9 @@ impl Step for MinhashDedup {
             let mut guard = s.borrow_mut();
             let (scratch, sig) = &mut *guard;
             self.hasher.signature(doc.text(), scratch, sig);
+            if verify {
+                scratch.sort_dedup();
+            }
             writer.add(&DocEntry {
                 node,
                 id: &doc.id,
@@ -669,6 +681,34 @@ mod tests {
         ] {
             assert!(cfg.build_step().is_err());
         }
+    }
+
+    #[test]
+    fn docs_s_curve_table_matches_the_formula() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/dedup.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        // Rows look like `| 0.70 | 0.565 | 0.975 |`: similarity, then one column per profile.
+        let mut rows = 0;
+        for line in doc.lines() {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            let Some(Ok(s)) = cells.first().map(|c| c.parse::<f64>()) else {
+                continue;
+            };
+            if cells.len() != 1 + PROFILES.len() {
+                continue;
+            }
+            for (p, cell) in PROFILES.iter().zip(&cells[1..]) {
+                let want = catch_probability(s, p.bands, p.rows);
+                let got: f64 = cell.parse().unwrap();
+                assert!(
+                    (want - got).abs() < 0.0006,
+                    "{} at {s}: {got} vs {want}",
+                    p.name
+                );
+            }
+            rows += 1;
+        }
+        assert!(rows >= 10, "S-curve table not found in docs/dedup.md");
     }
 
     #[test]

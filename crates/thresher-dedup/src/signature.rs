@@ -62,8 +62,17 @@ pub struct MinHasher {
 pub struct SigScratch {
     norm: String,
     shingle: String,
-    /// The shingle hashes of the last document, sorted and without repeats.
+    /// The shingle hashes of the last document (see [`MinHasher::shingles`]).
     pub shingles: Vec<u64>,
+}
+
+impl SigScratch {
+    /// Sorts the shingle hashes and drops repeats: the shingle *set*, which true-Jaccard
+    /// verification compares.
+    pub fn sort_dedup(&mut self) {
+        self.shingles.sort_unstable();
+        self.shingles.dedup();
+    }
 }
 
 impl MinHasher {
@@ -99,32 +108,57 @@ impl MinHasher {
         self.a.len()
     }
 
-    /// Fills `scratch.shingles` with the sorted, distinct shingle hashes of `text`.
+    /// Fills `scratch.shingles` with the shingle hashes of `text`, in text order (repeats
+    /// included: they do not change a minimum). See [`SigScratch::sort_dedup`] for a set.
     pub fn shingles(&self, text: &str, scratch: &mut SigScratch) {
         scratch.shingles.clear();
         simplify_text(text, &self.params.norm, &mut scratch.norm);
-        let words = thresher_text::split_into_words(&scratch.norm);
+        let norm = scratch.norm.as_str();
+        let words = thresher_text::split_into_words(norm);
         let n = self.params.n_grams;
         if words.len() < n {
             return;
         }
-        scratch.shingles.reserve(words.len() + 1 - n);
-        for window in words.windows(n) {
-            scratch.shingle.clear();
-            for (i, w) in window.iter().enumerate() {
-                if i > 0 {
-                    scratch.shingle.push(' ');
-                }
-                scratch.shingle.push_str(w);
+        // Byte range of each word in `norm` (the tokenizer returns slices of its input).
+        let base = norm.as_ptr() as usize;
+        let spans: Vec<(usize, usize)> = words
+            .iter()
+            .map(|w| {
+                let a = (w.as_ptr() as usize).wrapping_sub(base);
+                (a, a + w.len())
+            })
+            .collect();
+        // bad[j]: gaps before word j that are not exactly one space. A window whose words are
+        // separated by single spaces is a slice of `norm` equal to the words joined by spaces,
+        // and is hashed in place instead of being copied.
+        let bytes = norm.as_bytes();
+        let mut bad = Vec::with_capacity(spans.len());
+        let mut count = 0u32;
+        bad.push(0);
+        for pair in spans.windows(2) {
+            let (prev_end, next_start) = (pair[0].1, pair[1].0);
+            if !(next_start == prev_end + 1 && bytes.get(prev_end) == Some(&b' ')) {
+                count += 1;
             }
-            scratch
-                .shingles
-                .push(xxhash_rust::xxh64::xxh64(scratch.shingle.as_bytes(), 0));
+            bad.push(count);
         }
-        // Repeats do not change a minimum; dropping them saves hashing work on repetitive pages
-        // and gives the set that true-Jaccard verification needs.
-        scratch.shingles.sort_unstable();
-        scratch.shingles.dedup();
+        scratch.shingles.reserve(words.len() + 1 - n);
+        for i in 0..=words.len() - n {
+            let last = i + n - 1;
+            let hash = if bad[last] == bad[i] && spans[last].1 <= norm.len() {
+                xxhash_rust::xxh64::xxh64(&bytes[spans[i].0..spans[last].1], 0)
+            } else {
+                scratch.shingle.clear();
+                for (k, w) in words[i..=last].iter().enumerate() {
+                    if k > 0 {
+                        scratch.shingle.push(' ');
+                    }
+                    scratch.shingle.push_str(w);
+                }
+                xxhash_rust::xxh64::xxh64(scratch.shingle.as_bytes(), 0)
+            };
+            scratch.shingles.push(hash);
+        }
     }
 
     /// Writes the signature of a (non-empty) shingle set into `sig` (`bands * rows` values).
@@ -219,6 +253,19 @@ mod tests {
         let mut sc = SigScratch::default();
         h.shingles("A, b; C d E!", &mut sc);
         assert_eq!(sc.shingles, vec![10121740836305097868]);
+        // Extra spaces, and words the tokenizer splits without a space ("cannot"): the joined
+        // form is hashed either way.
+        h.shingles("a  b c d e", &mut sc);
+        assert_eq!(sc.shingles, vec![10121740836305097868]);
+        h.shingles("we cannot stop", &mut sc);
+        let want = vec![xxhash_rust::xxh64::xxh64(b"we can not stop", 0)];
+        let h4 = MinHasher::new(SignatureParams {
+            n_grams: 4,
+            ..h.params().clone()
+        })
+        .unwrap();
+        h4.shingles("we cannot stop", &mut sc);
+        assert_eq!(sc.shingles, want);
         h.shingles("a b c d", &mut sc);
         assert!(sc.shingles.is_empty());
     }
