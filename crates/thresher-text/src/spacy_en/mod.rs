@@ -133,7 +133,8 @@ impl SpacyEnTokenizer {
             }
             // A chunk: up to the next whitespace character.
             let start = i;
-            let mut all_letters = true;
+            // Byte offset of the first byte that is not an ASCII letter (`usize::MAX`: none yet).
+            let mut first_other = usize::MAX;
             loop {
                 // Eight bytes at a time while they are printable ASCII (no whitespace, no UTF-8).
                 while let Some(block) = bytes.get(i..i + 8) {
@@ -142,7 +143,10 @@ impl SpacyEnTokenizer {
                     let x = u64::from_le_bytes(w);
                     let stop = swar::stop_mask(x);
                     if stop == 0 {
-                        all_letters &= swar::non_letter_mask(x) == 0;
+                        let m = swar::non_letter_mask(x);
+                        if m != 0 && first_other == usize::MAX {
+                            first_other = i + (m.trailing_zeros() / 8) as usize;
+                        }
                         i += 8;
                         continue;
                     }
@@ -150,7 +154,10 @@ impl SpacyEnTokenizer {
                     // propagate upwards), so only those are checked for letters.
                     let k = stop.trailing_zeros() / 8;
                     let below = (1u64 << (8 * k)).wrapping_sub(1);
-                    all_letters &= swar::non_letter_mask(x) & below == 0;
+                    let m = swar::non_letter_mask(x) & below;
+                    if m != 0 && first_other == usize::MAX {
+                        first_other = i + (m.trailing_zeros() / 8) as usize;
+                    }
                     i += k as usize;
                     break;
                 }
@@ -159,7 +166,7 @@ impl SpacyEnTokenizer {
                     B_LETTER => i += 1,
                     B_SPACE => break,
                     B_MAYBE_SPACE => {
-                        all_letters = false;
+                        first_other = first_other.min(i);
                         match text[i..].chars().next() {
                             Some(c) if is_space(c) => break,
                             Some(c) => i += c.len_utf8(),
@@ -167,15 +174,20 @@ impl SpacyEnTokenizer {
                         }
                     }
                     _ => {
-                        all_letters = false;
+                        first_other = first_other.min(i);
                         i += 1;
                     }
                 }
             }
             // `i` only stops on a whitespace character or the end, both char boundaries.
             let chunk_tokens_from = out.len();
-            if all_letters {
+            if first_other >= i {
                 push_word(sp, text, start, i, out);
+            } else if first_other + 1 == i
+                && first_other > start
+                && push_word_and_mark(sp, text, start, i, out)
+            {
+                // Done: ASCII letters and one final ASCII punctuation mark.
             } else {
                 tokenize_chunk(sp, text, start, i, out);
             }
@@ -207,6 +219,47 @@ fn push_word(sp: &Specials, text: &str, start: usize, end: usize, out: &mut Vec<
     } else {
         out.push((start, end));
     }
+}
+
+/// The commonest chunk with punctuation: ASCII letters then one ASCII character (`word,`,
+/// `end.`). Returns false, having pushed nothing, when the last character is not one this fast
+/// path handles. Otherwise follows the general algorithm exactly for this shape: the whole chunk
+/// may be a special case (`Mr.`); letters have no prefix; the mark is a suffix when it is a
+/// suffix character, or a `.` after a lower-case letter or after two upper-case letters; the word
+/// left may be a special case (`dont,`); a letters-only word has no further affixes, no infix
+/// and no URL.
+#[inline]
+fn push_word_and_mark(
+    sp: &Specials,
+    text: &str,
+    start: usize,
+    end: usize,
+    out: &mut Vec<(usize, usize)>,
+) -> bool {
+    let b = text.as_bytes();
+    let mark = b[end - 1];
+    let is_suffix = if mark == b'.' {
+        let p = b[end - 2];
+        p.is_ascii_lowercase()
+            || (p.is_ascii_uppercase() && end - start >= 3 && b[end - 3].is_ascii_uppercase())
+    } else if tables::LATIN1_FLAGS[usize::from(mark)] & tables::F_SUFFIX_CHAR != 0 {
+        true
+    } else {
+        return false;
+    };
+    if let Some(lens) = sp.get(&text[start..end]) {
+        push_special(lens, start, out);
+        return true;
+    }
+    if !is_suffix {
+        // "I." and the like: no prefix, no suffix, no infix (a final '.' has nothing after it),
+        // and no URL (no top-level domain after the '.').
+        out.push((start, end));
+        return true;
+    }
+    push_word(sp, text, start, end - 1, out);
+    out.push((end - 1, end));
+    true
 }
 
 #[inline]
