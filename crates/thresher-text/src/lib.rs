@@ -81,8 +81,38 @@ pub fn tokenizer_by_name(name: &str) -> Option<&'static dyn WordTokenizer> {
 
 /// Splits `text` into words exactly as datatrove 0.10.1's English `split_into_words` does (spaCy
 /// 3.8's English tokenizer, whitespace tokens dropped). The words are slices of `text`.
+///
+/// Allocates only the returned vector; hot loops that want no allocation at all use
+/// [`for_each_word`] or [`WordTokenizer::tokenize_spans_into`] with a reused buffer.
 pub fn split_into_words(text: &str) -> Vec<&str> {
-    SPACY_EN.words(text)
+    with_spans(text, |spans| {
+        spans.iter().map(|&(a, b)| &text[a..b]).collect()
+    })
+}
+
+/// Runs `f` on the word spans of `text`, computed into the per-thread buffer.
+fn with_spans<R>(text: &str, f: impl FnOnce(&[(usize, usize)]) -> R) -> R {
+    // A buffer grown by one huge document is trimmed afterwards, so that a thread does not keep
+    // that much memory for the rest of the run.
+    const KEEP_CAPACITY: usize = 1 << 16;
+    SPAN_BUF.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut spans) => {
+            spans.clear();
+            SPACY_EN.tokenize_spans_into(text, &mut spans);
+            let r = f(&spans);
+            if spans.capacity() > KEEP_CAPACITY {
+                spans.clear();
+                spans.shrink_to(KEEP_CAPACITY);
+            }
+            r
+        }
+        // Re-entered from inside `f`: use a fresh buffer.
+        Err(_) => {
+            let mut spans = Vec::new();
+            SPACY_EN.tokenize_spans_into(text, &mut spans);
+            f(&spans)
+        }
+    })
 }
 
 thread_local! {
@@ -92,19 +122,9 @@ thread_local! {
 /// Calls `f` on each English word of `text` (as [`split_into_words`] returns them), using a
 /// per-thread span buffer so that, once warm, no allocation happens.
 pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
-    SPAN_BUF.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut spans) => {
-            spans.clear();
-            SPACY_EN.tokenize_spans_into(text, &mut spans);
-            for &(a, b) in spans.iter() {
-                f(&text[a..b]);
-            }
-        }
-        // Re-entered from inside `f`: fall back to a fresh buffer.
-        Err(_) => {
-            for w in SPACY_EN.words(text) {
-                f(w);
-            }
+    with_spans(text, |spans| {
+        for &(a, b) in spans {
+            f(&text[a..b]);
         }
     });
 }

@@ -72,14 +72,14 @@ pub(crate) struct Specials {
 
 /// A one-probe Bloom filter of 65,536 bits keyed by a string's length and its first, second and
 /// last bytes.
-struct Bloom(Box<[u64; 1024]>);
+struct Bloom([u64; 1024]);
 
 impl Bloom {
     fn new() -> Self {
-        Bloom(Box::new([0; 1024]))
+        Bloom([0; 1024])
     }
 
-    #[inline]
+    #[inline(always)]
     fn slot(s: &[u8]) -> usize {
         let (Some(&a), Some(&z)) = (s.first(), s.last()) else {
             return 0;
@@ -98,7 +98,7 @@ impl Bloom {
         self.0[i >> 6] |= 1 << (i & 63);
     }
 
-    #[inline]
+    #[inline(always)]
     fn may_contain(&self, s: &str) -> bool {
         let i = Self::slot(s.as_bytes());
         self.0[i >> 6] & (1 << (i & 63)) != 0
@@ -162,11 +162,17 @@ pub(crate) fn specials() -> &'static Specials {
 
 impl Specials {
     /// The token byte lengths of special case `s`, if `s` is one.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn get(&self, s: &str) -> Option<&'static [u8]> {
+        // The pre-filter rejects almost every word; keep it inline and the hash lookup out of line.
         if s.len() > self.max_len || !self.bloom.may_contain(s) {
             return None;
         }
+        self.lookup(s)
+    }
+
+    #[inline(never)]
+    fn lookup(&self, s: &str) -> Option<&'static [u8]> {
         self.map.get(s).copied()
     }
 
