@@ -40,29 +40,12 @@ pub fn analysis(doc: &mut Document) -> Arc<TextAnalysis> {
     doc.analysis(|_| TextAnalysis::default())
 }
 
-/// Byte ranges of the words of `text`.
-///
-/// The tokenizer returns sub-slices of its input, so each word's range is recovered from its
-/// address. A token that is not a sub-slice (a tokenizer that normalises) is looked up in the
-/// text after the previous word instead, and skipped if absent, so that a range never points
-/// outside the text.
+/// Byte ranges of the words of `text`: datatrove's English `split_into_words` (spaCy's English
+/// tokenizer, whitespace tokens dropped), from thresher-text's allocation-free span API.
 pub fn word_spans(text: &str) -> Vec<Range<usize>> {
-    let words = thresher_text::split_into_words(text);
-    let base = text.as_ptr() as usize;
-    let mut out = Vec::with_capacity(words.len());
-    let mut pos = 0;
-    for w in words {
-        let addr = w.as_ptr() as usize;
-        let start = addr.wrapping_sub(base);
-        if addr >= base && start + w.len() <= text.len() && text.is_char_boundary(start) {
-            out.push(start..start + w.len());
-            pos = start + w.len();
-        } else if let Some(off) = text.get(pos..).and_then(|rest| rest.find(w)) {
-            out.push(pos + off..pos + off + w.len());
-            pos += off + w.len();
-        }
-    }
-    out
+    let mut spans = Vec::new();
+    thresher_text::SpacyEnTokenizer.tokenize_spans_into(text, &mut spans);
+    spans.into_iter().map(|(a, b)| a..b).collect()
 }
 
 #[cfg(test)]

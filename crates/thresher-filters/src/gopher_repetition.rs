@@ -187,6 +187,13 @@ impl GopherRepetition {
         let words = an.words(text);
         with_ngrams(text, words, |ng| {
             for ((n, max), code) in c.top_n_grams.iter().zip(&self.top_codes) {
+                // Most documents are far below the limit: a bound from word counts settles them
+                // without counting n-grams.
+                match ng.top_ngram_chars_bound(*n) {
+                    None => continue,
+                    Some(bound) if bound as f64 / text_len <= *max => continue,
+                    Some(_) => {}
+                }
                 if let Some(chars) = ng.top_ngram_chars(*n) {
                     let frac = chars as f64 / text_len;
                     if frac > *max {
@@ -195,7 +202,9 @@ impl GopherRepetition {
                 }
             }
             for ((n, max), code) in c.dup_n_grams.iter().zip(&self.dup_codes) {
-                let frac = ng.duplicate_ngram_chars(*n) as f64 / text_len;
+                // The scan stops once the rest of the text could not push it over the limit.
+                let chars = ng.duplicate_ngram_chars(*n, |upper| upper as f64 / text_len > *max);
+                let frac = chars as f64 / text_len;
                 if frac > *max {
                     return Some(Reason::new(code.clone(), frac));
                 }

@@ -66,10 +66,93 @@ struct Scratch {
     q: Vec<u64>,
     r: Vec<u64>,
     pb: Vec<u64>,
-    /// Top n-gram counts: (hash, first start, count).
-    top: HashTable<(u64, u32, u32)>,
-    /// Duplicate n-gram set: (hash, start).
-    dup: HashTable<(u64, u32)>,
+    /// Occurrences of each word id (for the top n-gram bound).
+    id_count: Vec<u32>,
+    /// The n-gram table (reused by every pass).
+    table: PosTable,
+}
+
+/// An open-addressing table from 64-bit hashes to (first position, count), for the n-gram
+/// passes. A probe reads one 4-byte fingerprint (0 marks an empty slot); the full hash,
+/// position and count sit in side arrays read only on a fingerprint match. The table has only
+/// as many slots as the document needs, so that the probed fingerprints stay in cache.
+#[derive(Default)]
+struct PosTable {
+    fingerprints: Vec<u32>,
+    keys: Vec<u64>,
+    pos: Vec<u32>,
+    count: Vec<u32>,
+    bits: u32,
+}
+
+/// The fingerprint of a hash: never 0.
+#[inline]
+fn fingerprint(h: u64) -> u32 {
+    (h as u32) | 1
+}
+
+impl PosTable {
+    /// Empties the table for a pass over `n` items.
+    fn reset(&mut self, n: usize) {
+        let bits = (n.max(8) * 2).next_power_of_two().trailing_zeros();
+        let cap = 1usize << bits;
+        if cap > self.fingerprints.len() {
+            self.fingerprints.resize(cap, 0);
+            self.keys.resize(cap, 0);
+            self.pos.resize(cap, 0);
+            self.count.resize(cap, 0);
+        }
+        self.fingerprints[..cap].fill(0);
+        self.bits = bits;
+    }
+
+    /// The first slot probed for hash `h`.
+    #[inline]
+    fn home(&self, h: u64) -> usize {
+        (spread(h) >> (64 - self.bits)) as usize
+    }
+
+    /// Asks the CPU to start loading the first slot of hash `h`, so that the probe a few
+    /// windows later does not wait for memory.
+    #[inline]
+    fn prefetch(&self, h: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            let p = self.fingerprints.as_ptr().wrapping_add(self.home(h));
+            // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = h;
+    }
+
+    /// The slot holding an entry with hash `h` for which `same(pos)` holds, or the empty slot
+    /// where it goes (`Err`). Entries with the same hash but `same` false are distinct entries.
+    #[inline]
+    fn find(&self, h: u64, mut same: impl FnMut(u32) -> bool) -> Result<usize, usize> {
+        let mask = (1usize << self.bits) - 1;
+        let fp = fingerprint(h);
+        let mut i = self.home(h);
+        loop {
+            let f = self.fingerprints[i];
+            if f == 0 {
+                return Err(i);
+            }
+            if f == fp && self.keys[i] == h && same(self.pos[i]) {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn insert_at(&mut self, slot: usize, h: u64, pos: u32) {
+        self.fingerprints[slot] = fingerprint(h);
+        self.keys[slot] = h;
+        self.pos[slot] = pos;
+        self.count[slot] = 1;
+    }
 }
 
 thread_local! {
@@ -109,6 +192,7 @@ impl<'a> Ngrams<'a> {
     fn new(text: &'a str, words: &'a [Range<usize>], s: &'a mut Scratch) -> Self {
         s.intern.clear();
         s.id_first.clear();
+        s.id_count.clear();
         s.ids.clear();
         s.cum_chars.clear();
         s.cum_bytes.clear();
@@ -124,10 +208,14 @@ impl<'a> Ngrams<'a> {
                     &text.as_bytes()[f.clone()] == w
                 }
             }) {
-                Some(&(_, id)) => id,
+                Some(&(_, id)) => {
+                    s.id_count[id as usize] += 1;
+                    id
+                }
                 None => {
                     let id = s.id_first.len() as u32;
                     s.id_first.push(i as u32);
+                    s.id_count.push(1);
                     s.intern.insert_unique(h, (h, id), |&(hh, _)| hh);
                     id
                 }
@@ -150,6 +238,27 @@ impl<'a> Ngrams<'a> {
         }
     }
 
+    /// An upper bound of [`Ngrams::top_ngram_chars`] that needs no n-gram table: an n-gram
+    /// occurs at most as often as its rarest word, so no n-gram scores more than the largest
+    /// `min(word counts) * length` over the windows. `None` when there are fewer than `n` words.
+    pub fn top_ngram_chars_bound(&self, n: usize) -> Option<usize> {
+        let s = &*self.s;
+        let nw = s.ids.len();
+        if n == 0 || nw < n {
+            return None;
+        }
+        let mut best = 0;
+        for i in 0..=nw - n {
+            let mut m = u32::MAX;
+            for &id in &s.ids[i..i + n] {
+                m = m.min(s.id_count[id as usize]);
+            }
+            let chars = s.cum_chars[i + n] - s.cum_chars[i] + (n - 1);
+            best = best.max(m as usize * chars);
+        }
+        Some(best)
+    }
+
     /// The largest `count * len(" ".join(ngram))` over the word n-grams, where the n-gram is the
     /// most frequent one and, among equally frequent ones, the first to appear (Python's
     /// `Counter.most_common(1)`). `None` when there are fewer than `n` words.
@@ -159,7 +268,7 @@ impl<'a> Ngrams<'a> {
         if n == 0 || nw < n {
             return None;
         }
-        s.top.clear();
+        s.table.reset(nw);
         let ids = &s.ids;
         let (mut best_count, mut best_first) = (0u32, u32::MAX);
         for i in 0..=nw - n {
@@ -168,16 +277,14 @@ impl<'a> Ngrams<'a> {
             for &id in win {
                 h = (h.rotate_left(23) ^ u64::from(id)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
             }
-            let h = spread(h);
-            let (count, first) = match s.top.find_mut(h, |&(hh, f, _)| {
-                hh == h && &ids[f as usize..f as usize + n] == win
-            }) {
-                Some(e) => {
-                    e.2 += 1;
-                    (e.2, e.1)
+            let slot = s.table.find(h, |f| &ids[f as usize..f as usize + n] == win);
+            let (count, first) = match slot {
+                Ok(slot) => {
+                    s.table.count[slot] += 1;
+                    (s.table.count[slot], s.table.pos[slot])
                 }
-                None => {
-                    s.top.insert_unique(h, (h, i as u32, 1), |&(hh, _, _)| hh);
+                Err(slot) => {
+                    s.table.insert_at(slot, h, i as u32);
                     (1, i as u32)
                 }
             };
@@ -239,7 +346,11 @@ impl<'a> Ngrams<'a> {
     /// datatrove's `find_all_duplicate`: scanning left to right, an n-gram (its words
     /// concatenated) seen before adds its length in code points and the scan jumps past it;
     /// otherwise it is remembered and the scan moves one word.
-    pub fn duplicate_ngram_chars(&mut self, n: usize) -> usize {
+    ///
+    /// `may_matter(upper)` is asked with an upper bound of the final count as the scan goes;
+    /// once it answers false the scan stops and returns the (smaller) count so far, which the
+    /// caller then knows to be irrelevant. Pass `|_| true` for the exact count.
+    pub fn duplicate_ngram_chars(&mut self, n: usize, may_matter: impl Fn(usize) -> bool) -> usize {
         let nw = self.s.ids.len();
         if n == 0 || nw < n {
             return 0;
@@ -248,38 +359,53 @@ impl<'a> Ngrams<'a> {
         let s = &mut *self.s;
         let text = self.text.as_bytes();
         let words = self.words;
-        s.dup.clear();
+        s.table.reset(nw);
         let mut repeated = 0;
         let mut i = 0;
+        let total_chars = s.cum_chars[nw];
         while i + n <= nw {
-            let j = i + n;
-            // Hash of the concatenation of words i..j: q[j] - q[i] * B^(bytes(i..j)).
-            let mut h = s.q[j] + MOD - mulmod(s.r[i], s.pb[j]);
-            if h >= MOD {
-                h -= MOD;
+            // Checked every 64 windows: the words from i on can add at most their own length.
+            if i % 64 == 0 && !may_matter(repeated + total_chars - s.cum_chars[i]) {
+                return repeated;
             }
-            let key = spread(h);
+            let j = i + n;
+            let h = concat_hash(&s.q, &s.r, &s.pb, i, j);
+            const AHEAD: usize = 12;
+            if j + AHEAD <= nw {
+                s.table
+                    .prefetch(concat_hash(&s.q, &s.r, &s.pb, i + AHEAD, j + AHEAD));
+            }
             let len_b = s.cum_bytes[j] - s.cum_bytes[i];
             let cum_bytes = &s.cum_bytes;
-            let found = s
-                .dup
-                .find(key, |&(hh, st)| {
-                    let st = st as usize;
-                    hh == h
-                        && cum_bytes[st + n] - cum_bytes[st] == len_b
-                        && same_concat(text, &words[st..st + n], &words[i..j])
-                })
-                .is_some();
-            if found {
-                repeated += s.cum_chars[j] - s.cum_chars[i];
-                i += n;
-            } else {
-                s.dup
-                    .insert_unique(key, (h, i as u32), |&(hh, _)| spread(hh));
-                i += 1;
+            let found = s.table.find(h, |st| {
+                let st = st as usize;
+                cum_bytes[st + n] - cum_bytes[st] == len_b
+                    && same_concat(text, &words[st..st + n], &words[i..j])
+            });
+            match found {
+                Ok(_) => {
+                    repeated += s.cum_chars[j] - s.cum_chars[i];
+                    i += n;
+                }
+                Err(slot) => {
+                    s.table.insert_at(slot, h, i as u32);
+                    i += 1;
+                }
             }
         }
         repeated
+    }
+}
+
+/// Hash of the concatenation of words i..j: `q[j] - q[i] * B^(bytes(i..j))`, with
+/// `r[i] = q[i] * B^-bytes(..i)` and `pb[j] = B^bytes(..j)`.
+#[inline]
+fn concat_hash(q: &[u64], r: &[u64], pb: &[u64], i: usize, j: usize) -> u64 {
+    let h = q[j] + MOD - mulmod(r[i], pb[j]);
+    if h >= MOD {
+        h - MOD
+    } else {
+        h
     }
 }
 
@@ -377,10 +503,12 @@ mod tests {
             with_ngrams(t, &sp, |ng| {
                 for n in 1..=5 {
                     assert_eq!(ng.top_ngram_chars(n), naive_top(&words, n), "{t} top {n}");
+                    let bound = ng.top_ngram_chars_bound(n);
+                    assert!(bound >= ng.top_ngram_chars(n), "{t} bound {n}");
                 }
                 for n in 1..=10 {
                     assert_eq!(
-                        ng.duplicate_ngram_chars(n),
+                        ng.duplicate_ngram_chars(n, |_| true),
                         naive_dup(&words, n),
                         "{t} dup {n}"
                     );
@@ -397,6 +525,8 @@ mod tests {
         let sp = spans(t);
         assert!(same_concat(t.as_bytes(), &sp[0..2], &sp[2..4]));
         assert_eq!(naive_dup(&[a, b].concat(), 2), 3);
-        with_ngrams(t, &sp, |ng| assert_eq!(ng.duplicate_ngram_chars(2), 3));
+        with_ngrams(t, &sp, |ng| {
+            assert_eq!(ng.duplicate_ngram_chars(2, |_| true), 3)
+        });
     }
 }

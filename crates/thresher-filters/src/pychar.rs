@@ -78,8 +78,29 @@ pub fn is_decimal(c: char) -> bool {
 /// Membership in datatrove's `PUNCTUATION_SET` (Gopher's "symbol" characters).
 #[inline]
 pub fn is_datatrove_punct(c: char) -> bool {
-    in_ranges(t::DT_PUNCTUATION, c)
+    if c.is_ascii() {
+        ASCII_DT_PUNCT[c as usize]
+    } else {
+        in_ranges(t::DT_PUNCTUATION, c)
+    }
 }
+
+/// [`is_datatrove_punct`] for ASCII, as a lookup table built from the generated ranges.
+static ASCII_DT_PUNCT: [bool; 128] = {
+    let mut table = [false; 128];
+    let ranges = t::DT_PUNCTUATION;
+    let mut i = 0;
+    while i < ranges.len() {
+        let (lo, hi) = ranges[i];
+        let mut c = lo;
+        while c <= hi && c < 128 {
+            table[c as usize] = true;
+            c += 1;
+        }
+        i += 1;
+    }
+    table
+};
 
 /// Membership in datatrove's `TERMINAL_PUNCTUATION` (FineWeb's default line-end marks).
 #[inline]

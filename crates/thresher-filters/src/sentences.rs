@@ -6,13 +6,34 @@
 //! punctuation (every character of category P). Whitespace that spaCy keeps as a token of its own
 //! (whitespace between or after tokens other than one single space) counts as such a token.
 
+use std::cell::RefCell;
+
 use crate::pychar;
 
 /// Calls `on_sentence_end(end)` with the byte offset where each sentence ends (the end of its
 /// last token), in order; returns the number of sentences.
 fn sentencize(text: &str, mut on_sentence_end: impl FnMut(usize)) -> usize {
-    let words = thresher_text::split_into_words(text);
-    let base = text.as_ptr() as usize;
+    SPANS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut spans) => {
+            spans.clear();
+            thresher_text::SpacyEnTokenizer.tokenize_spans_into(text, &mut spans);
+            walk(text, &spans, &mut on_sentence_end)
+        }
+        // Re-entered (not expected): a fresh buffer.
+        Err(_) => {
+            let mut spans = Vec::new();
+            thresher_text::SpacyEnTokenizer.tokenize_spans_into(text, &mut spans);
+            walk(text, &spans, &mut on_sentence_end)
+        }
+    })
+}
+
+thread_local! {
+    static SPANS: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The sentencizer over the word spans of `text` (see [`sentencize`]).
+fn walk(text: &str, spans: &[(usize, usize)], on_sentence_end: &mut impl FnMut(usize)) -> usize {
     let mut sentences = 0;
     let mut seen_period = false;
     // End of the previous token (None before the first one).
@@ -33,16 +54,10 @@ fn sentencize(text: &str, mut on_sentence_end: impl FnMut(usize)) -> usize {
         }
         Some(end)
     };
-    for w in words {
-        let addr = w.as_ptr() as usize;
-        let mut start = addr.wrapping_sub(base);
-        if !(addr >= base && start + w.len() <= text.len()) {
-            // Not a sub-slice of the text: find it after the previous token.
-            match text.get(pos..).and_then(|rest| rest.find(w)) {
-                Some(off) => start = pos + off,
-                None => continue,
-            }
-        }
+    for &(start, end) in spans {
+        let Some(w) = text.get(start..end) else {
+            continue;
+        };
         if let Some(gap) = text.get(pos..start) {
             if is_space_token(gap, prev_end.is_some()) {
                 prev_end = step(start, false, false, prev_end);
@@ -52,8 +67,8 @@ fn sentencize(text: &str, mut on_sentence_end: impl FnMut(usize)) -> usize {
         let is_mark =
             matches!((chars.next(), chars.next()), (Some(c), None) if pychar::is_sentence_punct(c));
         let is_punct = w.chars().all(pychar::is_unicode_punct);
-        prev_end = step(start + w.len(), is_mark, is_punct, prev_end);
-        pos = start + w.len();
+        prev_end = step(end, is_mark, is_punct, prev_end);
+        pos = end;
     }
     if let Some(tail) = text.get(pos..) {
         if is_space_token(tail, prev_end.is_some()) {
