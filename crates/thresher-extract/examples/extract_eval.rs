@@ -25,6 +25,14 @@ fn main() {
     if std::env::var("EXTRACT_MODE").is_ok_and(|m| m == "main") {
         opts.union_outside_prose = false;
     }
+    if let Some(l) = std::env::var("EXTRACT_UNION_LEVELS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.union_max_levels = l;
+    }
+    // EXTRACT_PROFILE=parse times the HTML parser alone, to see where the time goes.
+    let parse_only = std::env::var("EXTRACT_PROFILE").is_ok_and(|m| m == "parse");
     let out_root = Path::new(&args[0]);
     for set in &args[1..] {
         let set_dir = Path::new(set);
@@ -77,7 +85,18 @@ fn main() {
         for (id, html, n) in &pages {
             bytes += n;
             let t = Instant::now();
-            let res = extract_html(html, &limits, &opts);
+            let res = if parse_only {
+                let _ = thresher_extract::dom::parse(
+                    html,
+                    thresher_extract::dom::Budget {
+                        max_nodes: limits.max_dom_nodes,
+                        max_depth: limits.max_depth,
+                    },
+                );
+                Ok(Default::default())
+            } else {
+                extract_html(html, &limits, &opts)
+            };
             total += t.elapsed();
             let text = match res {
                 Ok(e) => e.text,

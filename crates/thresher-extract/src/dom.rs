@@ -118,6 +118,97 @@ const FEED_CHUNK: usize = 16 * 1024;
 
 /// Parses `html` into a [`Dom`], or stops with an error once the budget is exceeded.
 pub fn parse(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
+    let stripped = prestrip(html);
+    parse_stripped(&stripped, budget)
+}
+
+/// Removes `<script>` (except JSON-LD, which holds metadata), `<style>`, `<svg>` elements and
+/// comments with a byte scan before parsing. None of them is ever text, and on today's pages
+/// they are often half of the bytes: the tokenizer would walk them character by character only
+/// for the extractor to drop them.
+pub fn prestrip(html: &str) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let mut out: Option<String> = None;
+    let mut copied = 0; // bytes of `html` already handled
+    let mut i = 0;
+    while let Some(p) = memchr::memchr(b'<', &b[i..]) {
+        let at = i + p;
+        let rest = &b[at..];
+        let end = if rest.starts_with(b"<!--") {
+            Some(memchr::memmem::find(&rest[4..], b"-->").map_or(b.len(), |e| at + 4 + e + 3))
+        } else {
+            let mut found = None;
+            for (open, close) in [
+                (&b"<script"[..], &b"</script"[..]),
+                (b"<style", b"</style"),
+                (b"<svg", b"</svg"),
+            ] {
+                if starts_with_ci(rest, open)
+                    && rest
+                        .get(open.len())
+                        .is_some_and(|&c| c == b'>' || c == b'/' || c.is_ascii_whitespace())
+                {
+                    let tag_end = memchr::memchr(b'>', rest).map_or(rest.len(), |e| e + 1);
+                    if open == b"<script" && find_ci(&rest[..tag_end], b"ld+json").is_some() {
+                        break;
+                    }
+                    found = Some(match find_ci(&rest[tag_end..], close) {
+                        Some(c) => {
+                            let close_at = tag_end + c;
+                            at + memchr::memchr(b'>', &rest[close_at..])
+                                .map_or(rest.len(), |e| close_at + e + 1)
+                        }
+                        None => b.len(),
+                    });
+                    break;
+                }
+            }
+            found
+        };
+        match end {
+            Some(end) => {
+                let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+                // `at` and `end` sit on ASCII bytes ('<' and after '>') or at the end, so they are
+                // char boundaries.
+                o.push_str(html.get(copied..at).unwrap_or(""));
+                copied = end;
+                i = end;
+            }
+            None => i = at + 1,
+        }
+        if i >= b.len() {
+            break;
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(html.get(copied..).unwrap_or(""));
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
+fn starts_with_ci(hay: &[u8], needle: &[u8]) -> bool {
+    hay.len() >= needle.len() && hay[..needle.len()].eq_ignore_ascii_case(needle)
+}
+
+/// Case-insensitive search for an ASCII needle that starts with `<` or a letter.
+fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    let first = needle.first()?;
+    let (lo, up) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut i = 0;
+    while let Some(p) = memchr::memchr2(lo, up, &hay[i..]) {
+        let at = i + p;
+        if starts_with_ci(&hay[at..], needle) {
+            return Some(at);
+        }
+        i = at + 1;
+    }
+    None
+}
+
+fn parse_stripped(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
     let over = Rc::new(Cell::new(None));
     let sink = Sink {
         nodes: RefCell::new(Vec::with_capacity(html.len() / 40 + 16)),
@@ -495,6 +586,19 @@ mod tests {
         max_nodes: 1_000_000,
         max_depth: 2000,
     };
+
+    #[test]
+    fn prestrip_removes_scripts_styles_comments_but_keeps_json_ld() {
+        let html = "a<script>if (x<y) {}</script>b<!-- c -->d<STYLE type=x>p{}</Style >e\
+                    <script type=\"application/ld+json\">{}</script><svg><text>t</text></svg>f<scripts>g";
+        assert_eq!(
+            prestrip(html),
+            "abde<script type=\"application/ld+json\">{}</script>f<scripts>g"
+        );
+        assert_eq!(prestrip("x<script>never closed"), "x");
+        assert_eq!(prestrip("x<!-- never closed"), "x");
+        assert_eq!(prestrip("é<"), "é<");
+    }
 
     #[test]
     fn builds_a_browser_tree() {

@@ -44,6 +44,10 @@ pub struct Extracted {
 pub struct Options {
     /// Keep prose blocks found outside the main container (see the module doc).
     pub union_outside_prose: bool,
+    /// How far above the main container (in tree levels) the common ancestor of an outside
+    /// prose block and the container may be: teasers of other articles live far away in the
+    /// tree, the rest of a split article close by.
+    pub union_max_levels: u32,
     /// Keep table cells (data tables in articles); layout tables are kept either way when they
     /// are the content.
     pub include_tables: bool,
@@ -53,6 +57,7 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             union_outside_prose: true,
+            union_max_levels: 3,
             include_tables: true,
         }
     }
@@ -172,8 +177,9 @@ fn block_kind(tag: &str) -> BlockKind {
     }
 }
 
-/// Words in class/id names that mark boilerplate, matched as a prefix of a name token.
-const NEG_PREFIX: &[&str] = &[
+/// Words in class/id names that mark boilerplate whatever its size, matched as a prefix of a
+/// name token.
+const STRONG_PREFIX: &[&str] = &[
     "comment",
     "disqus",
     "sidebar",
@@ -191,12 +197,10 @@ const NEG_PREFIX: &[&str] = &[
     "navigation",
     "menu",
     "footer",
-    "masthead",
     "advert",
     "sponsor",
     "promo",
     "popup",
-    "widget",
     "pagination",
     "pager",
     "outbrain",
@@ -205,35 +209,37 @@ const NEG_PREFIX: &[&str] = &[
     "related",
     "signup",
     "login",
-    "copyright",
     "tagcloud",
     "skiplink",
-    "banner",
-    "toolbar",
+    "livefyre",
+    "shoutbox",
+    "trackback",
+    "socialmedia",
+];
+/// Strong boilerplate words matched only as a whole name token (too short to be safe prefixes).
+const STRONG_EXACT: &[&str] = &[
+    "ad", "ads", "nav", "share", "shares", "subnav", "topnav", "modal", "overlay", "respond",
+    "crumbs", "combx", "aside",
+];
+/// Words that mark small page parts (bylines, widgets, captions): boilerplate when the element
+/// is small, but sometimes (broken markup) they wrap the article itself.
+const WEAK_PREFIX: &[&str] = &[
     "byline",
     "dateline",
     "timestamp",
-    "socialmedia",
-    "livefyre",
-    "shoutbox",
-    "respond",
-    "trackback",
+    "widget",
+    "banner",
+    "toolbar",
+    "masthead",
+    "copyright",
 ];
-/// Words that mark boilerplate only as a whole name token (too short to be a safe prefix).
-const NEG_EXACT: &[&str] = &[
-    "ad",
-    "ads",
-    "nav",
-    "share",
-    "shares",
+/// Weak boilerplate words matched only as a whole name token.
+const WEAK_EXACT: &[&str] = &[
     "tags",
     "tag",
     "header",
     "meta",
     "hidden",
-    "sr-only",
-    "sronly",
-    "visuallyhidden",
     "print",
     "links",
     "rss",
@@ -244,11 +250,6 @@ const NEG_EXACT: &[&str] = &[
     "extra",
     "more",
     "top",
-    "crumbs",
-    "subnav",
-    "topnav",
-    "modal",
-    "overlay",
     "caption",
     "credit",
     "credits",
@@ -257,30 +258,57 @@ const NEG_EXACT: &[&str] = &[
     "tweet",
     "facebook",
     "twitter",
-    "aside",
     "foot",
     "teaser",
     "teasers",
     "most",
     "popular",
     "trending",
-    "combx",
     "contact",
+    "sronly",
+    "visuallyhidden",
 ];
-/// Words that mark the article, matched as a whole name token or prefix.
+/// Words that mark the article, matched as a prefix of a name token.
 const POS_PREFIX: &[&str] = &[
     "article", "content", "entry", "post", "story", "main", "body", "text", "blog", "hentry",
     "prose", "news", "page",
 ];
 
-/// -1 for a boilerplate name, +1 for a content name, 0 otherwise (negative wins: a
-/// `comment-content` is a comment).
-fn name_hint(class: &str, id: &str) -> i8 {
-    let mut pos = false;
+/// Name hints of an element.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Hint {
+    /// A strong boilerplate name (comments, share bars, menus...).
+    strong_neg: bool,
+    /// A weak boilerplate name (byline, widget...).
+    weak_neg: bool,
+    /// A content name.
+    pos: bool,
+}
+
+impl Hint {
+    /// -1 for a boilerplate name, +1 for a content name, 0 otherwise (negative wins: a
+    /// `comment-content` is a comment).
+    fn score(self) -> i8 {
+        if self.strong_neg || self.weak_neg {
+            -1
+        } else {
+            i8::from(self.pos)
+        }
+    }
+}
+
+fn name_hint(class: &str, id: &str) -> Hint {
+    let mut h = Hint::default();
     for src in [class, id] {
+        if src.is_empty() {
+            continue;
+        }
+        if src.contains("sr-only") || src.contains("screen-reader") {
+            h.strong_neg = true;
+        }
         for tok in src
             .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|t| !t.is_empty())
+            .filter(|t| t.len() >= 2)
         {
             let lower;
             let t = if tok.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -289,21 +317,27 @@ fn name_hint(class: &str, id: &str) -> i8 {
             } else {
                 tok
             };
-            if NEG_EXACT.contains(&t) || NEG_PREFIX.iter().any(|p| t.starts_with(p)) {
-                return -1;
+            if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
+                h.strong_neg = true;
+            } else if WEAK_EXACT.contains(&t) || WEAK_PREFIX.iter().any(|p| t.starts_with(p)) {
+                h.weak_neg = true;
+            } else if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
+                h.pos = true;
             }
-            if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
-                pos = true;
-            }
-        }
-        // `sr-only` style names with a dash are whole tokens above only after splitting, so
-        // check the raw class list too.
-        if src.contains("sr-only") || src.contains("screen-reader") {
-            return -1;
         }
     }
-    i8::from(pos)
+    h
 }
+
+/// Whether an `<a>` is a link for link density: it has an `href`, and it is not a broken
+/// unclosed anchor that swallowed the page (old pages leave `<a name=top>` open, and parsers
+/// then nest everything in it).
+fn is_link(node: &crate::dom::Node, text_chars: u32) -> bool {
+    node.attr("href").is_some() && text_chars <= 1500
+}
+
+/// Largest text (in characters) of an element with a weak boilerplate name that is dropped.
+const WEAK_MAX_CHARS: u32 = 300;
 
 fn is_hidden(node: &crate::dom::Node) -> bool {
     if node.attr("hidden").is_some() {
@@ -373,13 +407,14 @@ fn compute_facts(dom: &Dom) -> Facts {
     // Raw text and "holds the article" flags, bottom-up, before any pruning.
     let mut raw_chars = vec![0u32; n];
     let mut holds_main = vec![false; n];
+    let mut strong = vec![false; n];
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
         let mut main = false;
         match &node.kind {
             Kind::Text(t) => {
-                chars = t.chars().filter(|c| !c.is_whitespace()).count() as u32;
+                chars = count_visible(t);
             }
             Kind::Element { name, .. } => {
                 let tag: &str = name;
@@ -391,9 +426,10 @@ fn compute_facts(dom: &Dom) -> Facts {
                     node.attr("class").unwrap_or(""),
                     node.attr("id").unwrap_or(""),
                 );
-                hint[id as usize] = h;
+                hint[id as usize] = h.score();
+                strong[id as usize] = h.strong_neg;
                 main = matches!(tag, "article" | "main")
-                    || h > 0
+                    || h.score() > 0
                     || node
                         .attr("itemprop")
                         .is_some_and(|v| v.contains("articleBody"));
@@ -437,8 +473,12 @@ fn compute_facts(dom: &Dom) -> Facts {
             !(matches!(tag, "nav" | "aside" | "footer" | "menu")
                 && holds_main[id as usize]
                 && raw_chars[id as usize] * 2 > body_chars)
-        } else if hint[id as usize] < 0 || role_is_boilerplate(node) {
+        } else if strong[id as usize] || role_is_boilerplate(node) {
             !holds_main[id as usize] && (raw_chars[id as usize] as f64) < 0.6 * body_chars as f64
+        } else if hint[id as usize] < 0 {
+            // Weak names (byline, widget) are dropped only when small: broken markup sometimes
+            // wraps the whole article in one.
+            !holds_main[id as usize] && raw_chars[id as usize] < WEAK_MAX_CHARS
         } else {
             false
         };
@@ -460,7 +500,7 @@ fn compute_facts(dom: &Dom) -> Facts {
                     t = t.saturating_add(text_chars[c as usize]);
                     l = l.saturating_add(link_chars[c as usize]);
                 }
-                if &**name == "a" {
+                if &**name == "a" && is_link(node, t) {
                     l = t;
                 }
                 text_chars[id as usize] = t;
@@ -554,20 +594,26 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
                     }
                     continue;
                 }
-                for c in t.chars() {
-                    if c.is_whitespace() || c == '\u{a0}' || c.is_control() {
-                        cur.pending_space = true;
-                    } else {
-                        if cur.pending_space && !cur.text.is_empty() && !cur.text.ends_with('\n') {
-                            cur.text.push(' ');
-                        }
-                        cur.pending_space = false;
-                        cur.text.push(c);
-                        cur.chars += 1;
-                        if link_depth > 0 {
-                            cur.link_chars += 1;
-                        }
+                if t.starts_with(char::is_whitespace) {
+                    cur.pending_space = true;
+                }
+                for (k, w) in t.split_whitespace().enumerate() {
+                    if (k > 0 || cur.pending_space)
+                        && !cur.text.is_empty()
+                        && !cur.text.ends_with('\n')
+                    {
+                        cur.text.push(' ');
                     }
+                    cur.pending_space = false;
+                    cur.text.push_str(w);
+                    let n = count_visible(w);
+                    cur.chars += n;
+                    if link_depth > 0 {
+                        cur.link_chars += n;
+                    }
+                }
+                if t.ends_with(char::is_whitespace) {
+                    cur.pending_space = true;
                 }
             }
             Kind::Element { name, .. } => {
@@ -580,7 +626,7 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
                             rows.pop();
                         }
                     }
-                    if tag == "a" {
+                    if tag == "a" && is_link(node, facts.text_chars[id as usize]) {
                         link_depth = link_depth.saturating_sub(1);
                     }
                     if tag == "pre" {
@@ -608,7 +654,7 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
                     "img" => {
                         continue;
                     }
-                    "a" => link_depth += 1,
+                    "a" if is_link(node, facts.text_chars[id as usize]) => link_depth += 1,
                     "pre" => pre_depth += 1,
                     _ => {}
                 }
@@ -651,6 +697,14 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
     }
     flush(&mut cur, &mut blocks, &owners, &rows);
     blocks
+}
+
+/// Characters that are not ASCII whitespace, counted from the bytes (a multi-byte character
+/// counts once by its lead byte); the hot loop of the text passes, so no char decoding.
+fn count_visible(s: &str) -> u32 {
+    s.bytes()
+        .filter(|&b| !b.is_ascii_whitespace() && (b & 0xC0) != 0x80)
+        .count() as u32
 }
 
 fn count_commas(s: &str) -> u32 {
@@ -750,6 +804,7 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
 
     // The main content: the best element plus its siblings that score well or hold prose.
     let mut in_main = vec![false; n];
+    let mut anc_level = vec![u32::MAX; n];
     if best != NONE {
         let parent = dom.node(best).parent;
         let threshold = (best_score * 0.2).max(10.0);
@@ -781,7 +836,25 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
         for root in chosen {
             mark_subtree(dom, root, &mut in_main);
         }
+        // Distance of each ancestor of the main container from it, for the union's locality.
+        let mut up = dom.node(best).parent;
+        let mut level = 1u32;
+        while up != NONE {
+            anc_level[up as usize] = level;
+            up = dom.node(up).parent;
+            level += 1;
+        }
     }
+    // Levels from the main container up to the nearest common ancestor with a node.
+    let lca_levels = |mut id: NodeId| {
+        while id != NONE {
+            if anc_level[id as usize] != u32::MAX {
+                return anc_level[id as usize];
+            }
+            id = dom.node(id).parent;
+        }
+        u32::MAX
+    };
 
     // Selection.
     let total_chars: u32 = blocks.iter().map(|b| b.chars).sum();
@@ -795,7 +868,7 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
                 !(ld > 0.5 || (ld > 0.3 && b.chars < 100))
             };
         } else if opts.union_outside_prose {
-            keep[i] = is_prose(b, ld);
+            keep[i] = is_prose(b, ld) && lca_levels(b.owner) <= opts.union_max_levels;
         }
     }
     // Headings right before kept text outside the main content introduce it.

@@ -35,6 +35,8 @@ pub struct HtmlExtractConfig {
     pub max_depth: u32,
     /// Also keep prose blocks found outside the main content container.
     pub union_outside_prose: bool,
+    /// How many tree levels above the main container an outside prose block may branch off.
+    pub union_max_levels: u32,
     /// Keep table cells.
     pub include_tables: bool,
     /// Pages whose extracted text has fewer characters are rejected (`html_extract:too_short`);
@@ -49,6 +51,7 @@ impl Default for HtmlExtractConfig {
             max_dom_nodes: 1_000_000,
             max_depth: 1000,
             union_outside_prose: true,
+            union_max_levels: 3,
             include_tables: true,
             min_text_chars: 1,
         }
@@ -100,6 +103,7 @@ impl Step for HtmlExtract {
         };
         let opts = Options {
             union_outside_prose: self.cfg.union_outside_prose,
+            union_max_levels: self.cfg.union_max_levels,
             include_tables: self.cfg.include_tables,
         };
         let ex = match extract_html(doc.text(), &limits, &opts) {
