@@ -200,7 +200,10 @@ impl SpacyEnTokenizer {
             } else {
                 tokenize_chunk(sp, text, start, i, out);
             }
-            if out.len() - chunk_tokens_from >= 2
+            // A chunk of two tokens never needs the matcher: the only span a pattern could cover
+            // is the whole chunk, which was already looked up as a special case (and, if it is
+            // one, its tokens are the special case's own).
+            if out.len() - chunk_tokens_from >= 3
                 && sp.chunk_has_pattern(text, &out[chunk_tokens_from..])
             {
                 cand_lo = cand_lo.min(chunk_tokens_from - from);
@@ -599,8 +602,15 @@ fn infix_at(w: &str, p: usize, c: char) -> usize {
     if c == '.' && b.get(p + 1) == Some(&b'.') {
         return b[p..].iter().take_while(|&&x| x == b'.').count();
     }
-    if c == '…' || is_icon(c) {
+    if c == '…' || (!c.is_ascii() && is_icon(c)) {
         return c.len_utf8();
+    }
+    // Past the dot runs, `…` and symbols, only these characters can start an infix.
+    if !matches!(
+        c,
+        '+' | '-' | '*' | '^' | '.' | ',' | '–' | '—' | '~' | ':' | '<' | '>' | '=' | '/'
+    ) {
+        return 0;
     }
     let prev = char_before(w, p);
     let Some(prev) = prev else { return 0 };
