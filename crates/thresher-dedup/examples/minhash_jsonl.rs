@@ -140,6 +140,20 @@ fn for_synth_batches(n: u64, mut f: impl FnMut(Vec<Document>)) -> (u64, u64) {
     (n, bytes)
 }
 
+struct Removed {
+    count: u64,
+    out: Option<BufWriter<File>>,
+}
+
+impl Removed {
+    fn push(&mut self, id: String) {
+        self.count += 1;
+        if let Some(w) = self.out.as_mut() {
+            writeln!(w, "{id}").expect("write removed id");
+        }
+    }
+}
+
 fn count_lines(path: &PathBuf) -> u64 {
     let r = BufReader::new(File::open(path).expect("open input"));
     r.lines()
@@ -182,7 +196,14 @@ fn main() {
         }
     }
     let t0 = Instant::now();
-    let mut removed = Vec::new();
+    // Removed ids go straight to the file, so that the harness itself holds no per-document
+    // state (the peak RSS printed is the step's).
+    let mut removed = Removed {
+        count: 0,
+        out: removed_path
+            .as_ref()
+            .map(|p| BufWriter::new(File::create(p).expect("create removed file"))),
+    };
     let (mut n_docs, mut n_bytes) = (0, 0);
     let mut reports = Vec::new();
     let t_observe;
@@ -293,17 +314,14 @@ fn main() {
         t_process = t.elapsed().as_secs_f64();
     }
     let secs = t0.elapsed().as_secs_f64();
-    if let Some(p) = removed_path {
-        let mut w = BufWriter::new(File::create(p).expect("create removed file"));
-        for id in &removed {
-            writeln!(w, "{id}").expect("write");
-        }
+    if let Some(w) = removed.out.as_mut() {
+        w.flush().expect("write removed ids");
     }
     let summary = serde_json::json!({
         "input": input.display().to_string(),
         "docs": n_docs,
         "text_bytes_utf8": n_bytes,
-        "removed": removed.len(),
+        "removed": removed.count,
         "seconds": {"observe": t_observe, "cluster": t_cluster, "process": t_process, "total": secs},
         "docs_per_s": n_docs as f64 / secs,
         "MB_per_s": n_bytes as f64 / 1e6 / secs,

@@ -271,19 +271,36 @@ impl ShardWriter {
             write_doc(w, entry.node, entry.priority, sh_off, sh_len, entry.id)
                 .map_err(io_err(&docs_path))?;
         }
+        // Buffers grow by doubling but never past their share of the budget, so that what is
+        // allocated (not just what is used) stays within it.
+        let per_band = (self.max_buffered / self.bands.max(1)).max(1);
         for (b, r) in records.into_iter().enumerate() {
-            st.buffers[b].push(r);
+            let buf = &mut st.buffers[b];
+            if buf.len() == buf.capacity() {
+                let extra = buf
+                    .capacity()
+                    .max(1024)
+                    .min(per_band.saturating_sub(buf.len()));
+                buf.reserve_exact(extra.max(1));
+            }
+            buf.push(r);
         }
         st.buffered += self.bands;
-        st.peak_buffered = st.peak_buffered.max(st.buffered);
-        if st.buffered >= self.max_buffered {
-            self.spill(&mut st)?;
+        let allocated: usize = st.buffers.iter().map(Vec::capacity).sum();
+        st.peak_buffered = st.peak_buffered.max(allocated);
+        if st.buffered >= per_band * self.bands {
+            self.spill(&mut st, false)?;
         }
         Ok(())
     }
 
-    fn spill(&self, st: &mut WriterState) -> Result<()> {
+    /// Writes the buffers as one sorted run per band. The buffers keep their memory for the
+    /// next run unless this is the last one.
+    fn spill(&self, st: &mut WriterState, last: bool) -> Result<()> {
         if st.buffered == 0 {
+            if last {
+                st.buffers.iter_mut().for_each(|b| b.shrink_to(0));
+            }
             return Ok(());
         }
         let run = st.runs;
@@ -297,8 +314,10 @@ impl ShardWriter {
             w.flush().map_err(io_err(&path))?;
             st.band_bytes += (buf.len() * REC_BYTES) as u64;
             buf.clear();
-            // Give the memory back: the next run may be smaller, and the merge needs room.
-            buf.shrink_to(0);
+            if last {
+                // The merge that follows needs the room.
+                buf.shrink_to(0);
+            }
         }
         st.runs += 1;
         st.buffered = 0;
@@ -311,7 +330,7 @@ impl ShardWriter {
         if let Some(m) = &st.finished {
             return Ok(m.clone());
         }
-        self.spill(&mut st)?;
+        self.spill(&mut st, true)?;
         if let Some(mut w) = st.docs.take() {
             w.flush().map_err(io_err(&self.dir.join("docs.bin")))?;
         }
@@ -336,7 +355,7 @@ impl ShardWriter {
         Ok(m)
     }
 
-    /// Largest number of bytes the record buffer held.
+    /// Largest number of bytes allocated for the record buffers.
     pub fn peak_buffer_bytes(&self) -> u64 {
         let st = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         (st.peak_buffered * REC_BYTES) as u64
@@ -1090,6 +1109,12 @@ pub(crate) mod tests {
             })
             .unwrap();
         }
+        // What is allocated for band records stays within the budget.
+        assert!(
+            w.peak_buffer_bytes() <= budget.max(14 * 24),
+            "{}",
+            w.peak_buffer_bytes()
+        );
         w.finish().unwrap()
     }
 
