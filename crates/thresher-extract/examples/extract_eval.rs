@@ -25,6 +25,12 @@ fn main() {
     if std::env::var("EXTRACT_MODE").is_ok_and(|m| m == "main") {
         opts.union_outside_prose = false;
     }
+    if let Some(l) = std::env::var("EXTRACT_UNION_SHARE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        opts.union_dominant_share = l;
+    }
     if let Some(l) = std::env::var("EXTRACT_UNION_LEVELS")
         .ok()
         .and_then(|v| v.parse().ok())

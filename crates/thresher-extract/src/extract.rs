@@ -48,6 +48,9 @@ pub struct Options {
     /// prose block and the container may be: teasers of other articles live far away in the
     /// tree, the rest of a split article close by.
     pub union_max_levels: u32,
+    /// Share of the page's prose in the main container above which `union_max_levels` applies;
+    /// below it, prose blocks anywhere join.
+    pub union_dominant_share: f32,
     /// Keep table cells (data tables in articles); layout tables are kept either way when they
     /// are the content.
     pub include_tables: bool,
@@ -57,7 +60,8 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             union_outside_prose: true,
-            union_max_levels: 3,
+            union_max_levels: 2,
+            union_dominant_share: 0.3,
             include_tables: true,
         }
     }
@@ -329,6 +333,54 @@ fn name_hint(class: &str, id: &str) -> Hint {
     h
 }
 
+/// Whether a (dropped) element is the start of a comment section, by its name.
+fn is_comment_section(node: &crate::dom::Node) -> bool {
+    let named = |v: Option<&str>| {
+        v.is_some_and(|v| {
+            v.split(|c: char| !c.is_ascii_alphanumeric()).any(|t| {
+                let t = t.to_ascii_lowercase();
+                t == "comments"
+                    || t == "comment"
+                    || t == "respond"
+                    || t == "disqus"
+                    || t == "discussion"
+                    || t.starts_with("commentlist")
+                    || t.starts_with("comments")
+                    || t == "replies"
+            })
+        })
+    };
+    named(node.attr("id")) || named(node.attr("class"))
+}
+
+/// Whether a heading announces comments ("12 Comments", "Leave a Reply", "Responses to ...").
+fn is_comment_heading(text: &str) -> bool {
+    if text.chars().count() > 60 {
+        return false;
+    }
+    let t = text.to_lowercase();
+    let t = t.trim_start_matches(|c: char| c.is_ascii_digit() || c.is_whitespace() || c == '(');
+    [
+        "comment",
+        "responses",
+        "response to",
+        "replies",
+        "leave a reply",
+        "leave a comment",
+        "reader comments",
+        "discussion",
+        "what others",
+        "post a comment",
+        "add a comment",
+        "kommentar",
+        "commentaires",
+        "comentarios",
+        "komentarze",
+    ]
+    .iter()
+    .any(|p| t.starts_with(p))
+}
+
 /// Whether an `<a>` is a link for link density: it has an `href`, and it is not a broken
 /// unclosed anchor that swallowed the page (old pages leave `<a name=top>` open, and parsers
 /// then nest everything in it).
@@ -527,7 +579,10 @@ fn compute_facts(dom: &Dom) -> Facts {
 }
 
 /// Cuts the kept tree into text blocks, in document order.
-fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
+/// Cuts the kept tree into text blocks, in document order, and notes where a comment section
+/// starts (block indexes).
+fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<usize>) {
+    let mut markers = Vec::new();
     struct Cur {
         text: String,
         chars: u32,
@@ -635,6 +690,10 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
                     continue;
                 }
                 if facts.dropped[id as usize] {
+                    if is_comment_section(node) {
+                        flush(&mut cur, &mut blocks, &owners, &rows);
+                        markers.push(blocks.len());
+                    }
                     continue;
                 }
                 if !opts.include_tables
@@ -696,7 +755,13 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> Vec<Block> {
         }
     }
     flush(&mut cur, &mut blocks, &owners, &rows);
-    blocks
+    for (i, b) in blocks.iter().enumerate() {
+        if b.kind == BlockKind::Heading && is_comment_heading(&b.text) {
+            markers.push(i);
+        }
+    }
+    markers.sort_unstable();
+    (blocks, markers)
 }
 
 /// Characters that are not ASCII whitespace, counted from the bytes (a multi-byte character
@@ -726,7 +791,7 @@ fn tag_base_score(tag: &str) -> f32 {
 /// Runs the extraction on a parsed page.
 pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
     let facts = compute_facts(dom);
-    let blocks = collect_blocks(dom, &facts, opts);
+    let (blocks, markers) = collect_blocks(dom, &facts, opts);
     let mut out = Extracted::default();
     crate::meta::fill(dom, &mut out);
     if blocks.is_empty() {
@@ -859,6 +924,26 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
     // Selection.
     let total_chars: u32 = blocks.iter().map(|b| b.chars).sum();
     let mut keep = vec![false; blocks.len()];
+    // How much of the page's prose the main container holds: when it holds most of it, prose
+    // elsewhere is comments and teasers and only close-by blocks join; when it holds little
+    // (table layouts, pages in several parts), prose anywhere joins.
+    let (mut prose_in, mut prose_out) = (0u32, 0u32);
+    for b in &blocks {
+        let ld = b.link_chars as f32 / b.chars.max(1) as f32;
+        if is_prose(b, ld) {
+            if in_main[b.owner as usize] {
+                prose_in += b.chars;
+            } else {
+                prose_out += b.chars;
+            }
+        }
+    }
+    let main_share = prose_in as f32 / (prose_in + prose_out).max(1) as f32;
+    let max_levels = if main_share >= opts.union_dominant_share {
+        opts.union_max_levels
+    } else {
+        u32::MAX
+    };
     for (i, b) in blocks.iter().enumerate() {
         let ld = b.link_chars as f32 / b.chars.max(1) as f32;
         if in_main[b.owner as usize] {
@@ -868,7 +953,7 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
                 !(ld > 0.5 || (ld > 0.3 && b.chars < 100))
             };
         } else if opts.union_outside_prose {
-            keep[i] = is_prose(b, ld) && lca_levels(b.owner) <= opts.union_max_levels;
+            keep[i] = is_prose(b, ld) && lca_levels(b.owner) <= max_levels;
         }
     }
     // Headings right before kept text outside the main content introduce it.
@@ -881,6 +966,28 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
         {
             let ld = blocks[i].link_chars as f32 / blocks[i].chars.max(1) as f32;
             keep[i] = ld < 0.5;
+        }
+    }
+    // Everything after the start of the comment section goes, once enough text was kept before
+    // it (a "3 comments" link next to the title must not cut the article).
+    let kept_total: u32 = blocks
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(b, _)| b.chars)
+        .sum();
+    for &m in &markers {
+        let before: u32 = blocks[..m.min(blocks.len())]
+            .iter()
+            .zip(&keep)
+            .filter(|(_, &k)| k)
+            .map(|(b, _)| b.chars)
+            .sum();
+        if before >= 300 && before as f32 >= 0.3 * kept_total as f32 {
+            for k in keep.iter_mut().skip(m) {
+                *k = false;
+            }
+            break;
         }
     }
     let kept_chars: u32 = blocks

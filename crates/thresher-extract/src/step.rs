@@ -51,7 +51,7 @@ impl Default for HtmlExtractConfig {
             max_dom_nodes: 1_000_000,
             max_depth: 1000,
             union_outside_prose: true,
-            union_max_levels: 3,
+            union_max_levels: 2,
             include_tables: true,
             min_text_chars: 1,
         }
@@ -105,6 +105,7 @@ impl Step for HtmlExtract {
             union_outside_prose: self.cfg.union_outside_prose,
             union_max_levels: self.cfg.union_max_levels,
             include_tables: self.cfg.include_tables,
+            ..Options::default()
         };
         let ex = match extract_html(doc.text(), &limits, &opts) {
             Ok(ex) => ex,
