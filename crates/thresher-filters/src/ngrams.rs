@@ -11,12 +11,13 @@
 use std::cell::RefCell;
 use std::ops::Range;
 
-use hashbrown::HashTable;
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::pychar;
 
 const MOD: u64 = (1 << 61) - 1;
+/// Length of the concatenated-word prefix that screens n-grams before the duplicate passes.
+const PREFIX: usize = 16;
 /// Base of the polynomial hash: any value in 2..MOD works; this one has no small factors.
 const BASE: u64 = 0x1d2c_6b7e_94f3_0a57 % MOD;
 
@@ -52,8 +53,9 @@ fn spread(h: u64) -> u64 {
 
 #[derive(Default)]
 struct Scratch {
-    /// Interning table: (xxh3 of the word, id); the id's first word index is in `id_first`.
-    intern: HashTable<(u64, u32)>,
+    /// Interning table: xxh3 of the word -> index of its first occurrence (whose id is the
+    /// word's id); `id_first` maps ids back to that index.
+    intern: PosTable,
     id_first: Vec<u32>,
     id_poly: Vec<u64>,
     id_pow: Vec<u64>,
@@ -66,6 +68,15 @@ struct Scratch {
     q: Vec<u64>,
     r: Vec<u64>,
     pb: Vec<u64>,
+    /// The first `PREFIX` bytes of the concatenated words from each word on (zero-padded), and
+    /// whether that prefix occurs at more than one word (see `prepare_hashes`).
+    prefix: Vec<u128>,
+    prefix_slot: Vec<u32>,
+    repeated_prefix: Vec<bool>,
+    /// Occurrence table of `prefix`.
+    prefix_table: PosTable,
+    /// The words' bytes concatenated (then `PREFIX` zero bytes).
+    concat: Vec<u8>,
     /// Occurrences of each word id (for the top n-gram bound).
     id_count: Vec<u32>,
     /// The n-gram table (reused by every pass).
@@ -73,22 +84,22 @@ struct Scratch {
 }
 
 /// An open-addressing table from 64-bit hashes to (first position, count), for the n-gram
-/// passes. A probe reads one 4-byte fingerprint (0 marks an empty slot); the full hash,
-/// position and count sit in side arrays read only on a fingerprint match. The table has only
-/// as many slots as the document needs, so that the probed fingerprints stay in cache.
+/// passes. A probe reads one 4-byte fingerprint of the hash (0 marks an empty slot); the
+/// position and count sit in side arrays read only on a fingerprint match, where the caller
+/// compares the actual n-grams (so a fingerprint collision never counts). The table has only as
+/// many slots as the document needs, so that the probed fingerprints stay in cache.
 #[derive(Default)]
 struct PosTable {
     fingerprints: Vec<u32>,
-    keys: Vec<u64>,
     pos: Vec<u32>,
     count: Vec<u32>,
     bits: u32,
 }
 
-/// The fingerprint of a hash: never 0.
+/// The fingerprint of a hash: never 0, and from other bits than the home slot.
 #[inline]
 fn fingerprint(h: u64) -> u32 {
-    (h as u32) | 1
+    (spread(h) as u32) | 1
 }
 
 impl PosTable {
@@ -98,7 +109,6 @@ impl PosTable {
         let cap = 1usize << bits;
         if cap > self.fingerprints.len() {
             self.fingerprints.resize(cap, 0);
-            self.keys.resize(cap, 0);
             self.pos.resize(cap, 0);
             self.count.resize(cap, 0);
         }
@@ -110,21 +120,6 @@ impl PosTable {
     #[inline]
     fn home(&self, h: u64) -> usize {
         (spread(h) >> (64 - self.bits)) as usize
-    }
-
-    /// Asks the CPU to start loading the first slot of hash `h`, so that the probe a few
-    /// windows later does not wait for memory.
-    #[inline]
-    fn prefetch(&self, h: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            let p = self.fingerprints.as_ptr().wrapping_add(self.home(h));
-            // SAFETY: a prefetch is only a hint; it never faults, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) };
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = h;
     }
 
     /// The slot holding an entry with hash `h` for which `same(pos)` holds, or the empty slot
@@ -139,7 +134,7 @@ impl PosTable {
             if f == 0 {
                 return Err(i);
             }
-            if f == fp && self.keys[i] == h && same(self.pos[i]) {
+            if f == fp && same(self.pos[i]) {
                 return Ok(i);
             }
             i = (i + 1) & mask;
@@ -149,9 +144,7 @@ impl PosTable {
     #[inline]
     fn insert_at(&mut self, slot: usize, h: u64, pos: u32) {
         self.fingerprints[slot] = fingerprint(h);
-        self.keys[slot] = h;
         self.pos[slot] = pos;
-        self.count[slot] = 1;
     }
 }
 
@@ -190,7 +183,7 @@ pub fn with_ngrams<R>(
 
 impl<'a> Ngrams<'a> {
     fn new(text: &'a str, words: &'a [Range<usize>], s: &'a mut Scratch) -> Self {
-        s.intern.clear();
+        s.intern.reset(words.len());
         s.id_first.clear();
         s.id_count.clear();
         s.ids.clear();
@@ -202,21 +195,21 @@ impl<'a> Ngrams<'a> {
         for (i, r) in words.iter().enumerate() {
             let w = &text.as_bytes()[r.clone()];
             let h = xxh3_64(w);
-            let id = match s.intern.find(h, |&(hh, id)| {
-                hh == h && {
-                    let f = &words[s.id_first[id as usize] as usize];
-                    &text.as_bytes()[f.clone()] == w
-                }
+            let ids = &s.ids;
+            let id = match s.intern.find(h, |first| {
+                let f = &words[first as usize];
+                &text.as_bytes()[f.clone()] == w
             }) {
-                Some(&(_, id)) => {
+                Ok(slot) => {
+                    let id = ids[s.intern.pos[slot] as usize];
                     s.id_count[id as usize] += 1;
                     id
                 }
-                None => {
+                Err(slot) => {
                     let id = s.id_first.len() as u32;
                     s.id_first.push(i as u32);
                     s.id_count.push(1);
-                    s.intern.insert_unique(h, (h, id), |&(hh, _)| hh);
+                    s.intern.insert_at(slot, h, i as u32);
                     id
                 }
             };
@@ -285,6 +278,7 @@ impl<'a> Ngrams<'a> {
                 }
                 Err(slot) => {
                     s.table.insert_at(slot, h, i as u32);
+                    s.table.count[slot] = 1;
                     (1, i as u32)
                 }
             };
@@ -341,6 +335,50 @@ impl<'a> Ngrams<'a> {
             s.pb.push(pb);
             s.r.push(mulmod(q, ipb));
         }
+
+        // Two n-grams with the same concatenation of at least PREFIX bytes start with the same
+        // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
+        // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
+        // the duplicate passes skip it without a table probe: in ordinary prose that is almost
+        // every n-gram, and one pass here replaces most of the work of six.
+        let nw = s.ids.len();
+        s.prefix.clear();
+        s.prefix_slot.clear();
+        s.repeated_prefix.clear();
+        s.prefix_table.reset(nw);
+        s.concat.clear();
+        for r in self.words {
+            s.concat.extend_from_slice(&bytes[r.clone()]);
+        }
+        // Zero padding, so that a prefix near the end reads zeros past the last word.
+        s.concat.extend_from_slice(&[0u8; PREFIX]);
+        for i in 0..nw {
+            let at = s.cum_bytes[i];
+            let mut buf = [0u8; PREFIX];
+            if let Some(src) = s.concat.get(at..at + PREFIX) {
+                buf.copy_from_slice(src);
+            }
+            let key = u128::from_le_bytes(buf);
+            let h = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let prefix = &s.prefix;
+            let slot = match s.prefix_table.find(h, |p| prefix[p as usize] == key) {
+                Ok(slot) => {
+                    s.prefix_table.count[slot] += 1;
+                    slot
+                }
+                Err(slot) => {
+                    s.prefix_table.insert_at(slot, h, i as u32);
+                    s.prefix_table.count[slot] = 1;
+                    slot
+                }
+            };
+            s.prefix.push(key);
+            s.prefix_slot.push(slot as u32);
+        }
+        for &slot in &s.prefix_slot {
+            s.repeated_prefix
+                .push(s.prefix_table.count[slot as usize] > 1);
+        }
     }
 
     /// datatrove's `find_all_duplicate`: scanning left to right, an n-gram (its words
@@ -357,8 +395,6 @@ impl<'a> Ngrams<'a> {
         }
         self.prepare_hashes();
         let s = &mut *self.s;
-        let text = self.text.as_bytes();
-        let words = self.words;
         s.table.reset(nw);
         let mut repeated = 0;
         let mut i = 0;
@@ -369,18 +405,20 @@ impl<'a> Ngrams<'a> {
                 return repeated;
             }
             let j = i + n;
-            let h = concat_hash(&s.q, &s.r, &s.pb, i, j);
-            const AHEAD: usize = 12;
-            if j + AHEAD <= nw {
-                s.table
-                    .prefetch(concat_hash(&s.q, &s.r, &s.pb, i + AHEAD, j + AHEAD));
-            }
             let len_b = s.cum_bytes[j] - s.cum_bytes[i];
+            if len_b >= PREFIX && !s.repeated_prefix[i] {
+                // Unique prefix: not a repeat, and never repeated (see `prepare_hashes`).
+                i += 1;
+                continue;
+            }
+            let h = concat_hash(&s.q, &s.r, &s.pb, i, j);
             let cum_bytes = &s.cum_bytes;
+            let concat = &s.concat;
             let found = s.table.find(h, |st| {
                 let st = st as usize;
                 cum_bytes[st + n] - cum_bytes[st] == len_b
-                    && same_concat(text, &words[st..st + n], &words[i..j])
+                    && concat[cum_bytes[st]..cum_bytes[st + n]]
+                        == concat[cum_bytes[i]..cum_bytes[j]]
             });
             match found {
                 Ok(_) => {
@@ -406,36 +444,6 @@ fn concat_hash(q: &[u64], r: &[u64], pb: &[u64], i: usize, j: usize) -> u64 {
         h - MOD
     } else {
         h
-    }
-}
-
-/// Whether the words `a` and the words `b` concatenate to the same bytes (equal total length
-/// already checked).
-fn same_concat(text: &[u8], a: &[Range<usize>], b: &[Range<usize>]) -> bool {
-    let mut ai = a.iter().map(|r| &text[r.clone()]);
-    let mut bi = b.iter().map(|r| &text[r.clone()]);
-    let (mut x, mut y): (&[u8], &[u8]) = (&[], &[]);
-    loop {
-        if x.is_empty() {
-            match ai.next() {
-                Some(w) => x = w,
-                None => return y.is_empty() && bi.all(<[u8]>::is_empty),
-            }
-            continue;
-        }
-        if y.is_empty() {
-            match bi.next() {
-                Some(w) => y = w,
-                None => return false,
-            }
-            continue;
-        }
-        let k = x.len().min(y.len());
-        if x[..k] != y[..k] {
-            return false;
-        }
-        x = &x[k..];
-        y = &y[k..];
     }
 }
 
@@ -496,6 +504,11 @@ mod tests {
             "x",
             "é é é é é é é é é é é é",
             "aa a a aa a a aa a a aa",
+            "alpha beta gamma delta epsilon zeta alpha beta gamma delta epsilon zeta eta theta",
+            // Same concatenation, other words: long enough for the prefix screen.
+            "abcdefgh ijklmnop qr st uv w abcdefghijklmnop qrs t uv w x abcdefgh ijklmnop qr st uv",
+            "longword1 longword2 longword3 longword4 longword5 longword6 longword1 longword2 \
+             longword3 longword4 longword5 longword6 longword7 longword1 longword2 longword3",
         ];
         for t in texts {
             let sp = spans(t);
@@ -523,7 +536,6 @@ mod tests {
         let b: Vec<&str> = vec!["a", "bc"];
         let t = "ab c a bc";
         let sp = spans(t);
-        assert!(same_concat(t.as_bytes(), &sp[0..2], &sp[2..4]));
         assert_eq!(naive_dup(&[a, b].concat(), 2), 3);
         with_ngrams(t, &sp, |ng| {
             assert_eq!(ng.duplicate_ngram_chars(2, |_| true), 3)
