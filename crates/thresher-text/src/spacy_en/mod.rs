@@ -452,6 +452,14 @@ fn find_suffix(s: &str) -> usize {
         // a unit test), so the leftmost match is this character alone.
         return 1;
     }
+    if last >= 0x80 {
+        // The same holds for the non-ASCII suffix characters, except `…` (`……` is an alternative).
+        if let Some(c) = s.chars().next_back() {
+            if c != '…' && is_suffix_char(c) {
+                return c.len_utf8();
+            }
+        }
+    }
     if last.is_ascii_digit() {
         // No alternative ends in a digit (checked by a unit test).
         return 0;
@@ -564,14 +572,27 @@ fn split_infixes(text: &str, s: usize, e: usize, out: &mut Vec<(usize, usize)>) 
     let w = &text[s..e];
     let b = w.as_bytes();
     // Only these ASCII bytes, or any non-ASCII character, can be (part of) an infix.
-    if !b.iter().any(|&x| INFIX_START[usize::from(x)]) {
+    let Some(first) = b.iter().position(|&x| INFIX_START[usize::from(x)]) else {
         out.push((s, e));
         return;
-    }
+    };
     let mut start = 0;
-    let mut p = 0;
+    let mut p = first;
     while p < b.len() {
-        let Some(c) = char_at(w, p) else { break };
+        let x = b[p];
+        if !INFIX_START[usize::from(x)] {
+            // An ASCII byte that starts no infix.
+            p += 1;
+            continue;
+        }
+        let c = if x.is_ascii() {
+            char::from(x)
+        } else {
+            match char_at(w, p) {
+                Some(c) => c,
+                None => break,
+            }
+        };
         let len = infix_at(w, p, c);
         if len == 0 {
             p += c.len_utf8();
@@ -668,6 +689,10 @@ mod tests {
                 (last as u32) < 0x80 && LATIN1_FLAGS[last as usize] & F_SUFFIX_CHAR != 0;
             assert!(
                 !ascii_suffix && last != '.' && !last.is_ascii_digit(),
+                "{alt}"
+            );
+            assert!(
+                *alt == "……" || !super::classes::is_suffix_char(last),
                 "{alt}"
             );
         }
