@@ -466,9 +466,19 @@ fn find_suffix(s: &str) -> usize {
     }
     // Fast rejection of the commonest case: a word ending in an ASCII letter can only lose
     // `'s`/`’s` or a unit after a digit.
-    if last.is_ascii_alphabetic() && last != b's' && last != b'S' {
+    if last.is_ascii_alphabetic() {
         let tail = &b[b.len().saturating_sub(6)..];
         if !tail.iter().any(u8::is_ascii_digit) {
+            // Units need a digit before them (the longest is 5 characters, at most 6 bytes ending
+            // in an ASCII letter); what is left is `'s`, `'S`, `’s` and `’S`.
+            if last == b's' || last == b'S' {
+                if b.len() >= 2 && b[b.len() - 2] == b'\'' {
+                    return 2;
+                }
+                if b.len() >= 4 && b[..b.len() - 1].ends_with("’".as_bytes()) {
+                    return 4;
+                }
+            }
             return 0;
         }
     }
