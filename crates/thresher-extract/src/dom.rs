@@ -225,7 +225,11 @@ fn parse_stripped(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
         depth: 0,
         kind: Kind::Document,
     });
-    let mut parser = parse_document(sink, ParseOpts::default());
+    // With scripting off, `<noscript>` content is parsed as markup (not one raw text node), so
+    // the extractor can use the text some sites put there for crawlers.
+    let mut opts = ParseOpts::default();
+    opts.tree_builder.scripting_enabled = false;
+    let mut parser = parse_document(sink, opts);
     let mut rest = html;
     while !rest.is_empty() {
         let mut cut = rest.len().min(FEED_CHUNK);
@@ -311,7 +315,7 @@ impl Iterator for Children<'_> {
 #[derive(Clone)]
 struct Handle {
     id: NodeId,
-    name: Option<Rc<QualName>>,
+    name: Option<QualName>,
 }
 
 struct Sink {
@@ -462,7 +466,7 @@ impl TreeSink for Sink {
     }
 
     fn elem_name<'a>(&'a self, target: &'a Handle) -> &'a QualName {
-        target.name.as_deref().unwrap_or(&self.dummy)
+        target.name.as_ref().unwrap_or(&self.dummy)
     }
 
     fn create_element(
@@ -478,7 +482,7 @@ impl TreeSink for Sink {
         });
         Handle {
             id,
-            name: Some(Rc::new(name)),
+            name: Some(name),
         }
     }
 

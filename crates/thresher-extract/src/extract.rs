@@ -95,7 +95,6 @@ fn is_dropped_tag(tag: &str) -> bool {
         tag,
         "script"
             | "style"
-            | "noscript"
             | "template"
             | "svg"
             | "math"
@@ -384,55 +383,88 @@ fn is_comment_heading(text: &str) -> bool {
 /// Whether an `<a>` is a link for link density: it has an `href`, and it is not a broken
 /// unclosed anchor that swallowed the page (old pages leave `<a name=top>` open, and parsers
 /// then nest everything in it).
-fn is_link(node: &crate::dom::Node, text_chars: u32) -> bool {
-    node.attr("href").is_some() && text_chars <= 1500
+fn is_link(flags: u8, text_chars: u32) -> bool {
+    flags & HREF != 0 && text_chars <= 1500
 }
+
+/// Element flags from its attributes.
+const HIDDEN: u8 = 1;
+const ROLE_BOILERPLATE: u8 = 2;
+const HREF: u8 = 4;
+const ARTICLE_BODY: u8 = 8;
+
+/// The attributes the extractor looks at, gathered in one scan of the element's attributes.
+struct Attrs<'a> {
+    class: &'a str,
+    id: &'a str,
+    flags: u8,
+}
+
+fn scan_attrs(node: &crate::dom::Node) -> Attrs<'_> {
+    let mut a = Attrs {
+        class: "",
+        id: "",
+        flags: 0,
+    };
+    let Kind::Element { attrs, .. } = &node.kind else {
+        return a;
+    };
+    for (k, v) in attrs {
+        let v: &str = v;
+        match &**k {
+            "class" => a.class = v,
+            "id" => a.id = v,
+            "href" => a.flags |= HREF,
+            "hidden" => a.flags |= HIDDEN,
+            "aria-hidden" if v.trim().eq_ignore_ascii_case("true") => a.flags |= HIDDEN,
+            "style" if style_hides(v) => a.flags |= HIDDEN,
+            "role" if role_is_boilerplate(v) => a.flags |= ROLE_BOILERPLATE,
+            "itemprop" if v.contains("articleBody") => a.flags |= ARTICLE_BODY,
+            _ => {}
+        }
+    }
+    a
+}
+
+fn style_hides(style: &str) -> bool {
+    if !style.contains("none") && !style.contains("hidden") {
+        return false;
+    }
+    let s: String = style
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    s.contains("display:none") || s.contains("visibility:hidden")
+}
+
+/// Smallest text (in characters) of a `<noscript>` that is kept.
+const NOSCRIPT_MIN_CHARS: u32 = 500;
 
 /// Largest text (in characters) of an element with a weak boilerplate name that is dropped.
 const WEAK_MAX_CHARS: u32 = 300;
 
-fn is_hidden(node: &crate::dom::Node) -> bool {
-    if node.attr("hidden").is_some() {
-        return true;
-    }
-    if node
-        .attr("aria-hidden")
-        .is_some_and(|v| v.eq_ignore_ascii_case("true"))
-    {
-        return true;
-    }
-    if let Some(style) = node.attr("style") {
-        let s: String = style
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_ascii_lowercase();
-        if s.contains("display:none") || s.contains("visibility:hidden") {
-            return true;
-        }
-    }
-    false
-}
-
-fn role_is_boilerplate(node: &crate::dom::Node) -> bool {
-    node.attr("role").is_some_and(|r| {
-        matches!(
-            r.trim().to_ascii_lowercase().as_str(),
-            "navigation"
-                | "banner"
-                | "contentinfo"
-                | "complementary"
-                | "search"
-                | "menu"
-                | "menubar"
-                | "dialog"
-                | "alert"
-        )
-    })
+fn role_is_boilerplate(role: &str) -> bool {
+    let r = role.trim();
+    [
+        "navigation",
+        "banner",
+        "contentinfo",
+        "complementary",
+        "search",
+        "menu",
+        "menubar",
+        "dialog",
+        "alert",
+    ]
+    .iter()
+    .any(|x| r.eq_ignore_ascii_case(x))
 }
 
 /// Per-node facts computed by the passes.
 struct Facts {
+    /// Attribute flags of each element ([`HIDDEN`], [`HREF`]...).
+    flags: Vec<u8>,
     /// Dropped (with its subtree).
     dropped: Vec<bool>,
     /// Name hint of each element.
@@ -460,6 +492,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     let mut raw_chars = vec![0u32; n];
     let mut holds_main = vec![false; n];
     let mut strong = vec![false; n];
+    let mut flags = vec![0u8; n];
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
@@ -470,21 +503,18 @@ fn compute_facts(dom: &Dom) -> Facts {
             }
             Kind::Element { name, .. } => {
                 let tag: &str = name;
-                if matches!(tag, "script" | "style" | "noscript" | "template" | "head") {
+                if matches!(tag, "script" | "style" | "template" | "head") {
                     raw_chars[id as usize] = 0;
                     continue;
                 }
-                let h = name_hint(
-                    node.attr("class").unwrap_or(""),
-                    node.attr("id").unwrap_or(""),
-                );
+                let a = scan_attrs(node);
+                let h = name_hint(a.class, a.id);
                 hint[id as usize] = h.score();
                 strong[id as usize] = h.strong_neg;
+                flags[id as usize] = a.flags;
                 main = matches!(tag, "article" | "main")
                     || h.score() > 0
-                    || node
-                        .attr("itemprop")
-                        .is_some_and(|v| v.contains("articleBody"));
+                    || a.flags & ARTICLE_BODY != 0;
                 for c in dom.children(id) {
                     chars = chars.saturating_add(raw_chars[c as usize]);
                     main |= holds_main[c as usize];
@@ -520,12 +550,16 @@ fn compute_facts(dom: &Dom) -> Facts {
         if matches!(tag, "html" | "body") {
             continue;
         }
-        let drop = if is_dropped_tag(tag) || is_hidden(node) {
+        let drop = if tag == "noscript" {
+            // Some sites render the article with a script and put the same text in
+            // `<noscript>` for crawlers; small ones say "enable JavaScript".
+            raw_chars[id as usize] < NOSCRIPT_MIN_CHARS
+        } else if is_dropped_tag(tag) || flags[id as usize] & HIDDEN != 0 {
             // A `<nav>` or `<footer>` that wraps the whole article is a markup mistake.
             !(matches!(tag, "nav" | "aside" | "footer" | "menu")
                 && holds_main[id as usize]
                 && raw_chars[id as usize] * 2 > body_chars)
-        } else if strong[id as usize] || role_is_boilerplate(node) {
+        } else if strong[id as usize] || flags[id as usize] & ROLE_BOILERPLATE != 0 {
             !holds_main[id as usize] && (raw_chars[id as usize] as f64) < 0.6 * body_chars as f64
         } else if hint[id as usize] < 0 {
             // Weak names (byline, widget) are dropped only when small: broken markup sometimes
@@ -552,7 +586,7 @@ fn compute_facts(dom: &Dom) -> Facts {
                     t = t.saturating_add(text_chars[c as usize]);
                     l = l.saturating_add(link_chars[c as usize]);
                 }
-                if &**name == "a" && is_link(node, t) {
+                if &**name == "a" && is_link(flags[id as usize], t) {
                     l = t;
                 }
                 text_chars[id as usize] = t;
@@ -571,6 +605,7 @@ fn compute_facts(dom: &Dom) -> Facts {
         }
     }
     Facts {
+        flags,
         dropped,
         hint,
         text_chars,
@@ -681,7 +716,9 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
                             rows.pop();
                         }
                     }
-                    if tag == "a" && is_link(node, facts.text_chars[id as usize]) {
+                    if tag == "a"
+                        && is_link(facts.flags[id as usize], facts.text_chars[id as usize])
+                    {
                         link_depth = link_depth.saturating_sub(1);
                     }
                     if tag == "pre" {
@@ -713,7 +750,9 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
                     "img" => {
                         continue;
                     }
-                    "a" if is_link(node, facts.text_chars[id as usize]) => link_depth += 1,
+                    "a" if is_link(facts.flags[id as usize], facts.text_chars[id as usize]) => {
+                        link_depth += 1
+                    }
                     "pre" => pre_depth += 1,
                     _ => {}
                 }
