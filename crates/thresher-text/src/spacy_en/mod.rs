@@ -1,47 +1,4 @@
-//! A re-implementation of spaCy 3.8's English tokenizer (`spacy.blank("en")`), as datatrove uses it.
-//!
-//! # Algorithm
-//!
-//! spaCy's tokenizer, and so this one, works in four stages:
-//!
-//! 1. **Chunks.** The text is cut into maximal runs of whitespace and of non-whitespace
-//!    (whitespace as Python's `str.isspace()` defines it). A single `' '` after a chunk belongs to
-//!    the token before it; any other whitespace run becomes a whitespace token. datatrove strips
-//!    every token and drops the empty ones, so whitespace tokens never reach the output, but they
-//!    still matter in stage 4.
-//! 2. **Affixes.** Each non-whitespace chunk is looked up in the special cases (tokenizer
-//!    exceptions such as `don't` → `do` `n't`, `e.g.`, `:)`). If it is not one, prefixes
-//!    (`(`, `"`, `$`, `..`, ...) and suffixes (`)`, `,`, `'s`, `.` after a lower-case letter or
-//!    two capitals, units after a digit, ...) are peeled off, one prefix and one suffix per round,
-//!    until neither matches. A round stops early when the remainder, or the remainder without
-//!    the prefix or the suffix just found, is a special case.
-//! 3. **Infixes.** What remains is kept whole if it is a special case or a URL (spaCy's
-//!    `URL_MATCH`); otherwise it is split around infixes: dot runs, `…`, symbols, `-`/`+`/`*`/`^`
-//!    between digits, `.` between a lower-case and an upper-case letter, `,` and hyphens between
-//!    letters, and `:<>=/` after a letter or digit and before a letter. An infix at position 0
-//!    is not split off.
-//! 4. **Special-case matcher.** Special cases that contain affixes (`a.`, `:)`, `Ph.D.`, ...) are
-//!    also searched as token sequences over the whole document. Matches are filtered (longest
-//!    first, then leftmost; a match whose first or last token is already covered is dropped) and a
-//!    kept match whose text is exactly the special string is replaced by the special case's tokens.
-//!
-//! Prefix matching follows Python's `re.search` on `^a|^b|...`: the first alternative that matches
-//! wins. Suffix matching follows `re.search` on `a$|b$|...`: the match starting leftmost wins, so the
-//! longest matching tail is taken. Infix matching follows `re.finditer`: left to right, the first
-//! alternative at each position, continuing after the match.
-//!
-//! Every character class is a table generated from spaCy's own compiled regexes by
-//! `scripts/gen_spacy_en_tables.py`, so the sets are exactly what Python's `re` matches.
-//! ASCII letters-only chunks (most English words) take a fast path: only the special-case lookup.
-//!
-//! # Known difference
-//!
-//! In spaCy 3.8.18, once a process has tokenized a text containing the token `IS_ALPHA` (a
-//! string that collides with a spaCy symbol), every later text containing that token fails an
-//! internal assertion inside datatrove's `memory_zone`, and datatrove then tokenizes the text with
-//! every `IS_ALPHA` substring deleted. That depends on the history of the process, and the result
-//! would not be slices of the input, so this tokenizer does not imitate it: it always returns the
-//! token `IS_ALPHA` as it is (what spaCy returns the first time). No reference document has it.
+//! spaCy 3.8's English tokenizer rules, re-implemented: see [`SpacyEnTokenizer`].
 
 mod classes;
 mod specials;
@@ -77,7 +34,62 @@ mod swar {
     }
 }
 
-/// spaCy 3.8's English tokenizer rules (the `en` tokenizer datatrove uses), version 1.
+/// spaCy 3.8's English tokenizer rules (the `en` tokenizer datatrove uses, `spacy.blank("en")`),
+/// version 1: `spacy_en_3.8_v1`.
+///
+/// # Algorithm
+///
+/// spaCy's tokenizer, and so this one, works in four stages:
+///
+/// 1. **Chunks.** The text is cut into maximal runs of whitespace and of non-whitespace
+///    (whitespace as Python's `str.isspace()` defines it). A single `' '` after a chunk belongs to
+///    the token before it; any other whitespace run becomes a whitespace token. datatrove strips
+///    every token and drops the empty ones, so whitespace tokens never reach the output, but they
+///    still matter in stage 4.
+/// 2. **Affixes.** Each non-whitespace chunk is looked up in the special cases (tokenizer
+///    exceptions such as `don't` → `do` `n't`, `e.g.`, `:)`). If it is not one, prefixes
+///    (`(`, `"`, `$`, `..`, ...) and suffixes (`)`, `,`, `'s`, `.` after a lower-case letter or
+///    two capitals, units after a digit, ...) are peeled off, one prefix and one suffix per round,
+///    until neither matches. A round stops early when the remainder, or the remainder without
+///    the prefix or the suffix just found, is a special case.
+/// 3. **Infixes.** What remains is kept whole if it is a special case or a URL (spaCy's
+///    `URL_MATCH`); otherwise it is split around infixes: dot runs, `…`, symbols, `-`/`+`/`*`/`^`
+///    between digits, `.` between a lower-case and an upper-case letter, `,` and hyphens between
+///    letters, and `:<>=/` after a letter or digit and before a letter. An infix at position 0
+///    is not split off.
+/// 4. **Special-case matcher.** Special cases that contain affixes (`a.`, `:)`, `Ph.D.`, ...) are
+///    also searched as token sequences over the document. Matches are filtered (longest first,
+///    then leftmost; a match whose first or last token is already covered is dropped) and a kept
+///    match whose text is exactly the special string is replaced by the special case's tokens.
+///    Such a replacement can only happen inside one chunk, so the search only runs in documents
+///    where some chunk contains a pattern whose replacement changes its tokens, and only over the
+///    smallest window around those chunks that no overlapping match crosses.
+///
+/// Prefix matching follows Python's `re.search` on `^a|^b|...`: the first alternative that matches
+/// wins. Suffix matching follows `re.search` on `a$|b$|...`: the match starting leftmost wins, so the
+/// longest matching tail is taken. Infix matching follows `re.finditer`: left to right, the first
+/// alternative at each position, continuing after the match.
+///
+/// Every character class is a table generated from spaCy's own compiled regexes by
+/// `scripts/gen_spacy_en_tables.py`, so the sets are exactly what Python's `re` matches.
+///
+/// # Speed
+///
+/// No regex and no allocation per token. Chunks are found eight bytes at a time (SWAR) while the
+/// bytes are printable ASCII. A chunk of ASCII letters (about three chunks in four of English web
+/// text) only needs the special-case lookup, which a 64-kbit Bloom filter on (length, first,
+/// second and last byte) answers with one bit test for almost every word; ASCII letters followed by
+/// one punctuation mark (`word,`) have their own short path. Everything else follows the general
+/// algorithm above, with byte-level shortcuts where a character class cannot match.
+///
+/// # Known difference
+///
+/// In spaCy 3.8.18, once a process has tokenized a text containing the token `IS_ALPHA` (a
+/// string that collides with a spaCy symbol), every later text containing that token fails an
+/// internal assertion inside datatrove's `memory_zone`, and datatrove then tokenizes the text with
+/// every `IS_ALPHA` substring deleted. That depends on the history of the process, and the result
+/// would not be slices of the input, so this tokenizer does not imitate it: it always returns the
+/// token `IS_ALPHA` as it is (what spaCy returns the first time). No reference document has it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SpacyEnTokenizer;
 
