@@ -4,9 +4,11 @@
 //! datatrove builds every n-gram as a string: the "top n-gram" rule joins the words with a space
 //! (so two n-grams are equal when their word sequences are), the "duplicate n-gram" rule
 //! concatenates them without a separator (so `["ab", "c"]` equals `["a", "bc"]`). Here words
-//! are interned to ids once; top n-grams are counted on id sequences, and duplicate n-grams are
-//! looked up by a polynomial hash of their concatenated bytes (mod 2^61-1), which composes from
-//! per-word hashes, with a byte comparison on every hit so that a hash collision never counts.
+//! are interned to ids once and top n-grams are counted on id sequences. For duplicate n-grams
+//! the words' bytes are concatenated once; an n-gram is a byte range of that buffer, and only
+//! the n-grams whose first 16 bytes occur at another word too are hashed and looked up (any
+//! other one can neither repeat nor be repeated), with a byte comparison on every hit so that a
+//! hash collision never counts.
 
 use std::cell::RefCell;
 use std::ops::Range;
@@ -15,37 +17,18 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::pychar;
 
-const MOD: u64 = (1 << 61) - 1;
 /// Length of the concatenated-word prefix that screens n-grams before the duplicate passes.
 const PREFIX: usize = 16;
-/// Base of the polynomial hash: any value in 2..MOD works; this one has no small factors.
-const BASE: u64 = 0x1d2c_6b7e_94f3_0a57 % MOD;
 
+/// Byte equality without a library call for the short slices words are.
 #[inline]
-fn mulmod(a: u64, b: u64) -> u64 {
-    let p = u128::from(a) * u128::from(b);
-    let r = (p as u64 & MOD) + (p >> 61) as u64;
-    if r >= MOD {
-        r - MOD
-    } else {
-        r
-    }
+fn short_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len()
+        && (a.len() > 16 || a.iter().zip(b).all(|(x, y)| x == y))
+        && (a.len() <= 16 || a == b)
 }
 
-fn powmod(mut b: u64, mut e: u64) -> u64 {
-    let mut r = 1;
-    while e > 0 {
-        if e & 1 == 1 {
-            r = mulmod(r, b);
-        }
-        b = mulmod(b, b);
-        e >>= 1;
-    }
-    r
-}
-
-/// Spreads a hash over all 64 bits (hashbrown reads the top bits, which a value below 2^61
-/// would leave mostly zero).
+/// Spreads a hash over all 64 bits (the table's home slot comes from the top bits).
 #[inline]
 fn spread(h: u64) -> u64 {
     (h ^ (h >> 29)).wrapping_mul(0x9e37_79b9_7f4a_7c15)
@@ -57,22 +40,19 @@ struct Scratch {
     /// word's id); `id_first` maps ids back to that index.
     intern: PosTable,
     id_first: Vec<u32>,
-    id_poly: Vec<u64>,
-    id_pow: Vec<u64>,
-    id_ipow: Vec<u64>,
     ids: Vec<u32>,
     /// Prefix sums over words: code points and bytes.
     cum_chars: Vec<usize>,
     cum_bytes: Vec<usize>,
-    /// Prefix polynomial hashes of the concatenation: `q` and `r = q * B^-bytes`, `pb = B^bytes`.
-    q: Vec<u64>,
-    r: Vec<u64>,
-    pb: Vec<u64>,
     /// The first `PREFIX` bytes of the concatenated words from each word on (zero-padded), and
     /// whether that prefix occurs at more than one word (see `prepare_hashes`).
     prefix: Vec<u128>,
     prefix_slot: Vec<u32>,
     repeated_prefix: Vec<bool>,
+    /// Positions that a duplicate pass of n-grams of `cand_n` or more words must look up:
+    /// repeated prefix, or an n-gram shorter than `PREFIX` bytes.
+    cands: Vec<u32>,
+    cand_n: usize,
     /// Occurrence table of `prefix`.
     prefix_table: PosTable,
     /// The words' bytes concatenated (then `PREFIX` zero bytes).
@@ -198,7 +178,7 @@ impl<'a> Ngrams<'a> {
             let ids = &s.ids;
             let id = match s.intern.find(h, |first| {
                 let f = &words[first as usize];
-                &text.as_bytes()[f.clone()] == w
+                short_eq(&text.as_bytes()[f.clone()], w)
             }) {
                 Ok(slot) => {
                     let id = ids[s.intern.pos[slot] as usize];
@@ -299,59 +279,23 @@ impl<'a> Ngrams<'a> {
         self.hashes_ready = true;
         let s = &mut *self.s;
         let bytes = self.text.as_bytes();
-        let inv_base = powmod(BASE, MOD - 2);
-        s.id_poly.clear();
-        s.id_pow.clear();
-        s.id_ipow.clear();
-        for &first in &s.id_first {
-            let w = &bytes[self.words[first as usize].clone()];
-            let mut h = 0u64;
-            for &b in w {
-                h = mulmod(h, BASE) + u64::from(b) + 1;
-                if h >= MOD {
-                    h -= MOD;
-                }
-            }
-            s.id_poly.push(h);
-            s.id_pow.push(powmod(BASE, w.len() as u64));
-            s.id_ipow.push(powmod(inv_base, w.len() as u64));
-        }
-        s.q.clear();
-        s.r.clear();
-        s.pb.clear();
-        let (mut q, mut pb, mut ipb) = (0u64, 1u64, 1u64);
-        s.q.push(q);
-        s.pb.push(pb);
-        s.r.push(0);
-        for &id in &s.ids {
-            let id = id as usize;
-            q = mulmod(q, s.id_pow[id]) + s.id_poly[id];
-            if q >= MOD {
-                q -= MOD;
-            }
-            pb = mulmod(pb, s.id_pow[id]);
-            ipb = mulmod(ipb, s.id_ipow[id]);
-            s.q.push(q);
-            s.pb.push(pb);
-            s.r.push(mulmod(q, ipb));
-        }
-
-        // Two n-grams with the same concatenation of at least PREFIX bytes start with the same
-        // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
-        // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
-        // the duplicate passes skip it without a table probe: in ordinary prose that is almost
-        // every n-gram, and one pass here replaces most of the work of six.
-        let nw = s.ids.len();
-        s.prefix.clear();
-        s.prefix_slot.clear();
-        s.repeated_prefix.clear();
-        s.prefix_table.reset(nw);
+        s.cand_n = 0;
         s.concat.clear();
         for r in self.words {
             s.concat.extend_from_slice(&bytes[r.clone()]);
         }
         // Zero padding, so that a prefix near the end reads zeros past the last word.
         s.concat.extend_from_slice(&[0u8; PREFIX]);
+
+        // Two n-grams with the same concatenation of at least PREFIX bytes start with the same
+        // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
+        // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
+        // the duplicate passes skip it: in ordinary prose that is almost every n-gram.
+        let nw = s.ids.len();
+        s.prefix.clear();
+        s.prefix_slot.clear();
+        s.repeated_prefix.clear();
+        s.prefix_table.reset(nw);
         for i in 0..nw {
             let at = s.cum_bytes[i];
             let mut buf = [0u8; PREFIX];
@@ -381,6 +325,23 @@ impl<'a> Ngrams<'a> {
         }
     }
 
+    /// Makes `cands` valid for passes of `n` words (a list for fewer words also serves more:
+    /// an n-gram is at least as long as its prefix of fewer words).
+    fn prepare_candidates(&mut self, n: usize) {
+        let s = &mut *self.s;
+        if s.cand_n != 0 && s.cand_n <= n {
+            return;
+        }
+        s.cand_n = n;
+        s.cands.clear();
+        let nw = s.ids.len();
+        for i in 0..=nw - n {
+            if s.repeated_prefix[i] || s.cum_bytes[i + n] - s.cum_bytes[i] < PREFIX {
+                s.cands.push(i as u32);
+            }
+        }
+    }
+
     /// datatrove's `find_all_duplicate`: scanning left to right, an n-gram (its words
     /// concatenated) seen before adds its length in code points and the scan jumps past it;
     /// otherwise it is remembered and the scan moves one word.
@@ -394,56 +355,43 @@ impl<'a> Ngrams<'a> {
             return 0;
         }
         self.prepare_hashes();
+        self.prepare_candidates(n);
         let s = &mut *self.s;
-        s.table.reset(nw);
-        let mut repeated = 0;
-        let mut i = 0;
+        s.table.reset(s.cands.len());
         let total_chars = s.cum_chars[nw];
-        while i + n <= nw {
-            // Checked every 64 windows: the words from i on can add at most their own length.
-            if i % 64 == 0 && !may_matter(repeated + total_chars - s.cum_chars[i]) {
+        let mut repeated = 0;
+        // The scan position: n-grams starting before it were jumped over after a repeat.
+        let mut next = 0;
+        for (k, &i) in s.cands.iter().enumerate() {
+            let i = i as usize;
+            if i < next || i + n > nw {
+                continue;
+            }
+            // Checked every 64 candidates: the words from i on can add at most their length.
+            if k % 64 == 0 && !may_matter(repeated + total_chars - s.cum_chars[i]) {
                 return repeated;
             }
             let j = i + n;
-            let len_b = s.cum_bytes[j] - s.cum_bytes[i];
-            if len_b >= PREFIX && !s.repeated_prefix[i] {
-                // Unique prefix: not a repeat, and never repeated (see `prepare_hashes`).
-                i += 1;
+            let (a, b) = (s.cum_bytes[i], s.cum_bytes[j]);
+            if b - a >= PREFIX && !s.repeated_prefix[i] {
+                // A longer list made for fewer words: this n-gram's prefix is unique.
                 continue;
             }
-            let h = concat_hash(&s.q, &s.r, &s.pb, i, j);
-            let cum_bytes = &s.cum_bytes;
-            let concat = &s.concat;
-            let found = s.table.find(h, |st| {
+            let gram = &s.concat[a..b];
+            let h = xxh3_64(gram);
+            let (cum_bytes, concat) = (&s.cum_bytes, &s.concat);
+            match s.table.find(h, |st| {
                 let st = st as usize;
-                cum_bytes[st + n] - cum_bytes[st] == len_b
-                    && concat[cum_bytes[st]..cum_bytes[st + n]]
-                        == concat[cum_bytes[i]..cum_bytes[j]]
-            });
-            match found {
+                &concat[cum_bytes[st]..cum_bytes[st + n]] == gram
+            }) {
                 Ok(_) => {
                     repeated += s.cum_chars[j] - s.cum_chars[i];
-                    i += n;
+                    next = j;
                 }
-                Err(slot) => {
-                    s.table.insert_at(slot, h, i as u32);
-                    i += 1;
-                }
+                Err(slot) => s.table.insert_at(slot, h, i as u32),
             }
         }
         repeated
-    }
-}
-
-/// Hash of the concatenation of words i..j: `q[j] - q[i] * B^(bytes(i..j))`, with
-/// `r[i] = q[i] * B^-bytes(..i)` and `pb[j] = B^bytes(..j)`.
-#[inline]
-fn concat_hash(q: &[u64], r: &[u64], pb: &[u64], i: usize, j: usize) -> u64 {
-    let h = q[j] + MOD - mulmod(r[i], pb[j]);
-    if h >= MOD {
-        h - MOD
-    } else {
-        h
     }
 }
 
@@ -519,7 +467,8 @@ mod tests {
                     let bound = ng.top_ngram_chars_bound(n);
                     assert!(bound >= ng.top_ngram_chars(n), "{t} bound {n}");
                 }
-                for n in 1..=10 {
+                // Both orders: the candidate list made for one size serves larger ones only.
+                for n in (1..=10).chain((1..=10).rev()) {
                     assert_eq!(
                         ng.duplicate_ngram_chars(n, |_| true),
                         naive_dup(&words, n),
