@@ -695,8 +695,7 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
                         cur.text.push(' ');
                     }
                     cur.pending_space = false;
-                    cur.text.push_str(w);
-                    let n = count_visible(w);
+                    let n = push_word(&mut cur.text, w);
                     cur.chars += n;
                     if link_depth > 0 {
                         cur.link_chars += n;
@@ -801,6 +800,24 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
     }
     markers.sort_unstable();
     (blocks, markers)
+}
+
+/// Appends a word without the invisible characters that browsers do not render (soft hyphens,
+/// zero-width spaces, stray byte-order marks), which would otherwise split words; returns
+/// its visible length.
+fn push_word(out: &mut String, w: &str) -> u32 {
+    if w.is_ascii() {
+        out.push_str(w);
+        return w.len() as u32;
+    }
+    let mut n = 0;
+    for c in w.chars() {
+        if !matches!(c, '\u{ad}' | '\u{200b}' | '\u{feff}' | '\u{2060}') && !c.is_control() {
+            out.push(c);
+            n += 1;
+        }
+    }
+    n
 }
 
 /// Characters that are not ASCII whitespace, counted from the bytes (a multi-byte character
