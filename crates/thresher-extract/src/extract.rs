@@ -170,13 +170,31 @@ fn is_block_tag(tag: &str) -> bool {
     )
 }
 
-fn block_kind(tag: &str) -> BlockKind {
-    match tag {
-        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => BlockKind::Heading,
-        "li" | "dt" | "dd" => BlockKind::Item,
-        "td" | "th" => BlockKind::Cell,
-        "pre" => BlockKind::Pre,
-        _ => BlockKind::Para,
+/// Tag class bits, computed once per element.
+const T_BLOCK: u8 = 1;
+const T_HEADING: u8 = 2;
+const T_ITEM: u8 = 4;
+const T_CELL: u8 = 8;
+const T_PRE: u8 = 16;
+const T_BR: u8 = 32;
+const T_A: u8 = 64;
+const T_TR: u8 = 128;
+
+fn tag_bits(tag: &str) -> u8 {
+    let extra = match tag {
+        "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => T_HEADING,
+        "li" | "dt" | "dd" => T_ITEM,
+        "td" | "th" => T_CELL,
+        "pre" => T_PRE,
+        "br" => return T_BR,
+        "a" => return T_A,
+        "tr" => T_TR,
+        _ => 0,
+    };
+    if is_block_tag(tag) {
+        T_BLOCK | extra
+    } else {
+        extra
     }
 }
 
@@ -463,6 +481,8 @@ fn role_is_boilerplate(role: &str) -> bool {
 
 /// Per-node facts computed by the passes.
 struct Facts {
+    /// Tag class bits of each element ([`T_BLOCK`]...), so the hot walk does no string compares.
+    bits: Vec<u8>,
     /// Attribute flags of each element ([`HIDDEN`], [`HREF`]...).
     flags: Vec<u8>,
     /// Dropped (with its subtree).
@@ -493,6 +513,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     let mut holds_main = vec![false; n];
     let mut strong = vec![false; n];
     let mut flags = vec![0u8; n];
+    let mut bits = vec![0u8; n];
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
@@ -507,6 +528,7 @@ fn compute_facts(dom: &Dom) -> Facts {
                     raw_chars[id as usize] = 0;
                     continue;
                 }
+                bits[id as usize] = tag_bits(tag);
                 let a = scan_attrs(node);
                 let h = name_hint(a.class, a.id);
                 hint[id as usize] = h.score();
@@ -605,6 +627,7 @@ fn compute_facts(dom: &Dom) -> Facts {
         }
     }
     Facts {
+        bits,
         flags,
         dropped,
         hint,
@@ -705,22 +728,22 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
                     cur.pending_space = true;
                 }
             }
-            Kind::Element { name, .. } => {
-                let tag: &str = name;
+            Kind::Element { .. } => {
+                let bits = facts.bits[id as usize];
                 if exiting {
-                    if is_block_tag(tag) {
+                    if bits & T_BLOCK != 0 {
                         flush(&mut cur, &mut blocks, &owners, &rows);
                         owners.pop();
-                        if tag == "tr" {
+                        if bits & T_TR != 0 {
                             rows.pop();
                         }
                     }
-                    if tag == "a"
+                    if bits & T_A != 0
                         && is_link(facts.flags[id as usize], facts.text_chars[id as usize])
                     {
                         link_depth = link_depth.saturating_sub(1);
                     }
-                    if tag == "pre" {
+                    if bits & T_PRE != 0 {
                         pre_depth = pre_depth.saturating_sub(1);
                     }
                     continue;
@@ -732,47 +755,46 @@ fn collect_blocks(dom: &Dom, facts: &Facts, opts: &Options) -> (Vec<Block>, Vec<
                     }
                     continue;
                 }
-                if !opts.include_tables
-                    && matches!(tag, "td" | "th")
-                    && facts.text_chars[id as usize] < 200
+                if bits & T_BR != 0 {
+                    if !cur.text.is_empty() && !cur.text.ends_with('\n') {
+                        cur.text.push('\n');
+                    }
+                    cur.pending_space = false;
+                    continue;
+                }
+                if !opts.include_tables && bits & T_CELL != 0 && facts.text_chars[id as usize] < 200
                 {
                     continue;
                 }
-                match tag {
-                    "br" => {
-                        if !cur.text.is_empty() && !cur.text.ends_with('\n') {
-                            cur.text.push('\n');
-                        }
-                        cur.pending_space = false;
-                        continue;
-                    }
-                    "img" => {
-                        continue;
-                    }
-                    "a" if is_link(facts.flags[id as usize], facts.text_chars[id as usize]) => {
-                        link_depth += 1
-                    }
-                    "pre" => pre_depth += 1,
-                    _ => {}
+                if bits & T_A != 0
+                    && is_link(facts.flags[id as usize], facts.text_chars[id as usize])
+                {
+                    link_depth += 1;
                 }
-                if is_block_tag(tag) {
+                if bits & T_PRE != 0 {
+                    pre_depth += 1;
+                }
+                if bits & T_BLOCK != 0 {
                     flush(&mut cur, &mut blocks, &owners, &rows);
-                    let kind = block_kind(tag);
-                    // A div inside a list item or cell keeps the item's kind.
-                    let kind = if kind == BlockKind::Para {
+                    let kind = if bits & T_HEADING != 0 {
+                        BlockKind::Heading
+                    } else if bits & T_ITEM != 0 {
+                        BlockKind::Item
+                    } else if bits & T_CELL != 0 {
+                        BlockKind::Cell
+                    } else if bits & T_PRE != 0 {
+                        BlockKind::Pre
+                    } else {
+                        // A div or p inside a list item or cell keeps the item's kind.
                         match owners.last() {
-                            Some((_, k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre)))
-                                if tag == "div" || tag == "p" =>
-                            {
+                            Some((_, k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre))) => {
                                 *k
                             }
-                            _ => kind,
+                            _ => BlockKind::Para,
                         }
-                    } else {
-                        kind
                     };
                     owners.push((id, kind));
-                    if tag == "tr" {
+                    if bits & T_TR != 0 {
                         rows.push(id);
                     }
                 }
