@@ -235,10 +235,10 @@ impl SpacyEnTokenizer {
     }
 }
 
-/// A remainder with no affixes: a special case, or one token.
+/// A chunk (or remainder) of ASCII letters only: a special case, or one token.
 #[inline]
 fn push_word(sp: &Specials, text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
-    if let Some(lens) = sp.get(&text[start..end]) {
+    if let Some(lens) = sp.get_letters(&text[start..end]) {
         push_special(lens, start, out);
     } else {
         out.push((start, end));

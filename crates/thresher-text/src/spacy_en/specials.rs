@@ -55,6 +55,11 @@ pub(crate) struct Specials {
     /// Pre-filter over (length, first byte, last byte) of the special strings: most words are
     /// rejected by one bit test, without hashing.
     bloom: Bloom,
+    /// The same for the special strings made of ASCII letters only (`dont`, `gonna`, ...), smaller
+    /// so that it stays in the L1 cache: the filter every plain word goes through.
+    letters_bloom: Bloom<256>,
+    /// Longest special string of ASCII letters only, in bytes.
+    letters_max_len: usize,
     /// Matcher patterns (of two or more tokens) by their first token.
     patterns_by_first: Map<&'static str, Vec<&'static [&'static str]>>,
     /// The subset of `patterns_by_first` whose replacement changes the tokens (for `He's`, the
@@ -70,13 +75,13 @@ pub(crate) struct Specials {
     max_pattern_len: usize,
 }
 
-/// A one-probe Bloom filter of 65,536 bits keyed by a string's length and its first, second and
-/// last bytes.
-struct Bloom([u64; 1024]);
+/// A one-probe Bloom filter of `64 * W` bits (`W` a power of two, at most 1024) keyed by a
+/// string's length and its first, second and last bytes.
+struct Bloom<const W: usize = 1024>([u64; W]);
 
-impl Bloom {
+impl<const W: usize> Bloom<W> {
     fn new() -> Self {
-        Bloom([0; 1024])
+        Bloom([0; W])
     }
 
     #[inline(always)]
@@ -90,7 +95,7 @@ impl Bloom {
             .wrapping_add(u32::from(a).wrapping_mul(0x85EB_CA77))
             .wrapping_add(u32::from(b).wrapping_mul(0x27D4_EB2F))
             .wrapping_add(u32::from(z).wrapping_mul(0xC2B2_AE3D));
-        ((x ^ (x >> 16)) & 0xFFFF) as usize
+        ((x ^ (x >> 16)) as usize) & (W * 64 - 1)
     }
 
     fn insert(&mut self, s: &str) {
@@ -112,10 +117,16 @@ pub(crate) fn specials() -> &'static Specials {
         let mut map = Map::default();
         let mut max_len = 0;
         let mut bloom = Bloom::new();
+        let mut letters_bloom = Bloom::new();
+        let mut letters_max_len = 0;
         for &(key, lens) in SPECIALS {
             map.insert(key, lens);
             max_len = max_len.max(key.len());
             bloom.insert(key);
+            if key.bytes().all(|b| b.is_ascii_alphabetic()) {
+                letters_bloom.insert(key);
+                letters_max_len = letters_max_len.max(key.len());
+            }
         }
         let mut effective_bloom = Bloom::new();
         let mut effective_first_max_len = 0;
@@ -150,6 +161,8 @@ pub(crate) fn specials() -> &'static Specials {
             map,
             max_len,
             bloom,
+            letters_bloom,
+            letters_max_len,
             patterns_by_first,
             effective_by_first,
             effective_bloom,
@@ -166,6 +179,15 @@ impl Specials {
     pub(crate) fn get(&self, s: &str) -> Option<&'static [u8]> {
         // The pre-filter rejects almost every word; keep it inline and the hash lookup out of line.
         if s.len() > self.max_len || !self.bloom.may_contain(s) {
+            return None;
+        }
+        self.lookup(s)
+    }
+
+    /// [`Specials::get`] for a string known to consist of ASCII letters only.
+    #[inline(always)]
+    pub(crate) fn get_letters(&self, s: &str) -> Option<&'static [u8]> {
+        if s.len() > self.letters_max_len || !self.letters_bloom.may_contain(s) {
             return None;
         }
         self.lookup(s)
