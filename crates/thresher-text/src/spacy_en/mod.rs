@@ -77,8 +77,9 @@ mod swar {
 ///
 /// No regex and no allocation per token. Chunks are found eight bytes at a time (SWAR) while the
 /// bytes are printable ASCII. A chunk of ASCII letters (about three chunks in four of English web
-/// text) only needs the special-case lookup, which a 64-kbit Bloom filter on (length, first,
-/// second and last byte) answers with one bit test for almost every word; ASCII letters followed by
+/// text) only needs the special-case lookup, which a 16-kbit Bloom filter of the letters-only
+/// special strings, on (length, first, second and last byte), answers with one bit test for almost
+/// every word; ASCII letters followed by
 /// one punctuation mark (`word,`) have their own short path. Everything else follows the general
 /// algorithm above, with byte-level shortcuts where a character class cannot match.
 ///
