@@ -155,26 +155,23 @@ impl GopherQuality {
         let mut stop_hits = 0u64;
         for r in words {
             let w = &text[r.clone()];
-            let (non_symbol, alpha) = if w.is_ascii() {
-                let b = w.as_bytes();
-                (
-                    b.iter()
-                        .any(|&x| !crate::pychar::is_datatrove_punct(x as char)),
-                    b.iter().any(u8::is_ascii_alphabetic),
-                )
+            // One pass over the bytes for ASCII words (almost all), code points otherwise.
+            let (mut non_symbol, mut alpha, mut ascii) = (false, false, true);
+            for &b in w.as_bytes() {
+                ascii &= b.is_ascii();
+                non_symbol |= b.is_ascii() && !pychar::is_datatrove_punct(b as char);
+                alpha |= b.is_ascii_alphabetic();
+            }
+            let chars = if ascii {
+                w.len()
             } else {
-                (
-                    w.chars().any(|ch| !pychar::is_datatrove_punct(ch)),
-                    w.chars().any(pychar::is_alpha),
-                )
+                non_symbol = w.chars().any(|ch| !pychar::is_datatrove_punct(ch));
+                alpha = w.chars().any(pychar::is_alpha);
+                pychar::char_len(w)
             };
             if non_symbol {
                 n_non_symbol += 1;
-                non_symbol_chars += if w.is_ascii() {
-                    w.len()
-                } else {
-                    pychar::char_len(w)
-                };
+                non_symbol_chars += chars;
             }
             n_alpha += usize::from(alpha);
             if c.min_stop_words != 0 && w.len() <= self.max_stop_len {
@@ -210,11 +207,13 @@ impl GopherQuality {
             }
         }
         if c.max_symbol_word_ratio != 0.0 {
-            let ratio = memchr_count(b'#', text.as_bytes()) as f64 / n_words as f64;
+            let ratio = memchr::memchr_iter(b'#', text.as_bytes()).count() as f64 / n_words as f64;
             if ratio > c.max_symbol_word_ratio {
                 return Some(Reason::new("gopher_quality:gopher_too_many_hashes", ratio));
             }
-            let ellipses = text.matches("...").count() + text.matches('…').count();
+            // Non-overlapping occurrences, as Python's `str.count`.
+            let ellipses = memchr::memmem::find_iter(text.as_bytes(), "...").count()
+                + memchr::memmem::find_iter(text.as_bytes(), "…").count();
             let ratio = ellipses as f64 / n_words as f64;
             if ratio > c.max_symbol_word_ratio {
                 return Some(Reason::new(
@@ -262,10 +261,6 @@ impl GopherQuality {
         }
         None
     }
-}
-
-fn memchr_count(needle: u8, hay: &[u8]) -> usize {
-    hay.iter().filter(|&&b| b == needle).count()
 }
 
 impl Step for GopherQuality {

@@ -152,6 +152,18 @@ pub fn splitlines(s: &str) -> SplitLines<'_> {
     SplitLines { rest: s }
 }
 
+/// Bytes that may start a line boundary of [`splitlines`].
+static BREAK_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let leads = [b'\n', 0x0b, 0x0c, b'\r', 0x1c, 0x1d, 0x1e, 0xc2, 0xe2];
+    let mut i = 0;
+    while i < leads.len() {
+        t[leads[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Iterator of [`splitlines`].
 pub struct SplitLines<'a> {
     rest: &'a str,
@@ -168,24 +180,23 @@ impl<'a> Iterator for SplitLines<'a> {
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
+            // Most bytes cannot start a boundary: one table lookup settles them.
+            if !BREAK_LEAD[usize::from(b)] {
+                i += 1;
+                continue;
+            }
             // Boundaries are \n \v \f \r, 0x1c..0x1e, and the non-ASCII U+0085 (C2 85),
             // U+2028 and U+2029 (E2 80 A8/A9).
             let end_len = match b {
-                b'\n' | 0x0b | 0x0c | 0x1c..=0x1e => 1,
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        2
-                    } else {
-                        1
-                    }
-                }
+                b'\r' if bytes.get(i + 1) == Some(&b'\n') => 2,
                 0xc2 if bytes.get(i + 1) == Some(&0x85) => 2,
                 0xe2 if bytes.get(i + 1) == Some(&0x80)
                     && matches!(bytes.get(i + 2), Some(0xa8 | 0xa9)) =>
                 {
                     3
                 }
-                _ => 0,
+                0xc2 | 0xe2 => 0,
+                _ => 1,
             };
             if end_len > 0 {
                 let line = &self.rest[..i];
