@@ -107,6 +107,9 @@ pub struct GopherQuality {
     stop_words: Vec<String>,
     /// Byte length of the longest stop word: longer words need no lookup.
     max_stop_len: usize,
+    /// Bit i set when stop word i starts with that byte / has that byte length.
+    first_byte_mask: [u64; 256],
+    len_mask: Vec<u64>,
 }
 
 impl GopherQuality {
@@ -136,10 +139,20 @@ impl GopherQuality {
             ));
         }
         let max_stop_len = stop_words.iter().map(String::len).max().unwrap_or(0);
+        let mut first_byte_mask = [0u64; 256];
+        let mut len_mask = vec![0u64; max_stop_len + 1];
+        for (i, w) in stop_words.iter().enumerate() {
+            if let Some(&b) = w.as_bytes().first() {
+                first_byte_mask[usize::from(b)] |= 1 << i;
+            }
+            len_mask[w.len()] |= 1 << i;
+        }
         Ok(GopherQuality {
             cfg,
             stop_words,
             max_stop_len,
+            first_byte_mask,
+            len_mask,
         })
     }
 
@@ -175,8 +188,18 @@ impl GopherQuality {
             }
             n_alpha += usize::from(alpha);
             if c.min_stop_words != 0 && w.len() <= self.max_stop_len {
-                if let Ok(i) = self.stop_words.binary_search_by(|s| s.as_str().cmp(w)) {
-                    stop_hits |= 1 << i;
+                // Only stop words with the word's first byte and length can match.
+                let first = w
+                    .as_bytes()
+                    .first()
+                    .map_or(0, |&b| self.first_byte_mask[usize::from(b)]);
+                let mut cands = first & self.len_mask[w.len()] & !stop_hits;
+                while cands != 0 {
+                    let i = cands.trailing_zeros() as usize;
+                    cands &= cands - 1;
+                    if self.stop_words[i] == w {
+                        stop_hits |= 1 << i;
+                    }
                 }
             }
         }
