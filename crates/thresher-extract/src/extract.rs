@@ -20,6 +20,8 @@
 //!    strategy, which keeps the text of table layouts and multi-part pages that a single
 //!    container misses.
 
+use std::collections::HashMap;
+
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
 /// What the extractor found in a page.
@@ -318,7 +320,7 @@ impl Hint {
     }
 }
 
-fn name_hint(class: &str, id: &str) -> Hint {
+fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut HashMap<&'a str, u8>) -> Hint {
     let mut h = Hint::default();
     for src in [class, id] {
         if src.is_empty() {
@@ -331,23 +333,41 @@ fn name_hint(class: &str, id: &str) -> Hint {
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|t| t.len() >= 2)
         {
-            let lower;
-            let t = if tok.bytes().any(|b| b.is_ascii_uppercase()) {
-                lower = tok.to_ascii_lowercase();
-                lower.as_str()
-            } else {
-                tok
-            };
-            if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
-                h.strong_neg = true;
-            } else if WEAK_EXACT.contains(&t) || WEAK_PREFIX.iter().any(|p| t.starts_with(p)) {
-                h.weak_neg = true;
-            } else if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
-                h.pos = true;
+            // Class names repeat across a page: classify each distinct token once.
+            let class = *cache.entry(tok).or_insert_with(|| classify_token(tok));
+            match class {
+                TOK_STRONG => h.strong_neg = true,
+                TOK_WEAK => h.weak_neg = true,
+                TOK_POS => h.pos = true,
+                _ => {}
             }
         }
     }
     h
+}
+
+const TOK_NONE: u8 = 0;
+const TOK_POS: u8 = 1;
+const TOK_WEAK: u8 = 2;
+const TOK_STRONG: u8 = 3;
+
+fn classify_token(tok: &str) -> u8 {
+    let lower;
+    let t = if tok.bytes().any(|b| b.is_ascii_uppercase()) {
+        lower = tok.to_ascii_lowercase();
+        lower.as_str()
+    } else {
+        tok
+    };
+    if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
+        TOK_STRONG
+    } else if WEAK_EXACT.contains(&t) || WEAK_PREFIX.iter().any(|p| t.starts_with(p)) {
+        TOK_WEAK
+    } else if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
+        TOK_POS
+    } else {
+        TOK_NONE
+    }
 }
 
 /// Whether a (dropped) element is the start of a comment section, by its name.
@@ -514,6 +534,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     let mut strong = vec![false; n];
     let mut flags = vec![0u8; n];
     let mut bits = vec![0u8; n];
+    let mut tok_cache: HashMap<&str, u8> = HashMap::new();
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
@@ -530,7 +551,7 @@ fn compute_facts(dom: &Dom) -> Facts {
                 }
                 bits[id as usize] = tag_bits(tag);
                 let a = scan_attrs(node);
-                let h = name_hint(a.class, a.id);
+                let h = name_hint(a.class, a.id, &mut tok_cache);
                 hint[id as usize] = h.score();
                 strong[id as usize] = h.strong_neg;
                 flags[id as usize] = a.flags;
@@ -1061,7 +1082,7 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
             .filter(|(_, &k)| k)
             .map(|(b, _)| b.chars)
             .sum();
-        if before >= 300 && before as f32 >= 0.3 * kept_total as f32 {
+        if before >= 400 || (before >= 150 && before as f32 >= 0.3 * kept_total as f32) {
             for k in keep.iter_mut().skip(m) {
                 *k = false;
             }
