@@ -722,6 +722,13 @@ mod tests {
     }
 
     #[test]
+    fn is_alpha_token_is_kept_as_spacy_does_the_first_time() {
+        // The documented difference: datatrove would delete "IS_ALPHA" after the first document
+        // containing it in a process; we always keep it.
+        assert_eq!(toks("foo IS_ALPHA bar."), ["foo", "IS_ALPHA", "bar", "."]);
+    }
+
+    #[test]
     fn basic_rules() {
         assert_eq!(toks("Hello, world!"), ["Hello", ",", "world", "!"]);
         assert_eq!(toks("I don't know."), ["I", "do", "n't", "know", "."]);
