@@ -6,6 +6,8 @@ Run with the datatrove peer venv (datatrove 0.10.1 + spacy 3.8.18, see ../shared
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py docs    [DOCS_JSONL_GZ] [OUT_TSV]
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py snippets [SNIPPETS_TXT] [OUT_JSONL]
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py random [N] [SEED] [OUT_JSONL]
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py random-url [N] [SEED]
+    /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py random-classes [N] [SEED]
     /work/venv-peers/bin/python scripts/gen_tokenizer_fixture.py show INDEX [DOCS_JSONL_GZ]
 
 `docs`: tokenizes every reference document with datatrove's own `split_into_words` (English), and
@@ -99,6 +101,48 @@ def random_cases(n: int, seed: int, out: str) -> None:
     print(f"wrote {n} random cases to {out}", file=sys.stderr)
 
 
+# URL, IP address, e-mail and port fragments: exercises URL_MATCH's alternatives and lookaheads.
+URL_PIECES = [
+    "http", "https", "ftp", "s3", "://", ":", "/", "?", "#", "@", ".", "..", "-", "_", "~", "+", "%", "=",
+    "&", "example", "com", "org", "co", "uk", "io", "a", "b", "xn--p1ai", "Москва", "рф", "中国", "ä",
+    "é", "10", "127", "169", "254", "192", "168", "172", "16", "31", "32", "1", "2", "255", "256", "0",
+    "01", "223", "224", "٣", "१", "８", "9", "99999", "8080", "80", "www", "WWW", "Com", "A", "Z", "'",
+    "’", "s", ",", ";", "(", ")", "\u00a1", "\uffff", "\U00010000", "—", "…", "°", "C", "k", "km", "$",
+]
+
+
+def random_url_cases(n: int, seed: int, out: str) -> None:
+    import random
+
+    rng = random.Random(seed)
+    with open(out, "w", encoding="utf-8") as w:
+        for _ in range(n):
+            text = "".join(rng.choice(URL_PIECES) for _ in range(rng.randint(1, 14)))
+            w.write(readable_json({"text": text, "tokens": words(text)}) + "\n")
+    print(f"wrote {n} URL cases to {out}", file=sys.stderr)
+
+
+def random_class_cases(n: int, seed: int, tables: str, out: str) -> None:
+    """Characters at the edges of every generated character-class range, mixed with punctuation."""
+    import random
+    import re
+
+    rng = random.Random(seed)
+    edges = set()
+    for a, z in re.findall(r"\(0x([0-9A-F]+), 0x([0-9A-F]+)\)", open(tables, encoding="utf-8").read()):
+        for v in (int(a, 16) - 1, int(a, 16), int(z, 16), int(z, 16) + 1):
+            if 0 <= v < 0x110000 and not 0xD800 <= v <= 0xDFFF:
+                edges.add(v)
+    edges = sorted(edges)
+    punct = list(".,-:;/+*^=<>~'\"()[]$%@#&!?_") + ["…", "—", "–", "’", "°"]
+    with open(out, "w", encoding="utf-8") as w:
+        for _ in range(n):
+            k = rng.randint(1, 8)
+            text = "".join(rng.choice(punct) if rng.random() < 0.4 else chr(rng.choice(edges)) for _ in range(k))
+            w.write(readable_json({"text": text, "tokens": words(text)}) + "\n")
+    print(f"wrote {n} character-class cases to {out}", file=sys.stderr)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1] if len(sys.argv) > 1 else "docs"
     if mode == "docs":
@@ -114,6 +158,15 @@ if __name__ == "__main__":
         seed = int(sys.argv[3]) if len(sys.argv) > 3 else 20261128
         out = sys.argv[4] if len(sys.argv) > 4 else "fixtures/tokenizer/random.golden.jsonl"
         random_cases(n, seed, out)
+    elif mode == "random-url":
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+        seed = int(sys.argv[3]) if len(sys.argv) > 3 else 11
+        random_url_cases(n, seed, "fixtures/tokenizer/random_url.golden.jsonl")
+    elif mode == "random-classes":
+        n = int(sys.argv[2]) if len(sys.argv) > 2 else 1500
+        seed = int(sys.argv[3]) if len(sys.argv) > 3 else 4
+        tables = "crates/thresher-text/src/spacy_en/tables.rs"
+        random_class_cases(n, seed, tables, "fixtures/tokenizer/random_classes.golden.jsonl")
     elif mode == "show":
         # Print the expected tokens of reference document INDEX, one per line (for diffing).
         index = int(sys.argv[2])

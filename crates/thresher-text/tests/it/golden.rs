@@ -1,6 +1,8 @@
 //! Golden files with spaCy's full expected tokens, made by `scripts/gen_tokenizer_fixture.py`:
-//! `snippets.golden.jsonl` (hand-written tricky snippets, readable) and `random.golden.jsonl`
-//! (seeded random concatenations of rule-triggering pieces: every rule interaction).
+//! `snippets.golden.jsonl` (hand-written tricky snippets, readable), `random.golden.jsonl`
+//! (seeded random concatenations of rule-triggering pieces: every rule interaction),
+//! `random_url.golden.jsonl` (URL, IP, e-mail and port fragments) and
+//! `random_classes.golden.jsonl` (characters at the edges of every character-class range).
 
 use std::path::PathBuf;
 
@@ -45,4 +47,14 @@ fn snippets_tokenize_like_spacy() {
 #[test]
 fn random_cases_tokenize_like_spacy() {
     check_golden("random.golden.jsonl", 2000);
+}
+
+#[test]
+fn url_cases_tokenize_like_spacy() {
+    check_golden("random_url.golden.jsonl", 1000);
+}
+
+#[test]
+fn character_class_edges_tokenize_like_spacy() {
+    check_golden("random_classes.golden.jsonl", 1000);
 }
