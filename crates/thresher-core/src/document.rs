@@ -52,6 +52,8 @@ pub struct Document {
     cache: Option<Arc<dyn Any + Send + Sync>>,
     /// How many times the text was replaced (see `text_edits`).
     edits: u32,
+    /// What a step's `prepare` left for its own `process` (see `Step::prepare`).
+    prepared: Option<Box<dyn Any + Send + Sync>>,
 }
 
 impl Document {
@@ -66,7 +68,20 @@ impl Document {
             annotations: Map::new(),
             cache: None,
             edits: 0,
+            prepared: None,
         }
+    }
+
+    /// Stores what a step's [`Step::prepare`](crate::Step::prepare) computed, for the same
+    /// step's `process` to take.
+    pub fn set_prepared<T: Any + Send + Sync>(&mut self, value: T) {
+        self.prepared = Some(Box::new(value));
+    }
+
+    /// Takes what [`Document::set_prepared`] stored, if it is a `T`.
+    pub fn take_prepared<T: Any + Send + Sync>(&mut self) -> Option<T> {
+        let b = self.prepared.take()?;
+        b.downcast::<T>().ok().map(|b| *b)
     }
 
     /// How many times the text has been replaced since the document was read; the executor
@@ -86,6 +101,7 @@ impl Document {
     pub fn set_text(&mut self, text: String) {
         self.text = text;
         self.cache = None;
+        self.prepared = None;
         self.edits = self.edits.wrapping_add(1);
     }
 
@@ -143,6 +159,7 @@ impl Clone for Document {
             annotations: self.annotations.clone(),
             cache: self.cache.clone(),
             edits: self.edits,
+            prepared: None,
         }
     }
 }

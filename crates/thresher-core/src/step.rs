@@ -110,6 +110,12 @@ pub trait Step: Send + Sync {
         StepMode::Parallel
     }
 
+    /// Work on one document that does not depend on other documents, done by an `Ordered` step
+    /// before its `process`: the executor calls it on many documents at once (in parallel), so
+    /// that only the cross-document part (a table lookup) runs one document at a time. Results
+    /// go to [`Document::set_prepared`].
+    fn prepare(&self, _doc: &mut Document, _cx: &mut StepCx) {}
+
     /// Decides about one document.
     fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome;
 

@@ -53,14 +53,56 @@ impl ExactDedup {
 /// differ only in line breaks, indentation or case are duplicates; punctuation and digits count.
 pub fn normalize_for_exact(text: &str, out: &mut String) {
     out.clear();
+    if text.is_ascii() {
+        // Fast path, byte by byte. ASCII White_Space is \t \n \x0B \x0C \r and space (the same
+        // set `char::is_whitespace` uses; `u8::is_ascii_whitespace` lacks \x0B).
+        let mut bytes = std::mem::take(out).into_bytes();
+        let mut space = false;
+        for &b in text.as_bytes() {
+            if matches!(b, b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ') {
+                space = !bytes.is_empty();
+            } else {
+                if space {
+                    bytes.push(b' ');
+                    space = false;
+                }
+                bytes.push(b.to_ascii_lowercase());
+            }
+        }
+        // Only ASCII bytes were pushed, so this cannot fail; fall back to the slow path if it did.
+        match String::from_utf8(bytes) {
+            Ok(s) => *out = s,
+            Err(_) => normalize_slow(text, out),
+        }
+    } else {
+        normalize_slow(text, out);
+    }
+}
+
+fn normalize_slow(text: &str, out: &mut String) {
+    out.clear();
     for word in text.split_whitespace() {
         if !out.is_empty() {
             out.push(' ');
         }
         if word.is_ascii() {
-            out.extend(word.chars().map(|c| c.to_ascii_lowercase()));
+            let start = out.len();
+            out.push_str(word);
+            // Lower-casing ASCII letters keeps the string valid UTF-8.
+            out[start..].make_ascii_lowercase();
         } else {
             out.extend(word.chars().flat_map(char::to_lowercase));
+        }
+    }
+}
+
+impl ExactDedup {
+    fn hash(&self, doc: &Document, cx: &mut StepCx) -> u128 {
+        if self.cfg.normalize {
+            normalize_for_exact(doc.text(), &mut cx.scratch);
+            xxhash_rust::xxh3::xxh3_128(cx.scratch.as_bytes())
+        } else {
+            xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes())
         }
     }
 }
@@ -74,12 +116,17 @@ impl Step for ExactDedup {
         StepMode::Ordered
     }
 
-    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
-        let hash = if self.cfg.normalize {
-            normalize_for_exact(doc.text(), &mut cx.scratch);
-            xxhash_rust::xxh3::xxh3_128(cx.scratch.as_bytes())
-        } else {
-            xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes())
+    fn prepare(&self, doc: &mut Document, cx: &mut StepCx) {
+        // Normalising and hashing is most of the work; done here, in parallel, it leaves only the
+        // table lookup to the one-at-a-time `process`.
+        let h = self.hash(doc, cx);
+        doc.set_prepared(h);
+    }
+
+    fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        let hash = match doc.take_prepared::<u128>() {
+            Some(h) => h,
+            None => self.hash(&doc, cx),
         };
         let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
         match seen.get(&hash) {
@@ -127,6 +174,38 @@ mod tests {
             }
             o => panic!("expected reject, got {o:?}"),
         }
+    }
+
+    #[test]
+    fn fast_and_slow_normalisation_agree() {
+        let mut a = String::new();
+        let mut b = String::new();
+        for t in [
+            "  Hello\t\x0bWORLD \r\n x ",
+            "",
+            "   ",
+            "a\x1cb",
+            "MiXeD  case\n\nText.",
+        ] {
+            normalize_for_exact(t, &mut a);
+            normalize_slow(t, &mut b);
+            assert_eq!(a, b, "{t:?}");
+        }
+        normalize_for_exact("Ünïcode  ÉTÉ\u{a0}x", &mut a);
+        assert_eq!(a, "ünïcode été x");
+    }
+
+    #[test]
+    fn prepared_hash_is_used() {
+        let step = ExactDedup::new(ExactDedupConfig::default());
+        let mut cx = StepCx::default();
+        let mut d = Document::new("a", "Same text");
+        step.prepare(&mut d, &mut cx);
+        assert!(matches!(step.process(d, &mut cx), Outcome::Keep(_)));
+        assert!(matches!(
+            run(&step, "b", "same TEXT"),
+            Outcome::Reject { .. }
+        ));
     }
 
     #[test]

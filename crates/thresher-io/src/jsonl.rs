@@ -153,7 +153,11 @@ mod tests {
     use super::*;
 
     fn parse(line: &str) -> Record {
-        parse_jsonl_line(line.as_bytes(), SourcePos::default(), &ReadOptions::default())
+        parse_jsonl_line(
+            line.as_bytes(),
+            SourcePos::default(),
+            &ReadOptions::default(),
+        )
     }
 
     fn error_of(r: Record) -> String {

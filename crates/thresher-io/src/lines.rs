@@ -282,8 +282,7 @@ mod tests {
             );
             assert_eq!(
                 collect(data, 3, slow),
-                ["1@0:ab\r", "2@4:", "3@5:TOO LONG 6", "4@12:ij"]
-                    .map(|s| s.replace('\r', ""))
+                ["1@0:ab\r", "2@4:", "3@5:TOO LONG 6", "4@12:ij"].map(|s| s.replace('\r', ""))
             );
         }
     }
@@ -293,7 +292,13 @@ mod tests {
         let mut data = vec![b'x'; 5 * CHUNK];
         data.extend_from_slice(b"\nok\n");
         let out = collect(&data, 1000, false);
-        assert_eq!(out, [format!("1@0:TOO LONG {}", 5 * CHUNK), format!("2@{}:ok", 5 * CHUNK + 1)]);
+        assert_eq!(
+            out,
+            [
+                format!("1@0:TOO LONG {}", 5 * CHUNK),
+                format!("2@{}:ok", 5 * CHUNK + 1)
+            ]
+        );
         // Unterminated huge last line.
         let out = collect(&vec![b'y'; 3 * CHUNK], 1000, false);
         assert_eq!(out, [format!("1@0:TOO LONG {}", 3 * CHUNK)]);

@@ -539,6 +539,28 @@ impl Ctx<'_> {
                 })
             } else {
                 let mut st = vec![StepStats::default()];
+                let step = &*steps[i];
+                if step.mode() == StepMode::Ordered {
+                    // The per-document part of an ordered step runs on all cores first.
+                    let secs: f64 = self.pool.install(|| {
+                        slots
+                            .par_iter_mut()
+                            .map(|slot| {
+                                let Slot::Live(doc) = slot else { return 0.0 };
+                                let t0 = Instant::now();
+                                CX.with(|cx| {
+                                    let mut cx = cx.borrow_mut();
+                                    // A panic here is caught again, and reported, by `apply`.
+                                    let _ = catch_unwind(AssertUnwindSafe(|| {
+                                        step.prepare(doc, &mut cx)
+                                    }));
+                                });
+                                t0.elapsed().as_secs_f64()
+                            })
+                            .sum()
+                    });
+                    st[0].seconds += secs;
+                }
                 let mut cx = StepCx::default();
                 for slot in slots.iter_mut() {
                     apply(&*steps[i], i, slot, &mut cx, &mut st[0]);
