@@ -391,3 +391,33 @@ fn exit_codes_and_messages() {
     assert!(h.status.success());
     assert!(String::from_utf8_lossy(&h.stdout).contains("--resume"));
 }
+
+/// The seed page (fixtures/seed): the bundled default recipe repairs it and keeps it.
+#[test]
+fn default_recipe_repairs_and_keeps_the_seed() {
+    let seed = repo().join("fixtures/seed/000_6cac269eaefacd00.txt");
+    let expected =
+        std::fs::read_to_string(repo().join("fixtures/seed/000_6cac269eaefacd00.expected.txt"))
+            .unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    let o = run(&[
+        "run",
+        "default",
+        "-i",
+        seed.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    let kept = lines_of(&out.join("kept"));
+    assert_eq!(
+        kept.len(),
+        1,
+        "the seed was not kept: {:?}",
+        lines_of(&out.join("rejected"))
+    );
+    assert_eq!(kept[0]["text"].as_str().unwrap().trim(), expected.trim());
+    assert_eq!(kept[0]["id"], "000_6cac269eaefacd00");
+}
