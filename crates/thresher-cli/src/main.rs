@@ -69,6 +69,13 @@ enum Command {
     },
     /// List the step types a recipe can use.
     Steps,
+    /// Sharded near-dedup, middle stage: cluster the band files that every shard's
+    /// `minhash_dedup` (stage = "signatures") wrote to the recipe's work_dir; then run each
+    /// shard again with stage = "filter".
+    MinhashCluster {
+        /// The recipe the shards ran (its minhash_dedup step must set work_dir).
+        recipe: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -100,6 +107,22 @@ fn main() -> ExitCode {
                 println!("{name:<14} {desc}");
             }
             ExitCode::SUCCESS
+        }
+        Command::MinhashCluster { recipe } => {
+            let result = Recipe::load(&recipe).and_then(|r| thresher::minhash_cluster(&r));
+            match result {
+                Ok(report) => {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&report).unwrap_or_default()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    ExitCode::from(2)
+                }
+            }
         }
         Command::Steps => {
             for name in thresher::registry::step_names() {

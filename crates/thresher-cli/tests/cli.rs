@@ -421,3 +421,119 @@ fn default_recipe_repairs_and_keeps_the_seed() {
     assert_eq!(kept[0]["text"].as_str().unwrap().trim(), expected.trim());
     assert_eq!(kept[0]["id"], "000_6cac269eaefacd00");
 }
+
+/// Sharded near dedup (signatures per shard -> `thresher minhash-cluster` -> filter per shard)
+/// removes the same documents as one process over all shards.
+#[test]
+fn sharded_minhash_equals_single_process() {
+    let d = tempfile::tempdir().unwrap();
+    let dclm = std::fs::read_to_string(sample().join("dclm-majority_data.jsonl")).unwrap();
+    let mut shards = vec![String::new(), String::new()];
+    for (i, l) in dclm.lines().enumerate() {
+        let mut v: Value = serde_json::from_str(l).unwrap();
+        v["id"] = format!("d{i:04}").into();
+        shards[i % 2].push_str(&format!("{v}\n"));
+        // A near copy (one word appended) of every fifth document, in the other shard.
+        if i % 5 == 0 {
+            v["id"] = format!("n{i:04}").into();
+            let t = v["text"].as_str().unwrap_or_default().to_string();
+            v["text"] = format!("{t} extra").into();
+            shards[(i + 1) % 2].push_str(&format!("{v}\n"));
+        }
+    }
+    let paths: Vec<PathBuf> = (0..2)
+        .map(|k| {
+            let p = d.path().join(format!("shard{k}.jsonl"));
+            std::fs::write(&p, &shards[k]).unwrap();
+            p
+        })
+        .collect();
+    let work = d.path().join("work");
+    let recipe = |name: &str, extra: &str| {
+        let p = d.path().join(name);
+        std::fs::write(&p, format!("[[step]]\ntype = \"minhash_dedup\"\n{extra}")).unwrap();
+        p.to_string_lossy().into_owned()
+    };
+    let rejected = |out: &Path| -> Vec<(String, String)> {
+        let mut v: Vec<_> = lines_of(&out.join("rejected"))
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_str().unwrap().to_string(),
+                    r["value"].to_string(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    let single = d.path().join("single");
+    let r = recipe("single.toml", "");
+    let inputs = [paths[0].to_str().unwrap(), paths[1].to_str().unwrap()];
+    let o = run(&[
+        "run",
+        &r,
+        "-i",
+        inputs[0],
+        inputs[1],
+        "-o",
+        single.to_str().unwrap(),
+        "-q",
+    ]);
+    assert!(o.status.success());
+    let want = rejected(&single);
+    assert!(
+        want.len() >= 30,
+        "expected near duplicates, got {}",
+        want.len()
+    );
+    let w = work.to_str().unwrap();
+    for (k, p) in paths.iter().enumerate() {
+        let r = recipe(
+            &format!("sig{k}.toml"),
+            &format!("stage = \"signatures\"\nshard_index = {k}\nwork_dir = {w:?}\n"),
+        );
+        let out = d.path().join(format!("sig{k}"));
+        assert!(run(&[
+            "run",
+            &r,
+            "-i",
+            p.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q"
+        ])
+        .status
+        .success());
+    }
+    let c = run(&[
+        "minhash-cluster",
+        &recipe(
+            "sig0.toml",
+            &format!("stage = \"signatures\"\nshard_index = 0\nwork_dir = {w:?}\n"),
+        ),
+    ]);
+    assert!(c.status.success());
+    let mut got = Vec::new();
+    for (k, p) in paths.iter().enumerate() {
+        let r = recipe(
+            &format!("filter{k}.toml"),
+            &format!("stage = \"filter\"\nshard_index = {k}\nwork_dir = {w:?}\n"),
+        );
+        let out = d.path().join(format!("filter{k}"));
+        assert!(run(&[
+            "run",
+            &r,
+            "-i",
+            p.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q"
+        ])
+        .status
+        .success());
+        got.extend(rejected(&out));
+    }
+    got.sort();
+    assert_eq!(got, want);
+}

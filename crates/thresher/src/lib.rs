@@ -14,11 +14,13 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod cluster;
 mod output;
 pub mod recipe;
 pub mod registry;
 mod run;
 
+pub use cluster::minhash_cluster;
 pub use recipe::{Recipe, RecipeError};
 pub use run::{run, Progress, RunError, RunOptions};
 pub use thresher_core::Stats;
