@@ -428,7 +428,7 @@ fn default_recipe_repairs_and_keeps_the_seed() {
 fn sharded_minhash_equals_single_process() {
     let d = tempfile::tempdir().unwrap();
     let dclm = std::fs::read_to_string(sample().join("dclm-majority_data.jsonl")).unwrap();
-    let mut shards = vec![String::new(), String::new()];
+    let mut shards = [String::new(), String::new()];
     for (i, l) in dclm.lines().enumerate() {
         let mut v: Value = serde_json::from_str(l).unwrap();
         v["id"] = format!("d{i:04}").into();
