@@ -115,7 +115,14 @@ fn build_input_with_bad_records(dir: &Path) -> (u64, u64) {
         format!("{{\"id\":\"huge\",\"text\":\"{}\"}}\n", "a".repeat(300_000)).as_bytes(),
     );
     mixed.extend_from_slice(b"{\"id\":\"null\",\"text\":null}\n\n   \n");
-    bad += 7;
+    // 16 absurdly deep nesting in the metadata.
+    let deep = format!(
+        "{{\"id\":\"deep\",\"text\":\"x\",\"metadata\":{}{}}}\n",
+        "[".repeat(50_000),
+        "]".repeat(50_000)
+    );
+    mixed.extend_from_slice(deep.as_bytes());
+    bad += 8;
     good += 1;
     std::fs::write(dir.join("mixed.jsonl"), &mixed).unwrap();
     // 9 truncated gzip: the first lines survive, the cut is one error.
@@ -227,6 +234,7 @@ fn bad_records_are_reported_and_counts_add_up() {
         "mixed.jsonl:6 invalid UTF-8 at byte",
         "mixed.jsonl:7 record of",
         "mixed.jsonl:8 field `text` is null, not a string",
+        "mixed.jsonl:11 broken JSON: recursion limit exceeded",
         "truncated.jsonl.gz:",
         "empty.jsonl:0 empty file",
         "binary.jsonl:1 record of 400000 bytes is over max_doc_bytes",
