@@ -123,32 +123,10 @@ impl Recipe {
         };
         let raw: RawRecipe =
             toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
-        let input = match raw.input {
-            Some(t) => {
-                let span = t.span();
-                let table = t.into_inner();
-                table_into::<ReadOptions>(table).map_err(|e| {
-                    err(
-                        Some(key_span_msg(text, &span, &e).unwrap_or(span)),
-                        format!("[input]: {e}"),
-                    )
-                })?
-            }
-            None => ReadOptions::default(),
-        };
-        let output = match raw.output {
-            Some(t) => {
-                let span = t.span();
-                let table = t.into_inner();
-                table_into::<WriteOptions>(table).map_err(|e| {
-                    err(
-                        Some(key_span_msg(text, &span, &e).unwrap_or(span)),
-                        format!("[output]: {e}"),
-                    )
-                })?
-            }
-            None => WriteOptions::default(),
-        };
+        let input: ReadOptions =
+            options_table(raw.input, "input", text).map_err(|(s, m)| err(s, m))?;
+        let output: WriteOptions =
+            options_table(raw.output, "output", text).map_err(|(s, m)| err(s, m))?;
         if input.max_doc_bytes == 0 {
             return Err(err(None, "[input]: max_doc_bytes must be > 0".into()));
         }
@@ -237,6 +215,24 @@ fn unreachable_step(name: &str) -> Result<Box<dyn Step>, BuildError> {
         name,
         "step listed in step_names() but missing from build_step()",
     )))
+}
+
+/// Deserializes an optional options table (`[input]`, `[output]`); errors point at the bad key.
+fn options_table<T: serde::de::DeserializeOwned + Default>(
+    table: Option<toml::Spanned<toml::Table>>,
+    name: &str,
+    text: &str,
+) -> Result<T, (Option<Range<usize>>, String)> {
+    let Some(t) = table else {
+        return Ok(T::default());
+    };
+    let span = t.span();
+    table_into::<T>(t.into_inner()).map_err(|e| {
+        (
+            Some(key_span_msg(text, &span, &e).unwrap_or(span)),
+            format!("[{name}]: {e}"),
+        )
+    })
 }
 
 fn table_into<T: serde::de::DeserializeOwned>(t: toml::Table) -> Result<T, String> {
