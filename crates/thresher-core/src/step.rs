@@ -57,6 +57,15 @@ impl Outcome {
         Outcome::Reject { doc, reason }
     }
 
+    /// Keeps the document when `reason` is `None`, else rejects it with that reason: the usual
+    /// end of a filter whose check returns the first rule that failed.
+    pub fn keep_unless(doc: Document, reason: Option<Reason>) -> Self {
+        match reason {
+            Some(reason) => Outcome::Reject { doc, reason },
+            None => Outcome::Keep(doc),
+        }
+    }
+
     /// Shorthand for [`Outcome::Error`].
     pub fn error(doc: Document, error: impl Into<String>) -> Self {
         Outcome::Error {

@@ -292,10 +292,8 @@ impl Step for GopherQuality {
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        match self.check(&mut doc) {
-            Some(reason) => Outcome::reject(doc, reason),
-            None => Outcome::Keep(doc),
-        }
+        let reason = self.check(&mut doc);
+        Outcome::keep_unless(doc, reason)
     }
 }
 
