@@ -1,0 +1,321 @@
+//! Builds thresher's language-ID table from lingua-rs's n-gram models (Apache-2.0; the
+//! `lingua-*-language-model` crates on crates.io, build-dependencies only).
+//!
+//! Each language model maps n-grams of 1 to 5 characters to the natural log of their relative
+//! frequency in that language's training text. Looking an n-gram up in 75 separate models costs
+//! 75 lookups; thresher merges them into one open-addressing table per n-gram length whose slots
+//! point at a short list of (language, log-probability) postings, so one lookup answers for
+//! every language. The table is written to OUT_DIR and embedded with `include_bytes!`: nothing is
+//! downloaded or parsed at run time.
+//!
+//! Layout (little-endian), read by src/model.rs:
+//!   magic "THLID001", u32 language count,
+//!   5 x (u32 slot count, u64 byte offset of the slots),
+//!   u64 byte offset of the postings, u64 posting count,
+//!   slots: u64 = fingerprint << 32 | index of the first posting (0 = empty slot),
+//!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 round(-ln p * 1000).
+
+use std::io::Write;
+
+#[allow(dead_code)]
+mod hash {
+    include!("src/hash.rs");
+}
+
+type Dir = &'static include_dir::Dir<'static>;
+
+/// Model directories in thresher's language order (the order of `LANGUAGES` in src/lang.rs).
+fn models() -> Vec<(Dir, &'static str)> {
+    vec![
+        (
+            &lingua_afrikaans_language_model::AFRIKAANS_MODELS_DIRECTORY,
+            "af",
+        ),
+        (
+            &lingua_albanian_language_model::ALBANIAN_MODELS_DIRECTORY,
+            "sq",
+        ),
+        (&lingua_arabic_language_model::ARABIC_MODELS_DIRECTORY, "ar"),
+        (
+            &lingua_armenian_language_model::ARMENIAN_MODELS_DIRECTORY,
+            "hy",
+        ),
+        (
+            &lingua_azerbaijani_language_model::AZERBAIJANI_MODELS_DIRECTORY,
+            "az",
+        ),
+        (&lingua_basque_language_model::BASQUE_MODELS_DIRECTORY, "eu"),
+        (
+            &lingua_belarusian_language_model::BELARUSIAN_MODELS_DIRECTORY,
+            "be",
+        ),
+        (
+            &lingua_bengali_language_model::BENGALI_MODELS_DIRECTORY,
+            "bn",
+        ),
+        (&lingua_bokmal_language_model::BOKMAL_MODELS_DIRECTORY, "nb"),
+        (
+            &lingua_bosnian_language_model::BOSNIAN_MODELS_DIRECTORY,
+            "bs",
+        ),
+        (
+            &lingua_bulgarian_language_model::BULGARIAN_MODELS_DIRECTORY,
+            "bg",
+        ),
+        (
+            &lingua_catalan_language_model::CATALAN_MODELS_DIRECTORY,
+            "ca",
+        ),
+        (
+            &lingua_chinese_language_model::CHINESE_MODELS_DIRECTORY,
+            "zh",
+        ),
+        (
+            &lingua_croatian_language_model::CROATIAN_MODELS_DIRECTORY,
+            "hr",
+        ),
+        (&lingua_czech_language_model::CZECH_MODELS_DIRECTORY, "cs"),
+        (&lingua_danish_language_model::DANISH_MODELS_DIRECTORY, "da"),
+        (&lingua_dutch_language_model::DUTCH_MODELS_DIRECTORY, "nl"),
+        (
+            &lingua_english_language_model::ENGLISH_MODELS_DIRECTORY,
+            "en",
+        ),
+        (
+            &lingua_esperanto_language_model::ESPERANTO_MODELS_DIRECTORY,
+            "eo",
+        ),
+        (
+            &lingua_estonian_language_model::ESTONIAN_MODELS_DIRECTORY,
+            "et",
+        ),
+        (
+            &lingua_finnish_language_model::FINNISH_MODELS_DIRECTORY,
+            "fi",
+        ),
+        (&lingua_french_language_model::FRENCH_MODELS_DIRECTORY, "fr"),
+        (&lingua_ganda_language_model::GANDA_MODELS_DIRECTORY, "lg"),
+        (
+            &lingua_georgian_language_model::GEORGIAN_MODELS_DIRECTORY,
+            "ka",
+        ),
+        (&lingua_german_language_model::GERMAN_MODELS_DIRECTORY, "de"),
+        (&lingua_greek_language_model::GREEK_MODELS_DIRECTORY, "el"),
+        (
+            &lingua_gujarati_language_model::GUJARATI_MODELS_DIRECTORY,
+            "gu",
+        ),
+        (&lingua_hebrew_language_model::HEBREW_MODELS_DIRECTORY, "he"),
+        (&lingua_hindi_language_model::HINDI_MODELS_DIRECTORY, "hi"),
+        (
+            &lingua_hungarian_language_model::HUNGARIAN_MODELS_DIRECTORY,
+            "hu",
+        ),
+        (
+            &lingua_icelandic_language_model::ICELANDIC_MODELS_DIRECTORY,
+            "is",
+        ),
+        (
+            &lingua_indonesian_language_model::INDONESIAN_MODELS_DIRECTORY,
+            "id",
+        ),
+        (&lingua_irish_language_model::IRISH_MODELS_DIRECTORY, "ga"),
+        (
+            &lingua_italian_language_model::ITALIAN_MODELS_DIRECTORY,
+            "it",
+        ),
+        (
+            &lingua_japanese_language_model::JAPANESE_MODELS_DIRECTORY,
+            "ja",
+        ),
+        (&lingua_kazakh_language_model::KAZAKH_MODELS_DIRECTORY, "kk"),
+        (&lingua_korean_language_model::KOREAN_MODELS_DIRECTORY, "ko"),
+        (&lingua_latin_language_model::LATIN_MODELS_DIRECTORY, "la"),
+        (
+            &lingua_latvian_language_model::LATVIAN_MODELS_DIRECTORY,
+            "lv",
+        ),
+        (
+            &lingua_lithuanian_language_model::LITHUANIAN_MODELS_DIRECTORY,
+            "lt",
+        ),
+        (
+            &lingua_macedonian_language_model::MACEDONIAN_MODELS_DIRECTORY,
+            "mk",
+        ),
+        (&lingua_malay_language_model::MALAY_MODELS_DIRECTORY, "ms"),
+        (&lingua_maori_language_model::MAORI_MODELS_DIRECTORY, "mi"),
+        (
+            &lingua_marathi_language_model::MARATHI_MODELS_DIRECTORY,
+            "mr",
+        ),
+        (
+            &lingua_mongolian_language_model::MONGOLIAN_MODELS_DIRECTORY,
+            "mn",
+        ),
+        (
+            &lingua_nynorsk_language_model::NYNORSK_MODELS_DIRECTORY,
+            "nn",
+        ),
+        (
+            &lingua_persian_language_model::PERSIAN_MODELS_DIRECTORY,
+            "fa",
+        ),
+        (&lingua_polish_language_model::POLISH_MODELS_DIRECTORY, "pl"),
+        (
+            &lingua_portuguese_language_model::PORTUGUESE_MODELS_DIRECTORY,
+            "pt",
+        ),
+        (
+            &lingua_punjabi_language_model::PUNJABI_MODELS_DIRECTORY,
+            "pa",
+        ),
+        (
+            &lingua_romanian_language_model::ROMANIAN_MODELS_DIRECTORY,
+            "ro",
+        ),
+        (
+            &lingua_russian_language_model::RUSSIAN_MODELS_DIRECTORY,
+            "ru",
+        ),
+        (
+            &lingua_serbian_language_model::SERBIAN_MODELS_DIRECTORY,
+            "sr",
+        ),
+        (&lingua_shona_language_model::SHONA_MODELS_DIRECTORY, "sn"),
+        (&lingua_slovak_language_model::SLOVAK_MODELS_DIRECTORY, "sk"),
+        (
+            &lingua_slovene_language_model::SLOVENE_MODELS_DIRECTORY,
+            "sl",
+        ),
+        (&lingua_somali_language_model::SOMALI_MODELS_DIRECTORY, "so"),
+        (&lingua_sotho_language_model::SOTHO_MODELS_DIRECTORY, "st"),
+        (
+            &lingua_spanish_language_model::SPANISH_MODELS_DIRECTORY,
+            "es",
+        ),
+        (
+            &lingua_swahili_language_model::SWAHILI_MODELS_DIRECTORY,
+            "sw",
+        ),
+        (
+            &lingua_swedish_language_model::SWEDISH_MODELS_DIRECTORY,
+            "sv",
+        ),
+        (
+            &lingua_tagalog_language_model::TAGALOG_MODELS_DIRECTORY,
+            "tl",
+        ),
+        (&lingua_tamil_language_model::TAMIL_MODELS_DIRECTORY, "ta"),
+        (&lingua_telugu_language_model::TELUGU_MODELS_DIRECTORY, "te"),
+        (&lingua_thai_language_model::THAI_MODELS_DIRECTORY, "th"),
+        (&lingua_tsonga_language_model::TSONGA_MODELS_DIRECTORY, "ts"),
+        (&lingua_tswana_language_model::TSWANA_MODELS_DIRECTORY, "tn"),
+        (
+            &lingua_turkish_language_model::TURKISH_MODELS_DIRECTORY,
+            "tr",
+        ),
+        (
+            &lingua_ukrainian_language_model::UKRAINIAN_MODELS_DIRECTORY,
+            "uk",
+        ),
+        (&lingua_urdu_language_model::URDU_MODELS_DIRECTORY, "ur"),
+        (
+            &lingua_vietnamese_language_model::VIETNAMESE_MODELS_DIRECTORY,
+            "vi",
+        ),
+        (&lingua_welsh_language_model::WELSH_MODELS_DIRECTORY, "cy"),
+        (&lingua_xhosa_language_model::XHOSA_MODELS_DIRECTORY, "xh"),
+        (&lingua_yoruba_language_model::YORUBA_MODELS_DIRECTORY, "yo"),
+        (&lingua_zulu_language_model::ZULU_MODELS_DIRECTORY, "zu"),
+    ]
+}
+
+const LOAD_PERCENT: u64 = 70;
+
+fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=src/hash.rs");
+    let models = models();
+    assert!(models.len() < 128, "language index must fit 7 bits");
+    // (hash, language, quantized -ln p) per order.
+    let mut entries: Vec<Vec<(u64, u8, u16)>> = vec![Vec::new(); 6];
+    let mut chars = Vec::with_capacity(5);
+    for (lang, (dir, code)) in models.iter().enumerate() {
+        let file = dir
+            .get_file("ngrams.fst")
+            .unwrap_or_else(|| panic!("{code}: ngrams.fst missing from the model crate"));
+        let map = fst::Map::new(file.contents()).expect("lingua model is a valid fst map");
+        let mut stream = map.stream();
+        use fst::Streamer;
+        while let Some((key, value)) = stream.next() {
+            let ngram = std::str::from_utf8(key).expect("n-grams are UTF-8");
+            chars.clear();
+            chars.extend(ngram.chars());
+            let n = chars.len();
+            assert!(
+                (1..=5).contains(&n),
+                "{code}: n-gram {ngram:?} has {n} characters"
+            );
+            let logp = f64::from_bits(value);
+            let q = (-logp * 1000.0).round().clamp(0.0, 65535.0) as u16;
+            entries[n].push((hash::ngram_hash(hash::pack_ngram(&chars)), lang as u8, q));
+        }
+    }
+
+    let mut out: Vec<u8> = Vec::new();
+    out.extend_from_slice(b"THLID001");
+    out.extend_from_slice(&(models.len() as u32).to_le_bytes());
+    let header_len = out.len() + 5 * 12 + 16;
+    out.resize(header_len, 0);
+    let mut postings: Vec<u8> = Vec::new();
+    let mut posting_count: u64 = 0;
+    for n in 1..=5usize {
+        let list = &mut entries[n];
+        list.sort_unstable();
+        let keys =
+            list.windows(2).filter(|w| w[0].0 != w[1].0).count() + usize::from(!list.is_empty());
+        let slots_len = ((keys as u64 * 100).div_ceil(LOAD_PERCENT)).max(16) as u32;
+        let mut slots = vec![0u64; slots_len as usize];
+        let mut i = 0;
+        while i < list.len() {
+            let h = list[i].0;
+            let mut j = i;
+            while j < list.len() && list[j].0 == h {
+                j += 1;
+            }
+            let first = posting_count;
+            for (k, &(_, lang, q)) in list[i..j].iter().enumerate() {
+                let last = if k + 1 == j - i { 0x80 } else { 0 };
+                postings.push(lang | last);
+                postings.extend_from_slice(&q.to_le_bytes());
+                posting_count += 1;
+            }
+            assert!(first < u32::MAX as u64);
+            let mut s = hash::home_slot(h, slots_len);
+            while slots[s as usize] != 0 {
+                s = if s + 1 == slots_len { 0 } else { s + 1 };
+            }
+            slots[s as usize] = (u64::from(hash::fingerprint(h)) << 32) | first;
+            i = j;
+        }
+        let offset = out.len() as u64;
+        let at = 12 + (n - 1) * 12;
+        out[at..at + 4].copy_from_slice(&slots_len.to_le_bytes());
+        out[at + 4..at + 12].copy_from_slice(&offset.to_le_bytes());
+        for s in &slots {
+            out.extend_from_slice(&s.to_le_bytes());
+        }
+        list.clear();
+        list.shrink_to_fit();
+    }
+    let offset = out.len() as u64;
+    let at = 12 + 5 * 12;
+    out[at..at + 8].copy_from_slice(&offset.to_le_bytes());
+    out[at + 8..at + 16].copy_from_slice(&posting_count.to_le_bytes());
+    out.extend_from_slice(&postings);
+
+    let path = std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("langid.bin");
+    let mut f = std::fs::File::create(&path).expect("create langid.bin");
+    f.write_all(&out).expect("write langid.bin");
+}

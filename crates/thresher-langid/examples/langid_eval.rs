@@ -1,0 +1,94 @@
+//! Accuracy and speed of thresher's language identifier on lingua's test data.
+//!
+//!   cargo run --release -p thresher-langid --example langid_eval -- [DIR] [--table]
+//!
+//! DIR defaults to ../shared/corpus/lingua-langid (files `<kind>.tsv.gz`, lines `<lang>\t<text>`).
+//! Prints, per kind, the accuracy over all lines and the sentences per second on one core;
+//! with `--table`, the accuracy per language as a Markdown table.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::time::Instant;
+use thresher_langid::{detect, Language, LanguageSet};
+
+fn read(path: &std::path::Path) -> Vec<(String, String)> {
+    let f = std::fs::File::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut rows = Vec::new();
+    for line in BufReader::new(flate2::read::GzDecoder::new(f)).split(b'\n') {
+        let line = String::from_utf8(line.expect("read")).expect("utf-8");
+        if let Some((l, t)) = line.split_once('\t') {
+            rows.push((l.to_string(), t.to_string()));
+        }
+    }
+    rows
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let table = args.iter().any(|a| a == "--table");
+    let dir = args
+        .iter()
+        .find(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus/lingua-langid"
+            )
+            .into()
+        });
+    let t = Instant::now();
+    let _ = detect("warm up the model", LanguageSet::all());
+    eprintln!(
+        "model ready in {:.1} ms ({} MB)",
+        t.elapsed().as_secs_f64() * 1e3,
+        thresher_langid::model_size() / 1_000_000
+    );
+    let mut per_lang: BTreeMap<String, [(u32, u32); 3]> = BTreeMap::new();
+    for (k, kind) in ["sentences", "word-pairs", "single-words"]
+        .iter()
+        .enumerate()
+    {
+        let rows = read(&std::path::Path::new(&dir).join(format!("{kind}.tsv.gz")));
+        let t = Instant::now();
+        let got: Vec<Option<Language>> = rows
+            .iter()
+            .map(|(_, text)| detect(text, LanguageSet::all()).language)
+            .collect();
+        let secs = t.elapsed().as_secs_f64();
+        let mut ok = 0;
+        for ((lang, _), g) in rows.iter().zip(&got) {
+            let hit = g.map(|l| l.code()) == Some(lang.as_str());
+            ok += u32::from(hit);
+            let e = &mut per_lang.entry(lang.clone()).or_default()[k];
+            e.0 += u32::from(hit);
+            e.1 += 1;
+        }
+        println!(
+            "{kind:13} {:6} lines  accuracy {:6.2}%  {:9.0} lines/s  ({:.2} s)",
+            rows.len(),
+            100.0 * f64::from(ok) / rows.len() as f64,
+            rows.len() as f64 / secs,
+            secs
+        );
+    }
+    if table {
+        println!("\n| language | code | sentences | word pairs | single words |\n|---|---|---:|---:|---:|");
+        for (code, v) in &per_lang {
+            let name = Language::from_code(code).map_or("?", |l| l.name());
+            let pct = |(a, b): (u32, u32)| {
+                if b == 0 {
+                    0.0
+                } else {
+                    100.0 * f64::from(a) / f64::from(b)
+                }
+            };
+            println!(
+                "| {name} | {code} | {:.1} | {:.1} | {:.1} |",
+                pct(v[0]),
+                pct(v[1]),
+                pct(v[2])
+            );
+        }
+    }
+}

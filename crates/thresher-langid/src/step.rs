@@ -1,0 +1,300 @@
+//! `language_id`: labels each document with its language and, unless `label_only`, keeps only
+//! the wanted languages above a confidence.
+//!
+//! # What it does
+//! Writes `metadata.language` (ISO 639-1 code; `und` when the text has no letters) and
+//! `metadata.language_score` (the confidence in [0, 1]) to every document, as datatrove's
+//! `LanguageFilter` does. Newlines need no replacing: words are letter runs. A document whose
+//! language is not in `languages` (empty: any language), or whose score is not above
+//! `min_score`, is rejected as `language:<code>` with the score as value, unless `label_only`.
+//! Long documents are identified on a bounded sample: `sample_windows` evenly spaced windows
+//! whose sizes add up to `sample_bytes`, so the cost per document is bounded whatever its length;
+//! the windows are scored together, so a mixed document gets the language that dominates the
+//! sample. `shares = true` also scores each window alone and writes `metadata.language_shares`
+//! (language -> share of sampled bytes); `script = true` writes `metadata.script` (ISO 15924).
+//!
+//! # Why
+//! Every curation recipe starts by keeping the languages it wants; FineWeb keeps English with a
+//! score above 0.65.
+//!
+//! # Source of each default
+//! `min_score` 0.65 and `languages` (empty = all) follow datatrove's `LanguageFilter` defaults;
+//! `sample_bytes` 4096 covers most web pages whole (FineWeb's median document is about 2.5 KB)
+//! while bounding the rest.
+//!
+//! # Example
+//! ```
+//! use thresher_core::{Document, Outcome, StepConfig, StepCx};
+//! use thresher_langid::LanguageIdConfig;
+//!
+//! let step = LanguageIdConfig { languages: vec!["en".into()], ..Default::default() }.build().unwrap();
+//! let doc = Document::new("d", "The committee will publish its report on the new railway next week.");
+//! let Outcome::Keep(doc) = step.process(doc, &mut StepCx::default()) else { panic!() };
+//! assert_eq!(doc.metadata["language"], "en");
+//! let doc = Document::new("d", "Le comité publiera son rapport sur la nouvelle ligne la semaine prochaine.");
+//! assert!(matches!(step.process(doc, &mut StepCx::default()), Outcome::Reject { .. }));
+//! ```
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use unicode_script::Script;
+
+use crate::detect::detect;
+use crate::lang::{Language, LanguageSet};
+
+/// Recipe parameters of `language_id`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LanguageIdConfig {
+    /// Languages to keep (ISO 639-1 or 639-3 codes); empty keeps every language.
+    pub languages: Vec<String>,
+    /// A document is kept only if its language's score is above this.
+    pub min_score: f64,
+    /// Only label: never reject.
+    pub label_only: bool,
+    /// Languages the identifier may answer (empty: all 75). Narrowing it helps when a corpus is
+    /// known to hold only a few languages.
+    pub candidates: Vec<String>,
+    /// Total bytes of text sampled from a long document.
+    pub sample_bytes: usize,
+    /// Number of evenly spaced windows the sample is taken from.
+    pub sample_windows: usize,
+    /// Also write `metadata.language_shares`.
+    pub shares: bool,
+    /// Also write `metadata.script`.
+    pub script: bool,
+}
+
+impl Default for LanguageIdConfig {
+    fn default() -> Self {
+        LanguageIdConfig {
+            languages: Vec::new(),
+            min_score: 0.65,
+            label_only: false,
+            candidates: Vec::new(),
+            sample_bytes: 4096,
+            sample_windows: 4,
+            shares: false,
+            script: false,
+        }
+    }
+}
+
+fn parse_codes(codes: &[String], key: &str) -> Result<Option<LanguageSet>> {
+    if codes.is_empty() {
+        return Ok(None);
+    }
+    let mut set = LanguageSet::default();
+    for c in codes {
+        let l = Language::from_code(c).ok_or_else(|| {
+            Error::config(
+                "language_id",
+                format!(
+                    "{key}: unknown language code `{c}` (see `thresher steps` / docs/langid.md)"
+                ),
+            )
+        })?;
+        set.insert(l);
+    }
+    Ok(Some(set))
+}
+
+impl StepConfig for LanguageIdConfig {
+    fn build(self) -> Result<Box<dyn Step>> {
+        if !(0.0..=1.0).contains(&self.min_score) {
+            return Err(Error::config("language_id", "min_score must be in [0, 1]"));
+        }
+        if self.sample_bytes < 64 || self.sample_windows == 0 {
+            return Err(Error::config(
+                "language_id",
+                "sample_bytes must be at least 64 and sample_windows at least 1",
+            ));
+        }
+        let keep = parse_codes(&self.languages, "languages")?;
+        let candidates =
+            parse_codes(&self.candidates, "candidates")?.unwrap_or_else(LanguageSet::all);
+        Ok(Box::new(LanguageId {
+            keep,
+            candidates,
+            cfg: self,
+        }))
+    }
+}
+
+/// The `language_id` step; see the module documentation.
+pub struct LanguageId {
+    cfg: LanguageIdConfig,
+    keep: Option<LanguageSet>,
+    candidates: LanguageSet,
+}
+
+/// Cuts `text` into at most `windows` pieces adding up to about `budget` bytes, evenly spaced,
+/// each starting and ending at a whitespace where one is near so no word is cut.
+pub fn sample_windows(text: &str, budget: usize, windows: usize) -> Vec<&str> {
+    if text.len() <= budget {
+        return vec![text];
+    }
+    let windows = windows.max(1);
+    let size = budget / windows;
+    let stride = (text.len() - size) / windows.saturating_sub(1).max(1);
+    let mut out = Vec::with_capacity(windows);
+    for w in 0..windows {
+        let mut start = if windows == 1 { 0 } else { w * stride };
+        let mut end = (start + size).min(text.len());
+        while !text.is_char_boundary(start) {
+            start += 1;
+        }
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let piece = &text[start..end.max(start)];
+        // Trim a partial first and last word when the window has whitespace inside.
+        let lo = if start == 0 {
+            0
+        } else {
+            piece.find(char::is_whitespace).unwrap_or(0)
+        };
+        let hi = if end == text.len() {
+            piece.len()
+        } else {
+            piece
+                .rfind(char::is_whitespace)
+                .filter(|&h| h > lo)
+                .unwrap_or(piece.len())
+        };
+        out.push(&piece[lo..hi]);
+    }
+    out
+}
+
+fn script_code(l: Language) -> &'static str {
+    match l.code() {
+        "ja" => "Jpan",
+        "ko" => "Kore",
+        "zh" => "Hani",
+        _ => match l.script() {
+            Script::Latin => "Latn",
+            Script::Cyrillic => "Cyrl",
+            Script::Arabic => "Arab",
+            Script::Devanagari => "Deva",
+            Script::Greek => "Grek",
+            Script::Hebrew => "Hebr",
+            Script::Armenian => "Armn",
+            Script::Georgian => "Geor",
+            Script::Bengali => "Beng",
+            Script::Gujarati => "Gujr",
+            Script::Gurmukhi => "Guru",
+            Script::Tamil => "Taml",
+            Script::Telugu => "Telu",
+            Script::Thai => "Thai",
+            _ => "Zyyy",
+        },
+    }
+}
+
+impl LanguageId {
+    /// Identifies a document's text on its bounded sample: (language, score, windows).
+    fn identify<'t>(&self, text: &'t str) -> (Option<Language>, f64, Vec<&'t str>) {
+        let windows = sample_windows(text, self.cfg.sample_bytes, self.cfg.sample_windows);
+        let d = if windows.len() == 1 {
+            detect(windows[0], self.candidates)
+        } else {
+            detect(&windows.join("\n"), self.candidates)
+        };
+        (d.language, d.score, windows)
+    }
+
+    /// Each window identified alone: language -> share of the sampled bytes.
+    fn shares(&self, windows: &[&str]) -> Map<String, Value> {
+        let mut bytes: Vec<(&'static str, usize)> = Vec::new();
+        let total: usize = windows.iter().map(|w| w.len()).sum();
+        for w in windows {
+            let c = detect(w, self.candidates)
+                .language
+                .map_or("und", |l| l.code());
+            match bytes.iter_mut().find(|(k, _)| *k == c) {
+                Some(e) => e.1 += w.len(),
+                None => bytes.push((c, w.len())),
+            }
+        }
+        let mut shares = Map::new();
+        for (c, b) in bytes {
+            let share = if total == 0 {
+                0.0
+            } else {
+                b as f64 / total as f64
+            };
+            shares.insert(c.into(), Value::from((share * 10_000.0).round() / 10_000.0));
+        }
+        shares
+    }
+}
+
+impl Step for LanguageId {
+    fn name(&self) -> &str {
+        "language_id"
+    }
+
+    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+        let (lang, score, shares) = {
+            let (lang, score, windows) = self.identify(doc.text());
+            let shares = self.cfg.shares.then(|| self.shares(&windows));
+            (lang, score, shares)
+        };
+        let code = lang.map_or("und", |l| l.code());
+        // Rounded so the output does not carry float noise; 4 decimals decide any threshold.
+        let score = (score * 10_000.0).round() / 10_000.0;
+        doc.metadata.insert("language".into(), Value::from(code));
+        doc.metadata
+            .insert("language_score".into(), Value::from(score));
+        if self.cfg.script {
+            doc.metadata.insert(
+                "script".into(),
+                Value::from(lang.map_or("Zyyy", script_code)),
+            );
+        }
+        if let Some(shares) = shares {
+            doc.metadata
+                .insert("language_shares".into(), Value::Object(shares));
+        }
+        if self.cfg.label_only {
+            return Outcome::Keep(doc);
+        }
+        let wanted = match (lang, self.keep) {
+            (Some(l), Some(keep)) => keep.contains(l),
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
+        if wanted && score > self.cfg.min_score {
+            Outcome::Keep(doc)
+        } else {
+            Outcome::reject(doc, Reason::new(format!("language:{code}"), score))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_is_bounded_and_whole_words() {
+        let text = "word ".repeat(10_000);
+        let w = sample_windows(&text, 1000, 4);
+        assert_eq!(w.len(), 4);
+        assert!(w.iter().map(|p| p.len()).sum::<usize>() <= 1000);
+        for p in &w {
+            assert!(p.trim().split(' ').all(|t| t == "word"), "{p:?}");
+        }
+        assert_eq!(sample_windows("short text", 1000, 4), vec!["short text"]);
+    }
+
+    #[test]
+    fn sample_never_splits_a_character() {
+        let text = "é".repeat(5000);
+        for w in sample_windows(&text, 999, 3) {
+            assert!(w.chars().all(|c| c == 'é'));
+        }
+    }
+}
