@@ -8,12 +8,18 @@
 //! every language. The table is written to OUT_DIR and embedded with `include_bytes!`: nothing is
 //! downloaded or parsed at run time.
 //!
+//! Values are q = round(-ln p * 1000) as u16, at least 1; 0 means "the language lacks it".
+//! Letters and bigrams, which nearly every language of a script has, get a dense row of 80 q
+//! values (a bigram's row already backed off to its first letter where a language lacks the
+//! bigram); trigrams to 5-grams, which few languages share, get a list of postings.
+//!
 //! Layout (little-endian), read by src/model.rs:
-//!   magic "THLID001", u32 language count,
+//!   magic "THLID002", u32 language count,
 //!   5 x (u32 slot count, u64 byte offset of the slots),
-//!   u64 byte offset of the postings, u64 posting count,
-//!   slots: u64 = fingerprint << 32 | index of the first posting (0 = empty slot),
-//!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 round(-ln p * 1000).
+//!   u64 rows offset, u64 row count, u64 postings offset, u64 posting count,
+//!   slots: u64 = fingerprint << 32 | row index (lengths 1-2) or first posting (3-5); 0 = empty,
+//!   rows: 80 x u16 q,
+//!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 q.
 
 use std::io::Write;
 
@@ -233,13 +239,20 @@ fn models() -> Vec<(Dir, &'static str)> {
 
 const LOAD_PERCENT: u64 = 70;
 
+/// Languages per dense row, padded so rows are whole SIMD vectors.
+const ROW: usize = 80;
+
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/hash.rs");
     let models = models();
-    assert!(models.len() < 128, "language index must fit 7 bits");
-    // (hash, language, quantized -ln p) per order.
+    assert!(models.len() <= ROW, "languages must fit a row");
+    // Lengths 3-5: (hash, language, q) where q = round(-ln p * 1000), at least 1 so that 0 can
+    // mean "this language does not know the n-gram".
     let mut entries: Vec<Vec<(u64, u8, u16)>> = vec![Vec::new(); 6];
+    // Lengths 1-2: n-gram -> dense row of q per language.
+    let mut dense: Vec<std::collections::BTreeMap<Vec<char>, [u16; ROW]>> =
+        vec![Default::default(); 3];
     let mut chars = Vec::with_capacity(5);
     for (lang, (dir, code)) in models.iter().enumerate() {
         let file = dir
@@ -258,46 +271,79 @@ fn main() {
                 "{code}: n-gram {ngram:?} has {n} characters"
             );
             let logp = f64::from_bits(value);
-            let q = (-logp * 1000.0).round().clamp(0.0, 65535.0) as u16;
-            entries[n].push((hash::ngram_hash(hash::pack_ngram(&chars)), lang as u8, q));
+            let q = (-logp * 1000.0).round().clamp(1.0, 65535.0) as u16;
+            if n <= 2 {
+                dense[n].entry(chars.clone()).or_insert([0; ROW])[lang] = q;
+            } else {
+                entries[n].push((hash::ngram_hash(hash::pack_ngram(&chars)), lang as u8, q));
+            }
+        }
+    }
+    // A bigram's row already holds the back-off: where a language lacks the bigram, the value
+    // of its first letter.
+    let unigram_rows = dense[1].clone();
+    for (bigram, row) in dense[2].iter_mut() {
+        if let Some(first) = unigram_rows.get(&bigram[..1]) {
+            for (v, f) in row.iter_mut().zip(first.iter()) {
+                if *v == 0 {
+                    *v = *f;
+                }
+            }
         }
     }
 
     let mut out: Vec<u8> = Vec::new();
-    out.extend_from_slice(b"THLID001");
+    out.extend_from_slice(b"THLID002");
     out.extend_from_slice(&(models.len() as u32).to_le_bytes());
-    let header_len = out.len() + 5 * 12 + 16;
+    // 5 x (slots, offset) + rows offset + row count + postings offset + posting count.
+    let header_len = out.len() + 5 * 12 + 32;
     out.resize(header_len, 0);
+    let mut rows: Vec<u8> = Vec::new();
+    let mut row_count: u64 = 0;
     let mut postings: Vec<u8> = Vec::new();
     let mut posting_count: u64 = 0;
     for n in 1..=5usize {
-        let list = &mut entries[n];
-        list.sort_unstable();
-        let keys =
-            list.windows(2).filter(|w| w[0].0 != w[1].0).count() + usize::from(!list.is_empty());
-        let slots_len = ((keys as u64 * 100).div_ceil(LOAD_PERCENT)).max(16) as u32;
+        // (hash, payload): payload = row index (lengths 1-2) or first posting (3-5).
+        let mut keyed: Vec<(u64, u64)> = Vec::new();
+        if n <= 2 {
+            for (ngram, row) in &dense[n] {
+                keyed.push((hash::ngram_hash(hash::pack_ngram(ngram)), row_count));
+                for v in row {
+                    rows.extend_from_slice(&v.to_le_bytes());
+                }
+                row_count += 1;
+            }
+        } else {
+            let list = &mut entries[n];
+            list.sort_unstable();
+            let mut i = 0;
+            while i < list.len() {
+                let h = list[i].0;
+                let mut j = i;
+                while j < list.len() && list[j].0 == h {
+                    j += 1;
+                }
+                keyed.push((h, posting_count));
+                for (k, &(_, lang, q)) in list[i..j].iter().enumerate() {
+                    let last = if k + 1 == j - i { 0x80 } else { 0 };
+                    postings.push(lang | last);
+                    postings.extend_from_slice(&q.to_le_bytes());
+                    posting_count += 1;
+                }
+                i = j;
+            }
+            list.clear();
+            list.shrink_to_fit();
+        }
+        let slots_len = ((keyed.len() as u64 * 100).div_ceil(LOAD_PERCENT)).max(16) as u32;
         let mut slots = vec![0u64; slots_len as usize];
-        let mut i = 0;
-        while i < list.len() {
-            let h = list[i].0;
-            let mut j = i;
-            while j < list.len() && list[j].0 == h {
-                j += 1;
-            }
-            let first = posting_count;
-            for (k, &(_, lang, q)) in list[i..j].iter().enumerate() {
-                let last = if k + 1 == j - i { 0x80 } else { 0 };
-                postings.push(lang | last);
-                postings.extend_from_slice(&q.to_le_bytes());
-                posting_count += 1;
-            }
-            assert!(first < u32::MAX as u64);
+        for &(h, payload) in &keyed {
+            assert!(payload < u64::from(u32::MAX));
             let mut s = hash::home_slot(h, slots_len);
             while slots[s as usize] != 0 {
                 s = if s + 1 == slots_len { 0 } else { s + 1 };
             }
-            slots[s as usize] = (u64::from(hash::fingerprint(h)) << 32) | first;
-            i = j;
+            slots[s as usize] = (u64::from(hash::fingerprint(h)) << 32) | payload;
         }
         let offset = out.len() as u64;
         let at = 12 + (n - 1) * 12;
@@ -306,14 +352,16 @@ fn main() {
         for s in &slots {
             out.extend_from_slice(&s.to_le_bytes());
         }
-        list.clear();
-        list.shrink_to_fit();
     }
-    let offset = out.len() as u64;
     let at = 12 + 5 * 12;
-    out[at..at + 8].copy_from_slice(&offset.to_le_bytes());
-    out[at + 8..at + 16].copy_from_slice(&posting_count.to_le_bytes());
+    let rows_offset = out.len() as u64;
+    out.extend_from_slice(&rows);
+    let postings_offset = out.len() as u64;
     out.extend_from_slice(&postings);
+    out[at..at + 8].copy_from_slice(&rows_offset.to_le_bytes());
+    out[at + 8..at + 16].copy_from_slice(&row_count.to_le_bytes());
+    out[at + 16..at + 24].copy_from_slice(&postings_offset.to_le_bytes());
+    out[at + 24..at + 32].copy_from_slice(&posting_count.to_le_bytes());
 
     let path = std::path::Path::new(&std::env::var("OUT_DIR").expect("OUT_DIR")).join("langid.bin");
     let mut f = std::fs::File::create(&path).expect("create langid.bin");

@@ -3,7 +3,7 @@
 //!   cargo run --release -p thresher-langid --example langid_eval -- [DIR] [--table]
 //!
 //! DIR defaults to ../shared/corpus/lingua-langid (files `<kind>.tsv.gz`, lines `<lang>\t<text>`).
-//! Prints, per kind, the accuracy over all lines and the sentences per second on one core;
+//! Prints, per kind, the accuracy over all lines and the lines per second on one core (best of 3 passes);
 //! with `--table`, the accuracy per language as a Markdown table.
 
 use std::collections::BTreeMap;

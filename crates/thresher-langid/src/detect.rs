@@ -10,15 +10,14 @@
 //! answers for all 75 languages, the prefixes of the n-grams starting at one position are looked
 //! up once for all lengths, and the per-language sums are dense arrays.
 
-use crate::hash::pack_ngram;
 use crate::lang::{
     shared_characters, single_language_script, uses_script, Language, LanguageSet, LANGUAGE_COUNT,
     UNIQUE_CHARACTERS,
 };
-use crate::model::Model;
-use regex::Regex;
+use crate::model::{Model, ROW};
 use std::cell::RefCell;
 use std::sync::OnceLock;
+use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 use unicode_script::{Script, UnicodeScript};
 
 /// Texts whose words hold at least this many characters are scored on trigrams only.
@@ -55,36 +54,131 @@ pub struct Detection {
     pub score: f64,
 }
 
-fn words_regex() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(
-            r"\p{Bengali}+|\p{Devanagari}+|\p{Gujarati}+|\p{Gurmukhi}+|\p{Han}|\p{Hangul}+|\p{Hiragana}|\p{Katakana}|\p{Tamil}+|\p{Telugu}+|\p{Thai}+|\p{L}+",
-        )
-        .expect("static regex")
-    })
+/// How a word that starts with a given character continues (lingua's word pattern: runs of
+/// Bengali, Devanagari, Gujarati, Gurmukhi, Hangul, Tamil, Telugu or Thai; single Han, Hiragana
+/// and Katakana characters; else runs of letters, tried in that order).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Run {
+    /// The character is a word by itself.
+    Single,
+    /// Characters whose script extensions include this script.
+    Script(Script),
+    /// Characters of general category Letter.
+    Letters,
+}
+
+const RUN_SCRIPTS: [Script; 4] = [
+    Script::Bengali,
+    Script::Devanagari,
+    Script::Gujarati,
+    Script::Gurmukhi,
+];
+const LATE_RUN_SCRIPTS: [Script; 3] = [Script::Tamil, Script::Telugu, Script::Thai];
+
+fn word_start(c: char) -> Option<Run> {
+    if c.is_ascii() {
+        return c.is_ascii_alphabetic().then_some(Run::Letters);
+    }
+    let scx = c.script_extension();
+    if let Some(s) = RUN_SCRIPTS.iter().find(|s| scx.contains_script(**s)) {
+        return Some(Run::Script(*s));
+    }
+    if scx.contains_script(Script::Han) {
+        return Some(Run::Single);
+    }
+    if scx.contains_script(Script::Hangul) {
+        return Some(Run::Script(Script::Hangul));
+    }
+    if scx.contains_script(Script::Hiragana) || scx.contains_script(Script::Katakana) {
+        return Some(Run::Single);
+    }
+    if let Some(s) = LATE_RUN_SCRIPTS.iter().find(|s| scx.contains_script(**s)) {
+        return Some(Run::Script(*s));
+    }
+    is_letter(c).then_some(Run::Letters)
+}
+
+#[inline]
+fn is_letter(c: char) -> bool {
+    if c.is_ascii() {
+        c.is_ascii_alphabetic()
+    } else {
+        c.general_category_group() == GeneralCategoryGroup::Letter
+    }
+}
+
+#[inline]
+fn continues(c: char, run: Run) -> bool {
+    match run {
+        Run::Single => false,
+        Run::Letters => is_letter(c),
+        Run::Script(s) => !c.is_ascii() && c.script_extension().contains_script(s),
+    }
 }
 
 struct Tables {
-    unique: Vec<(Language, &'static str)>,
-    shared: Vec<(&'static str, LanguageSet)>,
+    /// Letter -> the one language that uses it (sorted by letter).
+    unique: Vec<(char, Language)>,
+    /// Letter -> the few languages that use it (sorted by letter).
+    shared: Vec<(char, LanguageSet)>,
+    zh: Language,
+    ja: Language,
 }
 
 fn tables() -> &'static Tables {
     static T: OnceLock<Tables> = OnceLock::new();
-    T.get_or_init(|| Tables {
-        unique: UNIQUE_CHARACTERS
+    T.get_or_init(|| {
+        let mut unique: Vec<(char, Language)> = UNIQUE_CHARACTERS
             .iter()
-            .filter_map(|(code, chars)| Language::from_code(code).map(|l| (l, *chars)))
-            .collect(),
-        shared: shared_characters(),
+            .filter_map(|(code, chars)| Language::from_code(code).map(|l| (*chars, l)))
+            .flat_map(|(chars, l)| chars.chars().map(move |c| (c, l)))
+            .collect();
+        unique.sort_by_key(|e| e.0);
+        let mut shared: Vec<(char, LanguageSet)> = shared_characters()
+            .into_iter()
+            .flat_map(|(chars, set)| chars.chars().map(move |c| (c, set)))
+            .collect();
+        shared.sort_by_key(|e| e.0);
+        Tables {
+            unique,
+            shared,
+            zh: Language::from_code("zh").expect("zh is covered"),
+            ja: Language::from_code("ja").expect("ja is covered"),
+        }
     })
+}
+
+#[inline]
+fn script_of(c: char) -> Script {
+    if c.is_ascii_alphabetic() {
+        Script::Latin
+    } else if c.is_ascii() {
+        Script::Common
+    } else {
+        c.script()
+    }
+}
+
+const NOT_FOUND: u32 = u32::MAX;
+
+/// One n-gram to look up.
+struct Probe {
+    n: u8,
+    /// First occurrence of this n-gram in the text, at a length being scored.
+    fresh: bool,
+    hash: u64,
+    /// Its dense row (lengths 1-2) or first posting (3-5), or NOT_FOUND.
+    at: u32,
 }
 
 /// Reused buffers: detection allocates nothing per text once warm.
 #[derive(Default)]
 struct Scratch {
-    lower: String,
+    probes: Vec<Probe>,
+    /// (first probe, probe count) of each word position that has a new n-gram.
+    positions: Vec<(u32, u8)>,
+    /// The trimmed text, lower-cased.
+    lower: Vec<char>,
     /// Characters of all words, words back to back.
     chars: Vec<char>,
     /// (start, end) of each word in `chars`.
@@ -112,9 +206,10 @@ impl SeenSet {
     }
     /// Inserts a key; returns true when it was not there yet.
     #[inline]
-    fn insert(&mut self, n: usize, packed: u128) -> bool {
-        let key = packed | ((n as u128) << 110);
-        let mut i = (crate::hash::ngram_hash(key) as usize) & self.mask;
+    fn insert(&mut self, n: usize, hash: u64) -> bool {
+        // Lengths live in separate tables, so (length, 64-bit hash) identifies an n-gram.
+        let key = u128::from(hash) | ((n as u128) << 64);
+        let mut i = (hash as usize) & self.mask;
         loop {
             let (k, s) = self.keys[i];
             if s != self.stamp {
@@ -153,9 +248,20 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
     }
     s.chars.clear();
     s.words.clear();
-    for m in words_regex().find_iter(&s.lower) {
+    let mut i = 0;
+    while i < s.lower.len() {
+        let c = s.lower[i];
+        let Some(run) = word_start(c) else {
+            i += 1;
+            continue;
+        };
         let start = s.chars.len();
-        s.chars.extend(m.as_str().chars());
+        s.chars.push(c);
+        i += 1;
+        while i < s.lower.len() && continues(s.lower[i], run) {
+            s.chars.push(s.lower[i]);
+            i += 1;
+        }
         s.words.push((start, s.chars.len()));
     }
     if s.words.is_empty() || candidates.is_empty() {
@@ -183,8 +289,7 @@ fn decide_by_rules(
     candidates: LanguageSet,
 ) -> Option<Language> {
     let t = tables();
-    let zh = Language::from_code("zh")?;
-    let ja = Language::from_code("ja")?;
+    let (zh, ja) = (t.zh, t.ja);
     let mut total = [0u32; LANGUAGE_COUNT];
     let mut unknown = 0u32;
     let mut counts: Vec<(Language, u32)> = Vec::new();
@@ -198,6 +303,9 @@ fn decide_by_rules(
             None => counts.push((l, 1)),
         };
         for &c in &chars[a..b] {
+            if c.is_ascii() {
+                continue;
+            }
             let script = c.script();
             if let Some(l) = single_language_script(script) {
                 bump(l, &mut counts);
@@ -206,12 +314,9 @@ fn decide_by_rules(
             } else if matches!(
                 script,
                 Script::Latin | Script::Cyrillic | Script::Devanagari
-            ) && !c.is_ascii()
-            {
-                for (l, uniq) in &t.unique {
-                    if uniq.contains(c) {
-                        bump(*l, &mut counts);
-                    }
+            ) {
+                if let Ok(i) = t.unique.binary_search_by_key(&c, |e| e.0) {
+                    bump(t.unique[i].1, &mut counts);
                 }
             }
         }
@@ -276,9 +381,9 @@ fn filter_by_rules(
     let mut alphabet_chars = [0usize; ALPHABETS.len()];
     for &(a, b) in words {
         let word = &chars[a..b];
-        let first = word[0].script();
+        let first = script_of(word[0]);
         if let Some(i) = ALPHABETS.iter().position(|s| *s == first) {
-            if word.iter().all(|c| c.script() == first) {
+            if word.iter().all(|c| script_of(*c) == first) {
                 alphabet_chars[i] += word.len();
             }
         }
@@ -297,19 +402,21 @@ fn filter_by_rules(
         .map(|(i, _)| ALPHABETS[i])
         .unwrap_or(Script::Latin);
     let filtered = LanguageSet::of(candidates.iter().filter(|l| uses_script(*l, best)));
+    // Each distinct shared letter in a word votes once for each filtered language using it.
+    let shared = &tables().shared;
     let mut votes = [0u32; LANGUAGE_COUNT];
-    for (letters, langs) in &tables().shared {
-        let relevant = LanguageSet(filtered.0 & langs.0);
-        if relevant.is_empty() {
-            continue;
+    let mut distinct: Vec<char> = Vec::new();
+    for &(a, b) in words {
+        distinct.clear();
+        for &c in &chars[a..b] {
+            if !c.is_ascii() && !distinct.contains(&c) {
+                distinct.push(c);
+            }
         }
-        for &(a, b) in words {
-            let word = &chars[a..b];
-            for c in letters.chars() {
-                if word.contains(&c) {
-                    for l in relevant.iter() {
-                        votes[l.index()] += 1;
-                    }
+        for c in &distinct {
+            if let Ok(i) = shared.binary_search_by_key(c, |e| e.0) {
+                for l in LanguageSet(filtered.0 & shared[i].1 .0).iter() {
+                    votes[l.index()] += 1;
                 }
             }
         }
@@ -334,11 +441,11 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         (1, 5)
     };
     s.seen.reset(char_count * (hi - lo + 1));
-    // Per language: summed log-probabilities over all orders, and distinct letters known.
-    let mut sum = [0f32; 128];
-    let mut unigrams = [0u32; 128];
-    let mut tmp = [0f32; 128];
-    let mut got_any = false;
+    // Pass 1: hash every n-gram (and the prefixes its back-off needs), note which are new in
+    // this text, and start loading their slots. Lookups in a 160 MB table miss the cache; issued
+    // together they overlap instead of waiting one after another.
+    s.probes.clear();
+    s.positions.clear();
     for wi in 0..s.words.len() {
         let (a, b) = s.words[wi];
         for i in a..b {
@@ -346,37 +453,94 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
             if max_n < lo {
                 break;
             }
-            let mut packed_all = [0u128; 6];
-            for n in 1..=max_n {
-                packed_all[n] = pack_ngram(&s.chars[i..i + n]);
-            }
-            // Which lengths at this position are n-grams not seen before in this text.
-            let mut fresh = [false; 6];
+            let first = s.probes.len();
+            let mut packed = 0u128;
             let mut any_fresh = false;
-            for n in lo..=max_n {
-                fresh[n] = s.seen.insert(n, packed_all[n]);
-                any_fresh |= fresh[n];
-            }
-            if !any_fresh {
-                continue;
-            }
-            // tmp[L] = ln p of the longest prefix known to L, built up from length 1.
-            tmp[..LANGUAGE_COUNT].fill(0.0);
             for n in 1..=max_n {
-                if let Some(at) = model.find(n, packed_all[n]) {
-                    model.for_each_posting(at, |l, p| tmp[l] = p);
-                    if n == 1 && fresh[1] {
-                        model.for_each_posting(at, |l, _| unigrams[l] += 1);
-                    }
+                packed |= (s.chars[i + n - 1] as u128) << (21 * (n - 1));
+                let h = crate::hash::ngram_hash(packed);
+                let fresh = n >= lo && s.seen.insert(n, h);
+                any_fresh |= fresh;
+                s.probes.push(Probe {
+                    n: n as u8,
+                    fresh,
+                    hash: h,
+                    at: NOT_FOUND,
+                });
+            }
+            if any_fresh {
+                s.positions.push((first as u32, max_n as u8));
+            } else {
+                s.probes.truncate(first);
+            }
+        }
+    }
+    // Pass 2: find each n-gram's row or postings and start loading them. Slots are prefetched
+    // a fixed distance ahead: enough to overlap the misses, few enough not to flood the CPU's
+    // miss buffers (prefetches beyond them are dropped).
+    const AHEAD: usize = 12;
+    for p in s.probes.iter().take(AHEAD) {
+        model.prefetch_slot(usize::from(p.n), p.hash);
+    }
+    for i in 0..s.probes.len() {
+        if let Some(q) = s.probes.get(i + AHEAD) {
+            model.prefetch_slot(usize::from(q.n), q.hash);
+        }
+        let p = &mut s.probes[i];
+        let n = usize::from(p.n);
+        if let Some(payload) = model.find(n, p.hash) {
+            p.at = payload;
+            model.prefetch_payload(n, payload);
+        }
+    }
+    // Pass 3: per position, row[L] = q of the longest prefix known to L (0: none), built up from
+    // length 1; each new n-gram adds its row to the sums. All integer: q = -1000 ln p.
+    // u32 lanes vectorize twice as wide as u64; they are spilled into u64 totals before
+    // 65,536 additions of at most 65,535 could overflow them.
+    let mut sum = [0u64; ROW];
+    let mut lane = [0u32; ROW];
+    let mut adds = 0u32;
+    let mut unigrams = [0u32; ROW];
+    let mut row = [0u16; ROW];
+    let mut got_any = false;
+    for &(first, count) in &s.positions {
+        row.fill(0);
+        let probes = &s.probes[first as usize..first as usize + usize::from(count)];
+        for (k, p) in probes.iter().enumerate() {
+            // A letter's row is not needed when it is not scored and its bigram's row (which
+            // holds the letter's values as back-off) replaces it.
+            let replaced = k == 0 && !p.fresh && probes.get(1).is_some_and(|b| b.at != NOT_FOUND);
+            if p.at != NOT_FOUND && !replaced {
+                if p.n <= 2 {
+                    // A bigram's row already holds its first letter's values where it is unknown.
+                    model.row(p.at, &mut row);
+                } else {
+                    model.overlay_postings(p.at, &mut row);
                 }
-                if fresh[n] {
-                    got_any = true;
-                    for l in 0..LANGUAGE_COUNT {
-                        sum[l] += tmp[l];
+            }
+            if p.fresh {
+                got_any = true;
+                for (acc, v) in lane.iter_mut().zip(row.iter()) {
+                    *acc += u32::from(*v);
+                }
+                adds += 1;
+                if adds == u32::from(u16::MAX) {
+                    for (t, l) in sum.iter_mut().zip(lane.iter_mut()) {
+                        *t += u64::from(*l);
+                        *l = 0;
+                    }
+                    adds = 0;
+                }
+                if p.n == 1 {
+                    for (c, v) in unigrams.iter_mut().zip(row.iter()) {
+                        *c += u32::from(*v != 0);
                     }
                 }
             }
         }
+    }
+    for (t, l) in sum.iter_mut().zip(lane.iter()) {
+        *t += u64::from(*l);
     }
     if !got_any {
         return Detection {
@@ -388,7 +552,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     let mut best: Option<(Language, f64)> = None;
     let mut scores: Vec<(Language, f64)> = Vec::with_capacity(candidates.len());
     for l in candidates.iter() {
-        let mut total = f64::from(sum[l.index()]);
+        let mut total = -(sum[l.index()] as f64) / 1000.0;
         if lo == 1 && unigrams[l.index()] > 0 {
             total /= f64::from(unigrams[l.index()]);
         }

@@ -1,16 +1,21 @@
 //! The embedded n-gram table (built by build.rs from lingua-rs's models; layout documented there).
 
-use crate::hash::{fingerprint, home_slot, ngram_hash};
+use crate::hash::{fingerprint, home_slot};
 use crate::lang::LANGUAGE_COUNT;
 use std::sync::OnceLock;
 
 static TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langid.bin"));
+
+/// Languages per dense row (LANGUAGE_COUNT padded to whole SIMD vectors).
+pub(crate) const ROW: usize = 80;
 
 /// One n-gram table per length, over the embedded bytes (no copy, no parse).
 pub(crate) struct Model {
     bytes: &'static [u8],
     /// (slot count, byte offset of the slots) for n-gram lengths 1..=5 at index 0..=4.
     orders: [(u32, usize); 5],
+    /// The dense rows, copied out once (7 MB) so a row is one aligned memcpy.
+    rows: Vec<[u16; ROW]>,
     postings: usize,
 }
 
@@ -28,6 +33,27 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
     u64::from_le_bytes(a)
 }
 
+#[inline]
+fn prefetch(bytes: &[u8], at: usize) {
+    if let Some(p) = bytes.get(at) {
+        prefetch_ptr(p);
+    }
+}
+
+/// Asks the CPU to start loading the cache line holding `p` (a hint; it reads nothing).
+#[inline]
+fn prefetch_ptr(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is only a hint to the cache; it cannot fault whatever the address, and
+    // every caller passes a pointer into a live slice anyway.
+    #[allow(unused_unsafe)]
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast::<i8>());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
+
 impl Model {
     /// The embedded model, checked once.
     pub(crate) fn get() -> &'static Model {
@@ -39,7 +65,7 @@ impl Model {
         // The table is produced by our own build script in the same build: a mismatch is a build
         // bug, not an input error, so it is fatal.
         assert!(
-            bytes.len() > 88 && &bytes[..8] == b"THLID001",
+            bytes.len() > 104 && &bytes[..8] == b"THLID002",
             "langid table: bad magic"
         );
         assert_eq!(
@@ -56,16 +82,34 @@ impl Model {
                 "langid table: slots out of range"
             );
         }
-        let postings = u64_at(bytes, 72) as usize;
-        let count = u64_at(bytes, 80) as usize;
+        let rows = u64_at(bytes, 72) as usize;
+        let row_count = u64_at(bytes, 80) as usize;
+        let postings = u64_at(bytes, 88) as usize;
+        let count = u64_at(bytes, 96) as usize;
+        assert_eq!(
+            rows + row_count * ROW * 2,
+            postings,
+            "langid table: rows size"
+        );
         assert_eq!(
             postings + count * 3,
             bytes.len(),
             "langid table: postings size"
         );
+        let rows = bytes[rows..postings]
+            .chunks_exact(ROW * 2)
+            .map(|chunk| {
+                let mut row = [0u16; ROW];
+                for (o, pair) in row.iter_mut().zip(chunk.chunks_exact(2)) {
+                    *o = u16::from_le_bytes([pair[0], pair[1]]);
+                }
+                row
+            })
+            .collect();
         Model {
             bytes,
             orders,
+            rows,
             postings,
         }
     }
@@ -75,12 +119,35 @@ impl Model {
         self.bytes.len()
     }
 
-    /// Finds the postings of an n-gram of `n` characters (packed by `pack_ngram`): the byte
-    /// offset of its first posting, or None when no language has it.
+    /// Asks the CPU to start loading the home slot of a hashed n-gram (a hint; never faults).
     #[inline]
-    pub(crate) fn find(&self, n: usize, packed: u128) -> Option<usize> {
+    pub(crate) fn prefetch_slot(&self, n: usize, h: u64) {
         let (slots, base) = self.orders[n - 1];
-        let h = ngram_hash(packed);
+        prefetch(self.bytes, base + home_slot(h, slots) as usize * 8);
+    }
+
+    /// Asks the CPU to start loading what `find` returned for an n-gram of length `n`.
+    #[inline]
+    pub(crate) fn prefetch_payload(&self, n: usize, payload: u32) {
+        if n <= 2 {
+            if let Some(row) = self.rows.get(payload as usize) {
+                let bytes: &[u16] = row;
+                for at in [0, 32, 64] {
+                    if let Some(p) = bytes.get(at) {
+                        prefetch_ptr((p as *const u16).cast::<u8>());
+                    }
+                }
+            }
+        } else {
+            prefetch(self.bytes, self.postings + payload as usize * 3);
+        }
+    }
+
+    /// Finds an n-gram of `n` characters by its `ngram_hash`: the index of its dense row
+    /// (n <= 2) or of its first posting (n >= 3), or None when no language has it.
+    #[inline]
+    pub(crate) fn find(&self, n: usize, h: u64) -> Option<u32> {
+        let (slots, base) = self.orders[n - 1];
         let fp = fingerprint(h);
         let mut s = home_slot(h, slots);
         loop {
@@ -89,7 +156,7 @@ impl Model {
                 return None;
             }
             if (v >> 32) as u32 == fp {
-                return Some(self.postings + (v as u32 as usize) * 3);
+                return Some(v as u32);
             }
             s += 1;
             if s == slots {
@@ -98,13 +165,20 @@ impl Model {
         }
     }
 
-    /// Calls `f(language index, ln p)` for each posting of a list found by `find`.
+    /// Copies dense row `index` (q per language, 0 = unknown) into `out`.
     #[inline]
-    pub(crate) fn for_each_posting(&self, mut at: usize, mut f: impl FnMut(usize, f32)) {
+    pub(crate) fn row(&self, index: u32, out: &mut [u16; ROW]) {
+        *out = self.rows[index as usize];
+    }
+
+    /// Writes each posting of list `index` into `out` (language -> q).
+    #[inline]
+    pub(crate) fn overlay_postings(&self, index: u32, out: &mut [u16; ROW]) {
+        let mut at = self.postings + index as usize * 3;
         loop {
             let b = self.bytes[at];
-            let q = u16::from_le_bytes([self.bytes[at + 1], self.bytes[at + 2]]);
-            f((b & 0x7f) as usize, -(q as f32) / 1000.0);
+            out[usize::from(b & 0x7f) % ROW] =
+                u16::from_le_bytes([self.bytes[at + 1], self.bytes[at + 2]]);
             if b & 0x80 != 0 {
                 return;
             }
