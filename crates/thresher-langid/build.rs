@@ -17,7 +17,9 @@
 //!   magic "THLID002", u32 language count,
 //!   5 x (u32 slot count, u64 byte offset of the slots),
 //!   u64 rows offset, u64 row count, u64 postings offset, u64 posting count,
-//!   slots: u64 = fingerprint << 32 | row index (lengths 1-2) or first posting (3-5); 0 = empty,
+//!   slots: u64 = fingerprint << 32 | payload; 0 = empty. The payload is a row index for lengths
+//!     1-2 and for trigrams with bit 31 set (trigrams most languages know, whose row holds the
+//!     back-off to bigram and letter), else the index of the first posting,
 //!   rows: 80 x u16 q,
 //!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 q.
 
@@ -241,6 +243,11 @@ const LOAD_PERCENT: u64 = 70;
 
 /// Languages per dense row, padded so rows are whole SIMD vectors.
 const ROW: usize = 80;
+/// Trigrams known to at least this many languages get a dense row too: copying one row is
+/// cheaper than writing that many postings, and such trigrams are the common ones in any text.
+const DENSE_TRIGRAM_LANGUAGES: usize = 12;
+/// Payload bit marking a trigram slot that points at a dense row.
+const DENSE_BIT: u64 = 1 << 31;
 
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
@@ -253,6 +260,7 @@ fn main() {
     // Lengths 1-2: n-gram -> dense row of q per language.
     let mut dense: Vec<std::collections::BTreeMap<Vec<char>, [u16; ROW]>> =
         vec![Default::default(); 3];
+    let mut trigram_chars: std::collections::HashMap<u64, Vec<char>> = Default::default();
     let mut chars = Vec::with_capacity(5);
     for (lang, (dir, code)) in models.iter().enumerate() {
         let file = dir
@@ -275,7 +283,11 @@ fn main() {
             if n <= 2 {
                 dense[n].entry(chars.clone()).or_insert([0; ROW])[lang] = q;
             } else {
-                entries[n].push((hash::ngram_hash(hash::pack_ngram(&chars)), lang as u8, q));
+                let h = hash::ngram_hash(hash::pack_ngram(&chars));
+                if n == 3 {
+                    trigram_chars.entry(h).or_insert_with(|| chars.clone());
+                }
+                entries[n].push((h, lang as u8, q));
             }
         }
     }
@@ -323,6 +335,24 @@ fn main() {
                 while j < list.len() && list[j].0 == h {
                     j += 1;
                 }
+                if n == 3 && j - i >= DENSE_TRIGRAM_LANGUAGES {
+                    let chars = &trigram_chars[&h];
+                    let mut row = dense[2]
+                        .get(&chars[..2])
+                        .or_else(|| dense[1].get(&chars[..1]))
+                        .copied()
+                        .unwrap_or([0; ROW]);
+                    for &(_, lang, q) in &list[i..j] {
+                        row[usize::from(lang)] = q;
+                    }
+                    keyed.push((h, DENSE_BIT | row_count));
+                    for v in row {
+                        rows.extend_from_slice(&v.to_le_bytes());
+                    }
+                    row_count += 1;
+                    i = j;
+                    continue;
+                }
                 keyed.push((h, posting_count));
                 for (k, &(_, lang, q)) in list[i..j].iter().enumerate() {
                     let last = if k + 1 == j - i { 0x80 } else { 0 };
@@ -338,7 +368,10 @@ fn main() {
         let slots_len = ((keyed.len() as u64 * 100).div_ceil(LOAD_PERCENT)).max(16) as u32;
         let mut slots = vec![0u64; slots_len as usize];
         for &(h, payload) in &keyed {
-            assert!(payload < u64::from(u32::MAX));
+            assert!(
+                payload & !DENSE_BIT < DENSE_BIT,
+                "too many rows or postings"
+            );
             let mut s = hash::home_slot(h, slots_len);
             while slots[s as usize] != 0 {
                 s = if s + 1 == slots_len { 0 } else { s + 1 };

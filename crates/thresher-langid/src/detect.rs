@@ -14,7 +14,7 @@ use crate::lang::{
     shared_characters, single_language_script, uses_script, Language, LanguageSet, LANGUAGE_COUNT,
     UNIQUE_CHARACTERS,
 };
-use crate::model::{Model, ROW};
+use crate::model::{is_row, Model, ROW};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -61,58 +61,100 @@ pub struct Detection {
 enum Run {
     /// The character is a word by itself.
     Single,
-    /// Characters whose script extensions include this script.
-    Script(Script),
+    /// Characters whose script extensions include RUN_SCRIPTS[i].
+    Script(u8),
     /// Characters of general category Letter.
     Letters,
 }
 
-const RUN_SCRIPTS: [Script; 4] = [
+/// Scripts whose characters form runs, in the order the word pattern tries them (the first
+/// four before Han, Hangul after Han, the last three after kana).
+const RUN_SCRIPTS: [Script; 8] = [
     Script::Bengali,
     Script::Devanagari,
     Script::Gujarati,
     Script::Gurmukhi,
+    Script::Hangul,
+    Script::Tamil,
+    Script::Telugu,
+    Script::Thai,
 ];
-const LATE_RUN_SCRIPTS: [Script; 3] = [Script::Tamil, Script::Telugu, Script::Thai];
 
-fn word_start(c: char) -> Option<Run> {
-    if c.is_ascii() {
-        return c.is_ascii_alphabetic().then_some(Run::Letters);
-    }
+/// What detection needs to know about a character, computed once per BMP character.
+#[derive(Clone, Copy)]
+struct CharInfo {
+    /// Index in ALPHABETS of its script, or NO_ALPHABET.
+    alphabet: u8,
+    /// General category Letter.
+    letter: bool,
+    /// Bit i: its script extensions include RUN_SCRIPTS[i].
+    runs: u8,
+    /// How a word starting with it continues, if one can.
+    start: Option<Run>,
+}
+
+const NO_ALPHABET: u8 = u8::MAX;
+
+fn compute_info(c: char) -> CharInfo {
+    let script = c.script();
+    let alphabet = ALPHABETS
+        .iter()
+        .position(|s| *s == script)
+        .map_or(NO_ALPHABET, |i| i as u8);
+    let letter = c.general_category_group() == GeneralCategoryGroup::Letter;
     let scx = c.script_extension();
-    if let Some(s) = RUN_SCRIPTS.iter().find(|s| scx.contains_script(**s)) {
-        return Some(Run::Script(*s));
+    let mut runs = 0u8;
+    for (i, s) in RUN_SCRIPTS.iter().enumerate() {
+        if scx.contains_script(*s) {
+            runs |= 1 << i;
+        }
     }
-    if scx.contains_script(Script::Han) {
-        return Some(Run::Single);
+    let first_run = |range: std::ops::Range<usize>| {
+        range
+            .into_iter()
+            .find(|i| runs & (1 << i) != 0)
+            .map(|i| Run::Script(i as u8))
+    };
+    let start = first_run(0..4)
+        .or_else(|| scx.contains_script(Script::Han).then_some(Run::Single))
+        .or_else(|| first_run(4..5))
+        .or_else(|| {
+            (scx.contains_script(Script::Hiragana) || scx.contains_script(Script::Katakana))
+                .then_some(Run::Single)
+        })
+        .or_else(|| first_run(5..8))
+        .or_else(|| letter.then_some(Run::Letters));
+    CharInfo {
+        alphabet,
+        letter,
+        runs,
+        start,
     }
-    if scx.contains_script(Script::Hangul) {
-        return Some(Run::Script(Script::Hangul));
-    }
-    if scx.contains_script(Script::Hiragana) || scx.contains_script(Script::Katakana) {
-        return Some(Run::Single);
-    }
-    if let Some(s) = LATE_RUN_SCRIPTS.iter().find(|s| scx.contains_script(**s)) {
-        return Some(Run::Script(*s));
-    }
-    is_letter(c).then_some(Run::Letters)
 }
 
 #[inline]
-fn is_letter(c: char) -> bool {
-    if c.is_ascii() {
-        c.is_ascii_alphabetic()
+fn info(c: char) -> CharInfo {
+    static BMP: OnceLock<Vec<CharInfo>> = OnceLock::new();
+    let code = c as usize;
+    if code < 0x10000 {
+        // Unicode property lookups are binary searches; one table over the BMP (256 KB) makes
+        // them one load for nearly every character of real text.
+        BMP.get_or_init(|| {
+            (0..0x10000u32)
+                .map(|u| char::from_u32(u).map_or(compute_info(' '), compute_info))
+                .collect()
+        })[code]
     } else {
-        c.general_category_group() == GeneralCategoryGroup::Letter
+        compute_info(c)
     }
 }
 
 #[inline]
-fn continues(c: char, run: Run) -> bool {
+fn continues(ci: CharInfo, run: Run) -> bool {
     match run {
         Run::Single => false,
-        Run::Letters => is_letter(c),
-        Run::Script(s) => !c.is_ascii() && c.script_extension().contains_script(s),
+        Run::Letters => ci.letter,
+        Run::Script(i) => ci.runs & (1 << i) != 0,
     }
 }
 
@@ -148,18 +190,9 @@ fn tables() -> &'static Tables {
     })
 }
 
-#[inline]
-fn script_of(c: char) -> Script {
-    if c.is_ascii_alphabetic() {
-        Script::Latin
-    } else if c.is_ascii() {
-        Script::Common
-    } else {
-        c.script()
-    }
-}
-
 const NOT_FOUND: u32 = u32::MAX;
+/// A prefix whose value a longer n-gram's row already holds: not looked up.
+const SKIPPED: u32 = u32::MAX - 1;
 
 /// One n-gram to look up.
 struct Probe {
@@ -181,6 +214,8 @@ struct Scratch {
     lower: Vec<char>,
     /// Characters of all words, words back to back.
     chars: Vec<char>,
+    /// ALPHABETS index (or NO_ALPHABET) of each character in `chars`.
+    alphabets: Vec<u8>,
     /// (start, end) of each word in `chars`.
     words: Vec<(usize, usize)>,
     seen: SeenSet,
@@ -247,19 +282,27 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
         }
     }
     s.chars.clear();
+    s.alphabets.clear();
     s.words.clear();
     let mut i = 0;
     while i < s.lower.len() {
         let c = s.lower[i];
-        let Some(run) = word_start(c) else {
+        let ci = info(c);
+        let Some(run) = ci.start else {
             i += 1;
             continue;
         };
         let start = s.chars.len();
         s.chars.push(c);
+        s.alphabets.push(ci.alphabet);
         i += 1;
-        while i < s.lower.len() && continues(s.lower[i], run) {
+        while i < s.lower.len() {
+            let ci = info(s.lower[i]);
+            if !continues(ci, run) {
+                break;
+            }
             s.chars.push(s.lower[i]);
+            s.alphabets.push(ci.alphabet);
             i += 1;
         }
         s.words.push((start, s.chars.len()));
@@ -267,13 +310,13 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
     if s.words.is_empty() || candidates.is_empty() {
         return none;
     }
-    if let Some(l) = decide_by_rules(&s.chars, &s.words, candidates) {
+    if let Some(l) = decide_by_rules(&s.chars, &s.alphabets, &s.words, candidates) {
         return Detection {
             language: Some(l),
             score: 1.0,
         };
     }
-    let filtered = filter_by_rules(&s.chars, &s.words, candidates);
+    let filtered = filter_by_rules(&s.chars, &s.alphabets, &s.words, candidates);
     if filtered.len() == 1 {
         return Detection {
             language: filtered.iter().next(),
@@ -285,6 +328,7 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
 
 fn decide_by_rules(
     chars: &[char],
+    alphabets: &[u8],
     words: &[(usize, usize)],
     candidates: LanguageSet,
 ) -> Option<Language> {
@@ -302,11 +346,11 @@ fn decide_by_rules(
             Some(e) => e.1 += 1,
             None => counts.push((l, 1)),
         };
-        for &c in &chars[a..b] {
-            if c.is_ascii() {
+        for (&c, &alphabet) in chars[a..b].iter().zip(&alphabets[a..b]) {
+            if c.is_ascii() || alphabet == NO_ALPHABET {
                 continue;
             }
-            let script = c.script();
+            let script = ALPHABETS[usize::from(alphabet)];
             if let Some(l) = single_language_script(script) {
                 bump(l, &mut counts);
             } else if script == Script::Han {
@@ -333,7 +377,7 @@ fn decide_by_rules(
                 if counts.iter().any(|(l, _)| *l == zh) && counts.iter().any(|(l, _)| *l == ja) {
                     total[ja.index()] += 1;
                 } else {
-                    counts.sort_by(|x, y| y.1.cmp(&x.1));
+                    counts.sort_by_key(|e| std::cmp::Reverse(e.1));
                     if counts[0].1 > counts[1].1 && candidates.contains(counts[0].0) {
                         total[counts[0].0.index()] += 1;
                     } else {
@@ -359,7 +403,7 @@ fn decide_by_rules(
         0 => None,
         1 => ranked[0].0,
         _ => {
-            ranked.sort_by(|x, y| y.1.cmp(&x.1));
+            ranked.sort_by_key(|e| std::cmp::Reverse(e.1));
             let (first, second) = (ranked[0], ranked[1]);
             let pair = [first.0, second.0];
             if pair.contains(&Some(ja)) && pair.contains(&Some(zh)) {
@@ -375,17 +419,16 @@ fn decide_by_rules(
 
 fn filter_by_rules(
     chars: &[char],
+    alphabets: &[u8],
     words: &[(usize, usize)],
     candidates: LanguageSet,
 ) -> LanguageSet {
     let mut alphabet_chars = [0usize; ALPHABETS.len()];
     for &(a, b) in words {
-        let word = &chars[a..b];
-        let first = script_of(word[0]);
-        if let Some(i) = ALPHABETS.iter().position(|s| *s == first) {
-            if word.iter().all(|c| script_of(*c) == first) {
-                alphabet_chars[i] += word.len();
-            }
+        let word = &alphabets[a..b];
+        let first = word[0];
+        if first != NO_ALPHABET && word.iter().all(|x| *x == first) {
+            alphabet_chars[usize::from(first)] += word.len();
         }
     }
     let used: Vec<usize> = alphabet_chars.iter().copied().filter(|&c| c > 0).collect();
@@ -475,22 +518,39 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
             }
         }
     }
-    // Pass 2: find each n-gram's row or postings and start loading them. Slots are prefetched
-    // a fixed distance ahead: enough to overlap the misses, few enough not to flood the CPU's
-    // miss buffers (prefetches beyond them are dropped).
-    const AHEAD: usize = 12;
-    for p in s.probes.iter().take(AHEAD) {
-        model.prefetch_slot(usize::from(p.n), p.hash);
-    }
-    for i in 0..s.probes.len() {
-        if let Some(q) = s.probes.get(i + AHEAD) {
-            model.prefetch_slot(usize::from(q.n), q.hash);
+    // Pass 2: find each n-gram's row or postings and start loading them, longest first at each
+    // position: once a row is found, the shorter prefixes are only needed where they are scored
+    // themselves (a row already holds their values as back-off). Slots are prefetched a few
+    // positions ahead: enough to overlap the cache misses, few enough not to flood the CPU.
+    const AHEAD: usize = 4;
+    let slot_prefetch = |probes: &[Probe], (first, count): (u32, u8)| {
+        for p in &probes[first as usize..first as usize + usize::from(count)] {
+            model.prefetch_slot(usize::from(p.n), p.hash);
         }
-        let p = &mut s.probes[i];
-        let n = usize::from(p.n);
-        if let Some(payload) = model.find(n, p.hash) {
-            p.at = payload;
-            model.prefetch_payload(n, payload);
+    };
+    for &pos in s.positions.iter().take(AHEAD) {
+        slot_prefetch(&s.probes, pos);
+    }
+    for k in 0..s.positions.len() {
+        if let Some(&ahead) = s.positions.get(k + AHEAD) {
+            slot_prefetch(&s.probes, ahead);
+        }
+        let (first, count) = s.positions[k];
+        let mut have_row = false;
+        for p in s.probes[first as usize..first as usize + usize::from(count)]
+            .iter_mut()
+            .rev()
+        {
+            if have_row && !p.fresh {
+                p.at = SKIPPED;
+                continue;
+            }
+            let n = usize::from(p.n);
+            if let Some(payload) = model.find(n, p.hash) {
+                p.at = payload;
+                model.prefetch_payload(n, payload);
+                have_row |= is_row(n, payload);
+            }
         }
     }
     // Pass 3: per position, row[L] = q of the longest prefix known to L (0: none), built up from
@@ -506,13 +566,12 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     for &(first, count) in &s.positions {
         row.fill(0);
         let probes = &s.probes[first as usize..first as usize + usize::from(count)];
-        for (k, p) in probes.iter().enumerate() {
+        for p in probes {
             // A letter's row is not needed when it is not scored and its bigram's row (which
             // holds the letter's values as back-off) replaces it.
-            let replaced = k == 0 && !p.fresh && probes.get(1).is_some_and(|b| b.at != NOT_FOUND);
-            if p.at != NOT_FOUND && !replaced {
-                if p.n <= 2 {
-                    // A bigram's row already holds its first letter's values where it is unknown.
+            if p.at != NOT_FOUND && p.at != SKIPPED {
+                if is_row(usize::from(p.n), p.at) {
+                    // A row already holds the back-off values where a language lacks the n-gram.
                     model.row(p.at, &mut row);
                 } else {
                     model.overlay_postings(p.at, &mut row);

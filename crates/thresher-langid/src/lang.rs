@@ -158,7 +158,15 @@ impl LanguageSet {
     }
     /// The languages, in model order.
     pub fn iter(self) -> impl Iterator<Item = Language> {
-        Language::all().filter(move |l| self.contains(*l))
+        let mut bits = self.0;
+        std::iter::from_fn(move || {
+            if bits == 0 {
+                return None;
+            }
+            let i = bits.trailing_zeros();
+            bits &= bits - 1;
+            Some(Language(i as u8))
+        })
     }
 }
 

@@ -8,6 +8,14 @@ static TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langid.bin
 
 /// Languages per dense row (LANGUAGE_COUNT padded to whole SIMD vectors).
 pub(crate) const ROW: usize = 80;
+/// Payload bit of a trigram that has a dense row rather than postings.
+pub(crate) const DENSE_BIT: u32 = 1 << 31;
+
+/// Whether the payload `find` returned for an n-gram of length `n` is a dense row.
+#[inline]
+pub(crate) fn is_row(n: usize, payload: u32) -> bool {
+    n <= 2 || payload & DENSE_BIT != 0
+}
 
 /// One n-gram table per length, over the embedded bytes (no copy, no parse).
 pub(crate) struct Model {
@@ -129,8 +137,8 @@ impl Model {
     /// Asks the CPU to start loading what `find` returned for an n-gram of length `n`.
     #[inline]
     pub(crate) fn prefetch_payload(&self, n: usize, payload: u32) {
-        if n <= 2 {
-            if let Some(row) = self.rows.get(payload as usize) {
+        if is_row(n, payload) {
+            if let Some(row) = self.rows.get((payload & !DENSE_BIT) as usize) {
                 let bytes: &[u16] = row;
                 for at in [0, 32, 64] {
                     if let Some(p) = bytes.get(at) {
@@ -167,8 +175,8 @@ impl Model {
 
     /// Copies dense row `index` (q per language, 0 = unknown) into `out`.
     #[inline]
-    pub(crate) fn row(&self, index: u32, out: &mut [u16; ROW]) {
-        *out = self.rows[index as usize];
+    pub(crate) fn row(&self, payload: u32, out: &mut [u16; ROW]) {
+        *out = self.rows[(payload & !DENSE_BIT) as usize];
     }
 
     /// Writes each posting of list `index` into `out` (language -> q).
