@@ -20,8 +20,12 @@ use std::sync::OnceLock;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
 use unicode_script::{Script, UnicodeScript};
 
-/// Texts whose words hold at least this many characters are scored on trigrams only.
+/// Texts whose words hold at least this many characters are scored on n-grams of 3 to 5
+/// characters only (letters and bigrams add little once there are this many trigrams).
 const LONG_TEXT_CHARS: usize = 120;
+/// What an n-gram adds for a language that knows none of its prefixes, as q = -1000 ln p:
+/// ln p = -3. lingua adds 0 there, which rewards a language for *not* knowing a letter.
+const MISSING_Q: u32 = 3000;
 
 /// The scripts a word can be written in, in the order words are matched against them.
 const ALPHABETS: [Script; 18] = [
@@ -103,9 +107,13 @@ fn compute_info(c: char) -> CharInfo {
         .map_or(NO_ALPHABET, |i| i as u8);
     let letter = c.general_category_group() == GeneralCategoryGroup::Letter;
     let scx = c.script_extension();
+    // `contains_script` is true for every script on Common and Inherited characters (they go
+    // with any script); the word pattern's `\p{Bengali}` means the script is listed explicitly.
+    let explicit = !scx.is_common() && !scx.is_inherited();
+    let has = |s: Script| explicit && scx.contains_script(s);
     let mut runs = 0u8;
     for (i, s) in RUN_SCRIPTS.iter().enumerate() {
-        if scx.contains_script(*s) {
+        if has(*s) {
             runs |= 1 << i;
         }
     }
@@ -116,12 +124,9 @@ fn compute_info(c: char) -> CharInfo {
             .map(|i| Run::Script(i as u8))
     };
     let start = first_run(0..4)
-        .or_else(|| scx.contains_script(Script::Han).then_some(Run::Single))
+        .or_else(|| has(Script::Han).then_some(Run::Single))
         .or_else(|| first_run(4..5))
-        .or_else(|| {
-            (scx.contains_script(Script::Hiragana) || scx.contains_script(Script::Katakana))
-                .then_some(Run::Single)
-        })
+        .or_else(|| (has(Script::Hiragana) || has(Script::Katakana)).then_some(Run::Single))
         .or_else(|| first_run(5..8))
         .or_else(|| letter.then_some(Run::Letters));
     CharInfo {
@@ -479,7 +484,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     let model = Model::get();
     let char_count: usize = s.words.iter().map(|(a, b)| b - a).sum();
     let (lo, hi) = if char_count >= LONG_TEXT_CHARS {
-        (3, 3)
+        (3, 5)
     } else {
         (1, 5)
     };
@@ -580,7 +585,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
             if p.fresh {
                 got_any = true;
                 for (acc, v) in lane.iter_mut().zip(row.iter()) {
-                    *acc += u32::from(*v);
+                    *acc += u32::from(*v) + u32::from(*v == 0) * MISSING_Q;
                 }
                 adds += 1;
                 if adds == u32::from(u16::MAX) {
@@ -632,5 +637,92 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     Detection {
         language: Some(lang),
         score: 1.0 / denom,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> Option<&'static str> {
+        detect(text, LanguageSet::all()).language.map(|l| l.code())
+    }
+
+    #[test]
+    fn words_are_letter_runs_only() {
+        for c in [' ', '-', '–', '«', '’', '\u{a0}', '1', '\u{300}'] {
+            assert!(info(c).start.is_none(), "{c:?} starts a word");
+        }
+        assert!(matches!(info('a').start, Some(Run::Letters)));
+        assert!(matches!(info('中').start, Some(Run::Single)));
+        assert!(matches!(info('क').start, Some(Run::Script(1))));
+        // The danda is listed under Bengali and Devanagari among others: it joins their runs.
+        assert!(continues(info('\u{964}'), Run::Script(1)));
+    }
+
+    #[test]
+    fn scripts_and_unique_letters_decide() {
+        assert_eq!(code("Καλημέρα σας, τι κάνετε;"), Some("el"));
+        assert_eq!(code("こんにちは、世界"), Some("ja"));
+        assert_eq!(code("你好，世界"), Some("zh"));
+        assert_eq!(code("Dəməşqdə Mişel Əfləq və Səlahəddin"), Some("az"));
+        assert_eq!(code("12345 !!! ---"), None);
+        assert_eq!(code(""), None);
+    }
+
+    #[test]
+    fn ngrams_decide_between_latin_languages() {
+        assert_eq!(
+            code("The weather is nice today and we are going to the beach."),
+            Some("en")
+        );
+        assert_eq!(
+            code("Le temps est magnifique aujourd'hui et nous allons à la plage."),
+            Some("fr")
+        );
+        assert_eq!(
+            code("Das Wetter ist heute schön und wir gehen an den Strand."),
+            Some("de")
+        );
+        assert_eq!(
+            code("El tiempo es agradable hoy y vamos a la playa."),
+            Some("es")
+        );
+    }
+
+    #[test]
+    fn candidates_restrict_the_answer() {
+        let only = LanguageSet::of(["nl", "de"].iter().filter_map(|c| Language::from_code(c)));
+        let d = detect("The weather is nice today.", only);
+        assert!(d.language.is_some_and(|l| only.contains(l)));
+    }
+
+    #[test]
+    fn repeated_calls_agree_and_scores_are_probabilities() {
+        let texts = [
+            "Ovo je rečenica na hrvatskom jeziku.",
+            "Это предложение на русском языке.",
+            "to",
+            "Saya suka makan nasi goreng.",
+        ];
+        let first: Vec<Detection> = texts
+            .iter()
+            .map(|t| detect(t, LanguageSet::all()))
+            .collect();
+        for _ in 0..3 {
+            for (t, d) in texts.iter().zip(&first) {
+                assert_eq!(&detect(t, LanguageSet::all()), d);
+                assert!((0.0..=1.0).contains(&d.score));
+            }
+        }
+    }
+
+    #[test]
+    fn huge_and_odd_inputs_do_not_panic() {
+        let big = "lorem ipsum dolor sit amet ".repeat(20_000);
+        assert!(detect(&big, LanguageSet::all()).language.is_some());
+        let odd: String = (0u32..0x3000).filter_map(char::from_u32).collect();
+        let _ = detect(&odd, LanguageSet::all());
+        let _ = detect("\u{10FFFF}\u{E000}\u{1F600}", LanguageSet::all());
     }
 }
