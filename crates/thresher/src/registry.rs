@@ -34,6 +34,7 @@ pub fn build_step(
         "c4_badwords" => thresher_filters::C4BadWordsConfig,
         "fineweb_quality" => thresher_filters::FineWebQualityConfig,
         "html_extract" => thresher_extract::HtmlExtractConfig,
+        "language_id" => thresher_langid::LanguageIdConfig,
         // New steps go here, one line each: "type_name" => crate::ConfigType,
     }
 }
@@ -54,6 +55,7 @@ pub fn step_names() -> &'static [&'static str] {
         "c4_badwords",
         "fineweb_quality",
         "html_extract",
+        "language_id",
         // Keep in the same order as the list in `build_step`.
     ]
 }
