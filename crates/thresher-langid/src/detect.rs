@@ -236,27 +236,30 @@ struct Scratch {
 /// A set of (n-gram length, packed n-gram) keys, cleared in O(1) by bumping a stamp.
 #[derive(Default)]
 struct SeenSet {
-    keys: Vec<(u128, u32)>,
+    keys: Vec<(u64, u32)>,
     stamp: u32,
     mask: usize,
 }
 
 impl SeenSet {
+    /// Empties the set and sizes its active part for about `expected` keys. Only that part is
+    /// probed, so a small text stays in L1 even after a long one grew the allocation.
     fn reset(&mut self, expected: usize) {
         let want = (expected * 2).next_power_of_two().max(64);
         if self.keys.len() < want || self.stamp == u32::MAX {
-            self.keys = vec![(0, 0); want];
+            self.keys = vec![(0, 0); want.max(self.keys.len())];
             self.stamp = 0;
         }
-        self.mask = self.keys.len() - 1;
+        self.mask = want - 1;
         self.stamp += 1;
     }
     /// Inserts a key; returns true when it was not there yet.
     #[inline]
     fn insert(&mut self, n: usize, hash: u64) -> bool {
-        // Lengths live in separate tables, so (length, 64-bit hash) identifies an n-gram.
-        let key = u128::from(hash) | ((n as u128) << 64);
-        let mut i = (hash as usize) & self.mask;
+        // Lengths live in separate tables; mixing the length into the 64-bit hash keeps keys of
+        // different lengths apart (a collision is a 2^-64 event).
+        let key = hash ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut i = (key as usize) & self.mask;
         loop {
             let (k, s) = self.keys[i];
             if s != self.stamp {

@@ -20,9 +20,10 @@
 //! score above 0.65.
 //!
 //! # Source of each default
-//! `min_score` 0.65 and `languages` (empty = all) follow datatrove's `LanguageFilter` defaults;
-//! `sample_bytes` 4096 covers most web pages whole (FineWeb's median document is about 2.5 KB)
-//! while bounding the rest.
+//! `min_score` 0.65 and `languages` (empty = all) follow datatrove's `LanguageFilter` defaults.
+//! `sample_bytes` 1024 in 3 windows: about 150 words, over 50 per window, which the identifier
+//! gets right more than 99% of the time for sentences of 120 letters or more (docs/langid.md); it
+//! keeps the cost per document near that of `wc -w` over the document.
 //!
 //! # Example
 //! ```
@@ -75,8 +76,8 @@ impl Default for LanguageIdConfig {
             min_score: 0.65,
             label_only: false,
             candidates: Vec::new(),
-            sample_bytes: 4096,
-            sample_windows: 4,
+            sample_bytes: 1024,
+            sample_windows: 3,
             shares: false,
             script: false,
         }
