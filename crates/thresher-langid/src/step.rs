@@ -38,6 +38,8 @@
 //! assert!(matches!(step.process(doc, &mut StepCx::default()), Outcome::Reject { .. }));
 //! ```
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
@@ -132,41 +134,66 @@ pub struct LanguageId {
     candidates: LanguageSet,
 }
 
-/// Cuts `text` into at most `windows` pieces adding up to about `budget` bytes, evenly spaced,
-/// each starting and ending at a whitespace where one is near so no word is cut.
-pub fn sample_windows(text: &str, budget: usize, windows: usize) -> Vec<&str> {
+/// How far past its start a window may scan to fill itself (whitespace runs, markup leftovers).
+const MAX_SCAN_FACTOR: usize = 16;
+
+/// Takes at most `windows` pieces of `text` adding up to about `budget` bytes of words, evenly
+/// spaced. Each piece starts after a whitespace (no cut word; the first starts at the text's
+/// start) and has its whitespace runs collapsed to one space, so a page padded with blank space
+/// still yields words; a piece scans at most 16 times its size. A text within the budget is one
+/// piece, whole.
+pub fn sample_windows(text: &str, budget: usize, windows: usize) -> Vec<Cow<'_, str>> {
     if text.len() <= budget {
-        return vec![text];
+        return vec![Cow::Borrowed(text)];
     }
     let windows = windows.max(1);
-    let size = budget / windows;
+    let size = (budget / windows).max(1);
     let stride = (text.len() - size) / windows.saturating_sub(1).max(1);
     let mut out = Vec::with_capacity(windows);
     for w in 0..windows {
         let mut start = if windows == 1 { 0 } else { w * stride };
-        let mut end = (start + size).min(text.len());
         while !text.is_char_boundary(start) {
             start += 1;
         }
-        while !text.is_char_boundary(end) {
-            end -= 1;
+        let rest = &text[start..];
+        let mut chars = rest.char_indices().peekable();
+        if start > 0 {
+            // Skip the partial word the window starts in.
+            while chars.next_if(|(_, c)| !c.is_whitespace()).is_some() {}
         }
-        let piece = &text[start..end.max(start)];
-        // Trim a partial first and last word when the window has whitespace inside.
-        let lo = if start == 0 {
-            0
-        } else {
-            piece.find(char::is_whitespace).unwrap_or(0)
-        };
-        let hi = if end == text.len() {
-            piece.len()
-        } else {
-            piece
-                .rfind(char::is_whitespace)
-                .filter(|&h| h > lo)
-                .unwrap_or(piece.len())
-        };
-        out.push(&piece[lo..hi]);
+        let mut piece = String::with_capacity(size + 8);
+        let mut pending_space = false;
+        let mut ended_in_word = false;
+        for (at, c) in chars {
+            if at > size * MAX_SCAN_FACTOR {
+                break;
+            }
+            if c.is_whitespace() {
+                pending_space = !piece.is_empty();
+                if piece.len() >= size {
+                    ended_in_word = false;
+                    break;
+                }
+                continue;
+            }
+            if piece.len() >= 2 * size {
+                // A "word" longer than the window (no whitespace): stop here.
+                break;
+            }
+            if pending_space {
+                piece.push(' ');
+                pending_space = false;
+            }
+            piece.push(c);
+            ended_in_word = true;
+        }
+        // Drop a word the scan limit cut, unless it is all the piece has.
+        if ended_in_word {
+            if let Some(cut) = piece.rfind(' ') {
+                piece.truncate(cut);
+            }
+        }
+        out.push(Cow::Owned(piece));
     }
     out
 }
@@ -214,7 +241,7 @@ impl LanguageId {
         let windows = sample_windows(text, self.cfg.sample_bytes, self.cfg.sample_windows);
         let total: usize = windows.iter().map(|w| w.len()).sum();
         if windows.len() == 1 {
-            let d = detect(windows[0], self.candidates);
+            let d = detect(&windows[0], self.candidates);
             return Identified {
                 language: d.language,
                 score: d.score,
@@ -234,16 +261,20 @@ impl LanguageId {
                 None => per.push((d.language, w.len(), w.len() as f64 * d.score)),
             }
         }
-        // Most bytes first; a tie goes to the higher weighted score, then to the earlier.
+        // Most bytes first, windows without letters last; a tie goes to the higher weighted
+        // score, then to the earlier. The score is over the bytes of windows with letters.
         per.sort_by(|x, y| {
-            y.1.cmp(&x.1)
+            y.0.is_some()
+                .cmp(&x.0.is_some())
+                .then(y.1.cmp(&x.1))
                 .then(y.2.partial_cmp(&x.2).unwrap_or(std::cmp::Ordering::Equal))
         });
         let (language, _, weighted) = per[0];
-        let score = if total == 0 || language.is_none() {
+        let lettered: usize = per.iter().filter(|e| e.0.is_some()).map(|e| e.1).sum();
+        let score = if lettered == 0 || language.is_none() {
             0.0
         } else {
-            weighted / total as f64
+            weighted / lettered as f64
         };
         Identified {
             language,
@@ -320,7 +351,8 @@ mod tests {
         let text = "word ".repeat(10_000);
         let w = sample_windows(&text, 1000, 4);
         assert_eq!(w.len(), 4);
-        assert!(w.iter().map(|p| p.len()).sum::<usize>() <= 1000);
+        // Each piece stops at the first whitespace past its share: at most one word over.
+        assert!(w.iter().map(|p| p.len()).sum::<usize>() <= 1000 + 4 * "word ".len());
         for p in &w {
             assert!(p.trim().split(' ').all(|t| t == "word"), "{p:?}");
         }
@@ -418,6 +450,19 @@ mod tests {
             ..Default::default()
         };
         assert!(ok.build().is_ok());
+    }
+
+    #[test]
+    fn blank_padded_pages_still_yield_words() {
+        let text = format!(
+            "{}{}",
+            "Heading      \n\n\n".repeat(40),
+            "The committee met today.      ".repeat(400)
+        );
+        for w in sample_windows(&text, 600, 3) {
+            assert!(!w.trim().is_empty());
+            assert!(!w.contains("  "), "{w:?}");
+        }
     }
 
     #[test]
