@@ -1,13 +1,14 @@
 //! `corpus_boilerplate`: drops lines that recur in many documents of the input (or of one site).
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx, StepMode};
+use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::lines::{normalize_line, remove_lines, spans_json, split_lines};
+use crate::sketch::{group_key, group_seed, CountSketch};
 
 /// Recipe parameters of `corpus_boilerplate`.
 ///
@@ -87,8 +88,7 @@ impl StepConfig for CorpusBoilerplateConfig {
 /// The `corpus_boilerplate` step (see [`CorpusBoilerplateConfig`]).
 pub struct CorpusBoilerplate {
     cfg: CorpusBoilerplateConfig,
-    /// `depth` rows of `width` counters, row-major.
-    counters: Vec<AtomicU32>,
+    sketch: CountSketch,
     docs_observed: AtomicU64,
     docs_without_group: AtomicU64,
     pairs_counted: AtomicU64,
@@ -98,32 +98,13 @@ pub struct CorpusBoilerplate {
     bytes_removed: AtomicU64,
 }
 
-/// Largest sketch accepted (counters in all), so that a typo cannot ask for terabytes.
-const MAX_COUNTERS: usize = 1 << 30;
-
 impl CorpusBoilerplate {
     /// Validates the parameters and allocates the sketch.
     pub fn new(cfg: CorpusBoilerplateConfig) -> Result<Self> {
-        if cfg.sketch_width == 0 || cfg.sketch_depth == 0 || cfg.sketch_depth > 16 {
-            return Err(Error::config(
-                "corpus_boilerplate",
-                "sketch_width must be at least 1 and sketch_depth within 1..=16",
-            ));
-        }
-        let n = cfg
-            .sketch_width
-            .checked_mul(cfg.sketch_depth)
-            .filter(|&n| n <= MAX_COUNTERS)
-            .ok_or_else(|| {
-                Error::config(
-                    "corpus_boilerplate",
-                    format!("sketch_width × sketch_depth must be at most {MAX_COUNTERS}"),
-                )
-            })?;
-        let counters = (0..n).map(|_| AtomicU32::new(0)).collect();
+        let sketch = CountSketch::new("corpus_boilerplate", cfg.sketch_width, cfg.sketch_depth)?;
         Ok(CorpusBoilerplate {
             cfg,
-            counters,
+            sketch,
             docs_observed: AtomicU64::new(0),
             docs_without_group: AtomicU64::new(0),
             pairs_counted: AtomicU64::new(0),
@@ -134,18 +115,9 @@ impl CorpusBoilerplate {
         })
     }
 
-    /// The seed that puts a document's lines in its group's own key space; `None` when the step
-    /// groups by a metadata field that the document lacks (it is then neither counted nor
-    /// edited: per-site statistics need a site).
+    /// The document's group seed (see [`group_seed`]); `None` leaves it alone.
     fn group_seed(&self, doc: &Document) -> Option<u64> {
-        let Some(field) = &self.cfg.group_by else {
-            return Some(0);
-        };
-        match doc.metadata.get(field) {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(xxhash_rust::xxh3::xxh3_64(group_of(s).as_bytes())),
-            Some(v) => Some(xxhash_rust::xxh3::xxh3_64(v.to_string().as_bytes())),
-        }
+        group_seed(self.cfg.group_by.as_deref(), doc)
     }
 
     /// The line keys of `text` (one per line; `None` for lines that are not counted).
@@ -157,54 +129,15 @@ impl CorpusBoilerplate {
                 if scratch.is_empty() || scratch.chars().count() < self.cfg.min_line_chars {
                     None
                 } else {
-                    Some(xxhash_rust::xxh3::xxh3_64_with_seed(
-                        scratch.as_bytes(),
-                        seed,
-                    ))
+                    Some(group_key(scratch, seed))
                 }
             })
             .collect()
     }
 
-    /// Counter index of `key` in row `row`: the rows use independent halves of a 128-bit hash
-    /// (double hashing), so one 64-bit key gives `depth` positions.
-    fn slot(&self, key: u64, row: usize) -> usize {
-        let h1 = key;
-        let h2 = key.rotate_left(32).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        let h = h1.wrapping_add((row as u64).wrapping_mul(h2));
-        row * self.cfg.sketch_width + (h % self.cfg.sketch_width as u64) as usize
-    }
-
     /// The sketch's estimate of the number of documents that contain `key`.
     pub fn estimate(&self, key: u64) -> u32 {
-        (0..self.cfg.sketch_depth)
-            .map(|r| self.counters[self.slot(key, r)].load(Ordering::Relaxed))
-            .min()
-            .unwrap_or(0)
-    }
-
-    /// Conservative update: only the counters at the current minimum are raised, which keeps the
-    /// over-count of a line much lower than plain count-min does. Concurrent updates of the same
-    /// key can each see the old minimum; `fetch_max` then keeps the larger value, so a count is
-    /// never lost, only (rarely) a concurrent increment is merged.
-    fn add(&self, key: u64) {
-        let target = self.estimate(key).saturating_add(1);
-        for r in 0..self.cfg.sketch_depth {
-            self.counters[self.slot(key, r)].fetch_max(target, Ordering::Relaxed);
-        }
-    }
-}
-
-/// The group of a metadata value: the host of a URL, else the value itself.
-fn group_of(s: &str) -> String {
-    match s.find("://") {
-        Some(i) => {
-            let rest = &s[i + 3..];
-            let host = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-            let host = host.rsplit('@').next().unwrap_or(host);
-            host.to_ascii_lowercase()
-        }
-        None => s.to_string(),
+        self.sketch.estimate(key)
     }
 }
 
@@ -226,7 +159,7 @@ impl Step for CorpusBoilerplate {
         let keys = self.keys(doc.text(), seed, &mut scratch);
         let distinct: HashSet<u64> = keys.into_iter().flatten().collect();
         for &k in &distinct {
-            self.add(k);
+            self.sketch.add(k);
         }
         self.docs_observed.fetch_add(1, Ordering::Relaxed);
         self.pairs_counted
@@ -286,10 +219,12 @@ impl Step for CorpusBoilerplate {
         m.insert("max_docs".into(), self.cfg.max_docs.into());
         m.insert("sketch_width".into(), self.cfg.sketch_width.into());
         m.insert("sketch_depth".into(), self.cfg.sketch_depth.into());
-        m.insert("sketch_bytes".into(), (self.counters.len() * 4).into());
+        m.insert("sketch_bytes".into(), self.sketch.bytes().into());
         // The count-min bound on the over-count of any one line (e·N/width).
-        let bound = std::f64::consts::E * pairs as f64 / self.cfg.sketch_width as f64;
-        m.insert("overcount_bound".into(), bound.into());
+        m.insert(
+            "overcount_bound".into(),
+            self.sketch.overcount_bound(pairs).into(),
+        );
         m.insert(
             "docs_edited".into(),
             self.docs_edited.load(Ordering::Relaxed).into(),
@@ -390,29 +325,6 @@ mod tests {
         let (out, rep) = run(cfg, docs(&[("u", "Line\n"), ("u", "Line\n")]));
         assert_eq!(out, ["Line\n", "Line\n"]);
         assert_eq!(rep["docs_without_group"], 2);
-    }
-
-    #[test]
-    fn group_of_url_is_host() {
-        assert_eq!(
-            group_of("https://User@WWW.Example.com:80/a?b"),
-            "www.example.com:80"
-        );
-        assert_eq!(group_of("site-a"), "site-a");
-    }
-
-    #[test]
-    fn tiny_sketch_still_never_undercounts() {
-        let step = CorpusBoilerplate::new(CorpusBoilerplateConfig {
-            sketch_width: 8,
-            sketch_depth: 2,
-            ..Default::default()
-        })
-        .unwrap();
-        for k in 0..100u64 {
-            step.add(k);
-        }
-        assert!((0..100u64).all(|k| step.estimate(k) >= 1));
     }
 
     #[test]

@@ -38,6 +38,7 @@ mod chrome;
 mod collapse;
 mod encoding;
 mod lines;
+mod sketch;
 
 pub use boilerplate::{CorpusBoilerplate, CorpusBoilerplateConfig};
 pub use chrome::{LineKind, StripChrome, StripChromeConfig};

@@ -49,7 +49,7 @@ fn canonical_host(html_gz: &std::path::Path) -> Option<String> {
 }
 
 /// The `corpus_boilerplate` table of the default recipe.
-fn default_params() -> toml::Table {
+pub fn default_params() -> toml::Table {
     let path = repo_root().join("crates/thresher/recipes/default.toml");
     let text = std::fs::read_to_string(path).expect("default.toml");
     let recipe: toml::Table = text.parse().expect("default.toml parses");
@@ -66,16 +66,22 @@ fn default_params() -> toml::Table {
     t
 }
 
-struct Figures {
-    docs: usize,
-    lines: usize,
-    removed: usize,
-    removed_not_gold: usize,
-    non_gold: usize,
+/// What a run of steps removed from the same-site pages, against their gold texts.
+pub struct Figures {
+    /// Pages.
+    pub docs: usize,
+    /// Page lines in all.
+    pub lines: usize,
+    /// Page lines removed.
+    pub removed: usize,
+    /// Page lines removed that are not in the page's gold text.
+    pub removed_not_gold: usize,
+    /// Page lines that are not in the page's gold text.
+    pub non_gold: usize,
 }
 
 /// One page: its site, its text lines, its gold lines.
-type SitePage = (String, Vec<String>, Vec<String>);
+pub type SitePage = (String, Vec<String>, Vec<String>);
 
 /// A page's text lines and gold lines.
 type PageText = (Vec<String>, Vec<String>);
@@ -86,6 +92,13 @@ fn measure(
 ) -> (Figures, serde_json::Map<String, serde_json::Value>) {
     let cfg: CorpusBoilerplateConfig = toml::Value::Table(params).try_into().expect("params");
     let step: Vec<Box<dyn Step>> = vec![cfg.build().expect("builds")];
+    let f = measure_steps(&step, pages);
+    (f, step[0].report())
+}
+
+/// Runs `steps` over the pages as one corpus (each page a document with its site in `url`) and
+/// counts the removed lines against the gold texts.
+pub fn measure_steps(step: &[Box<dyn Step>], pages: &[SitePage]) -> Figures {
     let docs = pages
         .iter()
         .enumerate()
@@ -96,7 +109,7 @@ fn measure(
             d
         })
         .collect();
-    let out = run_steps(&step, docs);
+    let out = run_steps(step, docs);
     let mut f = Figures {
         docs: pages.len(),
         lines: 0,
@@ -137,29 +150,32 @@ fn measure(
             } else {
                 f.removed += 1;
                 f.removed_not_gold += usize::from(!g);
-                if g && std::env::var_os("BOILER_VERBOSE").is_some() {
-                    println!("REMOVED-IN-GOLD {l:?}");
+                // BOILER_VERBOSE=1 lists the removed gold lines, =all every removed line.
+                match std::env::var("BOILER_VERBOSE").as_deref() {
+                    Ok("all") => {
+                        println!("REMOVED {} {l:?}", if g { "in-gold" } else { "non-gold" })
+                    }
+                    Ok(_) if g => println!("REMOVED-IN-GOLD {l:?}"),
+                    _ => {}
                 }
             }
         }
     }
-    (f, step[0].report())
+    f
 }
 
-#[test]
-fn corpus_boilerplate_removes_lines_outside_gold() {
-    let Some(corpus) = shared_dir("corpus") else {
-        return;
-    };
+/// The same-site pages of CleanPortalEval (site from the page name) and Dragnet (site from the
+/// canonical URL; sites with at least two pages), with their gold lines.
+pub fn same_site_pages(corpus: &std::path::Path) -> (Vec<SitePage>, usize) {
     let mut pages: Vec<SitePage> = Vec::new();
-    for p in gold_pages(&corpus, &["cleanportaleval"]) {
+    for p in gold_pages(corpus, &["cleanportaleval"]) {
         let name = p.id.trim_start_matches("cleanportaleval/");
         let site = name.rsplit_once('_').map_or(name, |(s, _)| s).to_string();
         pages.push((site, page_lines(&p.html), p.gold));
     }
     let portal_pages = pages.len();
     let mut dragnet: BTreeMap<String, Vec<PageText>> = BTreeMap::new();
-    for p in gold_pages(&corpus, &["dragnet"]) {
+    for p in gold_pages(corpus, &["dragnet"]) {
         if let Some(host) = canonical_host(&p.html) {
             dragnet
                 .entry(host)
@@ -172,6 +188,15 @@ fn corpus_boilerplate_removes_lines_outside_gold() {
             pages.push((host.clone(), lines, gold));
         }
     }
+    (pages, portal_pages)
+}
+
+#[test]
+fn corpus_boilerplate_removes_lines_outside_gold() {
+    let Some(corpus) = shared_dir("corpus") else {
+        return;
+    };
+    let (pages, portal_pages) = same_site_pages(&corpus);
     let sites: std::collections::BTreeSet<&str> = pages.iter().map(|p| p.0.as_str()).collect();
     println!(
         "same-site pages: {} ({portal_pages} CleanPortalEval, {} Dragnet) on {} sites",

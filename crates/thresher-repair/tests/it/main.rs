@@ -2,6 +2,7 @@
 //! test on real gold texts, and corpus_boilerplate on same-site pages.
 
 mod boilerplate;
+mod chrome_corpus;
 mod common;
 mod corpus;
 mod golden;
