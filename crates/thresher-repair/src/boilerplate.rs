@@ -20,7 +20,7 @@ use crate::sketch::{group_key, group_seed, CountSketch};
 /// group is removed from each document that has it.
 ///
 /// Counts live in a count-min sketch of `sketch_depth` rows of `sketch_width` 32-bit counters
-/// with conservative update: memory is fixed (`4 × width × depth` bytes, 16 MiB by default)
+/// (see `sketch.rs`): memory is fixed (`4 × width × depth` bytes, 16 MiB by default)
 /// whatever the input's size, counts are never under-estimated, and the expected over-count of
 /// a line is at most `e × N / width` for `N` counted (document, line) pairs; the step reports
 /// that bound in its figures so that a run on a very large input can see it needs a wider sketch.

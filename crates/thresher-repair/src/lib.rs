@@ -8,7 +8,8 @@
 //!
 //! - [`CollapseRepeats`] (`collapse_repeats`): removes later copies of repeated runs of lines.
 //! - [`StripChrome`] (`strip_chrome`): removes blocks of label lines at the start and trailers at
-//!   the end, recognised by line shape.
+//!   the end, recognised by line shape and, optionally (two passes), by how many documents of
+//!   the input or of one site have the same lines at their edges.
 //! - [`CorpusBoilerplate`] (`corpus_boilerplate`, two passes): removes lines found in many
 //!   documents of the input or of one site.
 //! - [`FlagEncodingDamage`] (`flag_encoding_damage`): annotates, without editing, signs of

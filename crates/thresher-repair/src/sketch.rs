@@ -10,11 +10,12 @@ use thresher_core::{Document, Error, Result};
 /// Largest sketch accepted (counters in all), so that a typo cannot ask for terabytes.
 const MAX_COUNTERS: usize = 1 << 30;
 
-/// A count-min sketch of `depth` rows of `width` 32-bit counters with conservative update.
+/// A count-min sketch of `depth` rows of `width` 32-bit counters.
 ///
 /// Memory is fixed (`4 × width × depth` bytes) whatever the input's size, counts are never
 /// under-estimated, and the expected over-count of a key is at most `e × N / width` for `N`
-/// counted keys. Safe to update from several threads at once.
+/// counted keys. Safe to update from several threads at once, and the counts after a pass do
+/// not depend on the order of the updates (so neither does a run's output on its threads).
 pub(crate) struct CountSketch {
     width: usize,
     depth: usize,
@@ -65,14 +66,21 @@ impl CountSketch {
             .unwrap_or(0)
     }
 
-    /// Conservative update: only the counters at the current minimum are raised, which keeps the
-    /// over-count of a key much lower than plain count-min does. Concurrent updates of the same
-    /// key can each see the old minimum; `fetch_max` then keeps the larger value, so a count is
-    /// never lost, only (rarely) a concurrent increment is merged.
+    /// Adds one to the key's counter in every row (saturating at `u32::MAX`).
+    ///
+    /// Plain count-min rather than conservative update (raising only the counters at the
+    /// current minimum): conservative update over-counts less, but two threads adding the same
+    /// key at once can both read the old minimum and raise it to the same value, losing one
+    /// count, and which updates collide depends on scheduling. Additions commute, so the final
+    /// counts are exact sums whatever the order; the count-min bound holds for them.
     pub(crate) fn add(&self, key: u64) {
-        let target = self.estimate(key).saturating_add(1);
         for r in 0..self.depth {
-            self.counters[self.slot(key, r)].fetch_max(target, Ordering::Relaxed);
+            // `fetch_update` retries until it wins; `None` (already at the maximum) is fine.
+            let _ = self.counters[self.slot(key, r)].fetch_update(
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+                |c| c.checked_add(1),
+            );
         }
     }
 
@@ -140,6 +148,21 @@ mod tests {
             s.add(k);
         }
         assert!((0..100u64).all(|k| s.estimate(k) >= 1));
+    }
+
+    #[test]
+    fn concurrent_adds_are_all_counted() {
+        let s = CountSketch::new("t", 1 << 10, 4).unwrap();
+        std::thread::scope(|sc| {
+            for _ in 0..4 {
+                sc.spawn(|| {
+                    for _ in 0..5000 {
+                        s.add(42);
+                    }
+                });
+            }
+        });
+        assert_eq!(s.estimate(42), 20_000);
     }
 
     #[test]
