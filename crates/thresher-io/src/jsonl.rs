@@ -22,8 +22,8 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
             id,
         })
     };
-    let (bytes, lossy): (Cow<[u8]>, bool) = match std::str::from_utf8(line) {
-        Ok(_) => (Cow::Borrowed(line), false),
+    let (text, lossy): (Cow<str>, bool) = match std::str::from_utf8(line) {
+        Ok(s) => (Cow::Borrowed(s), false),
         Err(e) => match opts.invalid_utf8 {
             Utf8Policy::Error => {
                 return err(
@@ -31,13 +31,11 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
                     String::new(),
                 )
             }
-            Utf8Policy::Replace => (
-                Cow::Owned(String::from_utf8_lossy(line).into_owned().into_bytes()),
-                true,
-            ),
+            Utf8Policy::Replace => (String::from_utf8_lossy(line), true),
         },
     };
-    let mut de = serde_json::Deserializer::from_slice(&bytes);
+    // From a `&str`, which is already valid UTF-8: serde_json does not check each string again.
+    let mut de = serde_json::Deserializer::from_str(&text);
     let parsed = match (RecordSeed { opts }).deserialize(&mut de) {
         Ok(p) => p,
         Err(e) => return err(format!("broken JSON: {e}"), String::new()),

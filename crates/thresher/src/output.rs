@@ -8,27 +8,6 @@ use serde_json::{Map, Value};
 use thresher_core::{Document, Reason, SourcePos};
 
 #[derive(Serialize)]
-struct KeptLine<'a> {
-    id: &'a str,
-    text: &'a str,
-    metadata: &'a Map<String, Value>,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    annotations: &'a Map<String, Value>,
-}
-
-#[derive(Serialize)]
-struct RejectedLine<'a> {
-    id: &'a str,
-    text: &'a str,
-    metadata: &'a Map<String, Value>,
-    reason: &'a str,
-    value: &'a Value,
-    step: &'a str,
-    #[serde(skip_serializing_if = "Map::is_empty")]
-    annotations: &'a Map<String, Value>,
-}
-
-#[derive(Serialize)]
 struct Position {
     line: u64,
     byte: u64,
@@ -48,39 +27,130 @@ fn finish(mut buf: Vec<u8>) -> Vec<u8> {
     buf.push(b'\n');
     buf
 }
-
 /// `{"id", "text", "metadata"[, "annotations"]}` and a newline.
 pub fn kept_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + 64);
-    // Serializing borrowed strings and maps into a Vec cannot fail.
-    let _ = serde_json::to_writer(
-        &mut buf,
-        &KeptLine {
-            id: &doc.id,
-            text: doc.text(),
-            metadata: &doc.metadata,
-            annotations: &doc.annotations,
-        },
-    );
-    finish(buf)
+    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 64);
+    doc_fields(&mut buf, doc);
+    annotations(&mut buf, &doc.annotations);
+    buf.extend_from_slice(b"}\n");
+    buf
 }
 
 /// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it.
 pub fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + 96);
-    let _ = serde_json::to_writer(
-        &mut buf,
-        &RejectedLine {
-            id: &doc.id,
-            text: doc.text(),
-            metadata: &doc.metadata,
-            reason: &reason.code,
-            value: &reason.value,
-            step,
-            annotations: &doc.annotations,
-        },
-    );
-    finish(buf)
+    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 96);
+    doc_fields(&mut buf, doc);
+    buf.extend_from_slice(b",\"reason\":");
+    write_json_str(&mut buf, &reason.code);
+    buf.extend_from_slice(b",\"value\":");
+    // Serializing a `Value` into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut buf, &reason.value);
+    buf.extend_from_slice(b",\"step\":");
+    write_json_str(&mut buf, step);
+    annotations(&mut buf, &doc.annotations);
+    buf.extend_from_slice(b"}\n");
+    buf
+}
+
+/// `{"id":..,"text":..,"metadata":{..}` (no closing brace), as serde_json writes a struct with
+/// these fields. Written by hand because the text is most of every output byte and
+/// [`write_json_str`] escapes it several times faster than serde_json's byte-at-a-time loop.
+fn doc_fields(buf: &mut Vec<u8>, doc: &Document) {
+    buf.extend_from_slice(b"{\"id\":");
+    write_json_str(buf, &doc.id);
+    buf.extend_from_slice(b",\"text\":");
+    write_json_str(buf, doc.text());
+    buf.extend_from_slice(b",\"metadata\":");
+    // Serializing a map of `Value`s into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
+}
+
+/// `,"annotations":{..}` when there are any (serde's `skip_serializing_if = "Map::is_empty"`).
+fn annotations(buf: &mut Vec<u8>, annotations: &Map<String, Value>) {
+    if !annotations.is_empty() {
+        buf.extend_from_slice(b",\"annotations\":");
+        let _ = serde_json::to_writer(&mut *buf, annotations);
+    }
+}
+
+/// How serde_json escapes an ASCII byte inside a string: 0 = as is, `u` = `\u00XX`, else the
+/// letter after the backslash.
+static ESCAPE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 0x20 {
+        t[b] = b'u';
+        b += 1;
+    }
+    t[0x08] = b'b';
+    t[b'\t' as usize] = b't';
+    t[b'\n' as usize] = b'n';
+    t[0x0C] = b'f';
+    t[b'\r' as usize] = b'r';
+    t[b'"' as usize] = b'"';
+    t[b'\\' as usize] = b'\\';
+    t
+};
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the 8 bytes in `w` is a control character, `"` or `\` (exact as a whole-word
+/// test: the classic "has a byte less than n" and "has a zero byte" tricks).
+#[inline]
+fn needs_escape(w: u64) -> bool {
+    let lt_space = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * b'"' as u64);
+    let quote = q.wrapping_sub(ONES) & !q;
+    let s = w ^ (ONES * b'\\' as u64);
+    let backslash = s.wrapping_sub(ONES) & !s;
+    (lt_space | quote | backslash) & HIGHS != 0
+}
+
+/// Writes `s` as a JSON string, byte for byte as serde_json does (`"`, `\` and control
+/// characters escaped, short forms where JSON has them, lower-case hex; everything else as is).
+/// Eight bytes are checked at a time, and runs that need no escape are copied whole.
+pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
+    let b = s.as_bytes();
+    out.reserve(b.len() + 2);
+    out.push(b'"');
+    let mut run = 0; // start of the bytes not yet copied
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if !needs_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(b.len());
+        while i < end {
+            let c = b[i];
+            let e = if c < 0x80 { ESCAPE[c as usize] } else { 0 };
+            if e != 0 {
+                out.extend_from_slice(&b[run..i]);
+                if e == b'u' {
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    out.extend_from_slice(&[
+                        b'\\',
+                        b'u',
+                        b'0',
+                        b'0',
+                        HEX[(c >> 4) as usize],
+                        HEX[(c & 0xF) as usize],
+                    ]);
+                } else {
+                    out.extend_from_slice(&[b'\\', e]);
+                }
+                run = i + 1;
+            }
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&b[run..]);
+    out.push(b'"');
 }
 
 /// `{"id", "file", "position": {"line", "byte"}, "error"[, "step"]}` and a newline.
@@ -102,18 +172,6 @@ pub fn error_line(id: &str, source: &SourcePos, error: &str, step: Option<&str>)
     finish(buf)
 }
 
-#[derive(Serialize)]
-struct SpillOut<'a> {
-    seq: u64,
-    file: &'a str,
-    line: u64,
-    byte: u64,
-    id: &'a str,
-    text: &'a str,
-    metadata: &'a Map<String, Value>,
-    annotations: &'a Map<String, Value>,
-}
-
 #[derive(Deserialize)]
 struct SpillIn {
     seq: u64,
@@ -126,23 +184,28 @@ struct SpillIn {
     annotations: Map<String, Value>,
 }
 
-/// A document in the spill format (everything a later pass needs, including its position).
+/// A document in the spill format (everything a later pass needs, including its position):
+/// `{"seq","file","line","byte","id","text","metadata","annotations"}`.
 pub fn spill_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + 128);
-    let _ = serde_json::to_writer(
-        &mut buf,
-        &SpillOut {
-            seq: doc.seq,
-            file: &doc.source.file,
-            line: doc.source.line,
-            byte: doc.source.byte_offset,
-            id: &doc.id,
-            text: doc.text(),
-            metadata: &doc.metadata,
-            annotations: &doc.annotations,
-        },
-    );
-    finish(buf)
+    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 128);
+    buf.extend_from_slice(b"{\"seq\":");
+    buf.extend_from_slice(doc.seq.to_string().as_bytes());
+    buf.extend_from_slice(b",\"file\":");
+    write_json_str(&mut buf, &doc.source.file);
+    buf.extend_from_slice(b",\"line\":");
+    buf.extend_from_slice(doc.source.line.to_string().as_bytes());
+    buf.extend_from_slice(b",\"byte\":");
+    buf.extend_from_slice(doc.source.byte_offset.to_string().as_bytes());
+    buf.extend_from_slice(b",\"id\":");
+    write_json_str(&mut buf, &doc.id);
+    buf.extend_from_slice(b",\"text\":");
+    write_json_str(&mut buf, doc.text());
+    buf.extend_from_slice(b",\"metadata\":");
+    let _ = serde_json::to_writer(&mut buf, &doc.metadata);
+    buf.extend_from_slice(b",\"annotations\":");
+    let _ = serde_json::to_writer(&mut buf, &doc.annotations);
+    buf.extend_from_slice(b"}\n");
+    buf
 }
 
 /// Reads back a document written by [`spill_line`].
@@ -174,6 +237,68 @@ mod tests {
         d.annotate("s", "n", 2);
         let back = parse_spill_line(&spill_line(&d)).unwrap();
         assert_eq!(format!("{back:?}"), format!("{d:?}"));
+    }
+
+    #[test]
+    fn strings_are_escaped_as_serde_json_does() {
+        let mut cases: Vec<String> = [
+            "",
+            "plain ascii text that is longer than eight bytes",
+            "quote\" back\\slash / slash",
+            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f} end",
+            "héllo “wörld” — 😀 \u{2028}\n",
+            "12345678\"12345678\\1234567\n",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        // Every byte value in every position of a word.
+        for c in 0u8..128 {
+            for pad in 0..9 {
+                let mut s = "x".repeat(pad);
+                s.push(c as char);
+                s.push_str("yyyyyyyyy");
+                cases.push(s);
+            }
+        }
+        for s in cases {
+            let mut ours = Vec::new();
+            write_json_str(&mut ours, &s);
+            assert_eq!(
+                String::from_utf8(ours).unwrap(),
+                serde_json::to_string(&s).unwrap(),
+                "{s:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn lines_match_serde_structs() {
+        #[derive(Serialize)]
+        struct Kept<'a> {
+            id: &'a str,
+            text: &'a str,
+            metadata: &'a Map<String, Value>,
+            #[serde(skip_serializing_if = "Map::is_empty")]
+            annotations: &'a Map<String, Value>,
+        }
+        let mut d = Document::new("i\"d", "a\tb\u{1}é\n");
+        d.metadata.insert("url".into(), "http://x/\"y".into());
+        d.metadata.insert("n".into(), 1.5.into());
+        let serde = |d: &Document| {
+            let mut s = serde_json::to_vec(&Kept {
+                id: &d.id,
+                text: d.text(),
+                metadata: &d.metadata,
+                annotations: &d.annotations,
+            })
+            .unwrap();
+            s.push(b'\n');
+            s
+        };
+        assert_eq!(kept_line(&d), serde(&d));
+        d.annotate("s", "k", vec![1, 2]);
+        assert_eq!(kept_line(&d), serde(&d));
     }
 
     #[test]
