@@ -84,18 +84,15 @@ static ASCII_MAP: [u8; 128] = {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Eight ASCII bytes (little-endian in `w`) normalised at once: letters lower-cased, ASCII
-/// whitespace turned into spaces. `None` if a byte is not ASCII or two spaces would touch (also
-/// across the previous byte written, a space if `prev_space`): those words go byte by byte.
-/// Returns the mapped bytes and whether the last one is a space.
-///
-/// Each test works per byte without carries between bytes because every byte is below 0x80:
-/// adding `0x80 - k` sets a byte's top bit exactly when the byte is >= k.
+/// Eight bytes (little-endian in `w`) normalised at once: letters lower-cased, ASCII whitespace
+/// turned into spaces. Returns the mapped bytes, the whitespace bytes and the "stop" bytes (both
+/// as the top bit of each byte): a stop is a non-ASCII byte or a space right after a space (or
+/// after the previous byte written, if `prev_space`). Only the bytes before the first stop are
+/// meaningful: each test works per byte without carries between bytes as long as the bytes
+/// are below 0x80 (adding `0x80 - k` sets a byte's top bit exactly when the byte is >= k), and a
+/// carry out of a byte >= 0x80 only reaches the bytes after it.
 #[inline]
-fn map_word(w: u64, prev_space: bool) -> Option<(u64, bool)> {
-    if w & HIGHS != 0 {
-        return None;
-    }
+fn map_word(w: u64, prev_space: bool) -> (u64, u64, u64) {
     let ge = |k: u64| w.wrapping_add((0x80 - k) * ONES);
     let upper = ge(0x41) & !ge(0x5B) & HIGHS;
     let ctrl_space = ge(0x09) & !ge(0x0E) & HIGHS;
@@ -104,13 +101,11 @@ fn map_word(w: u64, prev_space: bool) -> Option<(u64, bool)> {
     let ws = ctrl_space | space;
     // A space here after a space in the byte before (or the previous byte written).
     let before = (ws << 8) | (u64::from(prev_space) << 7);
-    if ws & before != 0 {
-        return None;
-    }
+    let stop = (w & HIGHS) | (ws & before);
     let ws_bytes = (ws >> 7) * 0xFF;
     let lower = w | (upper >> 2);
     let mapped = (lower & !ws_bytes) | (ws_bytes & (0x20 * ONES));
-    Some((mapped, ws >> 63 != 0))
+    (mapped, ws, stop)
 }
 
 /// [`normalize_for_exact`] into a byte buffer (replacing its content), in one pass: ASCII bytes
@@ -133,53 +128,70 @@ pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
     let mut prev_space = true;
     let mut i = 0;
     while i < src.len() {
-        // Eight ASCII bytes at a time while no whitespace run needs collapsing (in running text
-        // most words are separated by one space), else byte by byte up to the end of the word.
+        // Eight bytes at a time: the bytes before the first stop (see `map_word`) are written
+        // at once; a space after a space is dropped; a non-ASCII character goes the slow way.
         if let Some(word) = src.get(i..i + 8) {
             let mut w = [0u8; 8];
             w.copy_from_slice(word);
-            if let Some((mapped, last_space)) = map_word(u64::from_le_bytes(w), prev_space) {
-                out[n..n + 8].copy_from_slice(&mapped.to_le_bytes());
+            let w = u64::from_le_bytes(w);
+            let (mapped, ws, stop) = map_word(w, prev_space);
+            // The room for 8 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
+            out[n..n + 8].copy_from_slice(&mapped.to_le_bytes());
+            if stop == 0 {
                 n += 8;
                 i += 8;
-                prev_space = last_space;
+                prev_space = ws >> 63 != 0;
                 continue;
             }
-        }
-        let end = (i + 8).min(src.len());
-        while i < end {
-            let b = src[i];
-            if b < 0x80 {
-                let m = ASCII_MAP[b as usize];
-                out[n] = m;
-                let space = m == b' ';
-                n += usize::from(!(space && prev_space));
-                prev_space = space;
+            let k = (stop.trailing_zeros() / 8) as usize;
+            n += k;
+            i += k;
+            if k > 0 {
+                prev_space = (ws >> (8 * k - 1)) & 1 != 0;
+            }
+            if src[i] < 0x80 {
+                // A space after a space writes nothing, nor does the rest of the run (runs of
+                // indentation are common in web text: skip them here, not eight bytes a go).
                 i += 1;
-                continue;
-            }
-            // `i` is always on a character boundary: ASCII bytes advance by one, others by the
-            // character's length.
-            let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
-                i = src.len();
-                break;
-            };
-            i += c.len_utf8();
-            if c.is_whitespace() {
-                out[n] = b' ';
-                n += usize::from(!prev_space);
+                while src
+                    .get(i)
+                    .is_some_and(|&b| b < 0x80 && ASCII_MAP[b as usize] == b' ')
+                {
+                    i += 1;
+                }
                 prev_space = true;
                 continue;
             }
-            let need = n + (src.len() - i) + SLACK;
-            if out.len() < need {
-                out.resize(need, 0);
-            }
-            for l in c.to_lowercase() {
-                n += l.encode_utf8(&mut out[n..]).len();
-            }
-            prev_space = false;
+        } else if src[i] < 0x80 {
+            // The last few bytes, one at a time.
+            let m = ASCII_MAP[src[i] as usize];
+            out[n] = m;
+            let space = m == b' ';
+            n += usize::from(!(space && prev_space));
+            prev_space = space;
+            i += 1;
+            continue;
         }
+        // A non-ASCII character; `i` is on a character boundary (ASCII bytes advance by one,
+        // others by the character's length).
+        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
+            break;
+        };
+        i += c.len_utf8();
+        if c.is_whitespace() {
+            out[n] = b' ';
+            n += usize::from(!prev_space);
+            prev_space = true;
+            continue;
+        }
+        let need = n + (src.len() - i) + SLACK;
+        if out.len() < need {
+            out.resize(need, 0);
+        }
+        for l in c.to_lowercase() {
+            n += l.encode_utf8(&mut out[n..]).len();
+        }
+        prev_space = false;
     }
     if prev_space && n > 0 {
         n -= 1; // a trailing space
