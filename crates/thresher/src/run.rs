@@ -152,10 +152,13 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         .spawn(move || writer_loop(wrx, &outdir, wopts, resume))
         .map_err(|e| out_err(&opts.outdir, e))?;
 
+    // Consumed batch buffers go back to the reader for reuse.
+    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(4);
     let ctx = Ctx {
         steps: &steps,
         pool: &pool,
         progress: opts.progress.clone(),
+        recycle: recycle_tx,
     };
     let mut result = Ok(());
     let mut seq = 0u64;
@@ -176,7 +179,13 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         let source: Box<dyn Iterator<Item = Batch> + Send> = match (k, &spill) {
             (0, _) => {
                 let mut r = BatchReader::new(files.clone(), recipe.input.clone());
-                Box::new(std::iter::from_fn(move || r.next_batch()))
+                let back = recycle_rx.clone();
+                Box::new(std::iter::from_fn(move || {
+                    while let Ok(buf) = back.try_recv() {
+                        r.recycle(buf);
+                    }
+                    r.next_batch()
+                }))
             }
             (_, Some((path, n))) if *n > 0 => {
                 let opts = ReadOptions {
@@ -188,7 +197,13 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                     format: Format::Jsonl,
                 };
                 let mut r = BatchReader::new(vec![file], opts);
-                Box::new(std::iter::from_fn(move || r.next_batch()))
+                let back = recycle_rx.clone();
+                Box::new(std::iter::from_fn(move || {
+                    while let Ok(buf) = back.try_recv() {
+                        r.recycle(buf);
+                    }
+                    r.next_batch()
+                }))
             }
             _ => Box::new(std::iter::empty()),
         };
@@ -392,6 +407,7 @@ struct Ctx<'a> {
     steps: &'a [Box<dyn Step>],
     pool: &'a rayon::ThreadPool,
     progress: Option<Arc<Progress>>,
+    recycle: Sender<Vec<u8>>,
 }
 
 struct Phase<'a> {
@@ -482,7 +498,8 @@ impl Ctx<'_> {
                 })
                 .unzip()
         });
-        drop(buf);
+        // Full (the reader has enough spares) or closed: the buffer is simply freed.
+        let _ = self.recycle.try_send(buf);
         if early {
             step_stats[phase.steps.start].seconds += early_secs.iter().sum::<f64>();
         }
