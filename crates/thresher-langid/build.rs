@@ -5,8 +5,8 @@
 //! frequency in that language's training text. Looking an n-gram up in 75 separate models costs
 //! 75 lookups; thresher merges them into one open-addressing table per n-gram length whose slots
 //! point at a short list of (language, log-probability) postings, so one lookup answers for
-//! every language. The table is written to OUT_DIR and embedded with `include_bytes!`: nothing is
-//! downloaded or parsed at run time.
+//! every language. The table is written to OUT_DIR and embedded with `include_bytes!` (debug
+//! builds read it from OUT_DIR instead): nothing is downloaded or parsed at run time.
 //!
 //! Values are q = round(-ln p * 1000) as u16, at least 1; 0 means "the language lacks it".
 //! Letters and bigrams, which nearly every language of a script has, get a dense row of 80 q
@@ -252,6 +252,12 @@ const DENSE_BIT: u64 = 1 << 31;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=src/hash.rs");
+    // Debug builds read the table from OUT_DIR at run time rather than embedding it (see
+    // src/model.rs): tests and examples would otherwise each carry a 173 MB copy.
+    println!("cargo::rustc-check-cfg=cfg(thresher_langid_file)");
+    if std::env::var("PROFILE").as_deref() == Ok("debug") {
+        println!("cargo:rustc-cfg=thresher_langid_file");
+    }
     let models = models();
     assert!(models.len() <= ROW, "languages must fit a row");
     // Lengths 3-5: (hash, language, q) where q = round(-ln p * 1000), at least 1 so that 0 can

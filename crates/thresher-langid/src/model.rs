@@ -4,7 +4,15 @@ use crate::hash::{fingerprint, home_slot};
 use crate::lang::LANGUAGE_COUNT;
 use std::sync::OnceLock;
 
+/// Release builds carry the table inside the binary: nothing to install beside it.
+#[cfg(not(thresher_langid_file))]
 static TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langid.bin"));
+
+/// Debug builds (tests, examples) read the table from the build directory at run time instead:
+/// embedded, its 173 MB would be copied into every test binary and example of the workspace,
+/// which filled CI's disk. `THRESHER_LANGID_TABLE` names another copy of the file.
+#[cfg(thresher_langid_file)]
+const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
 
 /// Languages per dense row (LANGUAGE_COUNT padded to whole SIMD vectors).
 pub(crate) const ROW: usize = 80;
@@ -17,7 +25,7 @@ pub(crate) fn is_row(n: usize, payload: u32) -> bool {
     n <= 2 || payload & DENSE_BIT != 0
 }
 
-/// One n-gram table per length, over the embedded bytes (no copy, no parse).
+/// One n-gram table per length, over the table bytes (no parse).
 pub(crate) struct Model {
     bytes: &'static [u8],
     /// (slot count, byte offset of the slots) for n-gram lengths 1..=5 at index 0..=4.
@@ -62,20 +70,18 @@ fn prefetch_ptr(p: *const u8) {
     let _ = p;
 }
 
-/// Copies the table into memory backed by 2 MB pages, where the kernel allows them.
+/// Memory of `len` bytes backed by 2 MB pages where the kernel allows them, for the table.
 ///
 /// Lookups hit random places of a 173 MB table; with 4 KB pages nearly every one also misses the
 /// TLB and waits for a page walk. On 2 MB pages the whole table needs under 100 TLB entries.
 /// Costs one copy at load (tens of milliseconds) and the table's size in private memory.
-/// Returns None (and the embedded bytes are used in place) when the mapping fails.
+/// Returns None (and the caller uses ordinary memory) when the mapping fails.
 #[cfg(target_os = "linux")]
-fn huge_page_copy(bytes: &'static [u8]) -> Option<&'static [u8]> {
+fn huge_page_buffer(len: usize) -> Option<&'static mut [u8]> {
     const HUGE: usize = 2 << 20;
-    let len = bytes.len();
     let map_len = len + HUGE;
-    // SAFETY: an anonymous private mapping of fresh memory, used only by this function until it
-    // is handed out read-only; all arguments are plain values. A failed call returns MAP_FAILED,
-    // which is checked.
+    // SAFETY: an anonymous private mapping of fresh memory; all arguments are plain values. A
+    // failed call returns MAP_FAILED, which is checked.
     let base = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
@@ -92,26 +98,63 @@ fn huge_page_copy(bytes: &'static [u8]) -> Option<&'static [u8]> {
     let aligned = (base as usize).next_multiple_of(HUGE) as *mut u8;
     // SAFETY: `aligned..aligned + len` lies inside the mapping (it is `map_len` = len + 2 MB
     // long and `aligned` is at most 2 MB past its start); the mapping is never unmapped, so the
-    // slice lives for the rest of the process; `bytes` does not overlap fresh memory. madvise
-    // only advises: its failure leaves ordinary pages, which is fine.
+    // slice lives for the rest of the process, and nothing else refers to it. madvise only
+    // advises: its failure leaves ordinary pages, which is fine.
     unsafe {
         libc::madvise(aligned.cast(), len, libc::MADV_HUGEPAGE);
-        std::ptr::copy_nonoverlapping(bytes.as_ptr(), aligned, len);
-        libc::mprotect(aligned.cast(), len, libc::PROT_READ);
-        Some(std::slice::from_raw_parts(aligned, len))
+        Some(std::slice::from_raw_parts_mut(aligned, len))
     }
 }
 
 #[cfg(not(target_os = "linux"))]
-fn huge_page_copy(_bytes: &'static [u8]) -> Option<&'static [u8]> {
+fn huge_page_buffer(_len: usize) -> Option<&'static mut [u8]> {
     None
+}
+
+/// The table bytes, on 2 MB pages when possible.
+#[cfg(not(thresher_langid_file))]
+fn load_table() -> &'static [u8] {
+    match huge_page_buffer(TABLE_BYTES.len()) {
+        Some(buf) => {
+            buf.copy_from_slice(TABLE_BYTES);
+            buf
+        }
+        None => TABLE_BYTES,
+    }
+}
+
+/// The table bytes, read from the build directory (or `THRESHER_LANGID_TABLE`).
+#[cfg(thresher_langid_file)]
+fn load_table() -> &'static [u8] {
+    use std::io::Read;
+    let path = std::env::var_os("THRESHER_LANGID_TABLE")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| TABLE_PATH.into());
+    let read = || -> std::io::Result<&'static [u8]> {
+        let mut file = std::fs::File::open(&path)?;
+        let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+        let buf = match huge_page_buffer(len) {
+            Some(buf) => buf,
+            None => Vec::leak(vec![0u8; len]),
+        };
+        file.read_exact(buf)?;
+        Ok(buf)
+    };
+    // The file is an output of this crate's own build: its absence is a broken build directory,
+    // not bad input.
+    read().unwrap_or_else(|e| {
+        panic!(
+            "langid table {}: {e} (debug builds read it from the build directory; rebuild, or set THRESHER_LANGID_TABLE)",
+            path.display()
+        )
+    })
 }
 
 impl Model {
     /// The embedded model, checked once.
     pub(crate) fn get() -> &'static Model {
         static MODEL: OnceLock<Model> = OnceLock::new();
-        MODEL.get_or_init(|| Model::parse(huge_page_copy(TABLE_BYTES).unwrap_or(TABLE_BYTES)))
+        MODEL.get_or_init(|| Model::parse(load_table()))
     }
 
     fn parse(bytes: &'static [u8]) -> Model {
