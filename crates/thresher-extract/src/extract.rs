@@ -1054,7 +1054,10 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
             keep[i] = if b.kind == BlockKind::Heading {
                 ld < 0.6
             } else {
-                !(ld > MAIN_MAX_LINK_DENSITY || (ld > 0.3 && b.chars < 100))
+                !(ld > MAIN_MAX_LINK_DENSITY
+                    || (ld > 0.3
+                        && b.chars < 100
+                        && !(b.kind == BlockKind::Para && is_sentence(&b.text))))
             };
         } else if opts.union_outside_prose {
             keep[i] = is_prose(b, ld) && lca_levels(b.owner) <= max_levels;
@@ -1146,7 +1149,17 @@ fn is_prose(b: &Block, ld: f32) -> bool {
         .chars()
         .filter(|c| matches!(c, '.' | '!' | '?' | '。' | '！' | '？'))
         .count();
-    (words >= 25 || b.chars >= 200) && sentence_ends >= 2
+    (words >= 25 || b.chars >= 200)
+        && (sentence_ends >= 2 || (sentence_ends >= 1 && b.chars >= 250))
+}
+
+/// Whether a short block reads as a sentence (inline links in a sentence are not a link list):
+/// five words or more and sentence punctuation at the end.
+fn is_sentence(text: &str) -> bool {
+    let t = text.trim_end_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '"' | '\'' | ')' | '”' | '’' | '»')
+    });
+    t.ends_with(['.', '!', '?', '。', '！', '？']) && text.split_whitespace().nth(4).is_some()
 }
 
 fn mark_subtree(dom: &Dom, root: NodeId, mark: &mut [bool]) {
@@ -1219,5 +1232,16 @@ mod tests {
         assert_eq!(run("<html><body></body></html>").text, "");
         let e = run(&format!("just some text with no markup at all. {ARTICLE}"));
         assert!(e.text.contains("no markup"), "{}", e.text);
+    }
+
+    #[test]
+    fn short_sentences_with_inline_links_stay() {
+        let html = format!(
+            r#"<body><div class="entry"><p>Today <a href="/a">we</a> launched something <a href="/b">huge and serious</a> in a sober way.</p>
+            <p>{ARTICLE}</p><p><a href="/x">Home</a> <a href="/y">Older posts</a></p></div></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("Today we launched"), "{}", e.text);
+        assert!(!e.text.contains("Older posts"), "{}", e.text);
     }
 }
