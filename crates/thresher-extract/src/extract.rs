@@ -481,6 +481,10 @@ fn style_hides(style: &str) -> bool {
 /// article text, 0.5 to 0.85 are within 0.002 F1 of each other.
 const MAIN_MAX_LINK_DENSITY: f32 = 0.7;
 
+/// Smallest text (in characters) of a content-named element for it to count as holding the
+/// article (which protects its ancestors from pruning by name).
+const HOLDS_MAIN_MIN_CHARS: u32 = 250;
+
 /// Smallest text (in characters) of a `<noscript>` that is kept.
 const NOSCRIPT_MIN_CHARS: u32 = 500;
 
@@ -560,13 +564,15 @@ fn compute_facts(dom: &Dom) -> Facts {
                 hint[id as usize] = h.score();
                 strong[id as usize] = h.strong_neg;
                 flags[id as usize] = a.flags;
-                main = matches!(tag, "article" | "main")
-                    || h.score() > 0
-                    || a.flags & ARTICLE_BODY != 0;
                 for c in dom.children(id) {
                     chars = chars.saturating_add(raw_chars[c as usize]);
                     main |= holds_main[c as usize];
                 }
+                // A content name on a small element (a `post-likes` widget inside a share
+                // bar) does not make its boilerplate-named ancestors hold the article.
+                main |= matches!(tag, "article" | "main")
+                    || a.flags & ARTICLE_BODY != 0
+                    || (h.pos && !h.strong_neg && chars >= HOLDS_MAIN_MIN_CHARS);
             }
             _ => {
                 for c in dom.children(id) {
