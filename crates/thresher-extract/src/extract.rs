@@ -121,6 +121,7 @@ fn is_dropped_tag(tag: &str) -> bool {
             | "link"
             | "meta"
             | "title"
+            | "figcaption"
     )
 }
 
