@@ -307,6 +307,8 @@ struct Hint {
     weak_neg: bool,
     /// A content name.
     pos: bool,
+    /// A lead/standfirst name (`lead`, `intro`, `standfirst`...).
+    lead: bool,
 }
 
 impl Hint {
@@ -340,6 +342,7 @@ fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut HashMap<&'a str, u8>) 
                 TOK_STRONG => h.strong_neg = true,
                 TOK_WEAK => h.weak_neg = true,
                 TOK_POS => h.pos = true,
+                TOK_LEAD => h.lead = true,
                 _ => {}
             }
         }
@@ -351,6 +354,20 @@ const TOK_NONE: u8 = 0;
 const TOK_POS: u8 = 1;
 const TOK_WEAK: u8 = 2;
 const TOK_STRONG: u8 = 3;
+const TOK_LEAD: u8 = 4;
+
+/// Words that name the lead paragraph of an article (standfirst, intro, chapo), matched as a
+/// whole name token or (`intro`) as a prefix.
+const LEAD_EXACT: &[&str] = &[
+    "lead",
+    "leadtext",
+    "standfirst",
+    "chapo",
+    "chapeau",
+    "bajada",
+    "lede",
+    "abstract",
+];
 
 fn classify_token(tok: &str) -> u8 {
     let lower;
@@ -364,6 +381,8 @@ fn classify_token(tok: &str) -> u8 {
         TOK_STRONG
     } else if WEAK_EXACT.contains(&t) || WEAK_PREFIX.iter().any(|p| t.starts_with(p)) {
         TOK_WEAK
+    } else if LEAD_EXACT.contains(&t) || t.starts_with("intro") {
+        TOK_LEAD
     } else if POS_PREFIX.iter().any(|p| t.starts_with(p)) {
         TOK_POS
     } else {
@@ -431,6 +450,10 @@ const HIDDEN: u8 = 1;
 const ROLE_BOILERPLATE: u8 = 2;
 const HREF: u8 = 4;
 const ARTICLE_BODY: u8 = 8;
+const LEAD: u8 = 16;
+
+/// Largest text (in characters) of a lead-named element.
+const LEAD_MAX_CHARS: u32 = 1000;
 
 /// The attributes the extractor looks at, gathered in one scan of the element's attributes.
 struct Attrs<'a> {
@@ -485,6 +508,9 @@ const MAIN_MAX_LINK_DENSITY: f32 = 0.7;
 /// Smallest text (in characters) of a content-named element for it to count as holding the
 /// article (which protects its ancestors from pruning by name).
 const HOLDS_MAIN_MIN_CHARS: u32 = 250;
+
+/// Levels above the main container within which a lead paragraph outside it joins.
+const LEAD_MAX_LEVELS: u32 = 3;
 
 /// Smallest text (in characters) of a `<noscript>` that is kept.
 const NOSCRIPT_MIN_CHARS: u32 = 500;
@@ -565,6 +591,9 @@ fn compute_facts(dom: &Dom) -> Facts {
                 hint[id as usize] = h.score();
                 strong[id as usize] = h.strong_neg;
                 flags[id as usize] = a.flags;
+                if h.lead && !h.strong_neg && !h.weak_neg {
+                    flags[id as usize] |= LEAD;
+                }
                 for c in dom.children(id) {
                     chars = chars.saturating_add(raw_chars[c as usize]);
                     main |= holds_main[c as usize];
@@ -624,6 +653,13 @@ fn compute_facts(dom: &Dom) -> Facts {
             false
         };
         dropped[id as usize] = drop;
+        // Inside a small lead-named element.
+        if parent != NONE && flags[parent as usize] & LEAD != 0 {
+            flags[id as usize] |= LEAD;
+        }
+        if raw_chars[id as usize] > LEAD_MAX_CHARS {
+            flags[id as usize] &= !LEAD;
+        }
     }
     // Kept text and link text, bottom-up.
     let mut text_chars = vec![0u32; n];
@@ -1067,7 +1103,15 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
                         && !(b.kind == BlockKind::Para && is_sentence(&b.text))))
             };
         } else if opts.union_outside_prose {
-            keep[i] = is_prose(b, ld) && lca_levels(b.owner) <= max_levels;
+            let lv = lca_levels(b.owner);
+            // The lead paragraph (standfirst) often sits in the article header, outside the
+            // container of the body text, and is too short to read as prose on its own.
+            keep[i] = (is_prose(b, ld) && lv <= max_levels)
+                || (facts.flags[b.owner as usize] & LEAD != 0
+                    && b.kind != BlockKind::Heading
+                    && lv <= LEAD_MAX_LEVELS
+                    && ld < 0.3
+                    && b.chars >= 30);
         }
     }
     // Headings right before kept text outside the main content introduce it. (Looking further
@@ -1250,5 +1294,19 @@ mod tests {
         let e = run(&html);
         assert!(e.text.contains("Today we launched"), "{}", e.text);
         assert!(!e.text.contains("Older posts"), "{}", e.text);
+    }
+
+    #[test]
+    fn lead_paragraph_in_the_header_joins() {
+        let html = format!(
+            r#"<body><article><header><h1>Budget</h1><p class="article__lead">The vote on the budget was put off again.</p></header>
+            <div class="body"><p>{ARTICLE}</p><p>{ARTICLE}</p></div></article></body>"#
+        );
+        let e = run(&html);
+        assert!(
+            e.text.contains("The vote on the budget was put off again."),
+            "{}",
+            e.text
+        );
     }
 }
