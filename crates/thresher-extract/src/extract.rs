@@ -647,8 +647,11 @@ fn compute_facts(dom: &Dom) -> Facts {
             !holds_main[id as usize] && (raw_chars[id as usize] as f64) < 0.6 * body_chars as f64
         } else if hint[id as usize] < 0 {
             // Weak names (byline, widget) are dropped only when small: broken markup sometimes
-            // wraps the whole article in one.
-            !holds_main[id as usize] && raw_chars[id as usize] < WEAK_MAX_CHARS
+            // wraps the whole article in one. A quotation is text, whatever its name (embedded
+            // posts are `<blockquote class="twitter-tweet">`).
+            !holds_main[id as usize]
+                && raw_chars[id as usize] < WEAK_MAX_CHARS
+                && tag != "blockquote"
         } else {
             false
         };
