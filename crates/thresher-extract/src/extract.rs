@@ -1109,7 +1109,7 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
             let lv = lca_levels(b.owner);
             // The lead paragraph (standfirst) often sits in the article header, outside the
             // container of the body text, and is too short to read as prose on its own.
-            keep[i] = (is_prose(b, ld) && lv <= max_levels)
+            keep[i] = (is_prose(b, ld) && lv <= max_levels && !is_legal(&b.text))
                 || (facts.flags[b.owner as usize] & LEAD != 0
                     && b.kind != BlockKind::Heading
                     && lv <= LEAD_MAX_LEVELS
@@ -1205,6 +1205,24 @@ fn is_prose(b: &Block, ld: f32) -> bool {
         .count();
     (words >= 25 || b.chars >= 200)
         && (sentence_ends >= 2 || (sentence_ends >= 1 && b.chars >= 250))
+}
+
+/// Whether a block is a copyright or legal notice (page footers written as prose).
+fn is_legal(text: &str) -> bool {
+    if text.contains('©') {
+        return true;
+    }
+    let t = text.to_lowercase();
+    [
+        "all rights reserved",
+        "copyright",
+        "non-commercial use",
+        "terms of use",
+        "terms of service",
+        "privacy policy",
+    ]
+    .iter()
+    .any(|p| t.contains(p))
 }
 
 /// Whether a short block reads as a sentence (inline links in a sentence are not a link list):
