@@ -63,7 +63,7 @@ impl Default for Options {
         Options {
             union_outside_prose: true,
             union_max_levels: 2,
-            union_dominant_share: 0.3,
+            union_dominant_share: 0.35,
             include_tables: true,
         }
     }
