@@ -12,6 +12,8 @@ mod model;
 mod step;
 
 pub use detect::{detect, Detection};
+#[doc(hidden)]
+pub use detect::{detect_traced, Trace};
 pub use lang::{Language, LanguageSet, LANGUAGE_COUNT};
 pub use step::{LanguageId, LanguageIdConfig};
 
