@@ -10,7 +10,8 @@ static TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langid.bin
 
 /// Debug builds (tests, examples) read the table from the build directory at run time instead:
 /// embedded, its 173 MB would be copied into every test binary and example of the workspace,
-/// which filled CI's disk. `THRESHER_LANGID_TABLE` names another copy of the file.
+/// the likely cause of CI running out of disk. `THRESHER_LANGID_TABLE` names another copy of
+/// the file.
 #[cfg(thresher_langid_file)]
 const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
 
