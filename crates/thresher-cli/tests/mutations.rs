@@ -201,3 +201,143 @@ fn bundled_recipes_never_panic_on_damaged_real_text() {
         );
     }
 }
+
+const WARC_TOKENS: &[&[u8]] = &[
+    b"\r\n\r\n",
+    b"WARC/1.0\r\n",
+    b"Content-Length: 99999999999999999999\r\n",
+    b"Content-Length: -5\r\n",
+    b"Transfer-Encoding: chunked\r\n",
+    b"Content-Encoding: br\r\n",
+    b"Content-Type: text/html; charset=x-unknown\r\n",
+    b"HTTP/1.1 200 OK\r\n",
+    b"\0\0\0\0\0\0\0\0",
+    b"<div><div><div><div><table><tr><td>",
+];
+
+fn mutate_bytes(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
+    let mut b = data.to_vec();
+    for _ in 0..1 + rng.below(30) {
+        let at = rng.below(b.len() + 1);
+        match rng.below(4) {
+            0 if !b.is_empty() => {
+                let i = at.min(b.len() - 1);
+                b[i] = rng.next() as u8;
+            }
+            1 => {
+                let end = (at + 1 + rng.below(2000)).min(b.len());
+                b.drain(at.min(end)..end);
+            }
+            2 => {
+                let span = b[at.saturating_sub(1 + rng.below(3000))..at].to_vec();
+                b.splice(at..at, span);
+            }
+            _ => {
+                let t = WARC_TOKENS[rng.below(WARC_TOKENS.len())];
+                b.splice(at..at, t.iter().copied());
+            }
+        }
+    }
+    if rng.below(3) == 0 {
+        b.truncate(rng.below(b.len() + 1));
+    }
+    b
+}
+
+/// The crawl path (WARC/ARC/WET reader, HTTP and charset handling, html_extract, language ID)
+/// over byte-damaged copies of the real crawl files of ../shared/corpus/warc-samples: flipped,
+/// cut, repeated and inserted bytes, bogus lengths and headers, truncation; gzip members both
+/// damaged inside (recompressed) and as they are. Bad records must become error records, never
+/// a panic or a failed run.
+#[test]
+fn crawl_recipe_never_panics_on_damaged_warc_files() {
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
+    let Ok(rd) = std::fs::read_dir(&samples) else {
+        println!("skipped: {} is absent", samples.display());
+        return;
+    };
+    let mut files: Vec<_> = rd
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.extension().is_some_and(|e| e == "md"))
+        .collect();
+    files.sort();
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    let mut rng = Rng(0xD1B5_4A32_D192_ED03);
+    let mut made = 0;
+    for f in &files {
+        let raw = std::fs::read(f).unwrap();
+        let mut plain = Vec::new();
+        let gz = raw.starts_with(&[0x1f, 0x8b]);
+        if gz {
+            use std::io::Read;
+            let _ = flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut plain);
+        }
+        let name = f
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .replace(".gz", "")
+            .replace(".bad", "");
+        for k in 0..6 {
+            let inner = gz && k % 2 == 1 && !plain.is_empty();
+            let damaged = mutate_bytes(&mut rng, if inner { &plain } else { &raw });
+            let (bytes, suffix) = if inner && k % 3 != 0 {
+                use std::io::Write;
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(&damaged).unwrap();
+                (e.finish().unwrap(), ".gz")
+            } else if gz && !inner {
+                (damaged, ".gz")
+            } else {
+                (damaged, "")
+            };
+            std::fs::write(input.join(format!("m{made:03}-{name}{suffix}")), bytes).unwrap();
+            made += 1;
+        }
+    }
+    let out = dir.path().join("out");
+    let run = Command::new(env!("CARGO_BIN_EXE_thresher"))
+        .args(["run", "fineweb-warc", "-q", "--threads", "2", "-i"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stats: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    let count = |k: &str| stats[k].as_u64().unwrap();
+    assert!(count("in") > 0);
+    assert_eq!(
+        count("kept") + count("rejected") + count("errors"),
+        count("in")
+    );
+    let mut errors = 0;
+    for entry in std::fs::read_dir(out.join("errors")).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        errors += text.lines().count();
+        assert!(
+            !text.contains("panicked"),
+            "a step panicked: {}",
+            text.lines().find(|l| l.contains("panicked")).unwrap_or("")
+        );
+    }
+    assert_eq!(errors as u64, count("errors"));
+    println!(
+        "{made} damaged crawl files: {} records in, kept {} rejected {} errors {}",
+        count("in"),
+        count("kept"),
+        count("rejected"),
+        count("errors")
+    );
+}
