@@ -258,7 +258,7 @@ fn crawl_recipe_never_panics_on_damaged_warc_files() {
     };
     let mut files: Vec<_> = rd
         .map(|e| e.unwrap().path())
-        .filter(|p| !p.extension().is_some_and(|e| e == "md"))
+        .filter(|p| p.extension().is_none_or(|e| e != "md"))
         .collect();
     files.sort();
     let dir = tempfile::tempdir().unwrap();
