@@ -113,6 +113,39 @@ fn mutate(rng: &mut Rng, text: &str) -> String {
     }
 }
 
+/// Runs `thresher run RECIPE -i INPUT -o OUT` on 2 threads and checks that it succeeds and that
+/// no error record says a step panicked. Returns stats.json and the number of error records.
+fn run_recipe(recipe: &str, input: &Path, out: &Path) -> (Value, usize) {
+    let run = Command::new(env!("CARGO_BIN_EXE_thresher"))
+        .args(["run", recipe, "-q", "--threads", "2", "-i"])
+        .arg(input)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{recipe}: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let mut errors = 0;
+    for entry in std::fs::read_dir(out.join("errors")).into_iter().flatten() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap_or_default();
+        errors += text.lines().count();
+        assert!(
+            !text.contains("panicked"),
+            "{recipe}: a step panicked: {}",
+            text.lines().find(|l| l.contains("panicked")).unwrap_or("")
+        );
+    }
+    let stats = std::fs::read_to_string(out.join("stats.json")).unwrap();
+    (serde_json::from_str(&stats).unwrap(), errors)
+}
+
 #[test]
 fn bundled_recipes_never_panic_on_damaged_real_text() {
     let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
@@ -158,22 +191,7 @@ fn bundled_recipes_never_panic_on_damaged_real_text() {
     std::fs::write(&input, body).unwrap();
 
     for recipe in ["default", "fineweb", "c4", "fineweb-en"] {
-        let out = dir.path().join(recipe);
-        let run = Command::new(env!("CARGO_BIN_EXE_thresher"))
-            .args(["run", recipe, "-q", "--threads", "2", "-i"])
-            .arg(&input)
-            .arg("-o")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{recipe}: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let stats: Value =
-            serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap())
-                .unwrap();
+        let (stats, _) = run_recipe(recipe, &input, &dir.path().join(recipe));
         let count = |k: &str| stats[k].as_u64().unwrap();
         assert_eq!(count("in"), n, "{recipe}: in");
         assert_eq!(
@@ -181,18 +199,6 @@ fn bundled_recipes_never_panic_on_damaged_real_text() {
             n,
             "{recipe}: counts"
         );
-        for entry in std::fs::read_dir(out.join("errors")).into_iter().flatten() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                continue;
-            }
-            let text = std::fs::read_to_string(&path).unwrap_or_default();
-            assert!(
-                !text.contains("panicked"),
-                "{recipe}: a step panicked: {}",
-                text.lines().find(|l| l.contains("panicked")).unwrap_or("")
-            );
-        }
         println!(
             "{recipe}: {n} damaged documents, kept {} rejected {} errors {}",
             count("kept"),
@@ -297,41 +303,13 @@ fn crawl_recipe_never_panics_on_damaged_warc_files() {
             made += 1;
         }
     }
-    let out = dir.path().join("out");
-    let run = Command::new(env!("CARGO_BIN_EXE_thresher"))
-        .args(["run", "fineweb-warc", "-q", "--threads", "2", "-i"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let stats: Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("stats.json")).unwrap()).unwrap();
+    let (stats, errors) = run_recipe("fineweb-warc", &input, &dir.path().join("out"));
     let count = |k: &str| stats[k].as_u64().unwrap();
     assert!(count("in") > 0);
     assert_eq!(
         count("kept") + count("rejected") + count("errors"),
         count("in")
     );
-    let mut errors = 0;
-    for entry in std::fs::read_dir(out.join("errors")).into_iter().flatten() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            continue;
-        }
-        let text = std::fs::read_to_string(&path).unwrap_or_default();
-        errors += text.lines().count();
-        assert!(
-            !text.contains("panicked"),
-            "a step panicked: {}",
-            text.lines().find(|l| l.contains("panicked")).unwrap_or("")
-        );
-    }
     assert_eq!(errors as u64, count("errors"));
     println!(
         "{made} damaged crawl files: {} records in, kept {} rejected {} errors {}",
