@@ -120,7 +120,7 @@ impl FineWebQuality {
         let c = &self.cfg;
         let text = doc.text();
         let (mut n, mut punct, mut short) = (0usize, 0usize, 0usize);
-        for line in text.split('\n') {
+        for line in pychar::split_lf(text) {
             if pychar::strip(line).is_empty() {
                 continue;
             }
@@ -142,7 +142,7 @@ impl FineWebQuality {
         if ratio > c.short_line_thr {
             return Some(Reason::new("fineweb_quality:short_line_ratio", ratio));
         }
-        let lines = text.split('\n').filter(|l| !pychar::strip(l).is_empty());
+        let lines = pychar::split_lf(text).filter(|l| !pychar::strip(l).is_empty());
         let (_, dup_chars) = find_duplicates(lines);
         let newlines = text.bytes().filter(|&b| b == b'\n').count();
         let an = analysis(doc);

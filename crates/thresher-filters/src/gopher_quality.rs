@@ -163,11 +163,15 @@ impl GopherQuality {
         let text = doc.text();
         let words = an.words(text);
         let n_words = words.len();
+        let vocab = an.vocab(text);
 
+        // Each distinct word is measured once and counted as often as it occurs.
         let (mut n_non_symbol, mut non_symbol_chars, mut n_alpha) = (0usize, 0usize, 0usize);
         let mut stop_hits = 0u64;
-        for r in words {
-            let w = &text[r.clone()];
+        for ((&first, &count), &chars) in vocab.first.iter().zip(&vocab.count).zip(&vocab.chars) {
+            let (a, b) = words[first as usize];
+            let w = &text[a..b];
+            let count = count as usize;
             // One pass over the bytes for ASCII words (almost all), code points otherwise.
             let (mut non_symbol, mut alpha, mut ascii) = (false, false, true);
             for &b in w.as_bytes() {
@@ -175,18 +179,17 @@ impl GopherQuality {
                 non_symbol |= b.is_ascii() && !pychar::is_datatrove_punct(b as char);
                 alpha |= b.is_ascii_alphabetic();
             }
-            let chars = if ascii {
-                w.len()
-            } else {
+            if !ascii {
                 non_symbol = w.chars().any(|ch| !pychar::is_datatrove_punct(ch));
                 alpha = w.chars().any(pychar::is_alpha);
-                pychar::char_len(w)
-            };
-            if non_symbol {
-                n_non_symbol += 1;
-                non_symbol_chars += chars;
             }
-            n_alpha += usize::from(alpha);
+            if non_symbol {
+                n_non_symbol += count;
+                non_symbol_chars += count * chars as usize;
+            }
+            if alpha {
+                n_alpha += count;
+            }
             if c.min_stop_words != 0 && w.len() <= self.max_stop_len {
                 // Only stop words with the word's first byte and length can match.
                 let first = w

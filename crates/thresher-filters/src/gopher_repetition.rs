@@ -165,15 +165,14 @@ impl GopherRepetition {
         }
 
         // Split at runs of `\n`, keeping the empty pieces at either end, as `re.split("\n+")`.
-        let n_lines = text.split('\n').filter(|l| !l.is_empty()).count()
-            + usize::from(text.starts_with('\n'))
-            + usize::from(text.ends_with('\n'));
-        let lines = text
-            .split('\n')
+        let mut n_lines = 0usize;
+        let lines = pychar::split_lf(text)
             .enumerate()
             .filter(|(i, l)| !l.is_empty() || *i == 0)
             .map(|(_, l)| l);
-        let lines = lines.chain(text.ends_with('\n').then_some(""));
+        let lines = lines
+            .chain(text.ends_with('\n').then_some(""))
+            .inspect(|_| n_lines += 1);
         let (line_dups, line_chars) = find_duplicates(lines);
         let frac = line_dups as f64 / n_lines as f64;
         if c.dup_line_frac != 0.0 && frac > c.dup_line_frac {
@@ -185,10 +184,15 @@ impl GopherRepetition {
         }
 
         let words = an.words(text);
-        with_ngrams(text, words, |ng| {
+        with_ngrams(text, words, an.vocab(text), |ng| {
             for ((n, max), code) in c.top_n_grams.iter().zip(&self.top_codes) {
-                // Most documents are far below the limit: a bound from word counts settles them
-                // without counting n-grams.
+                // Most documents are far below the limits: bounds from word counts settle them
+                // without counting n-grams, the cheapest first.
+                match ng.top_ngram_chars_quick_bound(*n) {
+                    None => continue,
+                    Some(bound) if bound as f64 / text_len <= *max => continue,
+                    Some(_) => {}
+                }
                 match ng.top_ngram_chars_bound(*n) {
                     None => continue,
                     Some(bound) if bound as f64 / text_len <= *max => continue,

@@ -41,6 +41,7 @@ mod ngrams;
 pub mod pychar;
 mod pychar_tables;
 pub mod sentences;
+pub mod vocab;
 
 pub use c4_badwords::{C4BadWords, C4BadWordsConfig, MissingLanguage};
 pub use c4_quality::{C4Quality, C4QualityConfig, C4Verdict};

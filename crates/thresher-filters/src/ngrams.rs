@@ -11,22 +11,13 @@
 //! hash collision never counts.
 
 use std::cell::RefCell;
-use std::ops::Range;
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::pychar;
+use crate::vocab::Vocab;
 
 /// Length of the concatenated-word prefix that screens n-grams before the duplicate passes.
 const PREFIX: usize = 16;
-
-/// Byte equality without a library call for the short slices words are.
-#[inline]
-fn short_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && (a.len() > 16 || a.iter().zip(b).all(|(x, y)| x == y))
-        && (a.len() <= 16 || a == b)
-}
 
 /// Spreads a hash over all 64 bits (the table's home slot comes from the top bits).
 #[inline]
@@ -36,11 +27,8 @@ fn spread(h: u64) -> u64 {
 
 #[derive(Default)]
 struct Scratch {
-    /// Interning table: xxh3 of the word -> index of its first occurrence (whose id is the
-    /// word's id); `id_first` maps ids back to that index.
-    intern: PosTable,
-    id_first: Vec<u32>,
-    ids: Vec<u32>,
+    /// Per word: the number of occurrences of its word (for the top n-gram bound).
+    cnt: Vec<u32>,
     /// Prefix sums over words: code points and bytes.
     cum_chars: Vec<usize>,
     cum_bytes: Vec<usize>,
@@ -57,8 +45,6 @@ struct Scratch {
     prefix_table: PosTable,
     /// The words' bytes concatenated (then `PREFIX` zero bytes).
     concat: Vec<u8>,
-    /// Occurrences of each word id (for the top n-gram bound).
-    id_count: Vec<u32>,
     /// The n-gram table (reused by every pass).
     table: PosTable,
 }
@@ -135,80 +121,80 @@ thread_local! {
 /// The n-gram statistics of one word sequence; see [`with_ngrams`].
 pub struct Ngrams<'a> {
     text: &'a str,
-    words: &'a [Range<usize>],
+    words: &'a [(usize, usize)],
+    vocab: &'a Vocab,
     s: &'a mut Scratch,
     hashes_ready: bool,
 }
 
-/// Runs `f` with the n-gram statistics of the words `words` (byte ranges into `text`), using
-/// this thread's reusable tables.
+/// Runs `f` with the n-gram statistics of the words `words` (byte ranges into `text`, interned
+/// as `vocab`), using this thread's reusable tables.
 pub fn with_ngrams<R>(
     text: &str,
-    words: &[Range<usize>],
+    words: &[(usize, usize)],
+    vocab: &Vocab,
     f: impl FnOnce(&mut Ngrams<'_>) -> R,
 ) -> R {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => {
-            let mut ng = Ngrams::new(text, words, &mut s);
+            let mut ng = Ngrams::new(text, words, vocab, &mut s);
             f(&mut ng)
         }
         // Re-entrant use (not expected) gets fresh tables instead of a panic.
         Err(_) => {
             let mut s = Scratch::default();
-            let mut ng = Ngrams::new(text, words, &mut s);
+            let mut ng = Ngrams::new(text, words, vocab, &mut s);
             f(&mut ng)
         }
     })
 }
 
 impl<'a> Ngrams<'a> {
-    fn new(text: &'a str, words: &'a [Range<usize>], s: &'a mut Scratch) -> Self {
-        s.intern.reset(words.len());
-        s.id_first.clear();
-        s.id_count.clear();
-        s.ids.clear();
+    fn new(
+        text: &'a str,
+        words: &'a [(usize, usize)],
+        vocab: &'a Vocab,
+        s: &'a mut Scratch,
+    ) -> Self {
+        s.cnt.clear();
         s.cum_chars.clear();
         s.cum_bytes.clear();
         s.cum_chars.push(0);
         s.cum_bytes.push(0);
         let (mut nc, mut nb) = (0usize, 0usize);
-        for (i, r) in words.iter().enumerate() {
-            let w = &text.as_bytes()[r.clone()];
-            let h = xxh3_64(w);
-            let ids = &s.ids;
-            let id = match s.intern.find(h, |first| {
-                let f = &words[first as usize];
-                short_eq(&text.as_bytes()[f.clone()], w)
-            }) {
-                Ok(slot) => {
-                    let id = ids[s.intern.pos[slot] as usize];
-                    s.id_count[id as usize] += 1;
-                    id
-                }
-                Err(slot) => {
-                    let id = s.id_first.len() as u32;
-                    s.id_first.push(i as u32);
-                    s.id_count.push(1);
-                    s.intern.insert_at(slot, h, i as u32);
-                    id
-                }
-            };
-            s.ids.push(id);
-            nc += if w.is_ascii() {
-                w.len()
-            } else {
-                pychar::char_len(&text[r.clone()])
-            };
-            nb += w.len();
+        for (&(a, b), &id) in words.iter().zip(&vocab.ids) {
+            nc += vocab.chars[id as usize] as usize;
+            nb += b - a;
+            s.cnt.push(vocab.count[id as usize]);
             s.cum_chars.push(nc);
             s.cum_bytes.push(nb);
         }
         Ngrams {
             text,
             words,
+            vocab,
             s,
             hashes_ready: false,
         }
+    }
+
+    /// A coarser upper bound of [`Ngrams::top_ngram_chars`] from the distinct words alone: the
+    /// top n-gram occurs `c` times, at most as often as each of its words, so `c` times its
+    /// length is at most `n * max(count * chars)` over the words plus `(n - 1) * max(count)`
+    /// for the spaces. Cheap, and enough to settle most prose. `None` when there are fewer
+    /// than `n` words.
+    pub fn top_ngram_chars_quick_bound(&self, n: usize) -> Option<usize> {
+        let nw = self.s.cnt.len();
+        if n == 0 || nw < n {
+            return None;
+        }
+        let v = self.vocab;
+        let (mut most_chars, mut most) = (0usize, 0usize);
+        for (&count, &chars) in v.count.iter().zip(&v.chars) {
+            most_chars = most_chars.max(count as usize * chars as usize);
+            most = most.max(count as usize);
+        }
+        Some(n * most_chars + (n - 1) * most)
     }
 
     /// An upper bound of [`Ngrams::top_ngram_chars`] that needs no n-gram table: an n-gram
@@ -216,16 +202,13 @@ impl<'a> Ngrams<'a> {
     /// `min(word counts) * length` over the windows. `None` when there are fewer than `n` words.
     pub fn top_ngram_chars_bound(&self, n: usize) -> Option<usize> {
         let s = &*self.s;
-        let nw = s.ids.len();
+        let nw = s.cnt.len();
         if n == 0 || nw < n {
             return None;
         }
         let mut best = 0;
-        for i in 0..=nw - n {
-            let mut m = u32::MAX;
-            for &id in &s.ids[i..i + n] {
-                m = m.min(s.id_count[id as usize]);
-            }
+        for (i, win) in s.cnt.windows(n).enumerate() {
+            let m = win.iter().copied().min().unwrap_or(0);
             let chars = s.cum_chars[i + n] - s.cum_chars[i] + (n - 1);
             best = best.max(m as usize * chars);
         }
@@ -237,12 +220,12 @@ impl<'a> Ngrams<'a> {
     /// `Counter.most_common(1)`). `None` when there are fewer than `n` words.
     pub fn top_ngram_chars(&mut self, n: usize) -> Option<usize> {
         let s = &mut *self.s;
-        let nw = s.ids.len();
+        let ids = &self.vocab.ids;
+        let nw = ids.len();
         if n == 0 || nw < n {
             return None;
         }
         s.table.reset(nw);
-        let ids = &s.ids;
         let (mut best_count, mut best_first) = (0u32, u32::MAX);
         for i in 0..=nw - n {
             let win = &ids[i..i + n];
@@ -281,8 +264,8 @@ impl<'a> Ngrams<'a> {
         let bytes = self.text.as_bytes();
         s.cand_n = 0;
         s.concat.clear();
-        for r in self.words {
-            s.concat.extend_from_slice(&bytes[r.clone()]);
+        for &(a, b) in self.words {
+            s.concat.extend_from_slice(&bytes[a..b]);
         }
         // Zero padding, so that a prefix near the end reads zeros past the last word.
         s.concat.extend_from_slice(&[0u8; PREFIX]);
@@ -291,7 +274,7 @@ impl<'a> Ngrams<'a> {
         // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
         // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
         // the duplicate passes skip it: in ordinary prose that is almost every n-gram.
-        let nw = s.ids.len();
+        let nw = s.cnt.len();
         s.prefix.clear();
         s.prefix_slot.clear();
         s.repeated_prefix.clear();
@@ -334,7 +317,7 @@ impl<'a> Ngrams<'a> {
         }
         s.cand_n = n;
         s.cands.clear();
-        let nw = s.ids.len();
+        let nw = s.cnt.len();
         for i in 0..=nw - n {
             if s.repeated_prefix[i] || s.cum_bytes[i + n] - s.cum_bytes[i] < PREFIX {
                 s.cands.push(i as u32);
@@ -350,7 +333,7 @@ impl<'a> Ngrams<'a> {
     /// once it answers false the scan stops and returns the (smaller) count so far, which the
     /// caller then knows to be irrelevant. Pass `|_| true` for the exact count.
     pub fn duplicate_ngram_chars(&mut self, n: usize, may_matter: impl Fn(usize) -> bool) -> usize {
-        let nw = self.s.ids.len();
+        let nw = self.s.cnt.len();
         if n == 0 || nw < n {
             return 0;
         }
@@ -399,11 +382,11 @@ impl<'a> Ngrams<'a> {
 mod tests {
     use super::*;
 
-    fn spans(text: &str) -> Vec<Range<usize>> {
+    fn spans(text: &str) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut pos = 0;
         for w in text.split(' ') {
-            out.push(pos..pos + w.len());
+            out.push((pos, pos + w.len()));
             pos += w.len() + 1;
         }
         out
@@ -425,6 +408,21 @@ mod tests {
         let max = order.iter().map(|e| e.1).max()?;
         let e = order.iter().find(|e| e.1 == max)?;
         Some(e.0.chars().count() * e.1)
+    }
+
+    /// max over windows of (count of the window's rarest word) x (window joined by spaces).
+    fn naive_bound(words: &[&str], n: usize) -> Option<usize> {
+        if n == 0 || words.len() < n {
+            return None;
+        }
+        let count = |w: &str| words.iter().filter(|x| **x == w).count();
+        words
+            .windows(n)
+            .map(|win| {
+                let m = win.iter().map(|w| count(w)).min().unwrap_or(0);
+                m * win.join(" ").chars().count()
+            })
+            .max()
     }
 
     fn naive_dup(words: &[&str], n: usize) -> usize {
@@ -460,12 +458,19 @@ mod tests {
         ];
         for t in texts {
             let sp = spans(t);
-            let words: Vec<&str> = sp.iter().map(|r| &t[r.clone()]).collect();
-            with_ngrams(t, &sp, |ng| {
+            let words: Vec<&str> = sp.iter().map(|&(a, b)| &t[a..b]).collect();
+            let vocab = Vocab::new(t, &sp);
+            with_ngrams(t, &sp, &vocab, |ng| {
                 for n in 1..=5 {
                     assert_eq!(ng.top_ngram_chars(n), naive_top(&words, n), "{t} top {n}");
                     let bound = ng.top_ngram_chars_bound(n);
                     assert!(bound >= ng.top_ngram_chars(n), "{t} bound {n}");
+                    assert_eq!(bound, naive_bound(&words, n), "{t} bound {n}");
+                }
+                for n in 0..=12 {
+                    let quick = ng.top_ngram_chars_quick_bound(n);
+                    assert!(quick >= ng.top_ngram_chars_bound(n), "{t} quick bound {n}");
+                    assert_eq!(quick.is_some(), ng.top_ngram_chars_bound(n).is_some());
                 }
                 // Both orders: the candidate list made for one size serves larger ones only.
                 for n in (1..=10).chain((1..=10).rev()) {
@@ -486,7 +491,8 @@ mod tests {
         let t = "ab c a bc";
         let sp = spans(t);
         assert_eq!(naive_dup(&[a, b].concat(), 2), 3);
-        with_ngrams(t, &sp, |ng| {
+        let vocab = Vocab::new(t, &sp);
+        with_ngrams(t, &sp, &vocab, |ng| {
             assert_eq!(ng.duplicate_ngram_chars(2, |_| true), 3)
         });
     }

@@ -1,0 +1,242 @@
+//! The distinct words of a document: each word token gets an id, equal words the same id.
+//!
+//! Gopher's rules look at every word token, but a page repeats its words: a typical document has
+//! two to three tokens per distinct word. Interning the tokens once lets `gopher_quality` measure
+//! each distinct word once (weighted by its count) and gives `gopher_repetition`'s n-gram rules
+//! their word ids and counts, so the two filters share one pass over the tokens.
+//!
+//! Words of up to 16 bytes (almost all) are compared and hashed as one 128-bit key loaded from
+//! the text, without a byte loop or a hash-library call; longer words use xxh3 and a byte
+//! comparison. Equality is exact byte equality either way.
+
+use std::cell::RefCell;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::pychar;
+
+/// Distinct words of one token sequence, numbered in order of first occurrence.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Vocab {
+    /// Per token: the id of its word.
+    pub ids: Vec<u32>,
+    /// Per id: the index of the word's first token.
+    pub first: Vec<u32>,
+    /// Per id: how many tokens are this word.
+    pub count: Vec<u32>,
+    /// Per id: the word's length in code points (Python's `len`).
+    pub chars: Vec<u32>,
+}
+
+/// The 16-byte key of a word of at most 16 bytes: its bytes, zero-padded. (Two words with the
+/// same key and the same length are equal.)
+#[inline]
+fn short_key(bytes: &[u8], start: usize, len: usize) -> u128 {
+    debug_assert!(len <= 16);
+    let mut buf = [0u8; 16];
+    match bytes.get(start..start + 16) {
+        Some(block) => {
+            buf.copy_from_slice(block);
+            let v = u128::from_le_bytes(buf);
+            if len == 16 {
+                v
+            } else {
+                v & ((1u128 << (8 * len)) - 1)
+            }
+        }
+        None => {
+            buf[..len].copy_from_slice(&bytes[start..start + len]);
+            u128::from_le_bytes(buf)
+        }
+    }
+}
+
+/// Multiplies and folds the 128-bit product: a fast, well-mixing combination of two words.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+#[inline]
+fn short_hash(key: u128, len: usize) -> u64 {
+    let lo = key as u64 ^ 0x243f_6a88_85a3_08d3;
+    let hi = (key >> 64) as u64 ^ 0x1319_8a2e_0370_7344 ^ len as u64;
+    fold_mul(lo, hi.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+}
+
+/// The interning table, reused by each thread: a 4-byte fingerprint per slot (0 = empty) and the
+/// id stored there.
+#[derive(Default)]
+struct Table {
+    fingerprints: Vec<u32>,
+    ids: Vec<u32>,
+}
+
+thread_local! {
+    static TABLE: RefCell<Table> = RefCell::new(Table::default());
+}
+
+/// ASCII bytes of a key have their high bit clear.
+const HIGH_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
+
+impl Vocab {
+    /// Interns the words `words` (byte ranges into `text`).
+    pub fn new(text: &str, words: &[(usize, usize)]) -> Vocab {
+        TABLE.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut t) => Self::build(text, words, &mut t),
+            Err(_) => Self::build(text, words, &mut Table::default()),
+        })
+    }
+
+    /// The number of distinct words.
+    pub fn len(&self) -> usize {
+        self.first.len()
+    }
+
+    /// Whether there are no words.
+    pub fn is_empty(&self) -> bool {
+        self.first.is_empty()
+    }
+
+    fn build(text: &str, words: &[(usize, usize)], t: &mut Table) -> Vocab {
+        let bytes = text.as_bytes();
+        let bits = (words.len().max(8) * 2)
+            .next_power_of_two()
+            .trailing_zeros();
+        let cap = 1usize << bits;
+        if t.fingerprints.len() < cap {
+            t.fingerprints.resize(cap, 0);
+            t.ids.resize(cap, 0);
+        }
+        t.fingerprints[..cap].fill(0);
+        let mask = cap - 1;
+        let mut v = Vocab {
+            ids: Vec::with_capacity(words.len()),
+            ..Vocab::default()
+        };
+        // Keys of the distinct short words (0 for long ones), to compare without the text.
+        let mut keys: Vec<u128> = Vec::new();
+        for (i, &(start, end)) in words.iter().enumerate() {
+            let len = end - start;
+            let (h, key) = if len <= 16 {
+                let key = short_key(bytes, start, len);
+                (short_hash(key, len), key)
+            } else {
+                (xxh3_64(&bytes[start..end]), 0)
+            };
+            let fp = (h as u32) | 1;
+            let mut slot = (h >> (64 - bits)) as usize;
+            let id = loop {
+                let f = t.fingerprints[slot];
+                if f == 0 {
+                    let id = v.first.len() as u32;
+                    t.fingerprints[slot] = fp;
+                    t.ids[slot] = id;
+                    v.first.push(i as u32);
+                    v.count.push(0);
+                    keys.push(key);
+                    let chars = if len <= 16 && key & HIGH_BITS == 0 {
+                        len
+                    } else {
+                        pychar::char_len(&text[start..end])
+                    };
+                    v.chars.push(chars as u32);
+                    break id;
+                }
+                if f == fp {
+                    let id = t.ids[slot];
+                    let (a, b) = words[v.first[id as usize] as usize];
+                    let same = b - a == len
+                        && if len <= 16 {
+                            keys[id as usize] == key
+                        } else {
+                            bytes[a..b] == bytes[start..end]
+                        };
+                    if same {
+                        break id;
+                    }
+                }
+                slot = (slot + 1) & mask;
+            };
+            v.count[id as usize] += 1;
+            v.ids.push(id);
+        }
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spans(text: &str) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        for w in text.split(' ') {
+            out.push((pos, pos + w.len()));
+            pos += w.len() + 1;
+        }
+        out
+    }
+
+    /// The definition: ids in order of first occurrence, by string equality.
+    fn naive(text: &str, words: &[(usize, usize)]) -> Vocab {
+        let mut v = Vocab::default();
+        let mut seen: Vec<&str> = Vec::new();
+        for (i, &(a, b)) in words.iter().enumerate() {
+            let w = &text[a..b];
+            let id = match seen.iter().position(|s| *s == w) {
+                Some(id) => id,
+                None => {
+                    seen.push(w);
+                    v.first.push(i as u32);
+                    v.count.push(0);
+                    v.chars.push(w.chars().count() as u32);
+                    seen.len() - 1
+                }
+            };
+            v.count[id] += 1;
+            v.ids.push(id as u32);
+        }
+        v
+    }
+
+    #[test]
+    fn matches_the_definition() {
+        let texts = [
+            "the cat the cat sat",
+            "a\u{0} a a\u{0} \u{0} \u{0}",
+            "exactly16bytes!! exactly16bytes!? exactly16bytes!! seventeen_bytes!! seventeen_bytes!!",
+            "é è é ééééééééééééééé ééééééééééééééé",
+            "x",
+            "",
+            "word word words wor word",
+            "a_long_word_of_more_than_sixteen_bytes a_long_word_of_more_than_sixteen_bytez \
+             a_long_word_of_more_than_sixteen_bytes",
+        ];
+        for t in texts {
+            let sp = spans(t);
+            assert_eq!(Vocab::new(t, &sp), naive(t, &sp), "{t:?}");
+        }
+        // Words at every offset near the end of the text (the short-key load falls back there).
+        let t = "ab ab abcdefghijklmnop ab abcdefghijklmnop a";
+        for cut in 0..t.len() {
+            let sp: Vec<_> = spans(t)
+                .into_iter()
+                .filter(|r| r.1 <= cut)
+                .chain([(cut, t.len())])
+                .collect();
+            assert_eq!(Vocab::new(t, &sp), naive(t, &sp), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn many_words() {
+        let t: String = (0..5000).map(|i| format!("w{} ", i % 1234)).collect();
+        let t = t.trim_end();
+        let sp = spans(t);
+        let v = Vocab::new(t, &sp);
+        assert_eq!(v, naive(t, &sp));
+        assert_eq!(v.len(), 1234);
+    }
+}
