@@ -54,6 +54,16 @@ pub struct Document {
     edits: u32,
     /// What a step's `prepare` left for its own `process` (see `Step::prepare`).
     prepared: Option<Box<dyn Any + Send + Sync>>,
+    /// The text as a JSON string body, exactly as the output escaper would write it, when the
+    /// reader found it so in the input (see [`Document::set_text_json`]).
+    text_json: Option<TextJson>,
+}
+
+/// Bytes of a shared input buffer: the JSON-escaped form of a document's text.
+#[derive(Clone)]
+struct TextJson {
+    buf: Arc<Vec<u8>>,
+    range: std::ops::Range<usize>,
 }
 
 impl Document {
@@ -69,7 +79,26 @@ impl Document {
             cache: None,
             edits: 0,
             prepared: None,
+            text_json: None,
         }
+    }
+
+    /// Records that `buf[range]` is the text written as the body of a JSON string (without the
+    /// quotes) exactly as thresher's writer escapes it, so the writer can copy these bytes
+    /// instead of escaping the text again. The JSONL reader sets it when the input's escapes
+    /// are the canonical ones; any edit of the text drops it.
+    ///
+    /// The caller guarantees the equality; a wrong range would corrupt the output.
+    pub fn set_text_json(&mut self, buf: Arc<Vec<u8>>, range: std::ops::Range<usize>) {
+        debug_assert!(buf.get(range.clone()).is_some());
+        self.text_json = Some(TextJson { buf, range });
+    }
+
+    /// The escaped form of the unchanged text, if the reader kept it (see
+    /// [`Document::set_text_json`]).
+    #[inline]
+    pub fn text_json(&self) -> Option<&[u8]> {
+        self.text_json.as_ref().map(|t| &t.buf[t.range.clone()])
     }
 
     /// Stores what a step's [`Step::prepare`](crate::Step::prepare) computed, for the same
@@ -102,12 +131,14 @@ impl Document {
         self.text = text;
         self.cache = None;
         self.prepared = None;
+        self.text_json = None;
         self.edits = self.edits.wrapping_add(1);
     }
 
     /// Takes the text out (leaving it empty) and drops the cached analysis.
     pub fn take_text(&mut self) -> String {
         self.cache = None;
+        self.text_json = None;
         self.edits = self.edits.wrapping_add(1);
         std::mem::take(&mut self.text)
     }
@@ -160,6 +191,7 @@ impl Clone for Document {
             cache: self.cache.clone(),
             edits: self.edits,
             prepared: None,
+            text_json: self.text_json.clone(),
         }
     }
 }
@@ -196,6 +228,20 @@ mod tests {
         doc.set_text("one two three".into());
         let n3 = doc.analysis(|t| t.split_whitespace().count());
         assert_eq!(*n3, 3);
+    }
+
+    #[test]
+    fn text_json_is_dropped_by_edits() {
+        let buf = Arc::new(b"x\\ny".to_vec());
+        let mut doc = Document::new("a", "\ny");
+        doc.set_text_json(buf.clone(), 1..4);
+        assert_eq!(doc.clone().text_json(), Some(&b"\\ny"[..]));
+        doc.set_text("z".into());
+        assert_eq!(doc.text_json(), None);
+        let mut doc = Document::new("a", "\ny");
+        doc.set_text_json(buf, 1..4);
+        doc.take_text();
+        assert_eq!(doc.text_json(), None);
     }
 
     #[test]

@@ -1,7 +1,15 @@
 //! Parsing one JSONL line into a document.
+//!
+//! Most lines have the plain `{"id": "..", "text": "..", "metadata": {..}}` layout; a hand-written
+//! parser reads those in one pass, unescaping the strings straight into the document's `String`s
+//! (see [`parse_common`]). Anything it is not sure of (other fields, repeated fields, a
+//! non-string id, odd escapes, broken JSON) goes to the general serde_json path, which also
+//! makes every error message.
 
 use std::borrow::Cow;
 use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
@@ -15,6 +23,61 @@ use crate::record::{Record, RecordError};
 /// Errors are records, never panics: invalid UTF-8 (unless the policy replaces it), broken JSON,
 /// a line that is not an object, a missing `text` field, a `text` that is not a string.
 pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> Record {
+    parse_line(line, None, source, opts)
+}
+
+/// [`parse_jsonl_line`] for the line `buf[range]` of a shared buffer. The result is the same;
+/// in addition, when the text's escapes in the line are exactly the ones thresher's writer
+/// produces, the document keeps a reference to those bytes
+/// ([`Document::set_text_json`]) so that an unedited text is written back by a copy.
+pub fn parse_jsonl_line_shared(
+    buf: &Arc<Vec<u8>>,
+    range: Range<usize>,
+    source: SourcePos,
+    opts: &ReadOptions,
+) -> Record {
+    let start = range.start;
+    parse_line(&buf[range], Some((buf, start)), source, opts)
+}
+
+fn parse_line(
+    line: &[u8],
+    shared: Option<(&Arc<Vec<u8>>, usize)>,
+    source: SourcePos,
+    opts: &ReadOptions,
+) -> Record {
+    let (text, lossy): (Cow<str>, bool) = match std::str::from_utf8(line) {
+        Ok(s) => {
+            if let Some(c) = parse_common(s, opts) {
+                let id =
+                    c.id.unwrap_or_else(|| format!("{}:{}", source.file, source.line));
+                let mut doc = Document::new(id, c.text);
+                doc.source = source;
+                doc.metadata = c.metadata;
+                if let (Some(raw), Some((buf, at))) = (c.text_json, shared) {
+                    doc.set_text_json(buf.clone(), at + raw.start..at + raw.end);
+                }
+                return Record::Doc(doc);
+            }
+            (Cow::Borrowed(s), false)
+        }
+        Err(e) => match opts.invalid_utf8 {
+            Utf8Policy::Error => {
+                return Record::Error(RecordError {
+                    source,
+                    message: format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
+                    id: String::new(),
+                })
+            }
+            Utf8Policy::Replace => (String::from_utf8_lossy(line), true),
+        },
+    };
+    parse_general(&text, lossy, source, opts)
+}
+
+/// The general path: serde_json with the configured field names. `lossy` says the line was
+/// decoded with replacement characters.
+fn parse_general(text: &str, lossy: bool, source: SourcePos, opts: &ReadOptions) -> Record {
     let err = |message: String, id: String| {
         Record::Error(RecordError {
             source: source.clone(),
@@ -22,20 +85,8 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
             id,
         })
     };
-    let (text, lossy): (Cow<str>, bool) = match std::str::from_utf8(line) {
-        Ok(s) => (Cow::Borrowed(s), false),
-        Err(e) => match opts.invalid_utf8 {
-            Utf8Policy::Error => {
-                return err(
-                    format!("invalid UTF-8 at byte {} of the line", e.valid_up_to()),
-                    String::new(),
-                )
-            }
-            Utf8Policy::Replace => (String::from_utf8_lossy(line), true),
-        },
-    };
     // From a `&str`, which is already valid UTF-8: serde_json does not check each string again.
-    let mut de = serde_json::Deserializer::from_str(&text);
+    let mut de = serde_json::Deserializer::from_str(text);
     let parsed = match (RecordSeed { opts }).deserialize(&mut de) {
         Ok(p) => p,
         Err(e) => return err(format!("broken JSON: {e}"), String::new()),
@@ -69,6 +120,203 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
         doc.annotate("reader", "lossy_utf8", true);
     }
     Record::Doc(doc)
+}
+
+/// A record read by [`parse_common`].
+struct Common {
+    id: Option<String>,
+    text: String,
+    metadata: Map<String, Value>,
+    /// Where the text's escaped bytes are in the line, if they are canonical (as
+    /// `write_json_str` in the thresher crate, and serde_json, write the text).
+    text_json: Option<Range<usize>>,
+}
+
+/// JSON whitespace, as serde_json skips it.
+#[inline]
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\n' | b'\t' | b'\r') = b.get(i) {
+        i += 1;
+    }
+    i
+}
+
+/// Reads an object made only of the id (a string), text (a string) and metadata (an object)
+/// fields, each at most once, in any order, with keys that need no unescaping. Returns `None`
+/// for anything else, and for anything serde_json would reject: the caller then takes the
+/// general path, which gives the same document or the error. On the lines it accepts, the
+/// result is what [`parse_general`] gives.
+fn parse_common(line: &str, opts: &ReadOptions) -> Option<Common> {
+    let b = line.as_bytes();
+    let mut i = skip_ws(b, 0);
+    if b.get(i) != Some(&b'{') {
+        return None;
+    }
+    i = skip_ws(b, i + 1);
+    let (mut id, mut text, mut metadata) = (None, None, None);
+    loop {
+        if b.get(i) != Some(&b'"') {
+            return None;
+        }
+        let key_start = i + 1;
+        let key_len = b[key_start..]
+            .iter()
+            .position(|&c| c == b'"' || c == b'\\' || c < 0x20)?;
+        let key_end = key_start + key_len;
+        if b[key_end] != b'"' {
+            return None;
+        }
+        let key = &line[key_start..key_end];
+        i = skip_ws(b, key_end + 1);
+        if b.get(i) != Some(&b':') {
+            return None;
+        }
+        i = skip_ws(b, i + 1);
+        // The same precedence as the general path when field names coincide.
+        if key == opts.text_field {
+            if text.is_some() || b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (s, end, canonical) = read_string(line, i + 1, b.len() - i)?;
+            text = Some((s, canonical.then_some(i + 1..end)));
+            i = end + 1;
+        } else if key == opts.id_field {
+            if id.is_some() || b.get(i) != Some(&b'"') {
+                return None;
+            }
+            let (s, end, _) = read_string(line, i + 1, 32)?;
+            id = Some(s);
+            i = end + 1;
+        } else if key == opts.metadata_field {
+            if metadata.is_some() || b.get(i) != Some(&b'{') {
+                return None;
+            }
+            let mut values =
+                serde_json::Deserializer::from_str(&line[i..]).into_iter::<Map<String, Value>>();
+            metadata = Some(values.next()?.ok()?);
+            i += values.byte_offset();
+        } else {
+            return None;
+        }
+        i = skip_ws(b, i);
+        match b.get(i) {
+            Some(b',') => i = skip_ws(b, i + 1),
+            Some(b'}') => break,
+            _ => return None,
+        }
+    }
+    if skip_ws(b, i + 1) != b.len() {
+        return None;
+    }
+    let (text, text_json) = text?;
+    Some(Common {
+        id,
+        text,
+        metadata: metadata.unwrap_or_default(),
+        text_json,
+    })
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGHS: u64 = 0x8080_8080_8080_8080;
+
+/// The top bit of each byte of `w` that is `"`, `\` or a control character. Exact for the
+/// lowest such byte (borrows only run towards higher bytes), which is the only one used.
+#[inline]
+fn special_bytes(w: u64) -> u64 {
+    let control = w.wrapping_sub(ONES * 0x20) & !w;
+    let q = w ^ (ONES * u64::from(b'"'));
+    let quote = q.wrapping_sub(ONES) & !q;
+    let s = w ^ (ONES * u64::from(b'\\'));
+    let backslash = s.wrapping_sub(ONES) & !s;
+    (control | quote | backslash) & HIGHS
+}
+
+/// Index of the first `"`, `\` or control character at or after `i`, or `b.len()`.
+#[inline]
+fn next_special(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 16) {
+        let (mut w0, mut w1) = ([0u8; 8], [0u8; 8]);
+        w0.copy_from_slice(&chunk[..8]);
+        w1.copy_from_slice(&chunk[8..]);
+        let m0 = special_bytes(u64::from_le_bytes(w0));
+        if m0 != 0 {
+            return i + (m0.trailing_zeros() / 8) as usize;
+        }
+        let m1 = special_bytes(u64::from_le_bytes(w1));
+        if m1 != 0 {
+            return i + 8 + (m1.trailing_zeros() / 8) as usize;
+        }
+        i += 16;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Reads a JSON string whose body starts at `start` (after the opening quote), unescaping it.
+/// Returns the string, the index of the closing quote, and whether every escape is the one
+/// serde_json would write for that character (then the body is byte for byte the escaped text
+/// thresher writes). `None` when serde_json would reject the string or a rare case (surrogate
+/// escapes) is left to it.
+fn read_string(line: &str, start: usize, capacity: usize) -> Option<(String, usize, bool)> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let b = line.as_bytes();
+    let mut out = String::with_capacity(capacity);
+    let mut canonical = true;
+    let mut run = start;
+    loop {
+        let i = next_special(b, run);
+        // `line[run..i]` lies between ASCII bytes (or the string's ends): char boundaries.
+        out.push_str(&line[run..i]);
+        match b.get(i)? {
+            b'"' => return Some((out, i, canonical)),
+            b'\\' => {
+                let e = *b.get(i + 1)?;
+                run = i + 2;
+                let c = match e {
+                    b'"' => '"',
+                    b'\\' => '\\',
+                    b'/' => {
+                        canonical = false;
+                        '/'
+                    }
+                    b'b' => '\u{8}',
+                    b'f' => '\u{c}',
+                    b'n' => '\n',
+                    b'r' => '\r',
+                    b't' => '\t',
+                    b'u' => {
+                        let hex = b.get(i + 2..i + 6)?;
+                        let mut v = 0u32;
+                        for &h in hex {
+                            v = v * 16 + char::from(h).to_digit(16)?;
+                        }
+                        run = i + 6;
+                        // Surrogate pairs (and lone surrogates) are left to serde_json.
+                        let c = char::from_u32(v)?;
+                        let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
+                        if v >= 0x20
+                            || short
+                            || hex[..2] != *b"00"
+                            || hex[2] != HEX[(v >> 4) as usize]
+                            || hex[3] != HEX[(v & 0xF) as usize]
+                        {
+                            canonical = false;
+                        }
+                        c
+                    }
+                    _ => return None,
+                };
+                out.push(c);
+            }
+            _ => return None, // a raw control character: serde_json rejects it
+        }
+    }
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -197,6 +445,131 @@ mod tests {
         let Record::Doc(d) = r else { panic!() };
         assert_eq!(d.text(), "caf\u{fffd}");
         assert_eq!(d.annotations["reader"]["lossy_utf8"], true);
+    }
+
+    /// Every line through the shared (fast when possible) path gives the same record as the
+    /// general serde path; a kept escaped text is exactly how serde_json writes the text.
+    fn check_same(line: &str, opts: &ReadOptions) -> bool {
+        let buf = Arc::new(format!("xx{line}yy").into_bytes());
+        let src = SourcePos {
+            file: Arc::from("f"),
+            line: 3,
+            byte_offset: 9,
+        };
+        let fast = parse_jsonl_line_shared(&buf, 2..2 + line.len(), src.clone(), opts);
+        let general = parse_general(line, false, src, opts);
+        assert_eq!(format!("{fast:?}"), format!("{general:?}"), "{line}");
+        if let Record::Doc(d) = &fast {
+            if let Some(raw) = d.text_json() {
+                let want = serde_json::to_string(d.text()).unwrap();
+                assert_eq!(raw, &want.as_bytes()[1..want.len() - 1], "{line}");
+                return true;
+            }
+        }
+        false
+    }
+
+    #[test]
+    fn common_layout_parses_as_serde_does() {
+        let opts = ReadOptions::default();
+        let pieces = [
+            "a",
+            "plain text longer than sixteen bytes",
+            "é",
+            "😀",
+            "\\n",
+            "\\t",
+            "\\r",
+            "\\b",
+            "\\f",
+            "\\\"",
+            "\\\\",
+            "\\/",
+            "\\u0001",
+            "\\u001f",
+            "\\u001F",
+            "\\u0008",
+            "\\u000a",
+            "\\u00e9",
+            "\\u0041",
+            "\\ud83d\\ude00",
+            "\\ud800",
+            "\\udc00x",
+            "\\u12",
+            "\\x",
+            "\t",
+            "\u{1}",
+            "\u{7f}",
+            "\u{2028}",
+            " ",
+            "\\u007f",
+            "\\",
+            "\"",
+        ];
+        let mut state = 12345u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        let mut passed_through = 0;
+        for round in 0..4000 {
+            let mut body = String::new();
+            for _ in 0..next(12) {
+                body.push_str(pieces[next(pieces.len())]);
+            }
+            let line = match round % 8 {
+                0 => format!(
+                    r#"{{"id": "r{round}", "text": "{body}", "metadata": {{"u": "x", "n": [1, {{}}]}}}}"#
+                ),
+                1 => format!(r#"{{"text":"{body}","id":"{body}"}}"#),
+                2 => format!(r#" {{ "metadata" : {{}} , "text" : "{body}" }} "#),
+                3 => format!(r#"{{"id": "a", "text": "{body}", "text": "b"}}"#),
+                4 => format!(r#"{{"id": 5, "text": "{body}", "metadata": null}}"#),
+                5 => format!(
+                    r#"{{"id": "a", "text": "{body}", "source": "cc", "metadata": {{"k": 1}}}}"#
+                ),
+                6 => format!(r#"{{"id": "a", "text": "{body}"}} x"#),
+                _ => format!(r#"{{"id": "a", "te\u0078t": "{body}", "metadata": {{"k": 1,}}}}"#),
+            };
+            if check_same(&line, &opts) {
+                passed_through += 1;
+            }
+        }
+        // The canonical cases do keep their escaped text (the test would be void otherwise).
+        assert!(passed_through > 150, "{passed_through}");
+        for line in [
+            r#"{"id": "a", "text": "x\ny"}"#,
+            r#"{"id": "a", "text": "x", "metadata": {"a": 1}"#,
+            r#"{"id": "a", "text": "x", "metadata": {"a": 1}},"#,
+            r#"{"id": "a", "text": "x", "metadata": [1]}"#,
+            r#"{"id": "a", "text": "x",}"#,
+            r#"{"id": "a", "text": "x" "metadata": {}}"#,
+            r#"{"id": "a"}"#,
+            r#"{}"#,
+            r#"{"text": 3}"#,
+            r#"{"text": "a", "metadata": {"k": "v", "k": "w"}}"#,
+            "{\"text\": \"a\"}\r\t ",
+            r#"["text"]"#,
+            "",
+        ] {
+            check_same(line, &opts);
+        }
+        let custom = ReadOptions {
+            id_field: "text".into(),
+            metadata_field: "text".into(),
+            ..Default::default()
+        };
+        check_same(r#"{"text": "a", "metadata": {"k": 1}}"#, &custom);
+        assert!(check_same(
+            r#"{"id": "i", "text": "a\"\\\n\u0001é", "metadata": {}}"#,
+            &opts
+        ));
+        assert!(!check_same(
+            r#"{"id": "i", "text": "a\/", "metadata": {}}"#,
+            &opts
+        ));
     }
 
     #[test]

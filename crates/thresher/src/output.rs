@@ -59,10 +59,24 @@ fn doc_fields(buf: &mut Vec<u8>, doc: &Document) {
     buf.extend_from_slice(b"{\"id\":");
     write_json_str(buf, &doc.id);
     buf.extend_from_slice(b",\"text\":");
-    write_json_str(buf, doc.text());
+    write_text(buf, doc);
     buf.extend_from_slice(b",\"metadata\":");
     // Serializing a map of `Value`s into a Vec cannot fail.
     let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
+}
+
+/// The document's text as a JSON string: the input's escaped bytes when the reader kept them
+/// (the text is unedited and they are what [`write_json_str`] would write), else escaped here.
+fn write_text(buf: &mut Vec<u8>, doc: &Document) {
+    match doc.text_json() {
+        Some(raw) => {
+            buf.reserve(raw.len() + 2);
+            buf.push(b'"');
+            buf.extend_from_slice(raw);
+            buf.push(b'"');
+        }
+        None => write_json_str(buf, doc.text()),
+    }
 }
 
 /// `,"annotations":{..}` when there are any (serde's `skip_serializing_if = "Map::is_empty"`).
@@ -209,7 +223,7 @@ pub fn spill_line(doc: &Document) -> Vec<u8> {
     buf.extend_from_slice(b",\"id\":");
     write_json_str(&mut buf, &doc.id);
     buf.extend_from_slice(b",\"text\":");
-    write_json_str(&mut buf, doc.text());
+    write_text(&mut buf, doc);
     buf.extend_from_slice(b",\"metadata\":");
     let _ = serde_json::to_writer(&mut buf, &doc.metadata);
     buf.extend_from_slice(b",\"annotations\":");
@@ -309,6 +323,29 @@ mod tests {
         assert_eq!(kept_line(&d), serde(&d));
         d.annotate("s", "k", vec![1, 2]);
         assert_eq!(kept_line(&d), serde(&d));
+    }
+
+    #[test]
+    fn kept_escaped_text_is_copied() {
+        let text = "a\"b\\c\n\u{1}é";
+        let plain = Document::new("x", text);
+        let escaped = serde_json::to_string(text).unwrap().into_bytes();
+        let mut buf = b"..".to_vec();
+        buf.extend_from_slice(&escaped[1..escaped.len() - 1]);
+        let mut shared = plain.clone();
+        let end = buf.len();
+        shared.set_text_json(Arc::new(buf), 2..end);
+        assert_eq!(kept_line(&shared), kept_line(&plain));
+        assert_eq!(spill_line(&shared), spill_line(&plain));
+        let r = Reason::new("exact_duplicate", "y");
+        assert_eq!(
+            rejected_line(&shared, &r, "s"),
+            rejected_line(&plain, &r, "s")
+        );
+        // The bytes are really used: a (wrong) marker range shows in the output.
+        let mut wrong = plain.clone();
+        wrong.set_text_json(Arc::new(b"zz".to_vec()), 0..2);
+        assert!(kept_line(&wrong).starts_with(b"{\"id\":\"x\",\"text\":\"zz\","));
     }
 
     #[test]

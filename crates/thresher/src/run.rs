@@ -28,7 +28,7 @@ use thresher_core::{
     Document, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode, StepStats,
 };
 use thresher_io::{
-    expand_inputs, parse_jsonl_line, Batch, BatchReader, Format, InputFile, IoError, Item,
+    expand_inputs, parse_jsonl_line_shared, Batch, BatchReader, Format, InputFile, IoError, Item,
     ReadOptions, Record, ShardedWriter, WriteOptions,
 };
 
@@ -473,6 +473,8 @@ impl Ctx<'_> {
                 }
             }
         }
+        // Shared with the documents, which keep a reference to their escaped text in it.
+        let buf = Arc::new(buf);
         let first_seq = *seq;
         *seq += items.len() as u64;
         let first_phase = phase.first_phase;
@@ -498,8 +500,6 @@ impl Ctx<'_> {
                 })
                 .unzip()
         });
-        // Full (the reader has enough spares) or closed: the buffer is simply freed.
-        let _ = self.recycle.try_send(buf);
         if early {
             step_stats[phase.steps.start].seconds += early_secs.iter().sum::<f64>();
         }
@@ -678,6 +678,12 @@ impl Ctx<'_> {
             p.phase_docs
                 .fetch_add(slots.len() as u64, Ordering::Relaxed);
         }
+        drop(slots);
+        // Back to the reader once no document refers to it any more. Full (the reader has
+        // enough spares) or closed: the buffer is simply freed.
+        if let Ok(buf) = Arc::try_unwrap(buf) {
+            let _ = self.recycle.try_send(buf);
+        }
         Ok(BatchOut { lines, spilled })
     }
 }
@@ -686,14 +692,19 @@ fn steps_type(steps: &[Box<dyn Step>], i: usize) -> &str {
     steps.get(i).map_or("reader", |s| s.name())
 }
 
-fn to_slot(item: Item, buf: &[u8], first_phase: bool, opts: &ReadOptions, seq: u64) -> Slot {
+fn to_slot(
+    item: Item,
+    buf: &Arc<Vec<u8>>,
+    first_phase: bool,
+    opts: &ReadOptions,
+    seq: u64,
+) -> Slot {
     let record = match item {
         Item::Line { range, source } => {
-            let line = &buf[range];
             if first_phase {
-                parse_jsonl_line(line, source, opts)
+                parse_jsonl_line_shared(buf, range, source, opts)
             } else {
-                match parse_spill_line(line) {
+                match parse_spill_line(&buf[range]) {
                     Ok(doc) => Record::Doc(doc),
                     Err(message) => Record::Error(thresher_io::RecordError {
                         source,
