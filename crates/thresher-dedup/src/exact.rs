@@ -81,45 +81,90 @@ static ASCII_MAP: [u8; 128] = {
     t
 };
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Eight bytes (little-endian in `w`) normalised at once: letters lower-cased, ASCII whitespace
-/// turned into spaces. Returns the mapped bytes, the whitespace bytes and the "stop" bytes (both
-/// as the top bit of each byte): a stop is a non-ASCII byte or a space right after a space (or
-/// after the previous byte written, if `prev_space`). Only the bytes before the first stop are
-/// meaningful: each test works per byte without carries between bytes as long as the bytes
-/// are below 0x80 (adding `0x80 - k` sets a byte's top bit exactly when the byte is >= k), and a
-/// carry out of a byte >= 0x80 only reaches the bytes after it.
-#[inline]
-fn map_word(w: u64, prev_space: bool) -> (u64, u64, u64) {
-    let ge = |k: u64| w.wrapping_add((0x80 - k) * ONES);
-    let upper = ge(0x41) & !ge(0x5B) & HIGHS;
-    let ctrl_space = ge(0x09) & !ge(0x0E) & HIGHS;
-    let x = w ^ (0x20 * ONES);
-    let space = !x.wrapping_add(0x7F * ONES) & HIGHS;
-    let ws = ctrl_space | space;
-    // A space here after a space in the byte before (or the previous byte written).
-    let before = (ws << 8) | (u64::from(prev_space) << 7);
-    let stop = (w & HIGHS) | (ws & before);
-    let ws_bytes = (ws >> 7) * 0xFF;
-    let lower = w | (upper >> 2);
-    let mapped = (lower & !ws_bytes) | (ws_bytes & (0x20 * ONES));
-    (mapped, ws, stop)
-}
-
 /// [`normalize_for_exact`] into a byte buffer (replacing its content), in one pass: ASCII bytes
 /// through a table, other characters decoded one by one. The output is always valid UTF-8.
+pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
+    let n = normalize_into(text, out);
+    out.truncate(n);
+}
+
+/// Room [`normalize_into`] needs past the bytes it writes.
+const SLACK: usize = 16;
+
+/// Whitespace and stop masks of 16 bytes, one bit per byte (a stop is a non-ASCII byte or a whitespace byte right after whitespace, or at the start when `prev_space`),
+/// and the 16 bytes normalised. SSE2, which every x86-64 processor has.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+    use std::arch::x86_64::*;
+    debug_assert!(chunk.len() >= 16);
+    // SAFETY: SSE2 is part of x86-64; the load reads 16 bytes, which `chunk` has (callers pass
+    // a slice of at least 16 bytes, checked above in debug builds and by the slicing there).
+    #[allow(unused_unsafe)]
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        // Signed compares: bytes >= 0x80 are negative, so neither letters nor whitespace.
+        let upper = _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(0x40)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x5B)),
+        );
+        let ctrl = _mm_and_si128(
+            _mm_cmpgt_epi8(v, _mm_set1_epi8(0x08)),
+            _mm_cmplt_epi8(v, _mm_set1_epi8(0x0E)),
+        );
+        let space = _mm_set1_epi8(0x20);
+        let ws = _mm_or_si128(ctrl, _mm_cmpeq_epi8(v, space));
+        let lower = _mm_or_si128(v, _mm_and_si128(upper, space));
+        let mapped = _mm_or_si128(_mm_andnot_si128(ws, lower), _mm_and_si128(ws, space));
+        let mut out = [0u8; 16];
+        _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), mapped);
+        let ws = _mm_movemask_epi8(ws) as u32;
+        let high = _mm_movemask_epi8(v) as u32;
+        let stop = high | (ws & ((ws << 1) | u32::from(prev_space)));
+        (out, ws, stop)
+    }
+}
+
+/// The same as the SSE2 version, a byte at a time.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+    let mut out = [0u8; 16];
+    let (mut ws, mut high) = (0u32, 0u32);
+    for (k, &b) in chunk[..16].iter().enumerate() {
+        if b >= 0x80 {
+            high |= 1 << k;
+            out[k] = b;
+        } else {
+            out[k] = ASCII_MAP[b as usize];
+            ws |= u32::from(out[k] == b' ') << k;
+        }
+    }
+    let stop = high | (ws & ((ws << 1) | u32::from(prev_space)));
+    (out, ws, stop)
+}
+
+/// Characters of the General Punctuation block that are neither whitespace nor letters, so
+/// normalisation keeps them as they are (typographic quotes, dashes, ellipsis: common in web
+/// text), without the Unicode tables.
+#[inline]
+fn plain_punctuation(c: char) -> bool {
+    matches!(c, '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205E}')
+}
+
+/// [`normalize_bytes`] without the final truncation: writes the normalised text to the start of
+/// `out` and returns its length. `out` keeps its length otherwise, so a reused buffer is not
+/// zeroed again for each text.
 ///
 /// Most web text is ASCII with a few typographic quotes or accented letters; this keeps those
-/// documents on the byte path. The ASCII path has no data-dependent branch (a space is always
-/// written, and the write position only advances if the previous byte written was not a space),
-/// because branching on every word boundary of real text mispredicts often.
-pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
+/// documents on the byte path. Sixteen bytes are mapped at a time (lower case, whitespace to
+/// space) and written up to the first "stop": a non-ASCII byte or a whitespace byte right after
+/// whitespace. A run of whitespace is then skipped sixteen bytes at a time (pages padded with
+/// thousands of spaces are common).
+fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
     let src = text.as_bytes();
     // Room for every ASCII byte plus some slack; a non-ASCII character re-checks the room, since
     // lower-casing can lengthen it (U+0130 is 2 bytes, its lower case 3).
-    const SLACK: usize = 16;
     if out.len() < src.len() + SLACK {
         out.resize(src.len() + SLACK, 0);
     }
@@ -128,31 +173,33 @@ pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
     let mut prev_space = true;
     let mut i = 0;
     while i < src.len() {
-        // Eight bytes at a time: the bytes before the first stop (see `map_word`) are written
-        // at once; a space after a space is dropped; a non-ASCII character goes the slow way.
-        if let Some(word) = src.get(i..i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            let w = u64::from_le_bytes(w);
-            let (mapped, ws, stop) = map_word(w, prev_space);
-            // The room for 8 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
-            out[n..n + 8].copy_from_slice(&mapped.to_le_bytes());
+        if let Some(chunk) = src.get(i..i + 16) {
+            let (mapped, ws, stop) = map16(chunk, prev_space);
+            // The room for 16 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
+            out[n..n + 16].copy_from_slice(&mapped);
             if stop == 0 {
-                n += 8;
-                i += 8;
-                prev_space = ws >> 63 != 0;
+                n += 16;
+                i += 16;
+                prev_space = ws >> 15 != 0;
                 continue;
             }
-            let k = (stop.trailing_zeros() / 8) as usize;
+            let k = stop.trailing_zeros() as usize;
             n += k;
             i += k;
             if k > 0 {
-                prev_space = (ws >> (8 * k - 1)) & 1 != 0;
+                prev_space = (ws >> (k - 1)) & 1 != 0;
             }
             if src[i] < 0x80 {
-                // A space after a space writes nothing, nor does the rest of the run (runs of
-                // indentation are common in web text: skip them here, not eight bytes a go).
+                // Whitespace after whitespace: this byte and the rest of the run write nothing.
                 i += 1;
+                while let Some(chunk) = src.get(i..i + 16) {
+                    let (_, ws, _) = map16(chunk, true);
+                    let run = (!ws).trailing_zeros() as usize;
+                    i += run;
+                    if run < 16 {
+                        break;
+                    }
+                }
                 while src
                     .get(i)
                     .is_some_and(|&b| b < 0x80 && ASCII_MAP[b as usize] == b' ')
@@ -177,7 +224,16 @@ pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
         let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
             break;
         };
-        i += c.len_utf8();
+        let len = c.len_utf8();
+        if plain_punctuation(c) {
+            // Not whitespace, its own lower case: copied as is (room: it is 3 bytes in, 3 out).
+            out[n..n + len].copy_from_slice(&src[i..i + len]);
+            n += len;
+            i += len;
+            prev_space = false;
+            continue;
+        }
+        i += len;
         if c.is_whitespace() {
             out[n] = b' ';
             n += usize::from(!prev_space);
@@ -196,7 +252,7 @@ pub fn normalize_bytes(text: &str, out: &mut Vec<u8>) {
     if prev_space && n > 0 {
         n -= 1; // a trailing space
     }
-    out.truncate(n);
+    n
 }
 
 /// The reference definition, per word: what [`normalize_bytes`] must equal (tests compare them).
@@ -228,8 +284,8 @@ impl ExactDedup {
             // need not be re-validated as a `String`.
             NORM.with(|buf| {
                 let mut buf = buf.borrow_mut();
-                normalize_bytes(doc.text(), &mut buf);
-                xxhash_rust::xxh3::xxh3_128(&buf)
+                let n = normalize_into(doc.text(), &mut buf);
+                xxhash_rust::xxh3::xxh3_128(&buf[..n])
             })
         } else {
             xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes())
@@ -381,9 +437,45 @@ mod tests {
         }
         // Every ASCII byte at every position of an 8-byte word, after a space or not.
         for c in 0u8..128 {
-            for pad in 0..9 {
+            for pad in 0..17 {
                 for lead in ["", " ", "x"] {
-                    let t = format!("{lead}{}{}ABCDEFGH", "a".repeat(pad), c as char);
+                    let t = format!("{lead}{}{}ABCDEFGHIJKLMNOPQ", "a".repeat(pad), c as char);
+                    normalize_slow(&t, &mut reference);
+                    normalize_bytes(&t, &mut bytes);
+                    assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_character_below_u3100_normalises_as_the_reference() {
+        let (mut reference, mut bytes) = (String::new(), Vec::new());
+        // A buffer that keeps its (longer) length between texts, as the hashing does.
+        let mut reused = vec![b'#'; 64];
+        for c in (0u32..0x3100).filter_map(char::from_u32) {
+            for t in [
+                format!("{c}"),
+                format!("aB {c}  x"),
+                format!("0123456789abcdef{c}{c} tail of the text"),
+                format!("0123456789abcde {c}0123456789ABCDEF"),
+            ] {
+                normalize_slow(&t, &mut reference);
+                normalize_bytes(&t, &mut bytes);
+                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                let n = normalize_into(&t, &mut reused);
+                assert_eq!(&reused[..n], reference.as_bytes(), "{t:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn long_whitespace_runs_are_skipped() {
+        let (mut reference, mut bytes) = (String::new(), Vec::new());
+        for run in [1, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
+            for ws in [" ", "\t", "\n", " \r\n", "\u{a0}"] {
+                for lead in ["", "a", "abcdefghijklmnopq"] {
+                    let t = format!("{lead}{}End{}", ws.repeat(run), ws.repeat(run));
                     normalize_slow(&t, &mut reference);
                     normalize_bytes(&t, &mut bytes);
                     assert_eq!(bytes, reference.as_bytes(), "{t:?}");
