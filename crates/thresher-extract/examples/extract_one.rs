@@ -1,5 +1,5 @@
 //! Prints the extraction of one page (a `.html` or `.html.gz` file), for debugging:
-//! `cargo run --release -p thresher-extract --example extract_one -- PAGE [--tree]`.
+//! `cargo run --release -p thresher-extract --example extract_one -- PAGE [--tree|--debug]`.
 
 use std::io::Read;
 
@@ -54,6 +54,19 @@ fn main() {
                 stack.push((k, d + 1));
             }
         }
+        return;
+    }
+    if args.iter().any(|a| a == "--debug") {
+        let dom = thresher_extract::dom::parse(
+            &html,
+            thresher_extract::dom::Budget {
+                max_nodes: 1_000_000,
+                max_depth: 1000,
+            },
+        )
+        .expect("budget");
+        let (_, d) = thresher_extract::extract::extract_debug(&dom, &Default::default());
+        print!("{d}");
         return;
     }
     match thresher_extract::extract_html(&html, &Default::default(), &Default::default()) {

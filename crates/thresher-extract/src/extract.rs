@@ -332,10 +332,17 @@ fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut HashMap<&'a str, u8>) 
         if src.contains("sr-only") || src.contains("screen-reader") {
             h.strong_neg = true;
         }
+        let mut prev = "";
         for tok in src
             .split(|c: char| !c.is_ascii_alphanumeric())
             .filter(|t| t.len() >= 2)
         {
+            let after_label = prev == "label";
+            prev = tok;
+            // `field-label-hidden` (Drupal) hides a field's label, not the field.
+            if after_label && tok == "hidden" {
+                continue;
+            }
             // Class names repeat across a page: classify each distinct token once.
             let class = *cache.entry(tok).or_insert_with(|| classify_token(tok));
             match class {
@@ -379,7 +386,11 @@ fn classify_token(tok: &str) -> u8 {
     };
     if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
         TOK_STRONG
-    } else if WEAK_EXACT.contains(&t) || WEAK_PREFIX.iter().any(|p| t.starts_with(p)) {
+    } else if WEAK_EXACT.contains(&t)
+        || WEAK_PREFIX.iter().any(|p| t.starts_with(p))
+        // `textwidget`, `sidebarwidget`: a widget whatever word it is glued to.
+        || t.contains("widget")
+    {
         TOK_WEAK
     } else if LEAD_EXACT.contains(&t) || t.starts_with("intro") {
         TOK_LEAD
@@ -435,7 +446,11 @@ fn is_comment_heading(text: &str) -> bool {
         "komentarze",
     ]
     .iter()
-    .any(|p| t.starts_with(p))
+    .any(|p| {
+        t.starts_with(p)
+            // "Commentary on ..." is an article section.
+            && !(*p == "comment" && t[p.len()..].starts_with(|c: char| c.is_alphabetic() && c != 's'))
+    })
 }
 
 /// Whether an `<a>` is a link for link density: it has an `href`, and it is not a broken
@@ -509,6 +524,9 @@ const MAIN_MAX_LINK_DENSITY: f32 = 0.7;
 /// article (which protects its ancestors from pruning by name).
 const HOLDS_MAIN_MIN_CHARS: u32 = 250;
 
+/// Smallest kept text (in characters) for a short label before a link list to be dropped.
+const LINK_LABEL_MIN_KEPT: u32 = 500;
+
 /// Levels above the main container within which a lead paragraph outside it joins.
 const LEAD_MAX_LEVELS: u32 = 3;
 
@@ -567,6 +585,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     // Raw text and "holds the article" flags, bottom-up, before any pruning.
     let mut raw_chars = vec![0u32; n];
     let mut holds_main = vec![false; n];
+    let mut has_h1 = vec![false; n];
     let mut strong = vec![false; n];
     let mut flags = vec![0u8; n];
     let mut bits = vec![0u8; n];
@@ -575,6 +594,7 @@ fn compute_facts(dom: &Dom) -> Facts {
         let node = dom.node(id);
         let mut chars = 0u32;
         let mut main = false;
+        let mut h1 = false;
         match &node.kind {
             Kind::Text(t) => {
                 chars = count_visible(t);
@@ -587,7 +607,11 @@ fn compute_facts(dom: &Dom) -> Facts {
                 }
                 bits[id as usize] = tag_bits(tag);
                 let a = scan_attrs(node);
-                let h = name_hint(a.class, a.id, &mut tok_cache);
+                let mut h = name_hint(a.class, a.id, &mut tok_cache);
+                // A lead paragraph is text even when its name also says `header` or `teaser`.
+                if h.lead && !h.strong_neg {
+                    h.weak_neg = false;
+                }
                 hint[id as usize] = h.score();
                 strong[id as usize] = h.strong_neg;
                 flags[id as usize] = a.flags;
@@ -597,7 +621,9 @@ fn compute_facts(dom: &Dom) -> Facts {
                 for c in dom.children(id) {
                     chars = chars.saturating_add(raw_chars[c as usize]);
                     main |= holds_main[c as usize];
+                    h1 |= has_h1[c as usize];
                 }
+                h1 |= tag == "h1";
                 // A content name on a small element (a `post-likes` widget inside a share
                 // bar) does not make its boilerplate-named ancestors hold the article.
                 main |= matches!(tag, "article" | "main")
@@ -613,6 +639,7 @@ fn compute_facts(dom: &Dom) -> Facts {
         }
         raw_chars[id as usize] = chars;
         holds_main[id as usize] = main;
+        has_h1[id as usize] = h1;
     }
     let body_chars = dom
         .find_first("body")
@@ -652,6 +679,8 @@ fn compute_facts(dom: &Dom) -> Facts {
             !holds_main[id as usize]
                 && raw_chars[id as usize] < WEAK_MAX_CHARS
                 && tag != "blockquote"
+                // The post's own headline lives in it (a small post box named `top`).
+                && !has_h1[id as usize]
         } else {
             false
         };
@@ -940,8 +969,65 @@ fn tag_base_score(tag: &str) -> f32 {
 
 /// Runs the extraction on a parsed page.
 pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
+    extract_inner(dom, opts, None)
+}
+
+/// Like [`extract`], and also describes each text block (kept or not, inside the main container
+/// or not, its distance to it, link density, owner path) and each pruned element, one per line:
+/// for debugging the rules, not for pipelines.
+#[doc(hidden)]
+pub fn extract_debug(dom: &Dom, opts: &Options) -> (Extracted, String) {
+    let mut dbg = String::new();
+    let out = extract_inner(dom, opts, Some(&mut dbg));
+    (out, dbg)
+}
+
+fn describe(dom: &Dom, mut id: NodeId, depth: usize) -> String {
+    let mut parts = Vec::new();
+    while id != NONE && parts.len() < depth {
+        let n = dom.node(id);
+        if let Some(t) = n.tag() {
+            let mut s = t.to_string();
+            if let Some(i) = n.attr("id") {
+                s.push('#');
+                s.push_str(i);
+            }
+            if let Some(c) = n.attr("class") {
+                s.push('.');
+                s.push_str(&c.split_whitespace().collect::<Vec<_>>().join("."));
+            }
+            parts.push(s);
+        }
+        id = n.parent;
+    }
+    parts.reverse();
+    parts.join(" > ")
+}
+
+fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extracted {
     let facts = compute_facts(dom);
     let (blocks, markers) = collect_blocks(dom, &facts, opts);
+    let mut dbg = dbg;
+    if let Some(d) = dbg.as_deref_mut() {
+        use std::fmt::Write;
+        for i in 0..dom.nodes.len() {
+            let id = i as NodeId;
+            let p = dom.node(id).parent;
+            if facts.dropped[i] && p != NONE && !facts.dropped[p as usize] {
+                let t = dom.text_of(id);
+                let t: String = t.split_whitespace().collect::<Vec<_>>().join(" ");
+                if !t.is_empty() {
+                    let _ = writeln!(
+                        d,
+                        "DROP {} [{}] {}",
+                        describe(dom, id, 3),
+                        t.len(),
+                        t.chars().take(100).collect::<String>()
+                    );
+                }
+            }
+        }
+    }
     let mut out = Extracted::default();
     crate::meta::fill(dom, &mut out);
     if blocks.is_empty() {
@@ -953,44 +1039,55 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
     let mut score = vec![0f32; n];
     let mut scored = vec![false; n];
     let parent_of = |id: NodeId| dom.node(id).parent;
-    for b in &blocks {
-        if b.kind == BlockKind::Heading || b.chars < 25 {
-            continue;
-        }
-        let ld = b.link_chars as f32 / b.chars as f32;
-        if ld > 0.5 {
-            continue;
-        }
-        let points = 1.0 + count_commas(&b.text) as f32 + (b.chars as f32 / 100.0).min(3.0);
-        let owner_tag = dom.node(b.owner).tag().map_or("", |t| t);
-        let mut anc = if matches!(
-            owner_tag,
-            "div" | "article" | "section" | "main" | "body" | "td"
-        ) {
-            b.owner
-        } else {
-            parent_of(b.owner)
-        };
-        let mut level = 0u32;
-        while anc != NONE && level < 5 {
-            let node = dom.node(anc);
-            if node.tag().is_none() {
-                break;
+    let mut min_chars = 25;
+    loop {
+        for b in &blocks {
+            if b.kind == BlockKind::Heading || b.chars < min_chars {
+                continue;
             }
-            if !scored[anc as usize] {
-                scored[anc as usize] = true;
-                let tag = node.tag().map_or("", |t| t);
-                score[anc as usize] += tag_base_score(tag) + 25.0 * facts.hint[anc as usize] as f32;
+            let ld = b.link_chars as f32 / b.chars as f32;
+            if ld > 0.5 {
+                continue;
             }
-            let div = match level {
-                0 => 1.0,
-                1 => 2.0,
-                l => l as f32 * 3.0,
+            let points = 1.0 + count_commas(&b.text) as f32 + (b.chars as f32 / 100.0).min(3.0);
+            let owner_tag = dom.node(b.owner).tag().map_or("", |t| t);
+            let mut anc = if matches!(
+                owner_tag,
+                "div" | "article" | "section" | "main" | "body" | "td"
+            ) {
+                b.owner
+            } else {
+                parent_of(b.owner)
             };
-            score[anc as usize] += points / div;
-            anc = parent_of(anc);
-            level += 1;
+            let mut level = 0u32;
+            while anc != NONE && level < 5 {
+                let node = dom.node(anc);
+                if node.tag().is_none() {
+                    break;
+                }
+                if !scored[anc as usize] {
+                    scored[anc as usize] = true;
+                    let tag = node.tag().map_or("", |t| t);
+                    score[anc as usize] +=
+                        tag_base_score(tag) + 25.0 * facts.hint[anc as usize] as f32;
+                }
+                let div = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    l => l as f32 * 3.0,
+                };
+                score[anc as usize] += points / div;
+                anc = parent_of(anc);
+                level += 1;
+            }
         }
+        // A page with only short text (a photo post, a one-line note): score the short
+        // paragraphs too rather than keep nothing.
+        if min_chars > 1 && !scored.iter().any(|&x| x) {
+            min_chars = 1;
+            continue;
+        }
+        break;
     }
     let link_density = |id: NodeId| {
         let t = facts.text_chars[id as usize];
@@ -1139,6 +1236,30 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
             }
         }
     }
+    // A short label right before a link list ("Read also:", "More from this column") belongs
+    // to the list.
+    let kept_now: u32 = blocks
+        .iter()
+        .zip(&keep)
+        .filter(|(_, &k)| k)
+        .map(|(b, _)| b.chars)
+        .sum();
+    // Not on a page where that would leave little: the label may be all there is.
+    if kept_now >= LINK_LABEL_MIN_KEPT {
+        for i in 0..blocks.len().saturating_sub(1) {
+            let b = &blocks[i];
+            if !keep[i] || b.chars >= 80 || is_sentence(&b.text) || keep[i + 1] {
+                continue;
+            }
+            if !matches!(b.kind, BlockKind::Para | BlockKind::Heading) {
+                continue;
+            }
+            let nb = &blocks[i + 1];
+            if nb.link_chars as f32 > 0.8 * nb.chars as f32 {
+                keep[i] = false;
+            }
+        }
+    }
     // Everything after the start of the comment section goes, once enough text was kept before
     // it (a "3 comments" link next to the title must not cut the article).
     let kept_total: u32 = blocks
@@ -1187,6 +1308,34 @@ pub fn extract(dom: &Dom, opts: &Options) -> Extracted {
         }
         text.push_str(&b.text);
         prev_row = b.row;
+    }
+    if let Some(d) = dbg {
+        use std::fmt::Write;
+        let _ = writeln!(
+            d,
+            "best={} score={best_score:.1} main_share={main_share:.2} markers={markers:?}",
+            describe(dom, best, 4)
+        );
+        for (i, b) in blocks.iter().enumerate() {
+            let lv = lca_levels(b.owner);
+            let _ = writeln!(
+                d,
+                "{} {} lv={} {:?} c={} ld={:.2} prose={} | {} | {}",
+                if keep[i] { "K" } else { "-" },
+                if in_main[b.owner as usize] { "M" } else { "o" },
+                if lv == u32::MAX { -1 } else { lv as i64 },
+                b.kind,
+                b.chars,
+                b.link_chars as f32 / b.chars.max(1) as f32,
+                is_prose(b, b.link_chars as f32 / b.chars.max(1) as f32),
+                describe(dom, b.owner, 4),
+                b.text
+                    .chars()
+                    .take(100)
+                    .collect::<String>()
+                    .replace('\n', " / ")
+            );
+        }
     }
     out.text = text;
     out
@@ -1329,5 +1478,56 @@ mod tests {
             "{}",
             e.text
         );
+    }
+
+    #[test]
+    fn name_rules() {
+        let mut cache = HashMap::new();
+        assert!(name_hint("hidden", "", &mut cache).weak_neg);
+        assert!(!name_hint("field field--label-hidden", "", &mut cache).weak_neg);
+        assert_eq!(classify_token("textwidget"), TOK_WEAK);
+        assert_eq!(classify_token("textblock"), TOK_POS);
+        assert!(is_comment_heading("12 Comments"));
+        assert!(is_comment_heading("Comments (3)"));
+        assert!(!is_comment_heading("Commentary on Python 3"));
+    }
+
+    #[test]
+    fn lead_named_header_paragraph_is_not_a_header() {
+        let html = format!(
+            r#"<body><article><header class="article-header"><h1>Budget</h1>
+            <p class="article-header__lead">The vote on the budget was put off again.</p></header>
+            <div class="body"><p>{ARTICLE}</p><p>{ARTICLE}</p></div></article></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("put off again"), "{}", e.text);
+    }
+
+    #[test]
+    fn short_posts_keep_their_text() {
+        // A photo post: one short line, no paragraph long enough to score.
+        let e = run(
+            r#"<body><div class="menu"><a href="/">Home</a></div><article class="post">
+            <h1>Pizza ad</h1><div class="entry-content"><p>Wow, just wow.</p></div></article></body>"#,
+        );
+        assert!(e.text.contains("Wow, just wow."), "{}", e.text);
+        // A small post box with a weak name (`top`) still holds the post's headline.
+        let e = run(&format!(
+            r#"<body><div class="post top"><h1>nook</h1><p>Two new covers.</p></div>
+            <div id="sidebar"><p>{ARTICLE}</p></div></body>"#
+        ));
+        assert!(e.text.contains("nook"), "{}", e.text);
+    }
+
+    #[test]
+    fn label_of_a_link_list_goes_with_it() {
+        let html = format!(
+            r#"<body><article><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p>
+            <p>Read also:</p><p><a href="/1">Another story about the budget vote</a></p>
+            <p>Notes:</p><p>The figures are from the city's own report.</p></article></body>"#
+        );
+        let e = run(&html);
+        assert!(!e.text.contains("Read also"), "{}", e.text);
+        assert!(e.text.contains("Notes:"), "{}", e.text);
     }
 }
