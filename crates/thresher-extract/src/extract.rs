@@ -18,7 +18,8 @@
 //!    blocks outside it are kept only when they read as prose on their own (long, few links,
 //!    sentence punctuation) — the union of a container strategy and a block-classifier
 //!    strategy, which keeps the text of table layouts and multi-part pages that a single
-//!    container misses.
+//!    container misses. Blocks with few links inside an element of the main container's tag
+//!    and class join too: an article cut into several `story-text` parts by ads between them.
 
 use std::collections::HashMap;
 
@@ -526,6 +527,9 @@ const HOLDS_MAIN_MIN_CHARS: u32 = 250;
 
 /// Smallest kept text (in characters) for a short label before a link list to be dropped.
 const LINK_LABEL_MIN_KEPT: u32 = 500;
+
+/// Levels above a block's owner searched for an element of the main container's tag and class.
+const SAME_CLASS_MAX_LEVELS: u32 = 3;
 
 /// Levels above the main container within which a lead paragraph outside it joins.
 const LEAD_MAX_LEVELS: u32 = 3;
@@ -1169,6 +1173,15 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
     };
 
     // Selection.
+    let (best_tag, best_class) = if best == NONE {
+        (None, None)
+    } else {
+        let node = dom.node(best);
+        (
+            node.tag(),
+            node.attr("class").filter(|c| !c.trim().is_empty()),
+        )
+    };
     let total_chars: u32 = blocks.iter().map(|b| b.chars).sum();
     let mut keep = vec![false; blocks.len()];
     // How much of the page's prose the main container holds: when it holds most of it, prose
@@ -1212,6 +1225,27 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
                     && lv <= LEAD_MAX_LEVELS
                     && ld < 0.3
                     && b.chars >= 30);
+            if !keep[i]
+                && best_class.is_some()
+                && b.kind != BlockKind::Heading
+                && ld < 0.3
+                && !is_legal(&b.text)
+            {
+                // Another part of an article cut in pieces (ads between them): inside an
+                // element of the same tag and class as the main container.
+                let mut up = b.owner;
+                for _ in 0..SAME_CLASS_MAX_LEVELS {
+                    if up == NONE {
+                        break;
+                    }
+                    let node = dom.node(up);
+                    if node.tag() == best_tag && node.attr("class") == best_class {
+                        keep[i] = true;
+                        break;
+                    }
+                    up = node.parent;
+                }
+            }
         }
     }
     // Headings right before kept text outside the main content introduce it. (Looking further
@@ -1529,5 +1563,20 @@ mod tests {
         let e = run(&html);
         assert!(!e.text.contains("Read also"), "{}", e.text);
         assert!(e.text.contains("Notes:"), "{}", e.text);
+    }
+
+    #[test]
+    fn parts_of_an_article_cut_by_ads_join() {
+        let html = format!(
+            r#"<body><div class="wrap"><div class="row"><div class="col"><div class="story-text">
+            <p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div></div>
+            <div class="ad"><a href="/buy">Buy now</a></div>
+            <div class="row"><div class="col"><div class="story-text"><p>The second part of the story is short.</p></div></div></div>
+            <div class="row"><div class="col"><div class="teaser-text"><p>Another story, elsewhere on the site.</p></div></div></div>
+            </div></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("second part of the story"), "{}", e.text);
+        assert!(!e.text.contains("Another story"), "{}", e.text);
     }
 }
