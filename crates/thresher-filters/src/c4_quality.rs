@@ -40,6 +40,7 @@
 //! }
 //! ```
 
+use memchr::memmem::Finder;
 use serde::Deserialize;
 use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -109,6 +110,11 @@ const POLICY_SUBSTRINGS: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct C4Quality {
     cfg: C4QualityConfig,
+    /// Searchers for "lorem ipsum", "javascript" and the policy phrases, built once (a
+    /// `str::contains` builds its searcher at every call, for every line).
+    lorem: Finder<'static>,
+    javascript: Finder<'static>,
+    policy: Vec<Finder<'static>>,
 }
 
 /// What C4 decided about a text.
@@ -123,7 +129,12 @@ pub enum C4Verdict {
 impl C4Quality {
     /// A step with the given parameters (every combination is valid).
     pub fn new(cfg: C4QualityConfig) -> Self {
-        C4Quality { cfg }
+        C4Quality {
+            cfg,
+            lorem: Finder::new("lorem ipsum"),
+            javascript: Finder::new("javascript"),
+            policy: POLICY_SUBSTRINGS.iter().map(Finder::new).collect(),
+        }
     }
 
     /// Applies the rules to `text`.
@@ -137,16 +148,27 @@ impl C4Quality {
         let mut kept: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(units.len());
         let mut num_sentences: i64 = 0;
         let mut lower = String::new();
+        let lower_rules = c.filter_lorem_ipsum || c.filter_javascript || c.filter_policy;
         for unit in units {
             let line = pychar::strip(unit);
             let mut n_words: i64 = 0;
             let mut too_long = false;
+            // Only whether the line reaches `min_words_per_line` words matters, and a word can
+            // only be too long in a line longer than the limit: most lines stop after a few words.
+            let enough = c.min_words_per_line.max(0);
+            let check_long = c.max_word_length != -1 && line.len() as i64 > c.max_word_length;
             for w in pychar::split_whitespace(line) {
                 n_words += 1;
-                if c.max_word_length != -1 && !too_long {
-                    // A word of more bytes than the limit may still be short enough in code points.
-                    too_long = w.len() as i64 > c.max_word_length
-                        && pychar::char_len(w) as i64 > c.max_word_length;
+                // A word of more bytes than the limit may still be short enough in code points.
+                if check_long
+                    && w.len() as i64 > c.max_word_length
+                    && pychar::char_len(w) as i64 > c.max_word_length
+                {
+                    too_long = true;
+                    break;
+                }
+                if !check_long && n_words >= enough {
+                    break;
                 }
             }
             if too_long {
@@ -165,7 +187,9 @@ impl C4Quality {
             if n_words < c.min_words_per_line {
                 continue;
             }
-            let line_l: &str = if line.is_ascii() {
+            let line_l: &str = if !lower_rules {
+                ""
+            } else if line.is_ascii() {
                 lower.clear();
                 lower.push_str(&line);
                 lower.make_ascii_lowercase();
@@ -174,16 +198,17 @@ impl C4Quality {
                 lower = line.to_lowercase();
                 &lower
             };
-            if c.filter_lorem_ipsum && line_l.contains("lorem ipsum") {
+            let line_lb = line_l.as_bytes();
+            if c.filter_lorem_ipsum && self.lorem.find(line_lb).is_some() {
                 return C4Verdict::Reject(Reason::new("c4_quality:lorem_ipsum", true));
             }
-            if c.filter_javascript && line_l.contains("javascript") {
+            if c.filter_javascript && self.javascript.find(line_lb).is_some() {
                 continue;
             }
-            if c.filter_curly_bracket && line.contains('{') {
+            if c.filter_curly_bracket && memchr::memchr(b'{', line.as_bytes()).is_some() {
                 return C4Verdict::Reject(Reason::new("c4_quality:curly_bracket", true));
             }
-            if c.filter_policy && POLICY_SUBSTRINGS.iter().any(|p| line_l.contains(p)) {
+            if c.filter_policy && self.policy.iter().any(|f| f.find(line_lb).is_some()) {
                 continue;
             }
             // Only whether the count reaches the minimum matters, so once it does the remaining

@@ -12,12 +12,42 @@
 
 use std::cell::RefCell;
 
-use xxhash_rust::xxh3::xxh3_64;
-
 use crate::vocab::Vocab;
 
 /// Length of the concatenated-word prefix that screens n-grams before the duplicate passes.
 const PREFIX: usize = 16;
+
+/// Multiplies and folds the 128-bit product.
+#[inline]
+fn fold_mul(a: u64, b: u64) -> u64 {
+    let p = u128::from(a) * u128::from(b);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+/// A hash of the n-gram `concat[a..b]` from its first and last 16 bytes and its length
+/// (`prefix` holds the first 16 bytes from `a`, zero-padded). Only a hint for the table: every
+/// match is confirmed on the bytes, so n-grams that differ only in the middle cost a comparison,
+/// never a wrong count; that is much cheaper than hashing every byte of every candidate.
+#[inline]
+fn gram_hash(prefix: u128, concat: &[u8], a: usize, b: usize) -> u64 {
+    let len = b - a;
+    let (first, last) = if len >= PREFIX {
+        let mut buf = [0u8; PREFIX];
+        buf.copy_from_slice(&concat[b - PREFIX..b]);
+        (prefix, u128::from_le_bytes(buf))
+    } else {
+        (prefix & ((1u128 << (8 * len)) - 1), 0)
+    };
+    let x = fold_mul(
+        first as u64 ^ 0x243f_6a88_85a3_08d3,
+        last as u64 ^ 0x1319_8a2e_0370_7344,
+    );
+    let y = fold_mul(
+        (first >> 64) as u64 ^ 0xa409_3822_299f_31d0,
+        (last >> 64) as u64 ^ 0x082e_fa98_ec4e_6c89 ^ len as u64,
+    );
+    x ^ y.rotate_left(29)
+}
 
 /// Spreads a hash over all 64 bits (the table's home slot comes from the top bits).
 #[inline]
@@ -361,7 +391,7 @@ impl<'a> Ngrams<'a> {
                 continue;
             }
             let gram = &s.concat[a..b];
-            let h = xxh3_64(gram);
+            let h = gram_hash(s.prefix[i], &s.concat, a, b);
             let (cum_bytes, concat) = (&s.cum_bytes, &s.concat);
             match s.table.find(h, |st| {
                 let st = st as usize;
@@ -455,6 +485,9 @@ mod tests {
             "abcdefgh ijklmnop qr st uv w abcdefghijklmnop qrs t uv w x abcdefgh ijklmnop qr st uv",
             "longword1 longword2 longword3 longword4 longword5 longword6 longword1 longword2 \
              longword3 longword4 longword5 longword6 longword7 longword1 longword2 longword3",
+            // Same first and last 16 bytes and length, other middle: equal hashes, unequal grams.
+            "abcdefghijklmnopq r s t u v w x y z0123456789abcdef abcdefghijklmnopq r s t X v w x \
+             y z0123456789abcdef abcdefghijklmnopq r s t u v w x y z0123456789abcdef",
         ];
         for t in texts {
             let sp = spans(t);
