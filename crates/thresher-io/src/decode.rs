@@ -30,16 +30,29 @@ impl Compression {
 
 /// Opens `path` and returns a reader of its decompressed bytes. The compression is detected from
 /// the content, not the name, so a mislabelled file is still read right.
+///
+/// An uncompressed file is returned unbuffered: its readers ask for large chunks, and a buffer
+/// in between would only add a copy of every byte.
 pub fn open_decoded(path: &Path) -> std::io::Result<Box<dyn Read + Send>> {
-    let mut file = BufReader::with_capacity(1 << 20, File::open(path)?);
-    let head = {
-        use std::io::BufRead;
-        let buf = file.fill_buf()?;
-        buf[..buf.len().min(4)].to_vec()
-    };
-    Ok(match Compression::sniff(&head) {
-        Compression::None => Box::new(file),
-        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(file)),
-        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(file)?),
+    let mut file = File::open(path)?;
+    let mut head = [0u8; 4];
+    let mut got = 0;
+    while got < head.len() {
+        match file.read(&mut head[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let whole = std::io::Cursor::new(head[..got].to_vec()).chain(file);
+    Ok(match Compression::sniff(&head[..got]) {
+        Compression::None => Box::new(whole),
+        Compression::Gzip => Box::new(flate2::bufread::MultiGzDecoder::new(
+            BufReader::with_capacity(1 << 20, whole),
+        )),
+        Compression::Zstd => Box::new(zstd::stream::read::Decoder::with_buffer(
+            BufReader::with_capacity(1 << 20, whole),
+        )?),
     })
 }
