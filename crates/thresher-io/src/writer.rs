@@ -203,6 +203,49 @@ impl ShardedWriter {
         Ok(())
     }
 
+    /// Writes consecutive records at once: `data` holds whole lines (each with its newline),
+    /// the i-th one ending at `ends[i]` (exclusive, increasing). The shards, their bytes and
+    /// markers are exactly those of [`ShardedWriter::write_line`] on each line in turn; the
+    /// lines that go to the same shard are hashed and written as one slice, which a large run
+    /// writes without copying it into the file buffer.
+    pub fn write_lines(&mut self, data: &[u8], ends: &[usize]) -> std::io::Result<()> {
+        let mut start = 0; // first byte not written yet
+        let mut k = 0; // first line not written yet
+        while k < ends.len() {
+            if self.shard.is_none() {
+                self.shard = Some(self.open()?);
+            }
+            let shard = self.shard.as_mut().expect("opened above");
+            let mut end = start;
+            let mut full = false;
+            while let Some(&e) = ends.get(k) {
+                shard.docs += 1;
+                shard.bytes += (e - end) as u64;
+                end = e;
+                k += 1;
+                if shard.docs >= self.opts.shard_max_docs
+                    || shard.bytes >= self.opts.shard_max_bytes
+                {
+                    full = true;
+                    break;
+                }
+            }
+            let run = &data[start..end];
+            shard.hash.update(run);
+            match &mut shard.sink {
+                Sink::Plain(w) => w.write_all(run)?,
+                Sink::Gzip(w) => w.write_all(run)?,
+                Sink::Zstd(w) => w.write_all(run)?,
+                Sink::Done(_) => {}
+            }
+            start = end;
+            if full {
+                self.close_shard()?;
+            }
+        }
+        Ok(())
+    }
+
     fn close_shard(&mut self) -> std::io::Result<()> {
         let Some(shard) = self.shard.take() else {
             return Ok(());
@@ -287,6 +330,66 @@ mod tests {
         w.write_line(b"{\"id\":\"other\"}\n").unwrap();
         let e = w.write_line(b"{\"id\":\"1\"}\n").unwrap_err();
         assert!(e.to_string().contains("differs"), "{e}");
+    }
+
+    #[test]
+    fn write_lines_makes_the_same_shards_as_write_line() {
+        let lines: Vec<String> = (0..23)
+            .map(|i| format!("{{\"id\":\"{i}\",\"t\":\"{}\"}}\n", "x".repeat(i * 7 % 13)))
+            .collect();
+        let read = |dir: &Path| {
+            let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+            for sub in ["kept", ".markers"] {
+                let mut names: Vec<_> = fs::read_dir(dir.join(sub))
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .collect();
+                names.sort();
+                for n in names {
+                    let name = n.file_name().unwrap().to_string_lossy().into_owned();
+                    files.push((name, fs::read(&n).unwrap()));
+                }
+            }
+            files
+        };
+        for (max_docs, max_bytes) in [(100, 1 << 30), (3, 1 << 30), (100, 60), (4, 45), (1, 1)] {
+            let opts = WriteOptions {
+                shard_max_docs: max_docs,
+                shard_max_bytes: max_bytes,
+                ..Default::default()
+            };
+            let one = tempfile::tempdir().unwrap();
+            let mut w = ShardedWriter::new(one.path(), "kept", opts.clone(), false).unwrap();
+            for l in &lines {
+                w.write_line(l.as_bytes()).unwrap();
+            }
+            let want = w.finish().unwrap();
+            // The same lines given in runs of various lengths.
+            let many = tempfile::tempdir().unwrap();
+            let mut w = ShardedWriter::new(many.path(), "kept", opts, false).unwrap();
+            let mut k = 0;
+            for run in [0, 1, 5, 2, 7, 0, 8] {
+                let (mut data, mut ends) = (Vec::new(), Vec::new());
+                for l in &lines[k..k + run] {
+                    data.extend_from_slice(l.as_bytes());
+                    ends.push(data.len());
+                }
+                w.write_lines(&data, &ends).unwrap();
+                k += run;
+            }
+            assert_eq!(k, lines.len());
+            let got = w.finish().unwrap();
+            assert_eq!(
+                got.iter().map(|s| s.1).collect::<Vec<_>>(),
+                want.iter().map(|s| s.1).collect::<Vec<_>>()
+            );
+            assert!(want.len() > 1 || max_docs == 100 && max_bytes > 1000);
+            assert_eq!(
+                read(many.path()),
+                read(one.path()),
+                "{max_docs} {max_bytes}"
+            );
+        }
     }
 
     #[test]

@@ -23,33 +23,49 @@ struct ErrorLine<'a> {
     step: Option<&'a str>,
 }
 
-fn finish(mut buf: Vec<u8>) -> Vec<u8> {
-    buf.push(b'\n');
-    buf
-}
 /// `{"id", "text", "metadata"[, "annotations"]}` and a newline.
+#[cfg(test)]
 pub fn kept_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 64);
-    doc_fields(&mut buf, doc);
-    annotations(&mut buf, &doc.annotations);
-    buf.extend_from_slice(b"}\n");
+    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    write_kept(&mut buf, doc);
     buf
 }
 
+/// [`kept_line`] appended to `buf`.
+pub fn write_kept(buf: &mut Vec<u8>, doc: &Document) {
+    doc_fields(buf, doc);
+    annotations(buf, &doc.annotations);
+    buf.extend_from_slice(b"}\n");
+}
+
+/// About how many bytes a document's output line takes (the text, its escapes, the rest).
+pub fn line_size_hint(doc: &Document) -> usize {
+    match doc.text_json() {
+        Some(raw) => raw.len() + doc.id.len() + 128,
+        None => doc.text().len() + doc.text().len() / 32 + doc.id.len() + 128,
+    }
+}
+
 /// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it.
+#[cfg(test)]
 pub fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 96);
-    doc_fields(&mut buf, doc);
+    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    write_rejected(&mut buf, doc, reason, step);
+    buf
+}
+
+/// [`rejected_line`] appended to `buf`.
+pub fn write_rejected(buf: &mut Vec<u8>, doc: &Document, reason: &Reason, step: &str) {
+    doc_fields(buf, doc);
     buf.extend_from_slice(b",\"reason\":");
-    write_json_str(&mut buf, &reason.code);
+    write_json_str(buf, &reason.code);
     buf.extend_from_slice(b",\"value\":");
     // Serializing a `Value` into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut buf, &reason.value);
+    let _ = serde_json::to_writer(&mut *buf, &reason.value);
     buf.extend_from_slice(b",\"step\":");
-    write_json_str(&mut buf, step);
-    annotations(&mut buf, &doc.annotations);
+    write_json_str(buf, step);
+    annotations(buf, &doc.annotations);
     buf.extend_from_slice(b"}\n");
-    buf
 }
 
 /// `{"id":..,"text":..,"metadata":{..}` (no closing brace), as serde_json writes a struct with
@@ -177,11 +193,17 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
-/// `{"id", "file", "position": {"line", "byte"}, "error"[, "step"]}` and a newline.
-pub fn error_line(id: &str, source: &SourcePos, error: &str, step: Option<&str>) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(error.len() + 128);
+/// `{"id", "file", "position": {"line", "byte"}, "error"[, "step"]}` and a newline, appended
+/// to `buf`.
+pub fn write_error(
+    buf: &mut Vec<u8>,
+    id: &str,
+    source: &SourcePos,
+    error: &str,
+    step: Option<&str>,
+) {
     let _ = serde_json::to_writer(
-        &mut buf,
+        &mut *buf,
         &ErrorLine {
             id,
             file: &source.file,
@@ -193,7 +215,7 @@ pub fn error_line(id: &str, source: &SourcePos, error: &str, step: Option<&str>)
             step,
         },
     );
-    finish(buf)
+    buf.push(b'\n');
 }
 
 #[derive(Deserialize)]
@@ -210,26 +232,32 @@ struct SpillIn {
 
 /// A document in the spill format (everything a later pass needs, including its position):
 /// `{"seq","file","line","byte","id","text","metadata","annotations"}`.
+#[cfg(test)]
 pub fn spill_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(doc.text().len() + doc.text().len() / 32 + 128);
+    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    write_spill(&mut buf, doc);
+    buf
+}
+
+/// [`spill_line`] appended to `buf`.
+pub fn write_spill(buf: &mut Vec<u8>, doc: &Document) {
     buf.extend_from_slice(b"{\"seq\":");
     buf.extend_from_slice(doc.seq.to_string().as_bytes());
     buf.extend_from_slice(b",\"file\":");
-    write_json_str(&mut buf, &doc.source.file);
+    write_json_str(buf, &doc.source.file);
     buf.extend_from_slice(b",\"line\":");
     buf.extend_from_slice(doc.source.line.to_string().as_bytes());
     buf.extend_from_slice(b",\"byte\":");
     buf.extend_from_slice(doc.source.byte_offset.to_string().as_bytes());
     buf.extend_from_slice(b",\"id\":");
-    write_json_str(&mut buf, &doc.id);
+    write_json_str(buf, &doc.id);
     buf.extend_from_slice(b",\"text\":");
-    write_text(&mut buf, doc);
+    write_text(buf, doc);
     buf.extend_from_slice(b",\"metadata\":");
-    let _ = serde_json::to_writer(&mut buf, &doc.metadata);
+    let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
     buf.extend_from_slice(b",\"annotations\":");
-    let _ = serde_json::to_writer(&mut buf, &doc.annotations);
+    let _ = serde_json::to_writer(&mut *buf, &doc.annotations);
     buf.extend_from_slice(b"}\n");
-    buf
 }
 
 /// Reads back a document written by [`spill_line`].

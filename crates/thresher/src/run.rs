@@ -32,7 +32,9 @@ use thresher_io::{
     ReadOptions, Record, ShardedWriter, WriteOptions,
 };
 
-use crate::output::{error_line, kept_line, parse_spill_line, rejected_line, spill_line};
+use crate::output::{
+    line_size_hint, parse_spill_line, write_error, write_kept, write_rejected, write_spill,
+};
 use crate::recipe::{Recipe, RecipeError};
 
 /// How to run a recipe.
@@ -347,7 +349,7 @@ fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Re
 
 /// What the writer thread is asked to do.
 enum WriterMsg {
-    Lines(Vec<(Cat, Vec<u8>)>),
+    Lines(Vec<OutChunk>),
     OpenSpill(PathBuf),
     CloseSpill(Sender<()>),
 }
@@ -355,10 +357,19 @@ enum WriterMsg {
 /// Output category of a line.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Cat {
-    Kept,
-    Rejected,
-    Errors,
-    Spill,
+    Kept = 0,
+    Rejected = 1,
+    Errors = 2,
+    Spill = 3,
+}
+
+/// The output lines of a run of consecutive documents, by category (each category is its own
+/// file, so only the order within a category matters): `ends[i]` is where the i-th line of
+/// `bufs[cat]` ends.
+#[derive(Default)]
+struct OutChunk {
+    bufs: [Vec<u8>; 4],
+    ends: [Vec<usize>; 4],
 }
 
 fn writer_loop(
@@ -373,16 +384,18 @@ fn writer_loop(
     let mut spill: Option<BufWriter<fs::File>> = None;
     for msg in rx {
         match msg {
-            WriterMsg::Lines(lines) => {
-                for (cat, line) in lines {
-                    match cat {
-                        Cat::Kept => kept.write_line(&line)?,
-                        Cat::Rejected => rejected.write_line(&line)?,
-                        Cat::Errors => errors.write_line(&line)?,
-                        Cat::Spill => match spill.as_mut() {
-                            Some(w) => w.write_all(&line)?,
+            WriterMsg::Lines(chunks) => {
+                for chunk in chunks {
+                    let [kept_buf, rejected_buf, errors_buf, spill_buf] = &chunk.bufs;
+                    let [kept_ends, rejected_ends, errors_ends, _] = &chunk.ends;
+                    kept.write_lines(kept_buf, kept_ends)?;
+                    rejected.write_lines(rejected_buf, rejected_ends)?;
+                    errors.write_lines(errors_buf, errors_ends)?;
+                    if !spill_buf.is_empty() {
+                        match spill.as_mut() {
+                            Some(w) => w.write_all(spill_buf)?,
                             None => return Err(std::io::Error::other("spill line without spill")),
-                        },
+                        }
                     }
                 }
             }
@@ -440,7 +453,7 @@ enum Slot {
 }
 
 struct BatchOut {
-    lines: Vec<(Cat, Vec<u8>)>,
+    lines: Vec<OutChunk>,
     spilled: u64,
 }
 
@@ -612,26 +625,65 @@ impl Ctx<'_> {
             }
         }
         let spill = phase.observer.is_some();
-        let lines: Vec<(Cat, Vec<u8>)> = self.pool.install(|| {
+        // Serialized in a few chunks of consecutive documents (two per thread), each into one
+        // buffer per category: few allocations, and the writer gets long runs of lines.
+        let per_chunk = slots
+            .len()
+            .div_ceil(2 * self.pool.current_num_threads())
+            .max(1);
+        let cat_of = |s: &Slot| match s {
+            Slot::Live(_) if spill => Some(Cat::Spill),
+            Slot::Live(_) => Some(Cat::Kept),
+            Slot::Rejected { .. } => Some(Cat::Rejected),
+            Slot::Error { .. } => Some(Cat::Errors),
+            Slot::Skipped { .. } | Slot::Taken => None,
+        };
+        let lines: Vec<OutChunk> = self.pool.install(|| {
             slots
-                .par_iter()
-                .filter_map(|s| match s {
-                    Slot::Live(d) if spill => Some((Cat::Spill, spill_line(d))),
-                    Slot::Live(d) => Some((Cat::Kept, kept_line(d))),
-                    Slot::Rejected { doc, reason, step } => Some((
-                        Cat::Rejected,
-                        rejected_line(doc, reason, steps_type(self.steps, *step)),
-                    )),
-                    Slot::Error {
-                        id,
-                        source,
-                        message,
-                        step,
-                    } => Some((
-                        Cat::Errors,
-                        error_line(id, source, message, step.map(|s| steps_type(self.steps, s))),
-                    )),
-                    Slot::Skipped { .. } | Slot::Taken => None,
+                .par_chunks(per_chunk)
+                .map(|chunk| {
+                    let mut out = OutChunk::default();
+                    let mut sizes = [0usize; 4];
+                    for s in chunk {
+                        let size = match s {
+                            Slot::Live(d) | Slot::Rejected { doc: d, .. } => line_size_hint(d),
+                            Slot::Error { message, .. } => message.len() + 128,
+                            _ => 0,
+                        };
+                        if let Some(c) = cat_of(s) {
+                            sizes[c as usize] += size;
+                        }
+                    }
+                    for (buf, size) in out.bufs.iter_mut().zip(sizes) {
+                        buf.reserve_exact(size);
+                    }
+                    for s in chunk {
+                        let Some(cat) = cat_of(s) else { continue };
+                        let buf = &mut out.bufs[cat as usize];
+                        match s {
+                            Slot::Live(d) if spill => write_spill(buf, d),
+                            Slot::Live(d) => write_kept(buf, d),
+                            Slot::Rejected { doc, reason, step } => {
+                                write_rejected(buf, doc, reason, steps_type(self.steps, *step))
+                            }
+                            Slot::Error {
+                                id,
+                                source,
+                                message,
+                                step,
+                            } => write_error(
+                                buf,
+                                id,
+                                source,
+                                message,
+                                step.map(|s| steps_type(self.steps, s)),
+                            ),
+                            Slot::Skipped { .. } | Slot::Taken => {}
+                        }
+                        let end = buf.len();
+                        out.ends[cat as usize].push(end);
+                    }
+                    out
                 })
                 .collect()
         });
