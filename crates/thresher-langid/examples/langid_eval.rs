@@ -3,6 +3,7 @@
 //!   cargo run --release -p thresher-langid --example langid_eval -- [DIR] [--table]
 //!
 //! DIR defaults to ../shared/corpus/lingua-langid (files `<kind>.tsv.gz`, lines `<lang>\t<text>`).
+//! `--only KIND` (sentences, word-pairs or single-words) measures one kind (for profilers).
 //! Prints, per kind, the accuracy over all lines and the lines per second on one core (best of 3 passes);
 //! with `--table`, the accuracy per language as a Markdown table.
 
@@ -26,9 +27,16 @@ fn read(path: &std::path::Path) -> Vec<(String, String)> {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let table = args.iter().any(|a| a == "--table");
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .cloned();
     let dir = args
         .iter()
-        .find(|a| !a.starts_with("--"))
+        .enumerate()
+        .find(|(i, a)| !a.starts_with("--") && (*i == 0 || args[i - 1] != "--only"))
+        .map(|(_, a)| a)
         .cloned()
         .unwrap_or_else(|| {
             concat!(
@@ -49,6 +57,9 @@ fn main() {
         .iter()
         .enumerate()
     {
+        if only.as_deref().is_some_and(|o| o != *kind) {
+            continue;
+        }
         let rows = read(&std::path::Path::new(&dir).join(format!("{kind}.tsv.gz")));
         let t = Instant::now();
         let got: Vec<Option<Language>> = rows

@@ -17,6 +17,8 @@ const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
 
 /// Languages per dense row (LANGUAGE_COUNT padded to whole SIMD vectors).
 pub(crate) const ROW: usize = 80;
+/// Lanes of the row a position is built in: one per 7-bit posting language index.
+pub(crate) const WORK_ROW: usize = 128;
 /// Payload bit of a trigram that has a dense row rather than postings.
 pub(crate) const DENSE_BIT: u32 = 1 << 31;
 
@@ -271,24 +273,22 @@ impl Model {
         }
     }
 
-    /// Copies dense row `index` (q per language, 0 = unknown) into `out`.
+    /// Copies dense row `index` (q per language, 0 = unknown) into the first ROW lanes of `out`.
     #[inline]
-    pub(crate) fn row(&self, payload: u32, out: &mut [u16; ROW]) {
-        *out = self.rows[(payload & !DENSE_BIT) as usize];
+    pub(crate) fn row(&self, payload: u32, out: &mut [u16; WORK_ROW]) {
+        out[..ROW].copy_from_slice(&self.rows[(payload & !DENSE_BIT) as usize]);
     }
 
-    /// Writes each posting of list `index` into `out` (language -> q).
+    /// Writes each posting of list `index` into `out` (language -> q). `out` has a lane for
+    /// every 7-bit language index, so no posting needs a range check.
     #[inline]
-    pub(crate) fn overlay_postings(&self, index: u32, out: &mut [u16; ROW]) {
-        let mut at = self.postings + index as usize * 3;
-        loop {
-            let b = self.bytes[at];
-            out[usize::from(b & 0x7f) % ROW] =
-                u16::from_le_bytes([self.bytes[at + 1], self.bytes[at + 2]]);
-            if b & 0x80 != 0 {
+    pub(crate) fn overlay_postings(&self, index: u32, out: &mut [u16; WORK_ROW]) {
+        let list = self.bytes.get(self.postings + index as usize * 3..).unwrap_or_default();
+        for p in list.chunks_exact(3) {
+            out[usize::from(p[0] & 0x7f)] = u16::from_le_bytes([p[1], p[2]]);
+            if p[0] & 0x80 != 0 {
                 return;
             }
-            at += 3;
         }
     }
 }
