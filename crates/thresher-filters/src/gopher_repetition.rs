@@ -223,19 +223,20 @@ impl GopherRepetition {
 fn paragraph_duplicates(text: &str) -> (usize, usize, usize) {
     let mut paras = Vec::new();
     let bytes = text.as_bytes();
-    let (mut start, mut i) = (0, 0);
-    while i < bytes.len() {
-        if bytes[i] == b'\n' && bytes.get(i + 1) == Some(&b'\n') {
-            let mut j = i;
-            while j < bytes.len() && bytes[j] == b'\n' {
-                j += 1;
-            }
-            paras.push(&text[start..i]);
-            start = j;
-            i = j;
-        } else {
-            i += 1;
+    let mut start = 0;
+    // `skip_to`: the end of the last run of `\n` (its newlines are not looked at again).
+    let mut skip_to = 0;
+    for i in memchr::memchr_iter(b'\n', bytes) {
+        if i < skip_to || bytes.get(i + 1) != Some(&b'\n') {
+            continue;
         }
+        let mut j = i;
+        while j < bytes.len() && bytes[j] == b'\n' {
+            j += 1;
+        }
+        paras.push(&text[start..i]);
+        start = j;
+        skip_to = j;
     }
     paras.push(&text[start..]);
     let (d, c) = find_duplicates(paras.iter().copied());
@@ -266,6 +267,12 @@ mod tests {
     #[test]
     fn paragraphs_split_at_blank_lines() {
         assert_eq!(paragraph_duplicates("a\n\nb\n\n\na"), (1, 1, 3));
+        assert_eq!(
+            paragraph_duplicates("a\nb\n\n\n\na\nb\nc\n\na\nb"),
+            (1, 3, 3)
+        );
+        assert_eq!(paragraph_duplicates("\n\n"), (1, 0, 2));
+        assert_eq!(paragraph_duplicates("x\n"), (0, 0, 1));
         assert_eq!(paragraph_duplicates(""), (0, 0, 1));
     }
 

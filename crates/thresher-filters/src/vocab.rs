@@ -27,26 +27,39 @@ pub struct Vocab {
     pub chars: Vec<u32>,
 }
 
-/// The 16-byte key of a word of at most 16 bytes: its bytes, zero-padded. (Two words with the
-/// same key and the same length are equal.)
+/// The low `k` bytes of `x` (`k` <= 8).
 #[inline]
-fn short_key(bytes: &[u8], start: usize, len: usize) -> u128 {
+fn low_bytes(x: u64, k: usize) -> u64 {
+    u64::MAX.checked_shr(64 - 8 * k as u32).map_or(0, |m| x & m)
+}
+
+/// The key of a word of at most 16 bytes: its bytes, zero-padded, as two little-endian words.
+/// (Two words with the same key and the same length are equal.)
+#[inline]
+fn short_key(bytes: &[u8], start: usize, len: usize) -> (u64, u64) {
     debug_assert!(len <= 16);
-    let mut buf = [0u8; 16];
-    match bytes.get(start..start + 16) {
+    let (lo, hi) = match bytes.get(start..start + 16) {
         Some(block) => {
-            buf.copy_from_slice(block);
-            let v = u128::from_le_bytes(buf);
-            if len == 16 {
-                v
-            } else {
-                v & ((1u128 << (8 * len)) - 1)
-            }
+            let (a, b) = block.split_at(8);
+            (
+                u64::from_le_bytes(a.try_into().unwrap_or_default()),
+                u64::from_le_bytes(b.try_into().unwrap_or_default()),
+            )
         }
         None => {
+            let mut buf = [0u8; 16];
             buf[..len].copy_from_slice(&bytes[start..start + len]);
-            u128::from_le_bytes(buf)
+            let (a, b) = buf.split_at(8);
+            (
+                u64::from_le_bytes(a.try_into().unwrap_or_default()),
+                u64::from_le_bytes(b.try_into().unwrap_or_default()),
+            )
         }
+    };
+    if len >= 8 {
+        (lo, low_bytes(hi, len - 8))
+    } else {
+        (low_bytes(lo, len), 0)
     }
 }
 
@@ -58,10 +71,11 @@ fn fold_mul(a: u64, b: u64) -> u64 {
 }
 
 #[inline]
-fn short_hash(key: u128, len: usize) -> u64 {
-    let lo = key as u64 ^ 0x243f_6a88_85a3_08d3;
-    let hi = (key >> 64) as u64 ^ 0x1319_8a2e_0370_7344 ^ len as u64;
-    fold_mul(lo, hi.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1)
+fn short_hash(lo: u64, hi: u64, len: usize) -> u64 {
+    fold_mul(
+        lo ^ 0x243f_6a88_85a3_08d3,
+        hi ^ 0x1319_8a2e_0370_7344 ^ (len as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    )
 }
 
 /// The interning table, reused by each thread: a 4-byte fingerprint per slot (0 = empty) and the
@@ -75,9 +89,6 @@ struct Table {
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
 }
-
-/// ASCII bytes of a key have their high bit clear.
-const HIGH_BITS: u128 = 0x8080_8080_8080_8080_8080_8080_8080_8080;
 
 impl Vocab {
     /// Interns the words `words` (byte ranges into `text`).
@@ -110,19 +121,23 @@ impl Vocab {
         }
         t.fingerprints[..cap].fill(0);
         let mask = cap - 1;
+        // A page has about one distinct word per two to three tokens.
+        let guess = words.len() / 2 + 16;
         let mut v = Vocab {
             ids: Vec::with_capacity(words.len()),
-            ..Vocab::default()
+            first: Vec::with_capacity(guess),
+            count: Vec::with_capacity(guess),
+            chars: Vec::with_capacity(guess),
         };
-        // Keys of the distinct short words (0 for long ones), to compare without the text.
-        let mut keys: Vec<u128> = Vec::new();
+        // Per id: the key (short words) and byte length, to compare without the text.
+        let mut keys: Vec<(u64, u64, usize)> = Vec::with_capacity(guess);
         for (i, &(start, end)) in words.iter().enumerate() {
             let len = end - start;
-            let (h, key) = if len <= 16 {
-                let key = short_key(bytes, start, len);
-                (short_hash(key, len), key)
+            let (lo, hi, h) = if len <= 16 {
+                let (lo, hi) = short_key(bytes, start, len);
+                (lo, hi, short_hash(lo, hi, len))
             } else {
-                (xxh3_64(&bytes[start..end]), 0)
+                (0, 0, xxh3_64(&bytes[start..end]))
             };
             let fp = (h as u32) | 1;
             let mut slot = (h >> (64 - bits)) as usize;
@@ -134,8 +149,9 @@ impl Vocab {
                     t.ids[slot] = id;
                     v.first.push(i as u32);
                     v.count.push(0);
-                    keys.push(key);
-                    let chars = if len <= 16 && key & HIGH_BITS == 0 {
+                    keys.push((lo, hi, len));
+                    let ascii = len <= 16 && (lo | hi) & 0x8080_8080_8080_8080 == 0;
+                    let chars = if ascii {
                         len
                     } else {
                         pychar::char_len(&text[start..end])
@@ -145,12 +161,13 @@ impl Vocab {
                 }
                 if f == fp {
                     let id = t.ids[slot];
-                    let (a, b) = words[v.first[id as usize] as usize];
-                    let same = b - a == len
+                    let (klo, khi, klen) = keys[id as usize];
+                    let same = klen == len
                         && if len <= 16 {
-                            keys[id as usize] == key
+                            klo == lo && khi == hi
                         } else {
-                            bytes[a..b] == bytes[start..end]
+                            let a = words[v.first[id as usize] as usize].0;
+                            bytes[a..a + len] == bytes[start..end]
                         };
                     if same {
                         break id;
