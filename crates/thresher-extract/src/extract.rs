@@ -22,6 +22,7 @@
 //!    and class join too: an article cut into several `story-text` parts by ads between them.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
@@ -324,7 +325,62 @@ impl Hint {
     }
 }
 
-fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut HashMap<&'a str, u8>) -> Hint {
+/// The per-page cache of classified class/id tokens.
+type TokCache<'a> = HashMap<&'a str, u8, TokHasherBuilder>;
+
+/// A multiply-rotate hasher for the token cache: class tokens are short and hashed once per
+/// element, where SipHash was a fifth of the facts pass. Seeded once per process at random, so
+/// a page cannot be built to make its tokens collide.
+#[derive(Clone, Copy)]
+struct TokHasherBuilder(u64);
+
+impl Default for TokHasherBuilder {
+    fn default() -> Self {
+        static SEED: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        TokHasherBuilder(*SEED.get_or_init(|| {
+            std::collections::hash_map::RandomState::new().hash_one(0x7468_7265_7368_6572u64)
+        }))
+    }
+}
+
+impl BuildHasher for TokHasherBuilder {
+    type Hasher = TokHasher;
+    fn build_hasher(&self) -> TokHasher {
+        TokHasher(self.0)
+    }
+}
+
+struct TokHasher(u64);
+
+const TOK_HASH_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Hasher for TokHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ w).wrapping_mul(TOK_HASH_K);
+        }
+        let r = chunks.remainder();
+        if !r.is_empty() {
+            let mut buf = [0u8; 8];
+            buf[..r.len()].copy_from_slice(r);
+            h = (h.rotate_left(5) ^ u64::from_le_bytes(buf)).wrapping_mul(TOK_HASH_K);
+        }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(TOK_HASH_K);
+    }
+    fn finish(&self) -> u64 {
+        // Mix the high bits down: the table indexes by the low bits.
+        let h = self.0;
+        h ^ (h >> 29) ^ (h >> 47)
+    }
+}
+
+fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut TokCache<'a>) -> Hint {
     let mut h = Hint::default();
     for src in [class, id] {
         if src.is_empty() {
@@ -593,7 +649,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     let mut strong = vec![false; n];
     let mut flags = vec![0u8; n];
     let mut bits = vec![0u8; n];
-    let mut tok_cache: HashMap<&str, u8> = HashMap::new();
+    let mut tok_cache = TokCache::default();
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
@@ -1516,7 +1572,7 @@ mod tests {
 
     #[test]
     fn name_rules() {
-        let mut cache = HashMap::new();
+        let mut cache = TokCache::default();
         assert!(name_hint("hidden", "", &mut cache).weak_neg);
         assert!(!name_hint("field field--label-hidden", "", &mut cache).weak_neg);
         assert_eq!(classify_token("textwidget"), TOK_WEAK);
