@@ -120,10 +120,15 @@ impl FineWebQuality {
         let c = &self.cfg;
         let text = doc.text();
         let (mut n, mut punct, mut short) = (0usize, 0usize, 0usize);
+        // The non-blank lines (for the duplicate rule) and the number of `\n`.
+        let mut lines = Vec::new();
+        let mut newlines = 0usize;
         for line in pychar::split_lf(text) {
+            newlines += 1;
             if pychar::strip(line).is_empty() {
                 continue;
             }
+            lines.push(line);
             n += 1;
             punct += usize::from(self.ends_with_stop(line));
             // A line of at most `short_line_length` bytes is short whatever its code points.
@@ -142,9 +147,9 @@ impl FineWebQuality {
         if ratio > c.short_line_thr {
             return Some(Reason::new("fineweb_quality:short_line_ratio", ratio));
         }
-        let lines = pychar::split_lf(text).filter(|l| !pychar::strip(l).is_empty());
-        let (_, dup_chars) = find_duplicates(lines);
-        let newlines = text.bytes().filter(|&b| b == b'\n').count();
+        // `split_lf` yields one piece more than there are `\n`.
+        let newlines = newlines - 1;
+        let (_, dup_chars) = find_duplicates(lines.iter().copied(), lines.len());
         let an = analysis(doc);
         let text = doc.text();
         // Non-blank lines exist, so the text has code points other than `\n`.

@@ -237,7 +237,7 @@ impl SpacyEnTokenizer {
 }
 
 /// A chunk (or remainder) of ASCII letters only: a special case, or one token.
-#[inline]
+#[inline(always)]
 fn push_word(sp: &Specials, text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
     if let Some(lens) = sp.get_letters(&text[start..end]) {
         push_special(lens, start, out);
