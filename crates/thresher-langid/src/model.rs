@@ -31,8 +31,9 @@ pub(crate) fn is_row(n: usize, payload: u32) -> bool {
 /// One n-gram table per length, over the table bytes (no parse).
 pub(crate) struct Model {
     bytes: &'static [u8],
-    /// (slot count, byte offset of the slots) for n-gram lengths 1..=5 at index 0..=4.
-    orders: [(u32, usize); 5],
+    /// (slot count, byte offset of the slots) for n-gram length n at index n (1..=5; the
+    /// others are empty tables, so an index masked to 3 bits needs no range check).
+    orders: [(u32, usize); 8],
     /// The dense rows, copied out once (10 MB, on 2 MB pages when possible) so a row is one
     /// aligned memcpy and rows do not miss the TLB.
     rows: &'static [[u16; ROW]],
@@ -55,9 +56,8 @@ fn u64_at(b: &[u8], at: usize) -> u64 {
 
 #[inline]
 fn prefetch(bytes: &[u8], at: usize) {
-    if let Some(p) = bytes.get(at) {
-        prefetch_ptr(p);
-    }
+    // A prefetch cannot fault, so the address needs no range check (callers stay in range).
+    prefetch_ptr(bytes.as_ptr().wrapping_add(at));
 }
 
 /// Asks the CPU to start loading the cache line holding `p` (a hint; it reads nothing).
@@ -173,8 +173,8 @@ impl Model {
             LANGUAGE_COUNT,
             "langid table: language count"
         );
-        let mut orders = [(0u32, 0usize); 5];
-        for (n, o) in orders.iter_mut().enumerate() {
+        let mut orders = [(0u32, 0usize); 8];
+        for (n, o) in orders[1..=5].iter_mut().enumerate() {
             let at = 12 + n * 12;
             *o = (u32_at(bytes, at), u64_at(bytes, at + 4) as usize);
             assert!(
@@ -230,7 +230,7 @@ impl Model {
     /// Asks the CPU to start loading the home slot of a hashed n-gram (a hint; never faults).
     #[inline]
     pub(crate) fn prefetch_slot(&self, n: usize, h: u64) {
-        let (slots, base) = self.orders[n - 1];
+        let (slots, base) = self.orders[n & 7];
         prefetch(self.bytes, base + home_slot(h, slots) as usize * 8);
     }
 
@@ -238,16 +238,21 @@ impl Model {
     #[inline]
     pub(crate) fn prefetch_payload(&self, n: usize, payload: u32) {
         if is_row(n, payload) {
-            if let Some(row) = self.rows.get((payload & !DENSE_BIT) as usize) {
-                let bytes: &[u16] = row;
-                for at in [0, 32, 64] {
-                    if let Some(p) = bytes.get(at) {
-                        prefetch_ptr((p as *const u16).cast::<u8>());
-                    }
-                }
+            // A row is 160 bytes: at most 3 cache lines. Prefetches cannot fault, so the
+            // addresses need no range check.
+            let row = self
+                .rows
+                .as_ptr()
+                .wrapping_add((payload & !DENSE_BIT) as usize)
+                .cast::<u8>();
+            for at in [0, 64, 128] {
+                prefetch_ptr(row.wrapping_add(at));
             }
         } else {
-            prefetch(self.bytes, self.postings + payload as usize * 3);
+            // A list of up to 21 postings spans at most 2 cache lines; longer ones are rare.
+            let at = self.postings + payload as usize * 3;
+            prefetch(self.bytes, at);
+            prefetch(self.bytes, at + 63);
         }
     }
 
@@ -255,7 +260,10 @@ impl Model {
     /// (n <= 2) or of its first posting (n >= 3), or None when no language has it.
     #[inline]
     pub(crate) fn find(&self, n: usize, h: u64) -> Option<u32> {
-        let (slots, base) = self.orders[n - 1];
+        let (slots, base) = self.orders[n & 7];
+        if slots == 0 {
+            return None;
+        }
         let fp = fingerprint(h);
         let mut s = home_slot(h, slots);
         loop {
