@@ -225,8 +225,18 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
             break;
         };
         let len = c.len_utf8();
-        if plain_punctuation(c) {
-            // Not whitespace, its own lower case: copied as is (room: it is 3 bytes in, 3 out).
+        if matches!(c, '\u{C0}'..='\u{DE}') && c != '\u{D7}' {
+            // Latin-1 capitals (À-Þ but ×): the lower case is 0x20 further, the same length.
+            out[n] = src[i];
+            out[n + 1] = src[i + 1] + 0x20;
+            n += 2;
+            i += 2;
+            prev_space = false;
+            continue;
+        }
+        if plain_punctuation(c) || matches!(c, '\u{DF}'..='\u{FF}') {
+            // Latin-1 small letters and ÷ are their own lower case.
+            // Not whitespace, its own lower case: copied as is (as long in as out).
             out[n..n + len].copy_from_slice(&src[i..i + len]);
             n += len;
             i += len;
