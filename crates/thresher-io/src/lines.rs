@@ -35,6 +35,10 @@ pub enum LineEvent {
         /// The error.
         error: std::io::Error,
     },
+    /// Only when pinned (see [`LineSplitter::set_pinned`]): the buffer is full of lines already
+    /// handed out, so nothing more can be read until it is swapped (see
+    /// [`LineSplitter::swap_buffer`]).
+    Full,
     /// End of the stream.
     End,
 }
@@ -50,6 +54,8 @@ pub struct LineSplitter {
     line: u64,
     offset: u64,
     max_line: usize,
+    /// The lines handed out must stay where they are (see [`LineSplitter::set_pinned`]).
+    pinned: bool,
     /// Total bytes read from the stream.
     pub bytes_read: u64,
 }
@@ -59,9 +65,14 @@ const CHUNK: usize = 1 << 20;
 impl LineSplitter {
     /// A splitter over `inner` with a maximum line length in bytes.
     pub fn new(inner: Box<dyn Read + Send>, max_line: usize) -> Self {
+        Self::with_capacity(inner, max_line, CHUNK)
+    }
+
+    /// A splitter whose buffer starts at `capacity` bytes (it still grows for a longer line).
+    pub fn with_capacity(inner: Box<dyn Read + Send>, max_line: usize, capacity: usize) -> Self {
         LineSplitter {
             inner,
-            buf: vec![0; CHUNK],
+            buf: vec![0; capacity.max(1)],
             start: 0,
             end: 0,
             eof: false,
@@ -69,8 +80,34 @@ impl LineSplitter {
             line: 0,
             offset: 0,
             max_line,
+            pinned: false,
             bytes_read: 0,
         }
+    }
+
+    /// While pinned, the bytes of the lines already handed out are never moved or overwritten
+    /// (the caller keeps ranges into the buffer instead of copying each line); when the buffer
+    /// is full, [`LineEvent::Full`] asks for [`LineSplitter::swap_buffer`].
+    pub fn set_pinned(&mut self, pinned: bool) {
+        self.pinned = pinned;
+    }
+
+    /// Gives the buffer away, with every line handed out so far (their ranges stay valid in it;
+    /// it is cut after the last one), and goes on in `fresh`: the bytes not handed out yet
+    /// are moved to its start. `fresh`'s content does not matter; it is grown to the old
+    /// buffer's size.
+    pub fn swap_buffer(&mut self, mut fresh: Vec<u8>) -> Vec<u8> {
+        let pending = self.end - self.start;
+        let size = self.buf.len().max(pending + 1);
+        if fresh.len() < size {
+            fresh.resize(size, 0);
+        }
+        fresh[..pending].copy_from_slice(&self.buf[self.start..self.end]);
+        let mut old = std::mem::replace(&mut self.buf, fresh);
+        old.truncate(self.start);
+        self.start = 0;
+        self.end = pending;
+        old
     }
 
     /// The buffer that [`LineEvent::Line`] ranges point into (valid until the next call).
@@ -80,7 +117,9 @@ impl LineSplitter {
 
     /// Reads more bytes after `end`, growing or compacting the buffer. Returns false at EOF.
     fn fill(&mut self) -> std::io::Result<bool> {
-        if self.start > 0 && (self.end == self.buf.len() || self.start == self.end) {
+        if self.start > 0
+            && (self.end == self.buf.len() || (self.start == self.end && !self.pinned))
+        {
             self.buf.copy_within(self.start..self.end, 0);
             self.end -= self.start;
             self.start = 0;
@@ -125,6 +164,13 @@ impl LineSplitter {
                 }
                 let end = self.end;
                 return self.emit(end, end);
+            }
+            if self.pinned && self.start > 0 {
+                // Reading on would move or drop the lines handed out.
+                let full = self.end == self.buf.len() || self.end - self.start > self.max_line;
+                if full {
+                    return LineEvent::Full;
+                }
             }
             if self.end - self.start > self.max_line {
                 return self.skip_long_line();
@@ -255,6 +301,7 @@ mod tests {
                     out.push(format!("{line}@{offset}:TOO LONG {len}"))
                 }
                 LineEvent::ReadError { line, .. } => out.push(format!("{line}:ERR")),
+                LineEvent::Full => panic!("not pinned"),
                 LineEvent::End => return out,
             }
         }
@@ -284,6 +331,76 @@ mod tests {
                 collect(data, 3, slow),
                 ["1@0:ab\r", "2@4:", "3@5:TOO LONG 6", "4@12:ij"].map(|s| s.replace('\r', ""))
             );
+        }
+    }
+
+    /// Pinned, with the buffer swapped whenever it is full: the same lines as unpinned, and the
+    /// ranges handed out stay valid in the buffers given away.
+    #[test]
+    fn pinned_lines_stay_put_across_swaps() {
+        let mut data = Vec::new();
+        for i in 0..200 {
+            data.extend_from_slice(format!("line {i} {}\r\n", "x".repeat(i % 37)).as_bytes());
+            if i % 50 == 49 {
+                data.extend_from_slice(&[b'y'; 90]); // over the limit below
+                data.push(b'\n');
+            }
+        }
+        data.extend_from_slice(b"last");
+        for slow in [false, true] {
+            let want = collect(&data, 80, slow);
+            for cap in [1, 64, 100, 1000] {
+                let inner: Box<dyn Read + Send> = if slow {
+                    Box::new(OneByte(data.clone(), 0))
+                } else {
+                    Box::new(std::io::Cursor::new(data.clone()))
+                };
+                let mut s = LineSplitter::with_capacity(inner, 80, cap);
+                s.set_pinned(true);
+                // Lines still in the splitter's buffer (as ranges), or already written out.
+                let mut pending: Vec<(String, Option<Range<usize>>)> = Vec::new();
+                let mut got = Vec::new();
+                let mut swaps = 0;
+                let flush = |buf: Vec<u8>, pending: &mut Vec<(String, Option<Range<usize>>)>| {
+                    pending
+                        .drain(..)
+                        .map(|(head, r)| match r {
+                            Some(r) => format!("{head}{}", String::from_utf8_lossy(&buf[r])),
+                            None => head,
+                        })
+                        .collect::<Vec<_>>()
+                };
+                loop {
+                    match s.next_line() {
+                        LineEvent::Line {
+                            range,
+                            line,
+                            offset,
+                        } => pending.push((format!("{line}@{offset}:"), Some(range))),
+                        LineEvent::TooLong { line, offset, len } => {
+                            pending.push((format!("{line}@{offset}:TOO LONG {len}"), None))
+                        }
+                        LineEvent::Full => {
+                            swaps += 1;
+                            let old = s.swap_buffer(vec![b'#'; 7]);
+                            got.extend(flush(old, &mut pending));
+                        }
+                        LineEvent::ReadError { line, .. } => {
+                            pending.push((format!("{line}:ERR"), None))
+                        }
+                        LineEvent::End => {
+                            let old = s.swap_buffer(Vec::new());
+                            got.extend(flush(old, &mut pending));
+                            break;
+                        }
+                    }
+                }
+                assert_eq!(got, want, "cap {cap} slow {slow}");
+                assert!(
+                    cap == 1 || cap == 1000 || swaps > 10,
+                    "cap {cap} slow {slow}: {swaps} swaps"
+                );
+            }
         }
     }
 

@@ -81,34 +81,34 @@ impl BatchReader {
         }
     }
 
-    /// Gives back the buffer of a batch that has been consumed, so the next batch can reuse it.
+    /// Gives back the buffer of a batch that has been consumed, so the next batch (or a line
+    /// splitter) can reuse it.
     ///
     /// Optional, but it saves a fresh allocation per batch: a new multi-megabyte buffer comes
     /// from the kernel as untouched pages, and filling it costs a page fault every 4 KiB plus
     /// the copies of each doubling as it grows.
-    pub fn recycle(&mut self, mut buf: Vec<u8>) {
+    pub fn recycle(&mut self, buf: Vec<u8>) {
         // Two spares are enough for the batches in flight; a huge buffer (a long line) is not
         // kept, so memory stays bounded by the batch size.
+        // Not cleared: a line splitter overwrites it anyway, and would otherwise zero it again.
         if self.spare.len() < 2 && buf.capacity() <= 2 * self.max_batch_bytes {
-            buf.clear();
             self.spare.push(buf);
         }
     }
 
     /// The next batch, or `None` when every file has been read.
     pub fn next_batch(&mut self) -> Option<Batch> {
-        let mut batch = Batch {
-            // Room for a full batch plus a typical last line, so the buffer does not regrow.
-            buf: self
-                .spare
-                .pop()
-                .unwrap_or_else(|| Vec::with_capacity(self.max_batch_bytes + (256 << 10))),
-            ..Batch::default()
-        };
+        let mut batch = Batch::default();
         // Bytes of records made by the reader itself (WARC pages), which are not in `buf`.
         let mut record_bytes = 0;
+        // The batch's first JSONL lines are not copied: they are ranges into the line splitter's
+        // buffer ("borrowed"), which becomes the batch's buffer when the batch ends or the file
+        // does. Lines after that (the next small files) are copied after them.
+        let mut borrowing = false;
+        let mut borrowed_bytes = 0;
+        let mut has_lines = false;
         while batch.items.len() < self.max_batch_docs
-            && batch.buf.len() + record_bytes < self.max_batch_bytes
+            && batch.buf.len() + record_bytes + borrowed_bytes < self.max_batch_bytes
         {
             if let Some(w) = self.warc.as_mut() {
                 match w.reader.next() {
@@ -144,18 +144,35 @@ impl BatchReader {
                     line,
                     offset,
                 } => {
-                    let bytes = &cur.splitter.buf()[range];
-                    if bytes.iter().all(u8::is_ascii_whitespace) {
+                    if cur.splitter.buf()[range.clone()]
+                        .iter()
+                        .all(u8::is_ascii_whitespace)
+                    {
                         continue; // blank lines are not records
                     }
                     cur.records += 1;
-                    let start = batch.buf.len();
-                    batch.buf.extend_from_slice(bytes);
+                    if !has_lines {
+                        has_lines = true;
+                        borrowing = true;
+                        cur.splitter.set_pinned(true);
+                    }
+                    let range = if borrowing {
+                        borrowed_bytes += range.len();
+                        range
+                    } else {
+                        if batch.buf.capacity() == 0 {
+                            batch.buf = batch_buffer(&mut self.spare, self.max_batch_bytes);
+                        }
+                        let start = batch.buf.len();
+                        batch.buf.extend_from_slice(&cur.splitter.buf()[range]);
+                        start..batch.buf.len()
+                    };
                     batch.items.push(Item::Line {
-                        range: start..batch.buf.len(),
+                        range,
                         source: pos(&cur.name, line, offset),
                     });
                 }
+                LineEvent::Full => break, // the buffer is handed over below
                 LineEvent::TooLong { line, offset, len } => {
                     cur.records += 1;
                     batch.items.push(error(
@@ -185,7 +202,13 @@ impl BatchReader {
                             "empty file: no records".to_string(),
                         ));
                     }
-                    let cur = self.current.take().expect("checked above");
+                    let mut cur = self.current.take().expect("checked above");
+                    if borrowing {
+                        // The lines read so far stay in this buffer; later ones are copied
+                        // after them.
+                        batch.buf = cur.splitter.swap_buffer(Vec::new());
+                        borrowing = false;
+                    }
                     batch
                         .file_bytes
                         .push((cur.name, cur.splitter.bytes_read - cur.reported_bytes));
@@ -193,6 +216,11 @@ impl BatchReader {
             }
         }
         if let Some(cur) = self.current.as_mut() {
+            if borrowing {
+                let fresh = self.spare.pop().unwrap_or_default();
+                batch.buf = cur.splitter.swap_buffer(fresh);
+                cur.splitter.set_pinned(false);
+            }
             let new = cur.splitter.bytes_read - cur.reported_bytes;
             cur.reported_bytes = cur.splitter.bytes_read;
             batch.file_bytes.push((cur.name.clone(), new));
@@ -215,9 +243,11 @@ impl BatchReader {
             Format::Jsonl => match open_decoded(&file.path) {
                 Ok(r) => {
                     let max = usize::try_from(self.opts.max_doc_bytes).unwrap_or(usize::MAX);
+                    // A buffer the size of a batch: its lines become the batch without a copy.
+                    let size = self.max_batch_bytes + (256 << 10);
                     self.current = Some(Current {
                         name,
-                        splitter: LineSplitter::new(r, max),
+                        splitter: LineSplitter::with_capacity(r, max, size),
                         records: 0,
                         reported_bytes: 0,
                     });
@@ -260,6 +290,17 @@ impl BatchReader {
             }
         }
         true
+    }
+}
+
+/// An empty buffer for copied lines, with room for a full batch plus a typical last line.
+fn batch_buffer(spare: &mut Vec<Vec<u8>>, max_batch_bytes: usize) -> Vec<u8> {
+    match spare.pop() {
+        Some(mut b) => {
+            b.clear();
+            b
+        }
+        None => Vec::with_capacity(max_batch_bytes + (256 << 10)),
     }
 }
 
