@@ -99,7 +99,10 @@ impl LineSplitter {
     pub fn swap_buffer(&mut self, mut fresh: Vec<u8>) -> Vec<u8> {
         let pending = self.end - self.start;
         let size = self.buf.len().max(pending + 1);
-        if fresh.len() < size {
+        if fresh.capacity() < size {
+            // Zeroed pages from the allocator, not a memset of the whole buffer.
+            fresh = vec![0; size];
+        } else if fresh.len() < size {
             fresh.resize(size, 0);
         }
         fresh[..pending].copy_from_slice(&self.buf[self.start..self.end]);
