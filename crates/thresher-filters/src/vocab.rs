@@ -111,7 +111,9 @@ impl Vocab {
 
     fn build(text: &str, words: &[(usize, usize)], t: &mut Table) -> Vocab {
         let bytes = text.as_bytes();
-        let bits = (words.len().max(8) * 2)
+        // Distinct words are at most the tokens and usually a third of them: the table stays
+        // sparse at 1.25 slots per token, and small enough to clear cheaply.
+        let bits = (words.len().max(8) * 5 / 4)
             .next_power_of_two()
             .trailing_zeros();
         let cap = 1usize << bits;
