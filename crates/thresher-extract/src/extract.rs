@@ -590,6 +590,10 @@ const SAME_CLASS_MAX_LEVELS: u32 = 3;
 /// Levels above the main container within which a lead paragraph outside it joins.
 const LEAD_MAX_LEVELS: u32 = 3;
 
+/// The same, for a lead paragraph that comes before the main container's text (a standfirst in
+/// a page header far up the tree; one after the article is an advert's).
+const LEAD_FAR_MAX_LEVELS: u32 = 6;
+
 /// Smallest text (in characters) of a `<noscript>` that is kept.
 const NOSCRIPT_MIN_CHARS: u32 = 500;
 
@@ -1260,6 +1264,10 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
     } else {
         u32::MAX
     };
+    let first_main = blocks
+        .iter()
+        .position(|b| in_main[b.owner as usize])
+        .unwrap_or(blocks.len());
     for (i, b) in blocks.iter().enumerate() {
         let ld = b.link_chars as f32 / b.chars.max(1) as f32;
         if in_main[b.owner as usize] {
@@ -1278,7 +1286,7 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
             keep[i] = (is_prose(b, ld) && lv <= max_levels && !is_legal(&b.text))
                 || (facts.flags[b.owner as usize] & LEAD != 0
                     && b.kind != BlockKind::Heading
-                    && lv <= LEAD_MAX_LEVELS
+                    && (lv <= LEAD_MAX_LEVELS || (lv <= LEAD_FAR_MAX_LEVELS && i < first_main))
                     && ld < 0.3
                     && b.chars >= 30);
             if !keep[i]
@@ -1634,5 +1642,19 @@ mod tests {
         let e = run(&html);
         assert!(e.text.contains("second part of the story"), "{}", e.text);
         assert!(!e.text.contains("Another story"), "{}", e.text);
+    }
+
+    #[test]
+    fn far_lead_joins_before_the_article_not_after() {
+        let html = format!(
+            r#"<body><div class="page"><div class="hd"><div class="a"><div class="b"><div class="c">
+            <p class="lead">Heating costs keep rising for poorer households.</p></div></div></div></div>
+            <div class="x"><div class="y"><div class="z"><div class="body"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div></div></div>
+            <div class="q"><div class="r"><div class="s"><div class="t">
+            <p class="lead">Read the free report on service desks today.</p></div></div></div></div></div></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("Heating costs"), "{}", e.text);
+        assert!(!e.text.contains("service desks"), "{}", e.text);
     }
 }
