@@ -293,18 +293,29 @@ impl<'a> Ngrams<'a> {
         let s = &mut *self.s;
         let bytes = self.text.as_bytes();
         s.cand_n = 0;
+        let nw = s.cnt.len();
+        let total = s.cum_bytes[nw];
+        // Room for a fixed 16-byte copy at the end. A short word is copied as 16 bytes (one
+        // move, not a library call); the next word overwrites the excess.
         s.concat.clear();
+        s.concat.resize(total + 2 * PREFIX, 0);
+        let mut p = 0;
         for &(a, b) in self.words {
-            s.concat.extend_from_slice(&bytes[a..b]);
+            let len = b - a;
+            match bytes.get(a..a + PREFIX) {
+                Some(src) if len <= PREFIX => s.concat[p..p + PREFIX].copy_from_slice(src),
+                _ => s.concat[p..p + len].copy_from_slice(&bytes[a..b]),
+            }
+            p += len;
         }
         // Zero padding, so that a prefix near the end reads zeros past the last word.
+        s.concat.truncate(total);
         s.concat.extend_from_slice(&[0u8; PREFIX]);
 
         // Two n-grams with the same concatenation of at least PREFIX bytes start with the same
         // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
         // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
         // the duplicate passes skip it: in ordinary prose that is almost every n-gram.
-        let nw = s.cnt.len();
         s.prefix.clear();
         s.prefix_slot.clear();
         s.repeated_prefix.clear();
