@@ -372,6 +372,8 @@ struct OutChunk {
     ends: [Vec<usize>; 4],
 }
 
+/// Writes the output. Kept lines (usually most of the bytes) are written by a second thread, so
+/// that the two biggest outputs are copied to the kernel at the same time.
 fn writer_loop(
     rx: crossbeam_channel::Receiver<WriterMsg>,
     outdir: &Path,
@@ -381,39 +383,72 @@ fn writer_loop(
     let mut kept = ShardedWriter::new(outdir, "kept", opts.clone(), resume)?;
     let mut rejected = ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?;
     let mut errors = ShardedWriter::new(outdir, "errors", opts, resume)?;
-    let mut spill: Option<BufWriter<fs::File>> = None;
-    for msg in rx {
-        match msg {
-            WriterMsg::Lines(chunks) => {
-                for chunk in chunks {
-                    let [kept_buf, rejected_buf, errors_buf, spill_buf] = &chunk.bufs;
-                    let [kept_ends, rejected_ends, errors_ends, _] = &chunk.ends;
-                    kept.write_lines(kept_buf, kept_ends)?;
-                    rejected.write_lines(rejected_buf, rejected_ends)?;
-                    errors.write_lines(errors_buf, errors_ends)?;
-                    if !spill_buf.is_empty() {
-                        match spill.as_mut() {
-                            Some(w) => w.write_all(spill_buf)?,
-                            None => return Err(std::io::Error::other("spill line without spill")),
+    std::thread::scope(|s| {
+        let (ktx, krx) = bounded::<Arc<Vec<OutChunk>>>(4);
+        let kept_thread = std::thread::Builder::new()
+            .name("thresher-writer-kept".into())
+            .spawn_scoped(s, move || -> std::io::Result<()> {
+                for chunks in krx {
+                    for chunk in chunks.iter() {
+                        kept.write_lines(
+                            &chunk.bufs[Cat::Kept as usize],
+                            &chunk.ends[Cat::Kept as usize],
+                        )?;
+                    }
+                }
+                kept.finish()?;
+                Ok(())
+            })?;
+        let others = || -> std::io::Result<()> {
+            let mut spill: Option<BufWriter<fs::File>> = None;
+            for msg in rx {
+                match msg {
+                    WriterMsg::Lines(chunks) => {
+                        let chunks = Arc::new(chunks);
+                        if ktx.send(chunks.clone()).is_err() {
+                            break; // the kept writer failed: its error is returned below
                         }
+                        for chunk in chunks.iter() {
+                            let [_, rejected_buf, errors_buf, spill_buf] = &chunk.bufs;
+                            let [_, rejected_ends, errors_ends, _] = &chunk.ends;
+                            rejected.write_lines(rejected_buf, rejected_ends)?;
+                            errors.write_lines(errors_buf, errors_ends)?;
+                            if !spill_buf.is_empty() {
+                                match spill.as_mut() {
+                                    Some(w) => w.write_all(spill_buf)?,
+                                    None => {
+                                        return Err(std::io::Error::other(
+                                            "spill line without spill",
+                                        ))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    WriterMsg::OpenSpill(path) => {
+                        spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
+                    }
+                    WriterMsg::CloseSpill(ack) => {
+                        if let Some(mut w) = spill.take() {
+                            w.flush()?;
+                        }
+                        let _ = ack.send(());
                     }
                 }
             }
-            WriterMsg::OpenSpill(path) => {
-                spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
-            }
-            WriterMsg::CloseSpill(ack) => {
-                if let Some(mut w) = spill.take() {
-                    w.flush()?;
-                }
-                let _ = ack.send(());
-            }
-        }
-    }
-    kept.finish()?;
-    rejected.finish()?;
-    errors.finish()?;
-    Ok(())
+            Ok(())
+        };
+        let result = others();
+        drop(ktx);
+        let kept_result = kept_thread
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("kept writer thread panicked")));
+        result?;
+        kept_result?;
+        rejected.finish()?;
+        errors.finish()?;
+        Ok(())
+    })
 }
 
 struct Ctx<'a> {
