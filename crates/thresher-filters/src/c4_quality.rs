@@ -110,11 +110,53 @@ const POLICY_SUBSTRINGS: [&str; 6] = [
 #[derive(Debug, Clone)]
 pub struct C4Quality {
     cfg: C4QualityConfig,
-    /// Searchers for "lorem ipsum", "javascript" and the policy phrases, built once (a
-    /// `str::contains` builds its searcher at every call, for every line).
-    lorem: Finder<'static>,
-    javascript: Finder<'static>,
-    policy: Vec<Finder<'static>>,
+    /// Searchers for "lorem ipsum" (bit 0 of a line's pattern set), "javascript" (bit 1) and
+    /// the policy phrases (the other bits), built once.
+    patterns: Vec<Finder<'static>>,
+}
+
+const LOREM: u32 = 1;
+const JAVASCRIPT: u32 = 2;
+
+/// The pattern occurrences of a whole text, by start offset, for [`C4Quality::apply`]'s lines.
+///
+/// The patterns are ASCII and hold no whitespace at their ends and no line break, so an
+/// occurrence lies in one line, inside its stripped part. In the Unicode lower-casing of a line
+/// the ASCII characters are the line's own ASCII characters lower-cased, plus `i` from `İ`
+/// (always followed by U+0307, so never inside an occurrence: no pattern ends with `i`) and
+/// `k` from U+212A KELVIN SIGN (texts holding it take the per-line path). So an occurrence in a
+/// lower-cased line is an occurrence in the ASCII lower-casing of the text, found in one scan
+/// per pattern instead of one lower-cased copy and eight searches per line.
+struct TextMatches {
+    /// (start offset, pattern bit), sorted.
+    starts: Vec<(usize, u32)>,
+    next: usize,
+}
+
+impl TextMatches {
+    fn new(text: &str, patterns: &[Finder<'static>]) -> Option<TextMatches> {
+        if memchr::memmem::find(text.as_bytes(), "\u{212A}".as_bytes()).is_some() {
+            return None;
+        }
+        let lowered = text.as_bytes().to_ascii_lowercase();
+        let mut starts = Vec::new();
+        for (k, f) in patterns.iter().enumerate() {
+            starts.extend(f.find_iter(&lowered).map(|at| (at, 1u32 << k)));
+        }
+        starts.sort_unstable();
+        Some(TextMatches { starts, next: 0 })
+    }
+
+    /// The patterns occurring in `start..end`; lines must be asked in order.
+    fn in_range(&mut self, start: usize, end: usize) -> u32 {
+        while self.starts.get(self.next).is_some_and(|m| m.0 < start) {
+            self.next += 1;
+        }
+        self.starts[self.next..]
+            .iter()
+            .take_while(|m| m.0 < end)
+            .fold(0, |bits, m| bits | m.1)
+    }
 }
 
 /// What C4 decided about a text.
@@ -131,9 +173,11 @@ impl C4Quality {
     pub fn new(cfg: C4QualityConfig) -> Self {
         C4Quality {
             cfg,
-            lorem: Finder::new("lorem ipsum"),
-            javascript: Finder::new("javascript"),
-            policy: POLICY_SUBSTRINGS.iter().map(Finder::new).collect(),
+            patterns: ["lorem ipsum", "javascript"]
+                .iter()
+                .chain(&POLICY_SUBSTRINGS)
+                .map(Finder::new)
+                .collect(),
         }
     }
 
@@ -147,8 +191,14 @@ impl C4Quality {
         };
         let mut kept: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(units.len());
         let mut num_sentences: i64 = 0;
-        let mut lower = String::new();
         let lower_rules = c.filter_lorem_ipsum || c.filter_javascript || c.filter_policy;
+        // Lines are slices of `text` (sentences are not searched this way).
+        let mut text_matches = if lower_rules && c.split_paragraph {
+            TextMatches::new(text, &self.patterns)
+        } else {
+            None
+        };
+        let text_range = text.as_bytes().as_ptr_range();
         for unit in units {
             let line = pychar::strip(unit);
             let mut n_words: i64 = 0;
@@ -187,28 +237,34 @@ impl C4Quality {
             if n_words < c.min_words_per_line {
                 continue;
             }
-            let line_l: &str = if !lower_rules {
-                ""
-            } else if line.is_ascii() {
-                lower.clear();
-                lower.push_str(&line);
-                lower.make_ascii_lowercase();
-                &lower
-            } else {
-                lower = line.to_lowercase();
-                &lower
+            let found = match (&mut text_matches, &line) {
+                _ if !lower_rules => 0,
+                // A line of the text itself (no citation removed): its occurrences are known.
+                (Some(tm), std::borrow::Cow::Borrowed(l))
+                    if text_range.contains(&l.as_ptr()) || l.is_empty() =>
+                {
+                    let start = l.as_ptr() as usize - text_range.start as usize;
+                    tm.in_range(start, start + l.len())
+                }
+                _ => {
+                    let lower = line.to_lowercase();
+                    self.patterns
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| f.find(lower.as_bytes()).is_some())
+                        .fold(0, |bits, (k, _)| bits | 1 << k)
+                }
             };
-            let line_lb = line_l.as_bytes();
-            if c.filter_lorem_ipsum && self.lorem.find(line_lb).is_some() {
+            if c.filter_lorem_ipsum && found & LOREM != 0 {
                 return C4Verdict::Reject(Reason::new("c4_quality:lorem_ipsum", true));
             }
-            if c.filter_javascript && self.javascript.find(line_lb).is_some() {
+            if c.filter_javascript && found & JAVASCRIPT != 0 {
                 continue;
             }
             if c.filter_curly_bracket && memchr::memchr(b'{', line.as_bytes()).is_some() {
                 return C4Verdict::Reject(Reason::new("c4_quality:curly_bracket", true));
             }
-            if c.filter_policy && self.policy.iter().any(|f| f.find(line_lb).is_some()) {
+            if c.filter_policy && found & !(LOREM | JAVASCRIPT) != 0 {
                 continue;
             }
             // Only whether the count reaches the minimum matters, so once it does the remaining
@@ -299,6 +355,56 @@ impl Step for C4Quality {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The premise of `TextMatches`: lower-casing a non-ASCII character gives ASCII only for
+    /// U+0130 (`i` + U+0307) and U+212A KELVIN SIGN (`k`); and no pattern ends with `i`.
+    #[test]
+    fn lowercase_of_non_ascii_is_non_ascii_but_two() {
+        let makes_ascii: Vec<char> = (0x80..=0x10FFFF)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_lowercase().any(|l| l.is_ascii()))
+            .collect();
+        assert_eq!(makes_ascii, ['\u{130}', '\u{212A}']);
+        assert_eq!('\u{130}'.to_lowercase().collect::<String>(), "i\u{307}");
+        let patterns = ["lorem ipsum", "javascript"]
+            .into_iter()
+            .chain(POLICY_SUBSTRINGS);
+        assert!(patterns.clone().all(|p| !p.ends_with('i') && p.is_ascii()));
+    }
+
+    #[test]
+    fn patterns_on_lines_with_unicode_and_citations() {
+        let f = C4Quality::new(C4QualityConfig {
+            min_num_sentences: -1,
+            filter_no_terminal_punct: false,
+            ..Default::default()
+        });
+        let keep = |text: &str| match f.apply(text) {
+            C4Verdict::Keep(t) => t.unwrap_or_else(|| text.to_string()),
+            C4Verdict::Reject(r) => r.code.into_owned(),
+        };
+        // Unicode lower-casing: the Kelvin sign becomes `k`.
+        assert_eq!(
+            keep("We use coo\u{212A}ies here ok.\nA line that stays here."),
+            "A line that stays here."
+        );
+        // Non-ASCII lines, mixed case, pattern at the line's start and end.
+        assert_eq!(
+            keep("Café JavaScript needed now.\nÉté line stays put.\nend with Privacy Policy"),
+            "Été line stays put."
+        );
+        // A citation removed inside a word makes the pattern.
+        assert_eq!(
+            keep("Enable java[1]script please now.\nKept line is here."),
+            "Kept line is here."
+        );
+        // Occurrences in lines dropped earlier do not count; later lines still reject.
+        assert_eq!(
+            keep("lorem ipsum\nA good line here.\nLOREM IPSUM dolor sit."),
+            "c4_quality:lorem_ipsum"
+        );
+        assert_eq!(keep("A good line here.\nlorem ipsum"), "A good line here.");
+    }
 
     #[test]
     fn citations() {
