@@ -223,11 +223,14 @@ fn parse_common(line: &str, opts: &ReadOptions) -> Option<Common> {
     })
 }
 
+#[cfg(not(target_arch = "x86_64"))]
 const ONES: u64 = 0x0101_0101_0101_0101;
+#[cfg(not(target_arch = "x86_64"))]
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
 /// The top bit of each byte of `w` that is `"`, `\` or a control character. Exact for the
 /// lowest such byte (borrows only run towards higher bytes), which is the only one used.
+#[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn special_bytes(w: u64) -> u64 {
     let control = w.wrapping_sub(ONES * 0x20) & !w;
@@ -242,16 +245,9 @@ fn special_bytes(w: u64) -> u64 {
 #[inline]
 fn next_special(b: &[u8], mut i: usize) -> usize {
     while let Some(chunk) = b.get(i..i + 16) {
-        let (mut w0, mut w1) = ([0u8; 8], [0u8; 8]);
-        w0.copy_from_slice(&chunk[..8]);
-        w1.copy_from_slice(&chunk[8..]);
-        let m0 = special_bytes(u64::from_le_bytes(w0));
-        if m0 != 0 {
-            return i + (m0.trailing_zeros() / 8) as usize;
-        }
-        let m1 = special_bytes(u64::from_le_bytes(w1));
-        if m1 != 0 {
-            return i + 8 + (m1.trailing_zeros() / 8) as usize;
+        let m = special16(chunk);
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
         }
         i += 16;
     }
@@ -262,6 +258,46 @@ fn next_special(b: &[u8], mut i: usize) -> usize {
         i += 1;
     }
     i
+}
+
+/// One bit per byte of the 16 bytes at the start of `chunk`: set for `"`, `\` and control
+/// characters. SSE2, which every x86-64 processor has.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn special16(chunk: &[u8]) -> u32 {
+    use std::arch::x86_64::*;
+    assert!(chunk.len() >= 16);
+    // SAFETY: SSE2 is part of x86-64, and the unaligned load reads 16 bytes, which `chunk` has
+    // (checked above).
+    #[allow(unused_unsafe)]
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast::<__m128i>());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // Unsigned v <= 0x1F: max(v, 0x1F) == 0x1F.
+        let low = _mm_set1_epi8(0x1F);
+        let control = _mm_cmpeq_epi8(_mm_max_epu8(v, low), low);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
+/// The same from two eight-byte words.
+#[cfg(not(target_arch = "x86_64"))]
+#[inline]
+fn special16(chunk: &[u8]) -> u32 {
+    let word = |k: usize| {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&chunk[k..k + 8]);
+        special_bytes(u64::from_le_bytes(w))
+    };
+    let (m0, m1) = (word(0), word(8));
+    if m0 != 0 {
+        1 << (m0.trailing_zeros() / 8)
+    } else if m1 != 0 {
+        1 << (8 + m1.trailing_zeros() / 8)
+    } else {
+        0
+    }
 }
 
 /// Reads a JSON string whose body starts at `start` (after the opening quote), unescaping it.
@@ -576,6 +612,26 @@ mod tests {
             r#"{"id": "i", "text": "a\/", "metadata": {}}"#,
             &opts
         ));
+    }
+
+    #[test]
+    fn next_special_finds_the_first_quote_backslash_or_control() {
+        let naive = |b: &[u8], i: usize| {
+            (i..b.len())
+                .find(|&k| b[k] == b'"' || b[k] == b'\\' || b[k] < 0x20)
+                .unwrap_or(b.len())
+        };
+        for c in 0u8..=255 {
+            for at in 0..40 {
+                for len in [at + 1, 40] {
+                    let mut b = vec![b'a'; len];
+                    b[at] = c;
+                    for from in [0, 1, at] {
+                        assert_eq!(next_special(&b, from), naive(&b, from), "{c} {at} {len}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]
