@@ -670,11 +670,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         scale1: f64::NAN,
     };
     if lo == 1 {
-        lookups(model, &mut s.probes, &s.positions, 1, 2);
-        for &(first, count) in &s.positions {
-            let probes = &s.probes[first as usize..first as usize + usize::from(count).min(2)];
-            acc.add_position(model, probes, 1);
-        }
+        run_stage(model, &mut acc, &mut s.probes, &s.positions, 1, 2);
         if trace {
             let (l, m, _) = finish(&mut acc.clone(), candidates, lo, 1.0);
             (traced.stage0, traced.margin0) = (l, m);
@@ -693,19 +689,9 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
                 p.fresh = s.seen.insert(3, p.hash);
             }
         }
-        lookups(model, &mut s.probes, &s.positions, 3, 3);
-        for &(first, count) in &s.positions {
-            if count >= 3 {
-                let probes = &s.probes[first as usize..first as usize + 3];
-                acc.add_position(model, probes, 3);
-            }
-        }
+        run_stage(model, &mut acc, &mut s.probes, &s.positions, 3, 3);
     } else {
-        lookups(model, &mut s.probes, &s.positions, 1, 3);
-        for &(first, count) in &s.positions {
-            let probes = &s.probes[first as usize..first as usize + usize::from(count).min(3)];
-            acc.add_position(model, probes, 1);
-        }
+        run_stage(model, &mut acc, &mut s.probes, &s.positions, 1, 3);
     }
     if !any_long {
         return finish(&mut acc, candidates, lo, 1.0).2;
@@ -743,11 +729,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         }
     }
     s.positions.truncate(kept);
-    lookups(model, &mut s.probes, &s.positions, 4, 5);
-    for &(first, count) in &s.positions {
-        let probes = &s.probes[first as usize..first as usize + usize::from(count)];
-        acc.add_position(model, probes, 4);
-    }
+    run_stage(model, &mut acc, &mut s.probes, &s.positions, 4, 5);
     finish(&mut acc, candidates, lo, 1.0).2
 }
 
@@ -875,13 +857,26 @@ fn decided(acc: &Acc, candidates: LanguageSet, lo: usize, need: f64) -> bool {
     best - second >= need
 }
 
-/// Finds the payloads of the probes of lengths `lo..=hi` at each position and starts loading
-/// them, longest first at each position: once a row is found, the shorter prefixes are only
-/// needed where they are scored themselves (a row already holds their values as back-off).
-/// Slots are prefetched a few positions ahead: enough to overlap the cache misses, few enough
-/// not to flood the CPU.
-fn lookups(model: &Model, probes: &mut [Probe], positions: &[(u32, u8)], lo: u8, hi: u8) {
-    const AHEAD: usize = 4;
+/// Runs one stage: finds the payloads of the probes of lengths `lo..=hi` at each position and
+/// adds the fresh n-grams of length `lo` or more to `acc`, as a pipeline over the positions:
+/// the slots of position k + AHEAD are prefetched, position k is looked up (and its rows or
+/// postings prefetched), and position k - LAG, whose data has had time to arrive, is added up.
+/// Looking up the whole stage before adding any of it left the postings of the first
+/// positions out of L1 by the time they were read.
+///
+/// At each position the lookups go longest first: once a row is found, the shorter prefixes
+/// are only needed where they are scored themselves (a row already holds their values as
+/// back-off).
+fn run_stage(
+    model: &Model,
+    acc: &mut Acc,
+    probes: &mut [Probe],
+    positions: &[(u32, u8)],
+    lo: u8,
+    hi: u8,
+) {
+    const LAG: usize = 8;
+    const AHEAD: usize = 6;
     let range = |(first, count): (u32, u8)| {
         let end = first as usize + usize::from(count.min(hi));
         let start = (first as usize + usize::from(lo - 1)).min(end);
@@ -895,21 +890,29 @@ fn lookups(model: &Model, probes: &mut [Probe], positions: &[(u32, u8)], lo: u8,
     for &pos in positions.iter().take(AHEAD) {
         slot_prefetch(probes, pos);
     }
-    for k in 0..positions.len() {
+    for k in 0..positions.len() + LAG {
         if let Some(&ahead) = positions.get(k + AHEAD) {
             slot_prefetch(probes, ahead);
         }
-        let mut have_row = false;
-        for p in probes[range(positions[k])].iter_mut().rev() {
-            if have_row && !p.fresh {
-                p.at = SKIPPED;
-                continue;
+        if let Some(&pos) = positions.get(k) {
+            let mut have_row = false;
+            for p in probes[range(pos)].iter_mut().rev() {
+                if have_row && !p.fresh {
+                    p.at = SKIPPED;
+                    continue;
+                }
+                let n = usize::from(p.n);
+                if let Some(payload) = model.find(n, p.hash) {
+                    p.at = payload;
+                    model.prefetch_payload(n, payload);
+                    have_row |= is_row(n, payload);
+                }
             }
-            let n = usize::from(p.n);
-            if let Some(payload) = model.find(n, p.hash) {
-                p.at = payload;
-                model.prefetch_payload(n, payload);
-                have_row |= is_row(n, payload);
+        }
+        if let Some(&(first, count)) = k.checked_sub(LAG).and_then(|j| positions.get(j)) {
+            if count >= lo {
+                let first = first as usize;
+                acc.add_position(model, &probes[first..first + usize::from(count.min(hi))], lo);
             }
         }
     }
