@@ -152,6 +152,20 @@ fn plain_punctuation(c: char) -> bool {
     matches!(c, '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205E}')
 }
 
+/// The lower case of a basic Cyrillic letter (U+0400-U+045F; Russian, Ukrainian, Serbian...),
+/// without the Unicode tables.
+#[inline]
+fn basic_cyrillic_lower(c: char) -> Option<char> {
+    let v = c as u32;
+    let lower = match v {
+        0x0400..=0x040F => v + 0x50,
+        0x0410..=0x042F => v + 0x20,
+        0x0430..=0x045F => v,
+        _ => return None,
+    };
+    char::from_u32(lower)
+}
+
 /// [`normalize_bytes`] without the final truncation: writes the normalised text to the start of
 /// `out` and returns its length. `out` keeps its length otherwise, so a reused buffer is not
 /// zeroed again for each text.
@@ -231,6 +245,13 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
             out[n + 1] = src[i + 1] + 0x20;
             n += 2;
             i += 2;
+            prev_space = false;
+            continue;
+        }
+        if let Some(lower) = basic_cyrillic_lower(c) {
+            // Same length (2 bytes) in and out.
+            n += lower.encode_utf8(&mut out[n..]).len();
+            i += len;
             prev_space = false;
             continue;
         }
