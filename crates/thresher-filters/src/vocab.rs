@@ -78,6 +78,14 @@ fn short_hash(lo: u64, hi: u64, len: usize) -> u64 {
     )
 }
 
+/// What the interning keeps of each distinct word.
+struct Entry {
+    lo: u64,
+    hi: u64,
+    len: u32,
+    count: u32,
+}
+
 /// The interning table, reused by each thread: a 4-byte fingerprint per slot (0 = empty) and the
 /// id stored there.
 #[derive(Default)]
@@ -128,11 +136,12 @@ impl Vocab {
         let mut v = Vocab {
             ids: Vec::with_capacity(words.len()),
             first: Vec::with_capacity(guess),
-            count: Vec::with_capacity(guess),
+            count: Vec::new(),
             chars: Vec::with_capacity(guess),
         };
-        // Per id: the key (short words) and byte length, to compare without the text.
-        let mut keys: Vec<(u64, u64, usize)> = Vec::with_capacity(guess);
+        // Per id, together so that a token touches one place: the key (short words), the byte
+        // length (to compare without the text) and the count so far.
+        let mut entries: Vec<Entry> = Vec::with_capacity(guess);
         for (i, &(start, end)) in words.iter().enumerate() {
             let len = end - start;
             let (lo, hi, h) = if len <= 16 {
@@ -150,8 +159,12 @@ impl Vocab {
                     t.fingerprints[slot] = fp;
                     t.ids[slot] = id;
                     v.first.push(i as u32);
-                    v.count.push(0);
-                    keys.push((lo, hi, len));
+                    entries.push(Entry {
+                        lo,
+                        hi,
+                        len: u32::try_from(len).unwrap_or(u32::MAX),
+                        count: 0,
+                    });
                     let ascii = len <= 16 && (lo | hi) & 0x8080_8080_8080_8080 == 0;
                     let chars = if ascii {
                         len
@@ -163,10 +176,10 @@ impl Vocab {
                 }
                 if f == fp {
                     let id = t.ids[slot];
-                    let (klo, khi, klen) = keys[id as usize];
-                    let same = klen == len
+                    let e = &entries[id as usize];
+                    let same = e.len as usize == len
                         && if len <= 16 {
-                            klo == lo && khi == hi
+                            e.lo == lo && e.hi == hi
                         } else {
                             let a = words[v.first[id as usize] as usize].0;
                             bytes[a..a + len] == bytes[start..end]
@@ -177,9 +190,10 @@ impl Vocab {
                 }
                 slot = (slot + 1) & mask;
             };
-            v.count[id as usize] += 1;
+            entries[id as usize].count += 1;
             v.ids.push(id);
         }
+        v.count = entries.iter().map(|e| e.count).collect();
         v
     }
 }
