@@ -460,6 +460,10 @@ fn classify_token(tok: &str) -> u8 {
 
 /// Whether a (dropped) element is the start of a comment section, by its name.
 fn is_comment_section(node: &crate::dom::Node) -> bool {
+    // A "Comments" link next to the byline points to the comments; it does not start them.
+    if node.tag().is_some_and(|t| &**t == "a") {
+        return false;
+    }
     let named = |v: Option<&str>| {
         v.is_some_and(|v| {
             v.split(|c: char| !c.is_ascii_alphanumeric()).any(|t| {
@@ -1656,5 +1660,19 @@ mod tests {
         let e = run(&html);
         assert!(e.text.contains("Heating costs"), "{}", e.text);
         assert!(!e.text.contains("service desks"), "{}", e.text);
+    }
+
+    #[test]
+    fn a_link_to_the_comments_does_not_cut_the_article() {
+        const BIO: &str = "The author writes about culture, politics and history for the magazine. He lives in New York with his family, and his last book was about the city's long and troubled history.";
+        let html = format!(
+            r#"<body><div id="article"><h1>Sandy</h1>
+            <p class="bio">{BIO} {BIO}</p><a class="comments" href="/c">Comment</a>
+            <div class="articleContent"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div>
+            <div id="comments"><p>First! Great post, I really enjoyed reading every word of it today.</p></div></div></body>"#
+        );
+        let e = run(&html);
+        assert_eq!(e.text.matches("The committee met").count(), 3, "{}", e.text);
+        assert!(!e.text.contains("First!"), "{}", e.text);
     }
 }
