@@ -86,8 +86,8 @@ struct Scratch {
 /// many slots as the document needs, so that the probed fingerprints stay in cache.
 #[derive(Default)]
 struct PosTable {
-    fingerprints: Vec<u32>,
-    pos: Vec<u32>,
+    /// (fingerprint, first position) side by side: a probe touches one cache line.
+    slots: Vec<(u32, u32)>,
     count: Vec<u32>,
     bits: u32,
 }
@@ -103,12 +103,11 @@ impl PosTable {
     fn reset(&mut self, n: usize) {
         let bits = (n.max(8) * 2).next_power_of_two().trailing_zeros();
         let cap = 1usize << bits;
-        if cap > self.fingerprints.len() {
-            self.fingerprints.resize(cap, 0);
-            self.pos.resize(cap, 0);
+        if cap > self.slots.len() {
+            self.slots.resize(cap, (0, 0));
             self.count.resize(cap, 0);
         }
-        self.fingerprints[..cap].fill(0);
+        self.slots[..cap].fill((0, 0));
         self.bits = bits;
     }
 
@@ -126,11 +125,11 @@ impl PosTable {
         let fp = fingerprint(h);
         let mut i = self.home(h);
         loop {
-            let f = self.fingerprints[i];
+            let (f, pos) = self.slots[i];
             if f == 0 {
                 return Err(i);
             }
-            if f == fp && same(self.pos[i]) {
+            if f == fp && same(pos) {
                 return Ok(i);
             }
             i = (i + 1) & mask;
@@ -139,8 +138,7 @@ impl PosTable {
 
     #[inline]
     fn insert_at(&mut self, slot: usize, h: u64, pos: u32) {
-        self.fingerprints[slot] = fingerprint(h);
-        self.pos[slot] = pos;
+        self.slots[slot] = (fingerprint(h), pos);
     }
 }
 
@@ -267,7 +265,7 @@ impl<'a> Ngrams<'a> {
             let (count, first) = match slot {
                 Ok(slot) => {
                     s.table.count[slot] += 1;
-                    (s.table.count[slot], s.table.pos[slot])
+                    (s.table.count[slot], s.table.slots[slot].1)
                 }
                 Err(slot) => {
                     s.table.insert_at(slot, h, i as u32);

@@ -90,8 +90,8 @@ struct Entry {
 /// id stored there.
 #[derive(Default)]
 struct Table {
-    fingerprints: Vec<u32>,
-    ids: Vec<u32>,
+    /// (fingerprint, id) side by side: a probe touches one cache line.
+    slots: Vec<(u32, u32)>,
 }
 
 thread_local! {
@@ -125,11 +125,10 @@ impl Vocab {
             .next_power_of_two()
             .trailing_zeros();
         let cap = 1usize << bits;
-        if t.fingerprints.len() < cap {
-            t.fingerprints.resize(cap, 0);
-            t.ids.resize(cap, 0);
+        if t.slots.len() < cap {
+            t.slots.resize(cap, (0, 0));
         }
-        t.fingerprints[..cap].fill(0);
+        t.slots[..cap].fill((0, 0));
         let mask = cap - 1;
         // A page has about one distinct word per two to three tokens.
         let guess = words.len() / 2 + 16;
@@ -153,11 +152,10 @@ impl Vocab {
             let fp = (h as u32) | 1;
             let mut slot = (h >> (64 - bits)) as usize;
             let id = loop {
-                let f = t.fingerprints[slot];
+                let (f, slot_id) = t.slots[slot];
                 if f == 0 {
                     let id = v.first.len() as u32;
-                    t.fingerprints[slot] = fp;
-                    t.ids[slot] = id;
+                    t.slots[slot] = (fp, id);
                     v.first.push(i as u32);
                     entries.push(Entry {
                         lo,
@@ -175,7 +173,7 @@ impl Vocab {
                     break id;
                 }
                 if f == fp {
-                    let id = t.ids[slot];
+                    let id = slot_id;
                     let e = &entries[id as usize];
                     let same = e.len as usize == len
                         && if len <= 16 {
