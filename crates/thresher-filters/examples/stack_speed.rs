@@ -124,7 +124,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     }
                 }
             }
-            results.push((doc, verdict));
+            // The text is what the script keeps; the document's cached analysis is freed here,
+            // as a pipeline frees it when it writes the document.
+            results.push((doc.take_text(), verdict));
         }
         let (wall, cpu) = (t0.elapsed().as_secs_f64(), cpu_seconds() - c0);
         best = best.min(wall);
@@ -153,7 +155,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("kept {kept} of {}", docs.len());
     if let Some(path) = out_path {
         let mut w = std::io::BufWriter::new(std::fs::File::create(path)?);
-        for ((id, original), (doc, verdict)) in docs.iter().zip(&results) {
+        for ((id, original), (text, verdict)) in docs.iter().zip(&results) {
             let mut rec = serde_json::Map::new();
             rec.insert("id".into(), id.clone().into());
             match verdict {
@@ -170,8 +172,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let c4_passed = verdict
                 .as_ref()
                 .is_none_or(|(n, _)| *n == "FineWebQualityFilter");
-            if c4_passed && doc.text() != original {
-                rec.insert("text".into(), doc.text().into());
+            if c4_passed && text != original {
+                rec.insert("text".into(), text.as_str().into());
             }
             writeln!(w, "{}", serde_json::Value::Object(rec))?;
         }
