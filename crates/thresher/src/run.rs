@@ -660,68 +660,6 @@ impl Ctx<'_> {
             }
         }
         let spill = phase.observer.is_some();
-        // Serialized in a few chunks of consecutive documents (two per thread), each into one
-        // buffer per category: few allocations, and the writer gets long runs of lines.
-        let per_chunk = slots
-            .len()
-            .div_ceil(2 * self.pool.current_num_threads())
-            .max(1);
-        let cat_of = |s: &Slot| match s {
-            Slot::Live(_) if spill => Some(Cat::Spill),
-            Slot::Live(_) => Some(Cat::Kept),
-            Slot::Rejected { .. } => Some(Cat::Rejected),
-            Slot::Error { .. } => Some(Cat::Errors),
-            Slot::Skipped { .. } | Slot::Taken => None,
-        };
-        let lines: Vec<OutChunk> = self.pool.install(|| {
-            slots
-                .par_chunks(per_chunk)
-                .map(|chunk| {
-                    let mut out = OutChunk::default();
-                    let mut sizes = [0usize; 4];
-                    for s in chunk {
-                        let size = match s {
-                            Slot::Live(d) | Slot::Rejected { doc: d, .. } => line_size_hint(d),
-                            Slot::Error { message, .. } => message.len() + 128,
-                            _ => 0,
-                        };
-                        if let Some(c) = cat_of(s) {
-                            sizes[c as usize] += size;
-                        }
-                    }
-                    for (buf, size) in out.bufs.iter_mut().zip(sizes) {
-                        buf.reserve_exact(size);
-                    }
-                    for s in chunk {
-                        let Some(cat) = cat_of(s) else { continue };
-                        let buf = &mut out.bufs[cat as usize];
-                        match s {
-                            Slot::Live(d) if spill => write_spill(buf, d),
-                            Slot::Live(d) => write_kept(buf, d),
-                            Slot::Rejected { doc, reason, step } => {
-                                write_rejected(buf, doc, reason, steps_type(self.steps, *step))
-                            }
-                            Slot::Error {
-                                id,
-                                source,
-                                message,
-                                step,
-                            } => write_error(
-                                buf,
-                                id,
-                                source,
-                                message,
-                                step.map(|s| steps_type(self.steps, s)),
-                            ),
-                            Slot::Skipped { .. } | Slot::Taken => {}
-                        }
-                        let end = buf.len();
-                        out.ends[cat as usize].push(end);
-                    }
-                    out
-                })
-                .collect()
-        });
         let mut spilled = 0;
         let mut kept = 0;
         for slot in &slots {
@@ -760,6 +698,71 @@ impl Ctx<'_> {
                 }
             }
         }
+        // Serialized in a few chunks of consecutive documents (two per thread), each into one
+        // buffer per category: few allocations, and the writer gets long runs of lines.
+        let per_chunk = slots
+            .len()
+            .div_ceil(2 * self.pool.current_num_threads())
+            .max(1);
+        let cat_of = |s: &Slot| match s {
+            Slot::Live(_) if spill => Some(Cat::Spill),
+            Slot::Live(_) => Some(Cat::Kept),
+            Slot::Rejected { .. } => Some(Cat::Rejected),
+            Slot::Error { .. } => Some(Cat::Errors),
+            Slot::Skipped { .. } | Slot::Taken => None,
+        };
+        let lines: Vec<OutChunk> = self.pool.install(|| {
+            slots
+                .par_chunks_mut(per_chunk)
+                .map(|chunk| {
+                    let mut out = OutChunk::default();
+                    let mut sizes = [0usize; 4];
+                    for s in chunk.iter() {
+                        let size = match s {
+                            Slot::Live(d) | Slot::Rejected { doc: d, .. } => line_size_hint(d),
+                            Slot::Error { message, .. } => message.len() + 128,
+                            _ => 0,
+                        };
+                        if let Some(c) = cat_of(s) {
+                            sizes[c as usize] += size;
+                        }
+                    }
+                    for (buf, size) in out.bufs.iter_mut().zip(sizes) {
+                        buf.reserve_exact(size);
+                    }
+                    for s in chunk.iter_mut() {
+                        let Some(cat) = cat_of(s) else { continue };
+                        let buf = &mut out.bufs[cat as usize];
+                        match s {
+                            Slot::Live(d) if spill => write_spill(buf, d),
+                            Slot::Live(d) => write_kept(buf, d),
+                            Slot::Rejected { doc, reason, step } => {
+                                write_rejected(buf, doc, reason, steps_type(self.steps, *step))
+                            }
+                            Slot::Error {
+                                id,
+                                source,
+                                message,
+                                step,
+                            } => write_error(
+                                buf,
+                                id,
+                                source,
+                                message,
+                                step.map(|s| steps_type(self.steps, s)),
+                            ),
+                            Slot::Skipped { .. } | Slot::Taken => {}
+                        }
+                        let end = buf.len();
+                        out.ends[cat as usize].push(end);
+                        // Freed here, on the thread that is already at it, rather than all
+                        // together on the main thread after the batch.
+                        *s = Slot::Taken;
+                    }
+                    out
+                })
+                .collect()
+        });
         if let Some(p) = &self.progress {
             p.kept.fetch_add(kept, Ordering::Relaxed);
             p.phase_docs
