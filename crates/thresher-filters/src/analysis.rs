@@ -21,6 +21,7 @@ pub struct TextAnalysis {
     chars: OnceLock<usize>,
     words: OnceLock<Vec<(usize, usize)>>,
     vocab: OnceLock<Vocab>,
+    word_count: OnceLock<usize>,
 }
 
 impl TextAnalysis {
@@ -33,6 +34,21 @@ impl TextAnalysis {
     /// tokenizer with whitespace tokens dropped), as `(start, end)` byte offsets into the text.
     pub fn words(&self, text: &str) -> &[(usize, usize)] {
         self.words.get_or_init(|| word_spans(text))
+    }
+
+    /// The number of [`TextAnalysis::words`], without tokenizing when it is already known.
+    pub fn word_count(&self, text: &str) -> usize {
+        *self.word_count.get_or_init(|| self.words(text).len())
+    }
+
+    /// The words, if a filter has tokenized this text already.
+    pub fn words_if_computed(&self) -> Option<&[(usize, usize)]> {
+        self.words.get().map(Vec::as_slice)
+    }
+
+    /// Records the number of words of this (fresh) text, known from an earlier analysis.
+    pub(crate) fn seed_word_count(&self, n: usize) {
+        let _ = self.word_count.set(n);
     }
 
     /// The distinct words of [`TextAnalysis::words`], with ids, counts and lengths.

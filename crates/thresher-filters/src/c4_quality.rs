@@ -44,6 +44,9 @@ use memchr::memmem::Finder;
 use serde::Deserialize;
 use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
+use std::borrow::Cow;
+
+use crate::analysis::analysis;
 use crate::pychar;
 use crate::sentences::{count_sentences, split_into_sentences};
 
@@ -183,13 +186,21 @@ impl C4Quality {
 
     /// Applies the rules to `text`.
     pub fn apply(&self, text: &str) -> C4Verdict {
+        match self.decide(text) {
+            Err(reason) => C4Verdict::Reject(reason),
+            Ok(kept) => C4Verdict::Keep(self.join(text, &kept)),
+        }
+    }
+
+    /// The kept lines (or sentences) of `text`, or the reason to reject it.
+    fn decide<'t>(&self, text: &'t str) -> std::result::Result<Vec<Cow<'t, str>>, Reason> {
         let c = &self.cfg;
         let units: Vec<&str> = if c.split_paragraph {
             pychar::splitlines(text).collect()
         } else {
             split_into_sentences(text)
         };
-        let mut kept: Vec<std::borrow::Cow<'_, str>> = Vec::with_capacity(units.len());
+        let mut kept: Vec<Cow<'_, str>> = Vec::with_capacity(units.len());
         let mut num_sentences: i64 = 0;
         let lower_rules = c.filter_lorem_ipsum || c.filter_javascript || c.filter_policy;
         // Lines are slices of `text` (sentences are not searched this way).
@@ -240,7 +251,7 @@ impl C4Quality {
             let found = match (&mut text_matches, &line) {
                 _ if !lower_rules => 0,
                 // A line of the text itself (no citation removed): its occurrences are known.
-                (Some(tm), std::borrow::Cow::Borrowed(l))
+                (Some(tm), Cow::Borrowed(l))
                     if text_range.contains(&l.as_ptr()) || l.is_empty() =>
                 {
                     let start = l.as_ptr() as usize - text_range.start as usize;
@@ -256,13 +267,13 @@ impl C4Quality {
                 }
             };
             if c.filter_lorem_ipsum && found & LOREM != 0 {
-                return C4Verdict::Reject(Reason::new("c4_quality:lorem_ipsum", true));
+                return Err(Reason::new("c4_quality:lorem_ipsum", true));
             }
             if c.filter_javascript && found & JAVASCRIPT != 0 {
                 continue;
             }
             if c.filter_curly_bracket && memchr::memchr(b'{', line.as_bytes()).is_some() {
-                return C4Verdict::Reject(Reason::new("c4_quality:curly_bracket", true));
+                return Err(Reason::new("c4_quality:curly_bracket", true));
             }
             if c.filter_policy && found & !(LOREM | JAVASCRIPT) != 0 {
                 continue;
@@ -279,9 +290,14 @@ impl C4Quality {
             kept.push(line);
         }
         if num_sentences < c.min_num_sentences {
-            return C4Verdict::Reject(Reason::new("c4_quality:too_few_sentences", num_sentences));
+            return Err(Reason::new("c4_quality:too_few_sentences", num_sentences));
         }
-        let sep = if c.split_paragraph { "\n" } else { " " };
+        Ok(kept)
+    }
+
+    /// The cleaned text from the kept units, `None` when it equals `text`.
+    fn join(&self, text: &str, kept: &[Cow<'_, str>]) -> Option<String> {
+        let sep = if self.cfg.split_paragraph { "\n" } else { " " };
         let mut out = String::with_capacity(text.len());
         for (i, l) in kept.iter().enumerate() {
             if i > 0 {
@@ -291,11 +307,11 @@ impl C4Quality {
         }
         let stripped = pychar::strip(&out);
         if stripped == text {
-            C4Verdict::Keep(None)
+            None
         } else if stripped.len() == out.len() {
-            C4Verdict::Keep(Some(out))
+            Some(out)
         } else {
-            C4Verdict::Keep(Some(stripped.to_string()))
+            Some(stripped.to_string())
         }
     }
 }
@@ -341,15 +357,52 @@ impl Step for C4Quality {
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        match self.apply(doc.text()) {
-            C4Verdict::Keep(None) => Outcome::Keep(doc),
-            C4Verdict::Keep(Some(text)) => {
-                doc.set_text(text);
-                Outcome::Keep(doc)
-            }
-            C4Verdict::Reject(reason) => Outcome::reject(doc, reason),
+        let an = analysis(&mut doc);
+        let text = doc.text();
+        let kept = match self.decide(text) {
+            Ok(kept) => kept,
+            Err(reason) => return Outcome::reject(doc, reason),
+        };
+        let Some(new_text) = self.join(text, &kept) else {
+            return Outcome::Keep(doc);
+        };
+        // The words of the kept lines are already known when an earlier filter tokenized the
+        // text: FineWeb's rule then needs no second tokenization of the cleaned text.
+        let words = an
+            .words_if_computed()
+            .filter(|_| self.cfg.split_paragraph)
+            .map(|spans| kept_word_count(text, spans, &kept));
+        drop(kept);
+        doc.set_text(new_text);
+        if let Some(n) = words {
+            analysis(&mut doc).seed_word_count(n);
         }
+        Outcome::Keep(doc)
     }
+}
+
+/// The number of words of the kept lines joined by `\n`: the words (`spans`, in order) of
+/// `text` inside each kept line that is a slice of it, and a fresh count for lines a citation
+/// removal changed. Exact because the tokenizer splits at every whitespace character first and
+/// then works on each whitespace-free chunk alone, a line boundary is whitespace, and a stripped
+/// line starts and ends at chunk boundaries (checked over the reference documents by a test).
+pub fn kept_word_count(text: &str, spans: &[(usize, usize)], kept: &[Cow<'_, str>]) -> usize {
+    let range = text.as_bytes().as_ptr_range();
+    let mut scratch = Vec::new();
+    kept.iter()
+        .map(|line| match line {
+            Cow::Borrowed(l) if range.contains(&l.as_ptr()) => {
+                let start = l.as_ptr() as usize - range.start as usize;
+                let end = start + l.len();
+                spans.partition_point(|s| s.0 < end) - spans.partition_point(|s| s.0 < start)
+            }
+            _ => {
+                scratch.clear();
+                thresher_text::SpacyEnTokenizer.tokenize_spans_into(line, &mut scratch);
+                scratch.len()
+            }
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -404,6 +457,31 @@ mod tests {
             "c4_quality:lorem_ipsum"
         );
         assert_eq!(keep("A good line here.\nlorem ipsum"), "A good line here.");
+    }
+
+    #[test]
+    fn word_count_handed_on_matches_a_fresh_count() {
+        let f = C4Quality::new(C4QualityConfig {
+            min_num_sentences: 1,
+            filter_no_terminal_punct: false,
+            ..Default::default()
+        });
+        let texts = [
+            "Short\nA kept line, with words (and marks)!\nKept too: don't stop.",
+            // Citations removed inside a chunk, other line breaks, stripped ends.
+            "  Line one has a citation[1]here ok.\u{2028}Tab\tsep line is kept.\r\nx y\n\u{85}Last line was here now.  ",
+            "Enable JavaScript now please.\nWe use cookies here.\nThe U.S. and e.g. stay kept here.",
+        ];
+        for t in texts {
+            let mut d = Document::new("d", t);
+            analysis(&mut d).words(t);
+            let Outcome::Keep(mut d) = f.process(d, &mut StepCx::default()) else {
+                panic!("{t:?} kept");
+            };
+            assert_ne!(d.text(), t);
+            let fresh = thresher_text::SpacyEnTokenizer.words(d.text()).len();
+            assert_eq!(analysis(&mut d).word_count(d.text()), fresh, "{t:?}");
+        }
     }
 
     #[test]

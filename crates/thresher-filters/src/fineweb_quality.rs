@@ -157,7 +157,7 @@ impl FineWebQuality {
         if ratio > c.char_duplicates_ratio {
             return Some(Reason::new("fineweb_quality:char_dup_ratio", ratio));
         }
-        let n_words = an.words(text).len();
+        let n_words = an.word_count(text);
         let ratio = newlines as f64 / n_words.max(1) as f64;
         if ratio > c.new_line_ratio {
             return Some(Reason::new("fineweb_quality:list_ratio", ratio));

@@ -249,3 +249,43 @@ fn decisions_match_datatrove() {
     }
     assert!(failed.is_empty(), "parity targets missed: {failed:?}");
 }
+
+/// C4 hands FineWeb the word count of the cleaned text, worked out from the words of the
+/// original text (see `c4_quality`); on every reference document, with both C4 settings, it
+/// must equal the count of a fresh tokenization of the cleaned text.
+#[test]
+fn c4_word_count_equals_fresh_tokenization() {
+    let Some(docs) = read_jsonl_gz("docs.jsonl.gz") else {
+        println!("skipping: ../shared/reference/datatrove-filters absent");
+        return;
+    };
+    let steps = [
+        C4QualityConfig::default().build().unwrap(),
+        C4QualityConfig {
+            filter_no_terminal_punct: false,
+            ..Default::default()
+        }
+        .build()
+        .unwrap(),
+    ];
+    let mut cx = StepCx::default();
+    let mut edited = 0;
+    for doc in &docs {
+        let text = doc["text"].as_str().unwrap_or("");
+        for step in &steps {
+            let mut d = Document::new("d", text);
+            thresher_filters::analysis::analysis(&mut d).words(text);
+            if let Outcome::Keep(mut d) = step.process(d, &mut cx) {
+                if d.text() == text {
+                    continue;
+                }
+                edited += 1;
+                let seeded = thresher_filters::analysis::analysis(&mut d).word_count(d.text());
+                let fresh = thresher_text::SpacyEnTokenizer.words(d.text()).len();
+                assert_eq!(seeded, fresh, "{}", doc["id"]);
+            }
+        }
+    }
+    println!("{edited} edited texts: word counts equal");
+    assert!(edited > 1000, "the reference set has C4 edits to check");
+}
