@@ -48,6 +48,33 @@ use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, 
 use crate::analysis::analysis;
 use crate::pychar;
 
+/// [`BYTE_FLAGS`]: a byte of a multi-byte character, an ASCII character that is not datatrove
+/// punctuation, an ASCII letter.
+const NON_ASCII: u8 = 1;
+const NOT_PUNCT: u8 = 2;
+const ALPHA: u8 = 4;
+
+static BYTE_FLAGS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = if b >= 0x80 {
+            NON_ASCII
+        } else {
+            let mut f = 0;
+            if !pychar::ASCII_DT_PUNCT[b] {
+                f |= NOT_PUNCT;
+            }
+            if (b as u8).is_ascii_alphabetic() {
+                f |= ALPHA;
+            }
+            f
+        };
+        b += 1;
+    }
+    t
+};
+
 /// Recipe parameters of `gopher_quality` (defaults: datatrove 0.10.1's; 0 switches a rule off).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -173,13 +200,9 @@ impl GopherQuality {
             let w = &text[a..b];
             let count = count as usize;
             // One pass over the bytes for ASCII words (almost all), code points otherwise.
-            let (mut non_symbol, mut alpha, mut ascii) = (false, false, true);
-            for &b in w.as_bytes() {
-                ascii &= b.is_ascii();
-                non_symbol |= b.is_ascii() && !pychar::is_datatrove_punct(b as char);
-                alpha |= b.is_ascii_alphabetic();
-            }
-            if !ascii {
+            let flags = w.bytes().fold(0u8, |f, b| f | BYTE_FLAGS[usize::from(b)]);
+            let (mut non_symbol, mut alpha) = (flags & NOT_PUNCT != 0, flags & ALPHA != 0);
+            if flags & NON_ASCII != 0 {
                 non_symbol = w.chars().any(|ch| !pychar::is_datatrove_punct(ch));
                 alpha = w.chars().any(pychar::is_alpha);
             }

@@ -86,7 +86,7 @@ pub fn is_datatrove_punct(c: char) -> bool {
 }
 
 /// [`is_datatrove_punct`] for ASCII, as a lookup table built from the generated ranges.
-static ASCII_DT_PUNCT: [bool; 128] = {
+pub(crate) static ASCII_DT_PUNCT: [bool; 128] = {
     let mut table = [false; 128];
     let ranges = t::DT_PUNCTUATION;
     let mut i = 0;
