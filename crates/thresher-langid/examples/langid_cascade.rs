@@ -12,13 +12,16 @@
 use std::io::{BufRead, BufReader, Write};
 
 fn main() {
-    let dir = std::env::args().skip(1).find(|a| !a.starts_with("--")).unwrap_or_else(|| {
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/corpus/lingua-langid"
-        )
-        .into()
-    });
+    let dir = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_else(|| {
+            concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../../shared/corpus/lingua-langid"
+            )
+            .into()
+        });
     // `--scores`: also each language's score after the first stages (for the calibration of
     // the early score), as `index:score` lists.
     let scores = std::env::args().any(|a| a == "--scores");

@@ -44,7 +44,8 @@ fn main() {
         .iter()
         .enumerate()
         .find(|(i, a)| {
-            !a.starts_with("--") && (*i == 0 || !["--only", "--passes"].contains(&args[i - 1].as_str()))
+            !a.starts_with("--")
+                && (*i == 0 || !["--only", "--passes"].contains(&args[i - 1].as_str()))
         })
         .map(|(_, a)| a)
         .cloned()

@@ -912,7 +912,11 @@ fn run_stage(
         if let Some(&(first, count)) = k.checked_sub(LAG).and_then(|j| positions.get(j)) {
             if count >= lo {
                 let first = first as usize;
-                acc.add_position(model, &probes[first..first + usize::from(count.min(hi))], lo);
+                acc.add_position(
+                    model,
+                    &probes[first..first + usize::from(count.min(hi))],
+                    lo,
+                );
             }
         }
     }

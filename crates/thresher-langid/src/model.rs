@@ -291,7 +291,10 @@ impl Model {
     /// every 7-bit language index, so no posting needs a range check.
     #[inline]
     pub(crate) fn overlay_postings(&self, index: u32, out: &mut [u16; WORK_ROW]) {
-        let list = self.bytes.get(self.postings + index as usize * 3..).unwrap_or_default();
+        let list = self
+            .bytes
+            .get(self.postings + index as usize * 3..)
+            .unwrap_or_default();
         for p in list.chunks_exact(3) {
             out[usize::from(p[0] & 0x7f)] = u16::from_le_bytes([p[1], p[2]]);
             if p[0] & 0x80 != 0 {
