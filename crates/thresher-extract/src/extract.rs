@@ -26,6 +26,49 @@ use std::hash::{BuildHasher, Hasher};
 
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
+/// Whether a short line is a picture credit or caption label ("Photo: AP", "Quelle: dpa").
+fn is_credit_line(text: &str) -> bool {
+    if text.len() > 200 {
+        return false;
+    }
+    let head: String = text.chars().take(24).collect::<String>().to_lowercase();
+    let Some(colon) = head.find(':') else {
+        return false;
+    };
+    let label = head[..colon].trim();
+    let label = label.trim_end_matches(|c: char| c.is_ascii_digit() || c == ' ' || c == '.');
+    matches!(
+        label,
+        "photo"
+            | "photos"
+            | "image"
+            | "images"
+            | "picture"
+            | "source"
+            | "credit"
+            | "credits"
+            | "figure"
+            | "fig"
+            | "foto"
+            | "fotos"
+            | "bild"
+            | "bilder"
+            | "titelbild"
+            | "quelle"
+            | "quellen"
+            | "bildquelle"
+            | "abbildung"
+            | "abb"
+            | "crédit"
+            | "crédits"
+            | "fuente"
+            | "imagen"
+            | "źródło"
+            | "zdjęcie"
+            | "fot"
+    )
+}
+
 /// What the extractor found in a page.
 #[derive(Debug, Default, Clone)]
 pub struct Extracted {
@@ -1362,6 +1405,12 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
             }
         }
     }
+    // Picture credits and caption labels are not text, wherever they are.
+    for (i, b) in blocks.iter().enumerate() {
+        if keep[i] && b.kind == BlockKind::Para && is_credit_line(&b.text) {
+            keep[i] = false;
+        }
+    }
     // Everything after the start of the comment section goes, once enough text was kept before
     // it (a "3 comments" link next to the title must not cut the article).
     let kept_total: u32 = blocks
@@ -1674,5 +1723,22 @@ mod tests {
         let e = run(&html);
         assert_eq!(e.text.matches("The committee met").count(), 3, "{}", e.text);
         assert!(!e.text.contains("First!"), "{}", e.text);
+    }
+
+    #[test]
+    fn credit_lines_go() {
+        assert!(is_credit_line("Photo: AP"));
+        assert!(is_credit_line("Abbildung 4: klassische Schwachschicht."));
+        assert!(is_credit_line("Quelle: Deutscher Jagdverband (DJV)"));
+        assert!(!is_credit_line(
+            "Photographers: many of them came early to the scene and stayed late."
+        ));
+        assert!(!is_credit_line(
+            "The source said: it will be done by Friday."
+        ));
+        let e = run(&format!(
+            "<body><article><p>{ARTICLE}</p><p>Photo: Jane Roe for the Daily</p><p>{ARTICLE}</p></article></body>"
+        ));
+        assert!(!e.text.contains("Jane Roe"), "{}", e.text);
     }
 }
