@@ -92,6 +92,13 @@ impl LineSplitter {
         self.pinned = pinned;
     }
 
+    /// The buffer, with every line handed out so far (their ranges stay valid in it; it is cut
+    /// after the last one), when the splitter is done with.
+    pub fn into_buffer(mut self) -> Vec<u8> {
+        self.buf.truncate(self.start);
+        self.buf
+    }
+
     /// Gives the buffer away, with every line handed out so far (their ranges stay valid in it;
     /// it is cut after the last one), and goes on in `fresh`: the bytes not handed out yet
     /// are moved to its start. `fresh`'s content does not matter; it is grown to the old
@@ -392,8 +399,7 @@ mod tests {
                             pending.push((format!("{line}:ERR"), None))
                         }
                         LineEvent::End => {
-                            let old = s.swap_buffer(Vec::new());
-                            got.extend(flush(old, &mut pending));
+                            got.extend(flush(s.into_buffer(), &mut pending));
                             break;
                         }
                     }

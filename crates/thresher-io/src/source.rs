@@ -202,16 +202,16 @@ impl BatchReader {
                             "empty file: no records".to_string(),
                         ));
                     }
-                    let mut cur = self.current.take().expect("checked above");
-                    if borrowing {
-                        // The lines read so far stay in this buffer; later ones are copied
-                        // after them.
-                        batch.buf = cur.splitter.swap_buffer(Vec::new());
-                        borrowing = false;
-                    }
+                    let cur = self.current.take().expect("checked above");
                     batch
                         .file_bytes
                         .push((cur.name, cur.splitter.bytes_read - cur.reported_bytes));
+                    if borrowing {
+                        // The lines read so far stay in this buffer; later ones are copied
+                        // after them.
+                        batch.buf = cur.splitter.into_buffer();
+                        borrowing = false;
+                    }
                 }
             }
         }
