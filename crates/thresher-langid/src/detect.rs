@@ -37,6 +37,10 @@ const LONG_TEXT_CHARS: usize = 120;
 /// What an n-gram adds for a language that knows none of its prefixes, as q = -1000 ln p:
 /// ln p = -3. lingua adds 0 there, which rewards a language for *not* knowing a letter.
 const MISSING_Q: u32 = 3000;
+const _: () = assert!(
+    MISSING_Q <= u16::MAX as u32,
+    "MISSING_Q is added on 16-bit lanes"
+);
 /// The lead of the winner over the runner-up, in final score units (nats; per distinct letter
 /// for texts scored from letters), above which the later stages are skipped: for short texts
 /// after letters and bigrams and after trigrams, for long texts (trigrams to 5-grams) after
@@ -1000,8 +1004,20 @@ impl Acc {
             }
             if p.fresh && p.n >= from {
                 self.got_any = true;
-                for (acc, v) in self.lane.iter_mut().zip(row[..ROW].iter()) {
-                    *acc += u32::from(*v) + u32::from(*v == 0) * MISSING_Q;
+                // The missing-n-gram cost is put in on 16-bit lanes (16 per AVX2 register,
+                // where the sum needs 32-bit lanes, 8 per register), then widened and added.
+                for (acc, v) in self
+                    .lane
+                    .chunks_exact_mut(16)
+                    .zip(row[..ROW].chunks_exact(16))
+                {
+                    let mut q = [0u16; 16];
+                    for (q, &v) in q.iter_mut().zip(v) {
+                        *q = if v == 0 { MISSING_Q as u16 } else { v };
+                    }
+                    for (a, &q) in acc.iter_mut().zip(&q) {
+                        *a += u32::from(q);
+                    }
                 }
                 self.adds += 1;
                 if self.adds == u32::from(u16::MAX) {
