@@ -132,6 +132,8 @@ struct CharInfo {
     runs: u8,
     /// How a word starting with it continues, if one can.
     start: Option<Run>,
+    /// Its lower case is itself (most characters of real text): no case-mapping lookup.
+    own_lower: bool,
 }
 
 const NO_ALPHABET: u8 = u8::MAX;
@@ -166,29 +168,40 @@ fn compute_info(c: char) -> CharInfo {
         .or_else(|| (has(Script::Hiragana) || has(Script::Katakana)).then_some(Run::Single))
         .or_else(|| first_run(5..8))
         .or_else(|| letter.then_some(Run::Letters));
+    let mut lower = c.to_lowercase();
+    let own_lower = lower.next() == Some(c) && lower.next().is_none();
     CharInfo {
         alphabet,
         letter,
         runs,
         start,
+        own_lower,
     }
 }
 
-#[inline]
-fn info(c: char) -> CharInfo {
+/// The per-character table over the BMP (256 KB): Unicode property lookups are binary
+/// searches; the table makes them one load for nearly every character of real text.
+fn bmp_info() -> &'static [CharInfo] {
     static BMP: OnceLock<Vec<CharInfo>> = OnceLock::new();
-    let code = c as usize;
-    if code < 0x10000 {
-        // Unicode property lookups are binary searches; one table over the BMP (256 KB) makes
-        // them one load for nearly every character of real text.
-        BMP.get_or_init(|| {
-            (0..0x10000u32)
-                .map(|u| char::from_u32(u).map_or(compute_info(' '), compute_info))
-                .collect()
-        })[code]
-    } else {
-        compute_info(c)
+    BMP.get_or_init(|| {
+        (0..0x10000u32)
+            .map(|u| char::from_u32(u).map_or(compute_info(' '), compute_info))
+            .collect()
+    })
+}
+
+/// `compute_info(c)`, from `bmp` (= `bmp_info()`, fetched once per text) when it covers `c`.
+#[inline]
+fn info_in(bmp: &[CharInfo], c: char) -> CharInfo {
+    match bmp.get(c as usize) {
+        Some(ci) => *ci,
+        None => compute_info(c),
     }
+}
+
+#[cfg(test)]
+fn info(c: char) -> CharInfo {
+    info_in(bmp_info(), c)
 }
 
 #[inline]
@@ -329,10 +342,13 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
     if text.is_ascii() {
         return detect_ascii(s, text, candidates);
     }
+    let bmp = bmp_info();
     s.lower.clear();
     for c in text.chars() {
         if c.is_ascii() {
             s.lower.push(c.to_ascii_lowercase());
+        } else if info_in(bmp, c).own_lower {
+            s.lower.push(c);
         } else {
             s.lower.extend(c.to_lowercase());
         }
@@ -343,7 +359,7 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
     let mut i = 0;
     while i < s.lower.len() {
         let c = s.lower[i];
-        let ci = info(c);
+        let ci = info_in(bmp, c);
         let Some(run) = ci.start else {
             i += 1;
             continue;
@@ -353,7 +369,7 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
         s.alphabets.push(ci.alphabet);
         i += 1;
         while i < s.lower.len() {
-            let ci = info(s.lower[i]);
+            let ci = info_in(bmp, s.lower[i]);
             if !continues(ci, run) {
                 break;
             }
@@ -1121,6 +1137,16 @@ mod tests {
                 assert_eq!(hash_at(&chars, at, n), want, "{at} {n}");
             }
         }
+    }
+
+    #[test]
+    fn own_lower_case_is_exact() {
+        for c in ['a', 'é', 'É', 'ß', 'İ', 'Σ', 'ς', 'д', 'Д', '中', '1', 'ǅ'] {
+            let mut l = c.to_lowercase();
+            let own = l.next() == Some(c) && l.next().is_none();
+            assert_eq!(info(c).own_lower, own, "{c}");
+        }
+        assert!(info('é').own_lower && !info('É').own_lower && !info('İ').own_lower);
     }
 
     #[test]
