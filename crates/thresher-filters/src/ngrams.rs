@@ -153,6 +153,9 @@ pub struct Ngrams<'a> {
     vocab: &'a Vocab,
     s: &'a mut Scratch,
     hashes_ready: bool,
+    /// Over the distinct words: the largest `count * chars`, and the largest count.
+    most_chars: usize,
+    most: usize,
 }
 
 /// Runs `f` with the n-gram statistics of the words `words` (byte ranges into `text`, interned
@@ -197,12 +200,19 @@ impl<'a> Ngrams<'a> {
             s.cum_chars.push(nc);
             s.cum_bytes.push(nb);
         }
+        let (mut most_chars, mut most) = (0usize, 0usize);
+        for (&count, &chars) in vocab.count.iter().zip(&vocab.chars) {
+            most_chars = most_chars.max(count as usize * chars as usize);
+            most = most.max(count as usize);
+        }
         Ngrams {
             text,
             words,
             vocab,
             s,
             hashes_ready: false,
+            most_chars,
+            most,
         }
     }
 
@@ -216,13 +226,7 @@ impl<'a> Ngrams<'a> {
         if n == 0 || nw < n {
             return None;
         }
-        let v = self.vocab;
-        let (mut most_chars, mut most) = (0usize, 0usize);
-        for (&count, &chars) in v.count.iter().zip(&v.chars) {
-            most_chars = most_chars.max(count as usize * chars as usize);
-            most = most.max(count as usize);
-        }
-        Some(n * most_chars + (n - 1) * most)
+        Some(n * self.most_chars + (n - 1) * self.most)
     }
 
     /// An upper bound of [`Ngrams::top_ngram_chars`] that needs no n-gram table: an n-gram
@@ -421,15 +425,7 @@ impl<'a> Ngrams<'a> {
 mod tests {
     use super::*;
 
-    fn spans(text: &str) -> Vec<(usize, usize)> {
-        let mut out = Vec::new();
-        let mut pos = 0;
-        for w in text.split(' ') {
-            out.push((pos, pos + w.len()));
-            pos += w.len() + 1;
-        }
-        out
-    }
+    use crate::vocab::tests::spans;
 
     /// Direct transcription of the definitions, on strings.
     fn naive_top(words: &[&str], n: usize) -> Option<usize> {

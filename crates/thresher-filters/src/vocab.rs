@@ -197,10 +197,11 @@ impl Vocab {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn spans(text: &str) -> Vec<(usize, usize)> {
+    /// The words of `text` split at single spaces, as `(start, end)` offsets.
+    pub(crate) fn spans(text: &str) -> Vec<(usize, usize)> {
         let mut out = Vec::new();
         let mut pos = 0;
         for w in text.split(' ') {

@@ -825,15 +825,23 @@ pub struct Trace {
     pub scale1: f64,
 }
 
+/// Language `i`'s score on what `acc` holds (0 when nothing was added for it): the summed
+/// log-probabilities, per distinct letter known when the stages started at letters (`lo == 1`).
+fn stage_total(acc: &Acc, i: usize, lo: usize) -> f64 {
+    let total = -((acc.sum[i] + u64::from(acc.lane[i])) as f64) / 1000.0;
+    if lo == 1 && acc.unigrams[i] > 0 {
+        total / f64::from(acc.unigrams[i])
+    } else {
+        total
+    }
+}
+
 /// The score of each candidate on what `acc` holds (-inf for languages not scored).
 fn partial_scores(acc: &Acc, candidates: LanguageSet, lo: usize) -> [f32; LANGUAGE_COUNT] {
     let mut out = [f32::NEG_INFINITY; LANGUAGE_COUNT];
     for l in candidates.iter() {
         let i = l.index();
-        let mut total = -((acc.sum[i] + u64::from(acc.lane[i])) as f64) / 1000.0;
-        if lo == 1 && acc.unigrams[i] > 0 {
-            total /= f64::from(acc.unigrams[i]);
-        }
+        let total = stage_total(acc, i, lo);
         if total != 0.0 {
             out[i] = total as f32;
         }
@@ -861,10 +869,7 @@ fn decided(acc: &Acc, candidates: LanguageSet, lo: usize, need: f64) -> bool {
     let (mut best, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for l in candidates.iter() {
         let i = l.index();
-        let mut total = -((acc.sum[i] + u64::from(acc.lane[i])) as f64) / 1000.0;
-        if lo == 1 && acc.unigrams[i] > 0 {
-            total /= f64::from(acc.unigrams[i]);
-        }
+        let total = stage_total(acc, i, lo);
         if total != 0.0 {
             if total > best {
                 second = best;
