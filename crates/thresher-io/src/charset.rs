@@ -57,15 +57,16 @@ pub fn decode_html(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         return decode_with(enc, &bytes[bom_len..], CharsetSource::Bom);
     }
+    // A server or page that says UTF-8 when the bytes are another encoding is common (a default
+    // in the server config, a template copied over); a declared UTF-8 is kept only when the
+    // bytes are mostly UTF-8 (see `mostly_utf8`), else the bytes decide.
     if let Some(enc) = http_charset.and_then(lookup_label) {
-        // A server that says UTF-8 for a page that is not is common (a default in the server
-        // config); trust the bytes over the header in that one case.
-        if enc != UTF_8 || std::str::from_utf8(bytes).is_ok() {
+        if enc != UTF_8 || mostly_utf8(bytes) {
             return decode_with(enc, bytes, CharsetSource::Http);
         }
     }
     if let Some(enc) = prescan_declared(&bytes[..bytes.len().min(PRESCAN_BYTES)]) {
-        if enc != UTF_8 || std::str::from_utf8(bytes).is_ok() {
+        if enc != UTF_8 || mostly_utf8(bytes) {
             return decode_with(enc, bytes, CharsetSource::Meta);
         }
     }
@@ -81,6 +82,43 @@ pub fn decode_html(bytes: &[u8], http_charset: Option<&str>) -> Decoded {
     det.feed(bytes, true);
     let enc = det.guess(None, true);
     decode_with(enc, bytes, CharsetSource::Detected)
+}
+
+/// Whether bytes declared as UTF-8 should be decoded as UTF-8 (invalid sequences replaced by
+/// U+FFFD) rather than handed to detection: they are valid UTF-8, or they hold at least as many
+/// valid multi-byte characters as invalid sequences. Decoding as UTF-8 then damages fewer
+/// characters than a single-byte encoding would (which turns every multi-byte character into
+/// two or three wrong ones), and a page in a single-byte encoding almost never forms a valid
+/// multi-byte sequence by chance, so a wrong UTF-8 declaration still goes to detection.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    if std::str::from_utf8(bytes).is_ok() {
+        return true;
+    }
+    let mut rest = bytes;
+    let (mut valid_multibyte, mut invalid) = (0usize, 0usize);
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                valid_multibyte += count_lead_bytes(s.as_bytes());
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                valid_multibyte += count_lead_bytes(good);
+                invalid += 1;
+                // A sequence cut off by the end of the bytes (`error_len() == None`) is one
+                // invalid sequence too.
+                let skip = e.error_len().unwrap_or(bad.len()).max(1);
+                rest = &bad[skip.min(bad.len())..];
+            }
+        }
+    }
+    valid_multibyte >= invalid
+}
+
+/// Lead bytes of multi-byte characters in valid UTF-8.
+fn count_lead_bytes(s: &[u8]) -> usize {
+    s.iter().filter(|&&b| b >= 0xC0).count()
 }
 
 /// Maps a charset label (as found in a header or a meta tag) to an encoding, the WHATWG way
@@ -233,6 +271,52 @@ mod tests {
         let d = decode_html(page, Some("utf-8"));
         assert_ne!(d.source, CharsetSource::Http);
         assert!(d.text.contains("café"), "{}", d.text);
+    }
+
+    #[test]
+    fn declared_utf8_with_one_bad_byte_stays_utf8() {
+        // A UTF-8 news page with one stray Latin-1 byte (an `\xe9` pasted into the byline).
+        let mut page = Vec::new();
+        page.extend_from_slice(
+            "<!DOCTYPE html>\n<html lang=\"de\"><head><meta charset=\"utf-8\">\n\
+             <title>Stra\u{df}enbahn f\u{e4}hrt wieder \u{2013} Stadtnachrichten</title></head>\n\
+             <body><article><h1>Stra\u{df}enbahn f\u{e4}hrt wieder</h1>\n<p class=\"byline\">Von Ren"
+                .as_bytes(),
+        );
+        page.push(0xE9);
+        page.extend_from_slice(
+            " M\u{fc}ller</p>\n<p>Nach drei Monaten Bauzeit f\u{e4}hrt die Linie 4 ab Montag \
+             wieder durch die Innenstadt. \u{201e}Wir sind froh\u{201c}, sagte die Sprecherin \
+             der Verkehrsbetriebe. Die Haltestelle am Gro\u{df}en Markt bleibt bis M\u{e4}rz \
+             geschlossen.</p></article></body></html>\n"
+                .as_bytes(),
+        );
+        assert!(std::str::from_utf8(&page).is_err());
+        let d = decode_html(&page, None);
+        assert_eq!((d.encoding, d.source), ("UTF-8", CharsetSource::Meta));
+        assert!(d.had_errors);
+        assert!(d.text.contains("Von Ren\u{fffd} M\u{fc}ller"), "{}", d.text);
+        assert!(d.text.contains("\u{201e}Wir sind froh\u{201c}"));
+        assert_eq!(d.text.matches('\u{fffd}').count(), 1);
+        // The same bytes with the charset in the HTTP header instead.
+        let d = decode_html(&page, Some("UTF-8"));
+        assert_eq!((d.encoding, d.source), ("UTF-8", CharsetSource::Http));
+        assert!(d.text.contains("Stra\u{df}enbahn f\u{e4}hrt"));
+        // A truncated last character counts as one invalid sequence, not a reason to leave UTF-8.
+        let cut = "<meta charset=utf-8><p>gr\u{fc}n und gr\u{fc}\u{df}".as_bytes();
+        let d = decode_html(&cut[..cut.len() - 1], None);
+        assert_eq!(d.encoding, "UTF-8");
+        assert!(d.text.ends_with("gr\u{fc}\u{fffd}"), "{}", d.text);
+    }
+
+    #[test]
+    fn declared_utf8_that_is_mostly_latin1_goes_to_detection() {
+        // One accidental valid pair (`\xc3\xa9`) among many Latin-1 letters.
+        let page = b"<meta charset=\"utf-8\"><p>Le caf\xe9 de la gare, \xe0 c\xf4t\xe9 du \
+                     th\xe9\xe2tre, ferme \xe0 midi. D\xe9j\xe0 vu: caf\xc3\xa9.</p>";
+        let d = decode_html(page, None);
+        assert_eq!(d.source, CharsetSource::Detected);
+        assert!(d.text.contains("caf\u{e9} de la gare"), "{}", d.text);
     }
 
     #[test]
