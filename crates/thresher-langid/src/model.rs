@@ -19,7 +19,7 @@ const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
 pub(crate) const ROW: usize = 80;
 /// Lanes of the row a position is built in: one per 7-bit posting language index.
 pub(crate) const WORK_ROW: usize = 128;
-/// Payload bit of a trigram that has a dense row rather than postings.
+/// Payload bit of an n-gram of 3 or more characters that has a dense row rather than postings.
 pub(crate) const DENSE_BIT: u32 = 1 << 31;
 
 /// Whether the payload `find` returned for an n-gram of length `n` is a dense row.
@@ -34,7 +34,7 @@ pub(crate) struct Model {
     /// (slot count, byte offset of the slots) for n-gram length n at index n (1..=5; the
     /// others are empty tables, so an index masked to 3 bits needs no range check).
     orders: [(u32, usize); 8],
-    /// The dense rows, copied out once (10 MB, on 2 MB pages when possible) so a row is one
+    /// The dense rows, copied out once (29 MB, on 2 MB pages when possible) so a row is one
     /// aligned memcpy and rows do not miss the TLB.
     rows: &'static [[u16; ROW]],
     postings: usize,
