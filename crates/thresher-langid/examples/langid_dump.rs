@@ -1,4 +1,4 @@
-//! Prints `<gold>\t<detected>\t<text>` for each line of a lingua-langid file (for comparing builds).
+//! Prints `<gold>\t<detected>\t<score>\t<text>` for each line of a lingua-langid file (for comparing builds).
 use std::io::{BufRead, BufReader};
 fn main() {
     let path = std::env::args().nth(1).expect("FILE.tsv.gz");
@@ -21,6 +21,10 @@ fn main() {
             .collect();
     }
     for ((l, t), d) in rows.iter().zip(&got) {
-        println!("{l}\t{}\t{t}", d.language.map_or("-", |x| x.code()));
+        println!(
+            "{l}\t{}\t{:.6}\t{t}",
+            d.language.map_or("-", |x| x.code()),
+            d.score
+        );
     }
 }
