@@ -900,6 +900,39 @@ fn run_stage(
     lo: u8,
     hi: u8,
 ) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { run_stage_avx2(model, acc, probes, positions, lo, hi) };
+        return;
+    }
+    run_stage_impl(model, acc, probes, positions, lo, hi);
+}
+
+/// `run_stage` compiled for AVX2, once per stage rather than per position: the 80-lane sums
+/// take half the instructions, and the per-position adding is inlined into the loop.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn run_stage_avx2(
+    model: &Model,
+    acc: &mut Acc,
+    probes: &mut [Probe],
+    positions: &[(u32, u8)],
+    lo: u8,
+    hi: u8,
+) {
+    run_stage_impl(model, acc, probes, positions, lo, hi);
+}
+
+#[inline(always)]
+fn run_stage_impl(
+    model: &Model,
+    acc: &mut Acc,
+    probes: &mut [Probe],
+    positions: &[(u32, u8)],
+    lo: u8,
+    hi: u8,
+) {
     const LAG: usize = 8;
     const AHEAD: usize = 6;
     let range = |(first, count): (u32, u8)| {
@@ -974,27 +1007,9 @@ impl Default for Acc {
 impl Acc {
     /// Builds up, along the probes of one position (lengths 1, 2, ...), row[L] = q of the
     /// longest prefix known to L (0: none), and adds the row of each fresh n-gram of length
-    /// `from` or more. All integer: q = -1000 ln p.
-    #[inline]
-    fn add_position(&mut self, model: &Model, probes: &[Probe], from: u8) {
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
-            // SAFETY: the CPU supports AVX2 (checked just above).
-            unsafe { self.add_position_avx2(model, probes, from) };
-            return;
-        }
-        self.add_position_impl(model, probes, from);
-    }
-
-    /// `add_position` compiled for AVX2: the 80-lane sums in half the instructions.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn add_position_avx2(&mut self, model: &Model, probes: &[Probe], from: u8) {
-        self.add_position_impl(model, probes, from);
-    }
-
+    /// `from` or more. All integer: q = -1000 ln p. Inlined into `run_stage`'s AVX2 copy.
     #[inline(always)]
-    fn add_position_impl(&mut self, model: &Model, probes: &[Probe], from: u8) {
+    fn add_position(&mut self, model: &Model, probes: &[Probe], from: u8) {
         // Start at the last dense row before the first n-gram to add: a row holds the values
         // of the shorter prefixes as back-off, so rebuilding from earlier would be overwritten.
         let mut start = 0;
