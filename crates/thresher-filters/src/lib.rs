@@ -37,6 +37,7 @@ mod dup;
 mod fineweb_quality;
 mod gopher_quality;
 mod gopher_repetition;
+mod mem;
 mod ngrams;
 pub mod pychar;
 mod pychar_tables;

@@ -57,15 +57,13 @@ fn spread(h: u64) -> u64 {
 
 #[derive(Default)]
 struct Scratch {
-    /// Per word: the number of occurrences of its word (for the top n-gram bound).
-    cnt: Vec<u32>,
     /// Prefix sums over words: code points and bytes.
     cum_chars: Vec<usize>,
     cum_bytes: Vec<usize>,
-    /// The first `PREFIX` bytes of the concatenated words from each word on (zero-padded), and
-    /// whether that prefix occurs at more than one word (see `prepare_hashes`).
+    /// The first `PREFIX` bytes of the concatenated words from each word on (zero-padded), their
+    /// hash, and whether that prefix occurs at more than one word (see `prepare_hashes`).
     prefix: Vec<u128>,
-    prefix_slot: Vec<u32>,
+    prefix_hash: Vec<u64>,
     repeated_prefix: Vec<bool>,
     /// Positions that a duplicate pass of n-grams of `cand_n` or more words must look up:
     /// repeated prefix, or an n-gram shorter than `PREFIX` bytes.
@@ -136,6 +134,12 @@ impl PosTable {
         }
     }
 
+    /// Starts loading the home slot of hash `h` into the cache (a hint, no effect otherwise).
+    #[inline]
+    fn prefetch(&self, h: u64) {
+        crate::mem::prefetch(&self.slots, self.home(h));
+    }
+
     #[inline]
     fn insert_at(&mut self, slot: usize, h: u64, pos: u32) {
         self.slots[slot] = (fingerprint(h), pos);
@@ -187,19 +191,22 @@ impl<'a> Ngrams<'a> {
         vocab: &'a Vocab,
         s: &'a mut Scratch,
     ) -> Self {
-        s.cnt.clear();
+        // Prefix sums filled with `extend` over exact-size iterators: no capacity check per word.
+        let chars = &vocab.chars;
+        let mut nc = 0usize;
         s.cum_chars.clear();
-        s.cum_bytes.clear();
         s.cum_chars.push(0);
+        s.cum_chars.extend(vocab.ids.iter().map(|&id| {
+            nc += chars[id as usize] as usize;
+            nc
+        }));
+        let mut nb = 0usize;
+        s.cum_bytes.clear();
         s.cum_bytes.push(0);
-        let (mut nc, mut nb) = (0usize, 0usize);
-        for (&(a, b), &id) in words.iter().zip(&vocab.ids) {
-            nc += vocab.chars[id as usize] as usize;
+        s.cum_bytes.extend(words.iter().map(|&(a, b)| {
             nb += b - a;
-            s.cnt.push(vocab.count[id as usize]);
-            s.cum_chars.push(nc);
-            s.cum_bytes.push(nb);
-        }
+            nb
+        }));
         let (mut most_chars, mut most) = (0usize, 0usize);
         for (&count, &chars) in vocab.count.iter().zip(&vocab.chars) {
             most_chars = most_chars.max(count as usize * chars as usize);
@@ -222,7 +229,7 @@ impl<'a> Ngrams<'a> {
     /// for the spaces. Cheap, and enough to settle most prose. `None` when there are fewer
     /// than `n` words.
     pub fn top_ngram_chars_quick_bound(&self, n: usize) -> Option<usize> {
-        let nw = self.s.cnt.len();
+        let nw = self.vocab.ids.len();
         if n == 0 || nw < n {
             return None;
         }
@@ -234,13 +241,14 @@ impl<'a> Ngrams<'a> {
     /// `min(word counts) * length` over the windows. `None` when there are fewer than `n` words.
     pub fn top_ngram_chars_bound(&self, n: usize) -> Option<usize> {
         let s = &*self.s;
-        let nw = s.cnt.len();
+        let nw = s.cum_bytes.len() - 1;
         if n == 0 || nw < n {
             return None;
         }
         let mut best = 0;
-        for (i, win) in s.cnt.windows(n).enumerate() {
-            let m = win.iter().copied().min().unwrap_or(0);
+        let count = &self.vocab.count;
+        for (i, win) in self.vocab.ids.windows(n).enumerate() {
+            let m = win.iter().map(|&id| count[id as usize]).min().unwrap_or(0);
             let chars = s.cum_chars[i + n] - s.cum_chars[i] + (n - 1);
             best = best.max(m as usize * chars);
         }
@@ -295,7 +303,7 @@ impl<'a> Ngrams<'a> {
         let s = &mut *self.s;
         let bytes = self.text.as_bytes();
         s.cand_n = 0;
-        let nw = s.cnt.len();
+        let nw = s.cum_bytes.len() - 1;
         let total = s.cum_bytes[nw];
         // Room for a fixed 16-byte copy at the end. A short word is copied as 16 bytes (one
         // move, not a library call); the next word overwrites the excess.
@@ -319,9 +327,7 @@ impl<'a> Ngrams<'a> {
         // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
         // the duplicate passes skip it: in ordinary prose that is almost every n-gram.
         s.prefix.clear();
-        s.prefix_slot.clear();
-        s.repeated_prefix.clear();
-        s.prefix_table.reset(nw);
+        s.prefix_hash.clear();
         for i in 0..nw {
             let at = s.cum_bytes[i];
             let mut buf = [0u8; PREFIX];
@@ -329,25 +335,30 @@ impl<'a> Ngrams<'a> {
                 buf.copy_from_slice(src);
             }
             let key = u128::from_le_bytes(buf);
-            let h = (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-            let prefix = &s.prefix;
-            let slot = match s.prefix_table.find(h, |p| prefix[p as usize] == key) {
-                Ok(slot) => {
-                    s.prefix_table.count[slot] += 1;
-                    slot
-                }
-                Err(slot) => {
-                    s.prefix_table.insert_at(slot, h, i as u32);
-                    s.prefix_table.count[slot] = 1;
-                    slot
-                }
-            };
             s.prefix.push(key);
-            s.prefix_slot.push(slot as u32);
+            s.prefix_hash
+                .push((key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
         }
-        for &slot in &s.prefix_slot {
-            s.repeated_prefix
-                .push(s.prefix_table.count[slot as usize] > 1);
+        // The probes go to random slots of a table larger than the L1 cache: each one asks for
+        // the slot of the probe `AHEAD` positions on, so its line is there when needed.
+        const AHEAD: usize = 8;
+        s.repeated_prefix.clear();
+        s.repeated_prefix.resize(nw, false);
+        s.prefix_table.reset(nw);
+        let prefix = &s.prefix;
+        for (i, &h) in s.prefix_hash.iter().enumerate() {
+            if let Some(&ahead) = s.prefix_hash.get(i + AHEAD) {
+                s.prefix_table.prefetch(ahead);
+            }
+            let key = prefix[i];
+            match s.prefix_table.find(h, |p| prefix[p as usize] == key) {
+                // Both the first occurrence and this one are repeated.
+                Ok(slot) => {
+                    s.repeated_prefix[s.prefix_table.slots[slot].1 as usize] = true;
+                    s.repeated_prefix[i] = true;
+                }
+                Err(slot) => s.prefix_table.insert_at(slot, h, i as u32),
+            }
         }
     }
 
@@ -360,7 +371,7 @@ impl<'a> Ngrams<'a> {
         }
         s.cand_n = n;
         s.cands.clear();
-        let nw = s.cnt.len();
+        let nw = s.cum_bytes.len() - 1;
         for i in 0..=nw - n {
             if s.repeated_prefix[i] || s.cum_bytes[i + n] - s.cum_bytes[i] < PREFIX {
                 s.cands.push(i as u32);
@@ -376,7 +387,7 @@ impl<'a> Ngrams<'a> {
     /// once it answers false the scan stops and returns the (smaller) count so far, which the
     /// caller then knows to be irrelevant. Pass `|_| true` for the exact count.
     pub fn duplicate_ngram_chars(&mut self, n: usize, may_matter: impl Fn(usize) -> bool) -> usize {
-        let nw = self.s.cnt.len();
+        let nw = self.vocab.ids.len();
         if n == 0 || nw < n {
             return 0;
         }

@@ -141,6 +141,8 @@ impl Vocab {
         // Per id, together so that a token touches one place: the key (short words), the byte
         // length (to compare without the text) and the count so far.
         let mut entries: Vec<Entry> = Vec::with_capacity(guess);
+        // Written by index, not pushed: no capacity check per token.
+        v.ids.resize(words.len(), 0);
         for (i, &(start, end)) in words.iter().enumerate() {
             let len = end - start;
             let (lo, hi, h) = if len <= 16 {
@@ -189,7 +191,7 @@ impl Vocab {
                 slot = (slot + 1) & mask;
             };
             entries[id as usize].count += 1;
-            v.ids.push(id);
+            v.ids[i] = id;
         }
         v.count = entries.iter().map(|e| e.count).collect();
         v
