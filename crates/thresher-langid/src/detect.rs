@@ -673,7 +673,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     // then trigrams, then 4- and 5-grams. The tables of the first stages are small enough to
     // stay mostly in cache; the 4- and 5-gram tables miss it. After each stage but the last,
     // a text whose winner already leads so clearly that the later stages could not change it
-    // stops (see `decided`); together the stages sum exactly what one pass over all lengths
+    // stops (see `early`); together the stages sum exactly what one pass over all lengths
     // would. The lookups of a stage are issued together so their cache misses overlap.
     let mut acc = Acc::default();
     let cascade = char_count >= CASCADE_MIN_CHARS;
@@ -696,8 +696,8 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
             (traced.stage0, traced.margin0) = (l, m);
             traced.scores0 = partial_scores(&acc, candidates, lo);
             traced.scale0 = extrapolation(&occurrences, lo, 2);
-        } else if cascade && decided(&acc, candidates, lo, SHORT_LEAD) {
-            if let Some(d) = early(&mut acc, candidates, lo, &occurrences, 2) {
+        } else if cascade {
+            if let Some(d) = early(&mut acc, candidates, lo, &occurrences, 2, SHORT_LEAD) {
                 return d;
             }
         }
@@ -724,10 +724,8 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         TRACE.with(|t| t.set(Some(Some(traced))));
     } else if cascade {
         let need = if lo == 1 { SHORT_LEAD } else { LONG_LEAD };
-        if decided(&acc, candidates, lo, need) {
-            if let Some(d) = early(&mut acc, candidates, lo, &occurrences, 3) {
-                return d;
-            }
+        if let Some(d) = early(&mut acc, candidates, lo, &occurrences, 3, need) {
+            return d;
         }
     }
     let mut kept = 0;
@@ -753,16 +751,29 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     finish(&mut acc, candidates, lo, 1.0).2
 }
 
-/// The detection on the n-grams of lengths `lo..=upto` alone, if its confidence (with the
-/// score differences extrapolated to all lengths) is at least EARLY_SCORE.
+/// The detection on the n-grams of lengths `lo..=upto` alone, if the leader's lead is at least
+/// `need` (see SHORT_LEAD) and its confidence (with the score differences extrapolated to all
+/// lengths) is at least EARLY_SCORE.
 fn early(
     acc: &mut Acc,
     candidates: LanguageSet,
     lo: usize,
     occurrences: &[usize; 6],
     upto: usize,
+    need: f64,
 ) -> Option<Detection> {
+    let (best, second) = top_two(acc, candidates, lo);
+    let decided = best - second >= need;
+    if !decided {
+        return None;
+    }
     let scale = extrapolation(occurrences, lo, upto);
+    // The runner-up's softmax term alone may already hold the confidence under EARLY_SCORE:
+    // then the full softmax (an exp per candidate) is not needed. The denominator is at least
+    // 1 + that term, so this only skips checks that would fail; the margin covers rounding.
+    if 1.0 + ((second - best) * scale).exp() > (1.0 + 1e-9) / EARLY_SCORE {
+        return None;
+    }
     let (_, _, d) = finish(acc, candidates, lo, scale);
     (d.score >= EARLY_SCORE).then_some(d)
 }
@@ -801,7 +812,7 @@ fn hash_parts(lo: u64, hi: u64) -> u64 {
     crate::hash::ngram_hash(u128::from(lo) | u128::from(hi) << 64)
 }
 
-/// What the first stages knew of a text (calibration of `decided`; see `detect_traced`).
+/// What the first stages knew of a text (calibration of `early`; see `detect_traced`).
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Trace {
@@ -864,8 +875,8 @@ pub fn detect_traced(text: &str) -> (Detection, Option<Trace>) {
     (d, tr)
 }
 
-/// Whether the leader's lead after a stage is at least `need` (see SHORT_LEAD).
-fn decided(acc: &Acc, candidates: LanguageSet, lo: usize, need: f64) -> bool {
+/// The best and second-best scores after a stage (-inf where there are none).
+fn top_two(acc: &Acc, candidates: LanguageSet, lo: usize) -> (f64, f64) {
     let (mut best, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
     for l in candidates.iter() {
         let i = l.index();
@@ -879,7 +890,7 @@ fn decided(acc: &Acc, candidates: LanguageSet, lo: usize, need: f64) -> bool {
             }
         }
     }
-    best - second >= need
+    (best, second)
 }
 
 /// Runs one stage: finds the payloads of the probes of lengths `lo..=hi` at each position and
