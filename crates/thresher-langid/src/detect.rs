@@ -134,6 +134,11 @@ struct CharInfo {
     start: Option<Run>,
     /// Its lower case is itself (most characters of real text): no case-mapping lookup.
     own_lower: bool,
+    /// 1 + its index in `Tables::unique` (a letter only one language uses), or 0: the rules
+    /// look letters up here rather than binary-searching the table for each one.
+    unique: u8,
+    /// 1 + its index in `Tables::shared` (a letter a few languages use), or 0.
+    shared: u8,
 }
 
 const NO_ALPHABET: u8 = u8::MAX;
@@ -170,12 +175,20 @@ fn compute_info(c: char) -> CharInfo {
         .or_else(|| letter.then_some(Run::Letters));
     let mut lower = c.to_lowercase();
     let own_lower = lower.next() == Some(c) && lower.next().is_none();
+    let t = tables();
+    let index = |found: Result<usize, usize>| {
+        found.map_or(0, |i| {
+            u8::try_from(i + 1).expect("rule tables have under 255 letters")
+        })
+    };
     CharInfo {
         alphabet,
         letter,
         runs,
         start,
         own_lower,
+        unique: index(t.unique.binary_search_by_key(&c, |e| e.0)),
+        shared: index(t.shared.binary_search_by_key(&c, |e| e.0)),
     }
 }
 
@@ -382,13 +395,13 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
     if s.words.is_empty() || candidates.is_empty() {
         return none;
     }
-    if let Some(l) = decide_by_rules(&s.chars, &s.alphabets, &s.words, candidates) {
+    if let Some(l) = decide_by_rules(bmp, &s.chars, &s.alphabets, &s.words, candidates) {
         return Detection {
             language: Some(l),
             score: 1.0,
         };
     }
-    let filtered = filter_by_rules(&s.chars, &s.alphabets, &s.words, candidates);
+    let filtered = filter_by_rules(bmp, &s.chars, &s.alphabets, &s.words, candidates);
     if filtered.len() == 1 {
         return Detection {
             language: filtered.iter().next(),
@@ -436,6 +449,7 @@ fn detect_ascii(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detecti
 }
 
 fn decide_by_rules(
+    bmp: &[CharInfo],
     chars: &[char],
     alphabets: &[u8],
     words: &[(usize, usize)],
@@ -470,8 +484,9 @@ fn decide_by_rules(
                 script,
                 Script::Latin | Script::Cyrillic | Script::Devanagari
             ) {
-                if let Ok(i) = t.unique.binary_search_by_key(&c, |e| e.0) {
-                    bump(t.unique[i].1);
+                let unique = info_in(bmp, c).unique;
+                if unique != 0 {
+                    bump(t.unique[usize::from(unique - 1)].1);
                 }
             }
         }
@@ -541,6 +556,7 @@ fn decide_by_rules(
 }
 
 fn filter_by_rules(
+    bmp: &[CharInfo],
     chars: &[char],
     alphabets: &[u8],
     words: &[(usize, usize)],
@@ -577,19 +593,22 @@ fn filter_by_rules(
     // Each distinct shared letter in a word votes once for each filtered language using it.
     let shared = &t.shared;
     let mut votes = [0u32; LANGUAGE_COUNT];
-    let mut distinct: Vec<char> = Vec::new();
+    // Indices in `shared` (plus 1) of the word's distinct shared letters.
+    let mut distinct: Vec<u8> = Vec::new();
     for &(a, b) in words {
         distinct.clear();
         for &c in &chars[a..b] {
-            if !c.is_ascii() && !distinct.contains(&c) {
-                distinct.push(c);
+            if c.is_ascii() {
+                continue;
+            }
+            let i = info_in(bmp, c).shared;
+            if i != 0 && !distinct.contains(&i) {
+                distinct.push(i);
             }
         }
-        for c in &distinct {
-            if let Ok(i) = shared.binary_search_by_key(c, |e| e.0) {
-                for l in LanguageSet(filtered.0 & shared[i].1 .0).iter() {
-                    votes[l.index()] += 1;
-                }
+        for &i in &distinct {
+            for l in LanguageSet(filtered.0 & shared[usize::from(i - 1)].1 .0).iter() {
+                votes[l.index()] += 1;
             }
         }
     }
