@@ -79,6 +79,37 @@ fn main() {
             pages.push((id.to_string(), text, raw.len()));
         }
         let limits = Limits::default();
+        // EXTRACT_CHECK_PARSER=1 checks that the fast tokenizer builds the same tree as
+        // html5ever's own on every page, and counts the pages it leaves to html5ever's.
+        if std::env::var("EXTRACT_CHECK_PARSER").is_ok_and(|v| v == "1") {
+            let budget = thresher_extract::dom::Budget {
+                max_nodes: limits.max_dom_nodes,
+                max_depth: limits.max_depth,
+            };
+            let (mut slow, mut differ) = (0, 0);
+            for (id, html, _) in &pages {
+                if !thresher_extract::dom::parses_fast(html) {
+                    slow += 1;
+                    eprintln!("{name}/{id}: html5ever tokenizer");
+                }
+                let same = match (
+                    thresher_extract::dom::parse(html, budget),
+                    thresher_extract::dom::parse_with_html5ever(html, budget),
+                ) {
+                    (Ok(a), Ok(b)) => a.same_tree(&b),
+                    (Err(a), Err(b)) => a == b,
+                    _ => false,
+                };
+                if !same {
+                    differ += 1;
+                    eprintln!("{name}/{id}: trees differ");
+                }
+            }
+            eprintln!(
+                "{name}: {} pages, {slow} left to html5ever's tokenizer, {differ} trees differ",
+                pages.len()
+            );
+        }
         // Warm-up, as the Python tool does.
         let _ = extract_html(
             "<html><body><p>warm up text</p></body></html>",

@@ -11,6 +11,7 @@ use std::rc::Rc;
 
 use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::tendril::{StrTendril, TendrilSink};
+use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts};
 use html5ever::{parse_document, Attribute, LocalName, ParseOpts, QualName};
 
 /// Index of a node in [`Dom::nodes`].
@@ -117,9 +118,102 @@ impl std::fmt::Display for BudgetError {
 const FEED_CHUNK: usize = 16 * 1024;
 
 /// Parses `html` into a [`Dom`], or stops with an error once the budget is exceeded.
+///
+/// Tokenized by [`crate::tokenize`] (fast, for the constructs real pages use) into html5ever's
+/// tree builder; a page with a rarer construct is parsed again by html5ever's own tokenizer. Both
+/// give the same tree ([`parse_with_html5ever`] is the reference the tests compare against).
 pub fn parse(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
     let stripped = prestrip(html);
-    parse_stripped(&stripped, budget)
+    match parse_fast(&stripped, budget) {
+        Ok(res) => res,
+        Err(crate::tokenize::Unsupported) => parse_stripped(&stripped, budget),
+    }
+}
+
+/// Parses `html` with html5ever's own tokenizer (after the same [`prestrip`]): the slower
+/// reference for [`parse`], for tests and checks.
+pub fn parse_with_html5ever(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
+    parse_stripped(&prestrip(html), budget)
+}
+
+/// Whether [`parse`] takes the fast tokenizer for `html` (false: html5ever's tokenizer).
+pub fn parses_fast(html: &str) -> bool {
+    let big = Budget {
+        max_nodes: usize::MAX,
+        max_depth: u32::MAX,
+    };
+    parse_fast(&prestrip(html), big).is_ok()
+}
+
+/// Input newlines as the tokenizer sees them: `\r\n` and a lone `\r` become `\n`.
+fn normalize_newlines(html: &str) -> Cow<'_, str> {
+    if memchr::memchr(b'\r', html.as_bytes()).is_none() {
+        return Cow::Borrowed(html);
+    }
+    let b = html.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while let Some(k) = memchr::memchr(b'\r', &b[i..]) {
+        out.extend_from_slice(&b[i..i + k]);
+        out.push(b'\n');
+        i += k + 1;
+        if b.get(i) == Some(&b'\n') {
+            i += 1;
+        }
+    }
+    out.extend_from_slice(&b[i..]);
+    // Only ASCII bytes were replaced or dropped.
+    Cow::Owned(
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+    )
+}
+
+fn new_sink(html_len: usize, budget: Budget, over: Rc<Cell<Option<BudgetError>>>) -> Sink {
+    let sink = Sink {
+        nodes: RefCell::new(Vec::with_capacity(html_len / 40 + 16)),
+        budget,
+        over,
+        dummy: QualName::new(None, html5ever::ns!(html), html5ever::local_name!("div")),
+    };
+    sink.nodes.borrow_mut().push(Node {
+        parent: NONE,
+        first_child: NONE,
+        last_child: NONE,
+        prev: NONE,
+        next: NONE,
+        depth: 0,
+        kind: Kind::Document,
+    });
+    sink
+}
+
+/// With scripting off, `<noscript>` content is parsed as markup (not one raw text node), so the
+/// extractor can use the text some sites put there for crawlers.
+fn tree_builder_opts() -> TreeBuilderOpts {
+    TreeBuilderOpts {
+        scripting_enabled: false,
+        ..TreeBuilderOpts::default()
+    }
+}
+
+fn parse_fast(
+    html: &str,
+    budget: Budget,
+) -> Result<Result<Dom, BudgetError>, crate::tokenize::Unsupported> {
+    let html = normalize_newlines(html);
+    let src = StrTendril::from_slice(&html);
+    let over = Rc::new(Cell::new(None));
+    let tb = TreeBuilder::new(
+        new_sink(html.len(), budget, over.clone()),
+        tree_builder_opts(),
+    );
+    let stop = || over.get().is_some();
+    crate::tokenize::run(&tb, &src, &stop)?;
+    if let Some(e) = over.get() {
+        return Ok(Err(e));
+    }
+    Ok(Ok(tb.sink.finish()))
 }
 
 /// Removes `<script>` (except JSON-LD, which holds metadata), `<style>`, `<svg>` elements and
@@ -210,25 +304,11 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
 
 fn parse_stripped(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
     let over = Rc::new(Cell::new(None));
-    let sink = Sink {
-        nodes: RefCell::new(Vec::with_capacity(html.len() / 40 + 16)),
-        budget,
-        over: over.clone(),
-        dummy: QualName::new(None, html5ever::ns!(html), html5ever::local_name!("div")),
+    let sink = new_sink(html.len(), budget, over.clone());
+    let opts = ParseOpts {
+        tree_builder: tree_builder_opts(),
+        ..ParseOpts::default()
     };
-    sink.nodes.borrow_mut().push(Node {
-        parent: NONE,
-        first_child: NONE,
-        last_child: NONE,
-        prev: NONE,
-        next: NONE,
-        depth: 0,
-        kind: Kind::Document,
-    });
-    // With scripting off, `<noscript>` content is parsed as markup (not one raw text node), so
-    // the extractor can use the text some sites put there for crawlers.
-    let mut opts = ParseOpts::default();
-    opts.tree_builder.scripting_enabled = false;
     let mut parser = parse_document(sink, opts);
     let mut rest = html;
     while !rest.is_empty() {
@@ -251,6 +331,41 @@ fn parse_stripped(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
 }
 
 impl Dom {
+    /// Whether two parses gave the same tree: same nodes in the same order (tags, attributes,
+    /// text) with the same links. Comments, doctypes and processing instructions compare as
+    /// nodes only.
+    pub fn same_tree(&self, other: &Dom) -> bool {
+        self.nodes.len() == other.nodes.len()
+            && self.nodes.iter().zip(&other.nodes).all(|(a, b)| {
+                (
+                    a.parent,
+                    a.first_child,
+                    a.last_child,
+                    a.prev,
+                    a.next,
+                    a.depth,
+                ) == (
+                    b.parent,
+                    b.first_child,
+                    b.last_child,
+                    b.prev,
+                    b.next,
+                    b.depth,
+                ) && match (&a.kind, &b.kind) {
+                    (Kind::Document, Kind::Document) | (Kind::Other, Kind::Other) => true,
+                    (Kind::Text(x), Kind::Text(y)) => x == y,
+                    (
+                        Kind::Element { name, attrs },
+                        Kind::Element {
+                            name: n2,
+                            attrs: a2,
+                        },
+                    ) => name == n2 && attrs == a2,
+                    _ => false,
+                }
+            })
+    }
+
     /// The first element with this tag name, in document order.
     pub fn find_first(&self, tag: &str) -> Option<NodeId> {
         self.nodes

@@ -20,6 +20,7 @@ pub mod dom;
 pub mod extract;
 mod meta;
 mod step;
+mod tokenize;
 
 pub use extract::{Extracted, Options};
 pub use step::{HtmlExtract, HtmlExtractConfig};
