@@ -296,7 +296,7 @@ struct Scratch {
     seen: SeenSet,
 }
 
-/// A set of (n-gram length, packed n-gram) keys, cleared in O(1) by bumping a stamp.
+/// A set of n-gram hashes (of any length), cleared in O(1) by bumping a stamp.
 #[derive(Default)]
 struct SeenSet {
     keys: Vec<(u64, u32)>,
@@ -318,10 +318,11 @@ impl SeenSet {
     }
     /// Inserts a key; returns true when it was not there yet.
     #[inline]
-    fn insert(&mut self, n: usize, hash: u64) -> bool {
-        // Lengths live in separate tables; mixing the length into the 64-bit hash keeps keys of
-        // different lengths apart (a collision is a 2^-64 event).
-        let key = hash ^ (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    fn insert(&mut self, hash: u64) -> bool {
+        // The hash alone keeps n-grams of different lengths apart: words hold no NUL, so an
+        // n-gram's packed characters end in a nonzero 21-bit field at a place given by its
+        // length, and different n-grams collide only when their 64-bit hashes do.
+        let key = hash;
         let mut i = (key as usize) & self.mask;
         loop {
             let (k, s) = self.keys[i];
@@ -671,7 +672,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
                 }
                 packed |= u64::from(s.chars[i + n - 1]) << (21 * (n - 1));
                 let h = hash_parts(packed, 0);
-                let fresh = n >= lo && s.seen.insert(n, h);
+                let fresh = n >= lo && s.seen.insert(h);
                 any_fresh |= fresh;
                 s.probes.push(Probe {
                     n: n as u8,
@@ -725,7 +726,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
                 let at = first as usize + 2;
                 let p = &mut s.probes[at];
                 p.hash = hash_at(&s.chars, p.hash as usize, 3);
-                p.fresh = s.seen.insert(3, p.hash);
+                p.fresh = s.seen.insert(p.hash);
             }
         }
         run_stage(model, &mut acc, &mut s.probes, &s.positions, 3, 3);
@@ -757,7 +758,7 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         for p in &mut s.probes[first as usize + 3..first as usize + usize::from(count)] {
             let n = usize::from(p.n);
             p.hash = hash_at(&s.chars, p.hash as usize, n);
-            p.fresh = s.seen.insert(n, p.hash);
+            p.fresh = s.seen.insert(p.hash);
             any_fresh |= p.fresh;
         }
         if any_fresh {
