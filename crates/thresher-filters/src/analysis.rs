@@ -5,6 +5,7 @@
 //! the document (see [`Document::analysis`]) and the following filters reuse them. Any edit of
 //! the text (C4's line edits) drops the analysis, so it never describes an old text.
 
+use std::cell::RefCell;
 use std::sync::{Arc, OnceLock};
 
 use thresher_core::Document;
@@ -58,6 +59,38 @@ impl TextAnalysis {
     }
 }
 
+impl Drop for TextAnalysis {
+    /// Gives the word buffers back to this thread for the next document (see [`word_spans`]).
+    fn drop(&mut self) {
+        if let Some(words) = self.words.take() {
+            recycle_spans(words);
+        }
+        if let Some(vocab) = self.vocab.take() {
+            vocab.recycle();
+        }
+    }
+}
+
+thread_local! {
+    /// A dropped analysis's word buffer, reused by the next [`word_spans`] on this thread.
+    static SPARE_SPANS: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers above this many words are not kept: one huge page must not pin its memory.
+const SPARE_MAX_WORDS: usize = 1 << 18;
+
+fn recycle_spans(words: Vec<(usize, usize)>) {
+    if words.capacity() <= SPARE_MAX_WORDS {
+        let _ = SPARE_SPANS.try_with(|cell| {
+            if let Ok(mut spare) = cell.try_borrow_mut() {
+                if words.capacity() > spare.capacity() {
+                    *spare = words;
+                }
+            }
+        });
+    }
+}
+
 /// The shared analysis of `doc`'s current text.
 pub fn analysis(doc: &mut Document) -> Arc<TextAnalysis> {
     doc.analysis(|_| TextAnalysis::default())
@@ -66,8 +99,16 @@ pub fn analysis(doc: &mut Document) -> Arc<TextAnalysis> {
 /// `(start, end)` byte offsets of the words of `text`: datatrove's English `split_into_words`
 /// (spaCy's English tokenizer, whitespace tokens dropped), from thresher-text's span API.
 pub fn word_spans(text: &str) -> Vec<(usize, usize)> {
+    // Reuse the buffer of the last document dropped on this thread (the allocator's work, and
+    // for large pages fresh zeroed pages from the kernel, would otherwise recur per document).
+    let mut spans = SPARE_SPANS
+        .try_with(|cell| cell.try_borrow_mut().map(|mut s| std::mem::take(&mut *s)))
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    spans.clear();
     // English web text has about one word per 5-6 bytes: one allocation for almost every text.
-    let mut spans = Vec::with_capacity(text.len() / 5 + 8);
+    spans.reserve(text.len() / 5 + 8);
     thresher_text::SpacyEnTokenizer.tokenize_spans_into(text, &mut spans);
     spans
 }
@@ -82,6 +123,19 @@ mod tests {
         let spans = word_spans(text);
         let words: Vec<&str> = spans.iter().map(|&(a, b)| &text[a..b]).collect();
         assert_eq!(words, thresher_text::split_into_words(text));
+    }
+
+    #[test]
+    fn recycled_word_buffers_start_empty() {
+        let long = "one two three four five six seven eight nine ten. ".repeat(50);
+        let mut doc = Document::new("a", long.as_str());
+        let n = analysis(&mut doc).words(doc.text()).len();
+        assert_eq!(n, 550);
+        drop(doc);
+        let mut doc = Document::new("b", "Hello, world.");
+        let an = analysis(&mut doc);
+        assert_eq!(an.words(doc.text()), &[(0, 5), (5, 6), (7, 12), (12, 13)]);
+        assert_eq!(an.vocab(doc.text()).count, vec![1, 1, 1, 1]);
     }
 
     #[test]

@@ -345,19 +345,21 @@ impl<'a> Ngrams<'a> {
         s.repeated_prefix.clear();
         s.repeated_prefix.resize(nw, false);
         s.prefix_table.reset(nw);
-        let prefix = &s.prefix;
-        for (i, &h) in s.prefix_hash.iter().enumerate() {
-            if let Some(&ahead) = s.prefix_hash.get(i + AHEAD) {
-                s.prefix_table.prefetch(ahead);
+        // Disjoint borrows, so that the loop keeps the slices in registers.
+        let (prefix, hashes) = (&s.prefix[..], &s.prefix_hash[..]);
+        let (repeated, table) = (&mut s.repeated_prefix[..], &mut s.prefix_table);
+        for (i, &h) in hashes.iter().enumerate() {
+            if let Some(&ahead) = hashes.get(i + AHEAD) {
+                table.prefetch(ahead);
             }
             let key = prefix[i];
-            match s.prefix_table.find(h, |p| prefix[p as usize] == key) {
+            match table.find(h, |p| prefix[p as usize] == key) {
                 // Both the first occurrence and this one are repeated.
                 Ok(slot) => {
-                    s.repeated_prefix[s.prefix_table.slots[slot].1 as usize] = true;
-                    s.repeated_prefix[i] = true;
+                    repeated[table.slots[slot].1 as usize] = true;
+                    repeated[i] = true;
                 }
-                Err(slot) => s.prefix_table.insert_at(slot, h, i as u32),
+                Err(slot) => table.insert_at(slot, h, i as u32),
             }
         }
     }
@@ -370,13 +372,18 @@ impl<'a> Ngrams<'a> {
             return;
         }
         s.cand_n = n;
-        s.cands.clear();
         let nw = s.cum_bytes.len() - 1;
-        for i in 0..=nw - n {
-            if s.repeated_prefix[i] || s.cum_bytes[i + n] - s.cum_bytes[i] < PREFIX {
-                s.cands.push(i as u32);
-            }
+        // Branch-free: every position is written, and the end advances only past candidates
+        // (about one position in six, at random: a branch would mispredict often).
+        s.cands.clear();
+        s.cands.resize(nw - n + 1, 0);
+        let (cum, repeated) = (&s.cum_bytes[..], &s.repeated_prefix[..]);
+        let mut k = 0;
+        for (i, (win, &rep)) in cum.windows(n + 1).zip(repeated).enumerate() {
+            s.cands[k] = i as u32;
+            k += usize::from(rep | (win[n] - win[0] < PREFIX));
         }
+        s.cands.truncate(k);
     }
 
     /// datatrove's `find_all_duplicate`: scanning left to right, an n-gram (its words

@@ -79,6 +79,7 @@ fn short_hash(lo: u64, hi: u64, len: usize) -> u64 {
 }
 
 /// What the interning keeps of each distinct word.
+#[derive(Default)]
 struct Entry {
     lo: u64,
     hi: u64,
@@ -92,11 +93,18 @@ struct Entry {
 struct Table {
     /// (fingerprint, id) side by side: a probe touches one cache line.
     slots: Vec<(u32, u32)>,
+    /// Per id of the vocabulary being built (reused).
+    entries: Vec<Entry>,
 }
 
 thread_local! {
     static TABLE: RefCell<Table> = RefCell::new(Table::default());
+    /// A dropped document's vocabulary, whose buffers the next one reuses (see [`Vocab::recycle`]).
+    static SPARE: RefCell<Option<Vocab>> = const { RefCell::new(None) };
 }
+
+/// Buffers above this many tokens are not kept for reuse: one huge page must not pin its memory.
+const SPARE_MAX_TOKENS: usize = 1 << 18;
 
 impl Vocab {
     /// Interns the words `words` (byte ranges into `text`).
@@ -105,6 +113,19 @@ impl Vocab {
             Ok(mut t) => Self::build(text, words, &mut t),
             Err(_) => Self::build(text, words, &mut Table::default()),
         })
+    }
+
+    /// Hands this vocabulary's buffers to the next [`Vocab::new`] on this thread: a filter stack
+    /// builds one vocabulary per document, and reusing the memory saves the allocator's work
+    /// (and, for large pages, fresh pages from the kernel).
+    pub fn recycle(self) {
+        if self.ids.capacity() <= SPARE_MAX_TOKENS {
+            let _ = SPARE.try_with(|cell| {
+                if let Ok(mut spare) = cell.try_borrow_mut() {
+                    *spare = Some(self);
+                }
+            });
+        }
     }
 
     /// The number of distinct words.
@@ -132,15 +153,22 @@ impl Vocab {
         let mask = cap - 1;
         // A page has about one distinct word per two to three tokens.
         let guess = words.len() / 2 + 16;
-        let mut v = Vocab {
-            ids: Vec::with_capacity(words.len()),
-            first: Vec::with_capacity(guess),
-            count: Vec::new(),
-            chars: Vec::with_capacity(guess),
-        };
+        let mut v = SPARE
+            .try_with(|cell| cell.try_borrow_mut().ok().and_then(|mut s| s.take()))
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        v.ids.clear();
+        v.first.clear();
+        v.first.reserve(guess);
+        v.count.clear();
+        v.chars.clear();
+        v.chars.reserve(guess);
         // Per id, together so that a token touches one place: the key (short words), the byte
         // length (to compare without the text) and the count so far.
-        let mut entries: Vec<Entry> = Vec::with_capacity(guess);
+        let entries = &mut t.entries;
+        entries.clear();
+        entries.reserve(guess);
         // Written by index, not pushed: no capacity check per token.
         v.ids.resize(words.len(), 0);
         for (i, &(start, end)) in words.iter().enumerate() {
@@ -193,7 +221,7 @@ impl Vocab {
             entries[id as usize].count += 1;
             v.ids[i] = id;
         }
-        v.count = entries.iter().map(|e| e.count).collect();
+        v.count.extend(entries.iter().map(|e| e.count));
         v
     }
 }
@@ -261,6 +289,20 @@ pub(crate) mod tests {
                 .chain([(cut, t.len())])
                 .collect();
             assert_eq!(Vocab::new(t, &sp), naive(t, &sp), "cut {cut}");
+        }
+    }
+
+    #[test]
+    fn recycled_buffers_leave_nothing_behind() {
+        // A large vocabulary first, so the recycled buffers hold stale ids, counts and lengths.
+        let big: String = (0..3000).map(|i| format!("w{} ", i % 777)).collect();
+        let big = big.trim_end();
+        Vocab::new(big, &spans(big)).recycle();
+        for t in ["b a b", "", "zz", "the cat the cat sat"] {
+            let sp = spans(t);
+            let v = Vocab::new(t, &sp);
+            assert_eq!(v, naive(t, &sp), "{t:?}");
+            v.recycle();
         }
     }
 
