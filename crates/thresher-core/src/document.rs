@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
@@ -35,10 +35,15 @@ impl fmt::Display for SourcePos {
 ///
 /// The text is private so that every edit goes through [`Document::set_text`], which drops the
 /// cached text analysis (see [`Document::analysis`]); everything else is a plain field.
+///
+/// A document read from JSONL may hold its text only as the escaped bytes of the input line
+/// (see [`Document::from_json_text`]): the text is unescaped the first time a step asks for it,
+/// so a run whose steps never read it (exact dedup hashes the escaped bytes) never copies it.
 pub struct Document {
     /// The document's identifier, unique within a run as far as the input is.
     pub id: String,
-    text: String,
+    /// Set, except while the text is only known as `text_json` (then filled on first use).
+    text: OnceLock<String>,
     /// Where the record was read from.
     pub source: SourcePos,
     /// Position of the record in the whole input stream (0-based, in reading order). The executor
@@ -71,7 +76,7 @@ impl Document {
     pub fn new(id: impl Into<String>, text: impl Into<String>) -> Self {
         Document {
             id: id.into(),
-            text: text.into(),
+            text: OnceLock::from(text.into()),
             source: SourcePos::default(),
             seq: 0,
             metadata: Map::new(),
@@ -81,6 +86,23 @@ impl Document {
             prepared: None,
             text_json: None,
         }
+    }
+
+    /// A document whose text is `buf[range]`, the body of a JSON string (without the quotes)
+    /// escaped exactly as thresher's writer escapes it (see [`Document::set_text_json`]). The
+    /// text is unescaped on first use; the writer copies these bytes as they are.
+    ///
+    /// The caller guarantees that the bytes are valid UTF-8 and valid JSON string escapes (the
+    /// JSONL reader has checked both); should they not be, the text gets replacement characters.
+    pub fn from_json_text(
+        id: impl Into<String>,
+        buf: Arc<Vec<u8>>,
+        range: std::ops::Range<usize>,
+    ) -> Self {
+        let mut doc = Document::new(id, String::new());
+        doc.text = OnceLock::new();
+        doc.set_text_json(buf, range);
+        doc
     }
 
     /// Records that `buf[range]` is the text written as the body of a JSON string (without the
@@ -99,6 +121,13 @@ impl Document {
     #[inline]
     pub fn text_json(&self) -> Option<&[u8]> {
         self.text_json.as_ref().map(|t| &t.buf[t.range.clone()])
+    }
+
+    /// [`Document::text_json`] as the shared buffer it is in and its place there, so a writer
+    /// can point at the bytes instead of copying them.
+    #[inline]
+    pub fn text_json_source(&self) -> Option<(&Arc<Vec<u8>>, std::ops::Range<usize>)> {
+        self.text_json.as_ref().map(|t| (&t.buf, t.range.clone()))
     }
 
     /// Stores what a step's [`Step::prepare`](crate::Step::prepare) computed, for the same
@@ -123,12 +152,15 @@ impl Document {
     /// The document's text.
     #[inline]
     pub fn text(&self) -> &str {
-        &self.text
+        self.text.get_or_init(|| match &self.text_json {
+            Some(t) => unescape_json_body(&t.buf[t.range.clone()]),
+            None => String::new(), // not reached: the text is set whenever text_json is not
+        })
     }
 
     /// Replaces the text and drops any cached analysis of the old text.
     pub fn set_text(&mut self, text: String) {
-        self.text = text;
+        self.text = OnceLock::from(text);
         self.cache = None;
         self.prepared = None;
         self.text_json = None;
@@ -137,10 +169,13 @@ impl Document {
 
     /// Takes the text out (leaving it empty) and drops the cached analysis.
     pub fn take_text(&mut self) -> String {
+        self.text();
         self.cache = None;
         self.text_json = None;
         self.edits = self.edits.wrapping_add(1);
-        std::mem::take(&mut self.text)
+        let text = self.text.take().unwrap_or_default();
+        self.text = OnceLock::from(String::new());
+        text
     }
 
     /// A shared analysis of the current text, computed by `compute` the first time a step asks
@@ -158,7 +193,7 @@ impl Document {
                 return hit;
             }
         }
-        let value = Arc::new(compute(&self.text));
+        let value = Arc::new(compute(self.text()));
         self.cache = Some(value.clone() as Arc<dyn Any + Send + Sync>);
         value
     }
@@ -200,13 +235,67 @@ impl fmt::Debug for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Document")
             .field("id", &self.id)
-            .field("text", &self.text)
+            .field("text", &self.text())
             .field("source", &self.source)
             .field("seq", &self.seq)
             .field("metadata", &self.metadata)
             .field("annotations", &self.annotations)
             .finish()
     }
+}
+
+/// The text a JSON string body (without the quotes) stands for: escapes decoded, invalid UTF-8
+/// or a broken escape replaced by U+FFFD (the JSONL reader only hands over checked bodies).
+fn unescape_json_body(body: &[u8]) -> String {
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while let Some(k) = body[i..].iter().position(|&c| c == b'\\') {
+        out.extend_from_slice(&body[i..i + k]);
+        i += k;
+        let (c, len) = json_escape(&body[i..]);
+        let mut utf8 = [0u8; 4];
+        out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
+        i += len;
+    }
+    out.extend_from_slice(&body[i..]);
+    match String::from_utf8(out) {
+        Ok(s) => s,
+        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// The character of the JSON escape at the start of `b` (a backslash) and its length in bytes;
+/// U+FFFD and 1 for a broken one.
+fn json_escape(b: &[u8]) -> (char, usize) {
+    let hex4 = |at: usize| -> Option<u32> {
+        let h = b.get(at..at + 4)?;
+        h.iter()
+            .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
+    };
+    let c = match b.get(1) {
+        Some(b'"') => '"',
+        Some(b'\\') => '\\',
+        Some(b'/') => '/',
+        Some(b'b') => '\u{8}',
+        Some(b'f') => '\u{c}',
+        Some(b'n') => '\n',
+        Some(b'r') => '\r',
+        Some(b't') => '\t',
+        Some(b'u') => {
+            let Some(v) = hex4(2) else {
+                return ('\u{fffd}', 1);
+            };
+            if (0xD800..0xDC00).contains(&v) && b.get(6..8) == Some(b"\\u") {
+                if let Some(lo @ 0xDC00..=0xDFFF) = hex4(8) {
+                    let c = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
+                    return (char::from_u32(c).unwrap_or('\u{fffd}'), 12);
+                }
+            }
+            return (char::from_u32(v).unwrap_or('\u{fffd}'), 6);
+        }
+        _ => return ('\u{fffd}', 1),
+    };
+    (c, 2)
 }
 
 #[cfg(test)]
@@ -242,6 +331,25 @@ mod tests {
         doc.set_text_json(buf, 1..4);
         doc.take_text();
         assert_eq!(doc.text_json(), None);
+    }
+
+    #[test]
+    fn json_text_is_unescaped_on_first_use() {
+        let text = "a\"b\\c/\n\u{1}é\u{1F600}\u{8}\u{c}\r\t";
+        let body = serde_json::to_string(text).unwrap();
+        let buf = Arc::new(format!("xx{}", &body[1..body.len() - 1]).into_bytes());
+        let doc = Document::from_json_text("a", buf.clone(), 2..buf.len());
+        assert_eq!(doc.text_json(), Some(&buf[2..]));
+        assert_eq!(doc.text(), text);
+        assert_eq!(doc.clone().text(), text);
+        let mut d = Document::from_json_text("a", buf.clone(), 2..buf.len());
+        assert_eq!(d.take_text(), text);
+        assert_eq!((d.text(), d.text_json()), ("", None));
+        // Escapes serde_json does not write, and broken ones.
+        let odd = br"\/\u00e9\ud83d\ude00\ud83d\q\u12".to_vec();
+        let n = odd.len();
+        let doc = Document::from_json_text("b", Arc::new(odd), 0..n);
+        assert_eq!(doc.text(), "/é😀\u{fffd}\u{fffd}q\u{fffd}u12");
     }
 
     #[test]
