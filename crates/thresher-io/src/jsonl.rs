@@ -54,15 +54,25 @@ fn parse_line(
     };
     let (text, lossy): (Cow<str>, bool) = match checked {
         Ok(s) => {
-            if let Some(c) = parse_common(s, opts) {
+            if let Some(c) = parse_common(s, opts, shared.is_some()) {
                 let id =
                     c.id.unwrap_or_else(|| format!("{}:{}", source.file, source.line));
-                let mut doc = Document::new(id, c.text);
+                let mut doc = match (c.text, shared) {
+                    (TextField::Escaped(raw), Some((buf, at))) => {
+                        Document::from_json_text(id, buf.clone(), at + raw.start..at + raw.end)
+                    }
+                    (TextField::Text(text, raw), shared) => {
+                        let mut doc = Document::new(id, text);
+                        if let (Some(raw), Some((buf, at))) = (raw, shared) {
+                            doc.set_text_json(buf.clone(), at + raw.start..at + raw.end);
+                        }
+                        doc
+                    }
+                    // Not made: `parse_common` leaves a text escaped only when it can be shared.
+                    (TextField::Escaped(_), None) => return parse_general(s, false, source, opts),
+                };
                 doc.source = source;
                 doc.metadata = c.metadata;
-                if let (Some(raw), Some((buf, at))) = (c.text_json, shared) {
-                    doc.set_text_json(buf.clone(), at + raw.start..at + raw.end);
-                }
                 return Record::Doc(doc);
             }
             (Cow::Borrowed(s), false)
@@ -131,11 +141,17 @@ fn parse_general(text: &str, lossy: bool, source: SourcePos, opts: &ReadOptions)
 /// A record read by [`parse_common`].
 struct Common {
     id: Option<String>,
-    text: String,
+    text: TextField,
     metadata: Map<String, Value>,
-    /// Where the text's escaped bytes are in the line, if they are canonical (as
+}
+
+/// The text field of a [`Common`] record.
+enum TextField {
+    /// Unescaped, and where its escaped bytes are in the line if they are canonical (as
     /// `write_json_str` in the thresher crate, and serde_json, write the text).
-    text_json: Option<Range<usize>>,
+    Text(String, Option<Range<usize>>),
+    /// Left escaped (checked, canonical): where its bytes are in the line.
+    Escaped(Range<usize>),
 }
 
 /// JSON whitespace, as serde_json skips it.
@@ -152,7 +168,10 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// for anything else, and for anything serde_json would reject: the caller then takes the
 /// general path, which gives the same document or the error. On the lines it accepts, the
 /// result is what [`parse_general`] gives.
-fn parse_common(line: &str, opts: &ReadOptions) -> Option<Common> {
+///
+/// With `lazy`, a text whose escapes are canonical is only checked, not unescaped: the document
+/// keeps the escaped bytes and unescapes them if a step asks for the text.
+fn parse_common(line: &str, opts: &ReadOptions, lazy: bool) -> Option<Common> {
     let b = line.as_bytes();
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
@@ -183,8 +202,19 @@ fn parse_common(line: &str, opts: &ReadOptions) -> Option<Common> {
             if text.is_some() || b.get(i) != Some(&b'"') {
                 return None;
             }
-            let (s, end, canonical) = read_string(line, i + 1, b.len() - i)?;
-            text = Some((s, canonical.then_some(i + 1..end)));
+            let scanned = if lazy {
+                Some(scan_string(line, i + 1, None)?)
+            } else {
+                None
+            };
+            let (field, end) = match scanned {
+                Some((end, true)) => (TextField::Escaped(i + 1..end), end),
+                _ => {
+                    let (s, end, canonical) = read_string(line, i + 1, b.len() - i)?;
+                    (TextField::Text(s, canonical.then_some(i + 1..end)), end)
+                }
+            };
+            text = Some(field);
             i = end + 1;
         } else if key == opts.id_field {
             if id.is_some() || b.get(i) != Some(&b'"') {
@@ -214,12 +244,10 @@ fn parse_common(line: &str, opts: &ReadOptions) -> Option<Common> {
     if skip_ws(b, i + 1) != b.len() {
         return None;
     }
-    let (text, text_json) = text?;
     Some(Common {
         id,
-        text,
+        text: text?,
         metadata: metadata.unwrap_or_default(),
-        text_json,
     })
 }
 
@@ -306,17 +334,26 @@ fn special16(chunk: &[u8]) -> u32 {
 /// thresher writes). `None` when serde_json would reject the string or a rare case (surrogate
 /// escapes) is left to it.
 fn read_string(line: &str, start: usize, capacity: usize) -> Option<(String, usize, bool)> {
+    let mut out = String::with_capacity(capacity);
+    let (end, canonical) = scan_string(line, start, Some(&mut out))?;
+    Some((out, end, canonical))
+}
+
+/// [`read_string`] that unescapes into `out` only when given one: the same checks, the same
+/// closing quote and the same canonical flag.
+fn scan_string(line: &str, start: usize, mut out: Option<&mut String>) -> Option<(usize, bool)> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = line.as_bytes();
-    let mut out = String::with_capacity(capacity);
     let mut canonical = true;
     let mut run = start;
     loop {
         let i = next_special(b, run);
         // `line[run..i]` lies between ASCII bytes (or the string's ends): char boundaries.
-        out.push_str(&line[run..i]);
+        if let Some(out) = out.as_deref_mut() {
+            out.push_str(&line[run..i]);
+        }
         match b.get(i)? {
-            b'"' => return Some((out, i, canonical)),
+            b'"' => return Some((i, canonical)),
             b'\\' => {
                 let e = *b.get(i + 1)?;
                 run = i + 2;
@@ -354,7 +391,9 @@ fn read_string(line: &str, start: usize, capacity: usize) -> Option<(String, usi
                     }
                     _ => return None,
                 };
-                out.push(c);
+                if let Some(out) = out.as_deref_mut() {
+                    out.push(c);
+                }
             }
             _ => return None, // a raw control character: serde_json rejects it
         }
