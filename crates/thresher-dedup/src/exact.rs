@@ -95,7 +95,7 @@ const SLACK: usize = 16;
 /// and the 16 bytes normalised. SSE2, which every x86-64 processor has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
     use std::arch::x86_64::*;
     debug_assert!(chunk.len() >= 16);
     // SAFETY: SSE2 is part of x86-64; the load reads 16 bytes, which `chunk` has (callers pass
@@ -120,7 +120,11 @@ fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
         _mm_storeu_si128(out.as_mut_ptr().cast::<__m128i>(), mapped);
         let ws = _mm_movemask_epi8(ws) as u32;
         let high = _mm_movemask_epi8(v) as u32;
-        let stop = high | (ws & ((ws << 1) | u32::from(prev_space)));
+        let mut stop = high | (ws & ((ws << 1) | u32::from(prev_space)));
+        if JSON {
+            let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+            stop |= _mm_movemask_epi8(bs) as u32;
+        }
         (out, ws, stop)
     }
 }
@@ -128,11 +132,11 @@ fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
 /// The same as the SSE2 version, a byte at a time.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn map16(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
     let mut out = [0u8; 16];
     let (mut ws, mut high) = (0u32, 0u32);
     for (k, &b) in chunk[..16].iter().enumerate() {
-        if b >= 0x80 {
+        if b >= 0x80 || (JSON && b == b'\\') {
             high |= 1 << k;
             out[k] = b;
         } else {
@@ -176,7 +180,112 @@ fn basic_cyrillic_lower(c: char) -> Option<char> {
 /// whitespace. A run of whitespace is then skipped sixteen bytes at a time (pages padded with
 /// thousands of spaces are common).
 fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
-    let src = text.as_bytes();
+    // A `&str` has no broken character, and no escapes are looked for.
+    normalize_src::<false>(text.as_bytes(), out).unwrap_or_default()
+}
+
+/// [`normalize_into`] for a text given as the body of a JSON string (without the quotes, valid
+/// UTF-8), straight from its escaped bytes: the result is that of the unescaped text. `None`
+/// for a broken escape or character (the caller then unescapes and uses [`normalize_into`]).
+///
+/// Escapes are rare in web text (mostly `\n`), so this skips a whole copy of the text.
+pub fn normalize_json_into(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+    normalize_src::<true>(body, out)
+}
+
+/// The character at the start of `b` (which starts with a byte >= 0x80) and its length.
+#[inline]
+/// `None` if it is not a well-formed UTF-8 sequence (decoded by hand: a call to the standard
+/// library's validator per character cost more than the rest of the normalisation of it).
+fn decode_char(b: &[u8]) -> Option<(char, usize)> {
+    let b0 = u32::from(*b.first()?);
+    let cont = |k: usize| {
+        b.get(k)
+            .filter(|&&x| x & 0xC0 == 0x80)
+            .map(|&x| u32::from(x & 0x3F))
+    };
+    let (v, len) = match b0 {
+        0xC2..=0xDF => (((b0 & 0x1F) << 6) | cont(1)?, 2),
+        0xE0..=0xEF => {
+            let v = ((b0 & 0x0F) << 12) | (cont(1)? << 6) | cont(2)?;
+            (v, 3)
+        }
+        0xF0..=0xF4 => {
+            let v = ((b0 & 0x07) << 18) | (cont(1)? << 12) | (cont(2)? << 6) | cont(3)?;
+            (v, 4)
+        }
+        _ => return None,
+    };
+    // Overlong forms; `from_u32` refuses surrogates and values over U+10FFFF.
+    let min = [0, 0, 0x80, 0x800, 0x10000][len];
+    if v < min {
+        return None;
+    }
+    Some((char::from_u32(v)?, len))
+}
+
+/// The index of the first byte at or after `i` that is not ASCII whitespace.
+#[inline]
+fn skip_ascii_ws(src: &[u8], mut i: usize) -> usize {
+    // Long runs are mostly plain spaces (pages padded with thousands of them): 32 bytes per
+    // test, with four 8-byte compares.
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    while let Some(c) = src.get(i..i + 32) {
+        let w = |k: usize| {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&c[k..k + 8]);
+            u64::from_ne_bytes(b) ^ SPACES
+        };
+        if w(0) | w(8) | w(16) | w(24) != 0 {
+            break;
+        }
+        i += 32;
+    }
+    while let Some(chunk) = src.get(i..i + 16) {
+        let (_, ws, _) = map16::<false>(chunk, true);
+        let run = (!ws).trailing_zeros() as usize;
+        i += run;
+        if run < 16 {
+            return i;
+        }
+    }
+    while src
+        .get(i)
+        .is_some_and(|&b| b < 0x80 && ASCII_MAP[b as usize] == b' ')
+    {
+        i += 1;
+    }
+    i
+}
+
+/// The character of the JSON escape at the start of `b` (a backslash) and its length. `None`
+/// for a broken escape or a surrogate (left to the unescaping path).
+fn json_escape(b: &[u8]) -> Option<(char, usize)> {
+    let c = match b.get(1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let v = b
+                .get(2..6)?
+                .iter()
+                .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))?;
+            return Some((char::from_u32(v)?, 6));
+        }
+        _ => return None,
+    };
+    Some((c, 2))
+}
+
+/// The normaliser of [`normalize_into`] (`JSON` false: `src` is the text) and
+/// [`normalize_json_into`] (`JSON` true: `src` is the escaped body; a backslash is one more
+/// "stop" of the fast loop, and the escape is decoded there).
+fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usize> {
     // Room for every ASCII byte plus some slack; a non-ASCII character re-checks the room, since
     // lower-casing can lengthen it (U+0130 is 2 bytes, its lower case 3).
     if out.len() < src.len() + SLACK {
@@ -188,7 +297,7 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
     let mut i = 0;
     while i < src.len() {
         if let Some(chunk) = src.get(i..i + 16) {
-            let (mapped, ws, stop) = map16(chunk, prev_space);
+            let (mapped, ws, stop) = map16::<JSON>(chunk, prev_space);
             // The room for 16 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
             out[n..n + 16].copy_from_slice(&mapped);
             if stop == 0 {
@@ -203,48 +312,38 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
             if k > 0 {
                 prev_space = (ws >> (k - 1)) & 1 != 0;
             }
-            if src[i] < 0x80 {
+            if JSON && src[i] == b'\\' {
+                // Handled below, with the last bytes.
+            } else if src[i] < 0x80 {
                 // Whitespace after whitespace: this byte and the rest of the run write nothing.
-                i += 1;
-                while let Some(chunk) = src.get(i..i + 16) {
-                    let (_, ws, _) = map16(chunk, true);
-                    let run = (!ws).trailing_zeros() as usize;
-                    i += run;
-                    if run < 16 {
-                        break;
-                    }
-                }
-                while src
-                    .get(i)
-                    .is_some_and(|&b| b < 0x80 && ASCII_MAP[b as usize] == b' ')
-                {
-                    i += 1;
-                }
+                i = skip_ascii_ws(src, i + 1);
                 prev_space = true;
                 continue;
             }
+        }
+        // An escape (JSON only), a byte of the last few, or a non-ASCII character.
+        let (c, len) = if JSON && src[i] == b'\\' {
+            json_escape(&src[i..])?
         } else if src[i] < 0x80 {
-            // The last few bytes, one at a time.
-            let m = ASCII_MAP[src[i] as usize];
+            (char::from(src[i]), 1)
+        } else {
+            decode_char(&src[i..])?
+        };
+        if c.is_ascii() {
+            let m = ASCII_MAP[c as usize];
             out[n] = m;
             let space = m == b' ';
             n += usize::from(!(space && prev_space));
             prev_space = space;
-            i += 1;
+            i += len;
             continue;
         }
-        // A non-ASCII character; `i` is on a character boundary (ASCII bytes advance by one,
-        // others by the character's length).
-        let Some(c) = text.get(i..).and_then(|t| t.chars().next()) else {
-            break;
-        };
-        let len = c.len_utf8();
+        // A non-ASCII character (`len` bytes of input: its UTF-8 form, or an escape).
         if matches!(c, '\u{C0}'..='\u{DE}') && c != '\u{D7}' {
             // Latin-1 capitals (À-Þ but ×): the lower case is 0x20 further, the same length.
-            out[n] = src[i];
-            out[n + 1] = src[i + 1] + 0x20;
-            n += 2;
-            i += 2;
+            let lower = char::from_u32(c as u32 + 0x20).unwrap_or(c);
+            n += lower.encode_utf8(&mut out[n..]).len();
+            i += len;
             prev_space = false;
             continue;
         }
@@ -257,9 +356,8 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
         }
         if plain_punctuation(c) || matches!(c, '\u{DF}'..='\u{FF}') {
             // Latin-1 small letters and ÷ are their own lower case.
-            // Not whitespace, its own lower case: copied as is (as long in as out).
-            out[n..n + len].copy_from_slice(&src[i..i + len]);
-            n += len;
+            // Not whitespace, its own lower case: copied as is.
+            n += c.encode_utf8(&mut out[n..]).len();
             i += len;
             prev_space = false;
             continue;
@@ -283,7 +381,7 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
     if prev_space && n > 0 {
         n -= 1; // a trailing space
     }
-    n
+    Some(n)
 }
 
 /// The reference definition, per word: what [`normalize_bytes`] must equal (tests compare them).
@@ -315,7 +413,12 @@ impl ExactDedup {
             // need not be re-validated as a `String`.
             NORM.with(|buf| {
                 let mut buf = buf.borrow_mut();
-                let n = normalize_into(doc.text(), &mut buf);
+                // Straight from the input's escaped bytes when the document still has them.
+                let n = match doc.text_json() {
+                    Some(body) => normalize_json_into(body, &mut buf),
+                    None => None,
+                }
+                .unwrap_or_else(|| normalize_into(doc.text(), &mut buf));
                 xxhash_rust::xxh3::xxh3_128(&buf[..n])
             })
         } else {
@@ -419,6 +522,60 @@ mod tests {
         assert_eq!(a, "ünïcode été x");
     }
 
+    /// The normaliser of escaped JSON bodies gives `want` (the reference normalisation of `t`)
+    /// from `t` escaped as serde_json does it, and escaped with `\uXXXX` for every character
+    /// of the Basic Multilingual Plane (as `ensure_ascii` writers do, in upper-case hex).
+    fn assert_json_path_agrees(t: &str, want: &str) {
+        let canonical = serde_json::to_string(t).unwrap();
+        let mut all = String::new();
+        for c in t.chars() {
+            match c as u32 {
+                v @ 0..=0xFFFF => all.push_str(&format!("\\u{v:04X}")),
+                _ => all.push(c),
+            }
+        }
+        let mut out = vec![b'#'; 5];
+        for body in [&canonical[1..canonical.len() - 1], &all] {
+            let n = normalize_json_into(body.as_bytes(), &mut out).expect(body);
+            assert_eq!(&out[..n], want.as_bytes(), "{t:?} as {body}");
+        }
+    }
+
+    #[test]
+    fn json_path_refuses_broken_escapes() {
+        let mut out = Vec::new();
+        for body in [r"a\q", r"\u12", r"\ud83d\ude00", "x\\"] {
+            assert_eq!(
+                normalize_json_into(body.as_bytes(), &mut out),
+                None,
+                "{body}"
+            );
+        }
+        assert_eq!(normalize_json_into(b"caf\xe9 x", &mut out), None);
+        // Overlong, surrogate, too high, cut short.
+        for bad in [
+            &b"\xc0\x80"[..],
+            b"\xe0\x80\x80",
+            b"\xed\xa0\x80",
+            b"\xf4\x90\x80\x80",
+            b"\xe2\x82",
+        ] {
+            assert_eq!(decode_char(bad), None, "{bad:?}");
+        }
+        for c in [
+            '\u{80}',
+            '\u{7ff}',
+            '\u{800}',
+            '\u{ffff}',
+            '\u{10000}',
+            '\u{10ffff}',
+        ] {
+            let mut b = [0u8; 4];
+            let s = c.encode_utf8(&mut b);
+            assert_eq!(decode_char(s.as_bytes()), Some((c, s.len())));
+        }
+    }
+
     #[test]
     fn byte_path_equals_reference_on_mixed_strings() {
         // Pseudo-random strings from pieces that stress each branch: whitespace runs of both
@@ -465,6 +622,7 @@ mod tests {
             normalize_slow(&t, &mut reference);
             normalize_bytes(&t, &mut bytes);
             assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+            assert_json_path_agrees(&t, &reference);
         }
         // Every ASCII byte at every position of an 8-byte word, after a space or not.
         for c in 0u8..128 {
@@ -474,6 +632,7 @@ mod tests {
                     normalize_slow(&t, &mut reference);
                     normalize_bytes(&t, &mut bytes);
                     assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                    assert_json_path_agrees(&t, &reference);
                 }
             }
         }
@@ -494,6 +653,7 @@ mod tests {
                 normalize_slow(&t, &mut reference);
                 normalize_bytes(&t, &mut bytes);
                 assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                assert_json_path_agrees(&t, &reference);
                 let n = normalize_into(&t, &mut reused);
                 assert_eq!(&reused[..n], reference.as_bytes(), "{t:?}");
             }
@@ -510,6 +670,7 @@ mod tests {
                     normalize_slow(&t, &mut reference);
                     normalize_bytes(&t, &mut bytes);
                     assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                    assert_json_path_agrees(&t, &reference);
                 }
             }
         }
