@@ -1,6 +1,7 @@
 //! The JSON lines thresher writes: kept, rejected and error records, and the internal spill
 //! format that carries documents between the passes of a two-pass step.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -23,24 +24,129 @@ struct ErrorLine<'a> {
     step: Option<&'a str>,
 }
 
+/// Texts shorter than this are copied into the output rather than pointed at (a piece of its
+/// own costs about as much as copying this many bytes).
+const SHARE_MIN: usize = 1024;
+
+/// Output lines of one category for a run of documents, as pieces in order: bytes written here,
+/// and texts left where they are in the batch's input buffer (see [`Document::text_json`]), so
+/// the writer sends them to the file without a copy in between.
+#[derive(Default)]
+pub struct OutBuf {
+    /// Everything but the texts pointed at.
+    bytes: Vec<u8>,
+    pieces: Vec<Piece>,
+    /// Where each line ends in `pieces` (exclusive).
+    ends: Vec<usize>,
+    /// Start of the bytes not in a piece yet.
+    pending: usize,
+    /// The buffer whose bytes may be pointed at.
+    shared: Option<Arc<Vec<u8>>>,
+}
+
+enum Piece {
+    Own(Range<usize>),
+    Shared(Range<usize>),
+}
+
+impl OutBuf {
+    /// An empty output that may point into `shared`.
+    pub fn new(shared: Option<Arc<Vec<u8>>>) -> Self {
+        OutBuf {
+            shared,
+            ..OutBuf::default()
+        }
+    }
+
+    /// Reserves room for `n` more bytes written here.
+    pub fn reserve(&mut self, n: usize) {
+        self.bytes.reserve_exact(n);
+    }
+
+    /// Ends the current line (its newline is already written).
+    pub fn end_line(&mut self) {
+        self.close_piece();
+        self.ends.push(self.pieces.len());
+    }
+
+    /// The lines' pieces, in order, and where each line ends among them.
+    pub fn pieces(&self) -> (Vec<&[u8]>, &[usize]) {
+        let pieces = self
+            .pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Own(r) => &self.bytes[r.clone()],
+                Piece::Shared(r) => match &self.shared {
+                    Some(b) => &b[r.clone()],
+                    None => &[], // not made: a shared piece is only added with a buffer
+                },
+            })
+            .collect();
+        (pieces, &self.ends)
+    }
+
+    /// No lines.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Once the lines are written: empties the output and gives up the shared buffer (the
+    /// caller may recycle it once no one else holds it).
+    pub fn take_shared(&mut self) -> Option<Arc<Vec<u8>>> {
+        *self = OutBuf {
+            shared: self.shared.take(),
+            ..OutBuf::default()
+        };
+        self.shared.take()
+    }
+
+    /// All lines as one byte string.
+    #[cfg(test)]
+    pub fn concat(&self) -> Vec<u8> {
+        self.pieces().0.concat()
+    }
+
+    fn close_piece(&mut self) {
+        if self.pending < self.bytes.len() {
+            self.pieces.push(Piece::Own(self.pending..self.bytes.len()));
+            self.pending = self.bytes.len();
+        }
+    }
+
+    /// Appends `doc`'s escaped text, pointing at it when it is long and in the shared buffer.
+    fn text_bytes(&mut self, doc: &Document, raw: &[u8]) {
+        if let (Some((buf, range)), Some(shared)) = (doc.text_json_source(), &self.shared) {
+            if range.len() >= SHARE_MIN && Arc::ptr_eq(buf, shared) {
+                self.close_piece();
+                self.pieces.push(Piece::Shared(range));
+                return;
+            }
+        }
+        self.bytes.extend_from_slice(raw);
+    }
+}
+
 /// `{"id", "text", "metadata"[, "annotations"]}` and a newline.
 #[cfg(test)]
 pub fn kept_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
     write_kept(&mut buf, doc);
-    buf
+    buf.end_line();
+    buf.concat()
 }
 
-/// [`kept_line`] appended to `buf`.
-pub fn write_kept(buf: &mut Vec<u8>, doc: &Document) {
+/// [`kept_line`] appended to `buf` (the caller ends the line: [`OutBuf::end_line`]).
+pub fn write_kept(buf: &mut OutBuf, doc: &Document) {
     doc_fields(buf, doc);
-    annotations(buf, &doc.annotations);
-    buf.extend_from_slice(b"}\n");
+    annotations(&mut buf.bytes, &doc.annotations);
+    buf.bytes.extend_from_slice(b"}\n");
 }
 
-/// About how many bytes a document's output line takes (the text, its escapes, the rest).
+/// About how many bytes a document's output line takes in an [`OutBuf`] (the text unless it is
+/// pointed at, its escapes, the rest).
 pub fn line_size_hint(doc: &Document) -> usize {
     match doc.text_json() {
+        Some(raw) if raw.len() >= SHARE_MIN => doc.id.len() + 128,
         Some(raw) => raw.len() + doc.id.len() + 128,
         None => doc.text().len() + doc.text().len() / 32 + doc.id.len() + 128,
     }
@@ -49,14 +155,16 @@ pub fn line_size_hint(doc: &Document) -> usize {
 /// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it.
 #[cfg(test)]
 pub fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
     write_rejected(&mut buf, doc, reason, step);
-    buf
+    buf.end_line();
+    buf.concat()
 }
 
-/// [`rejected_line`] appended to `buf`.
-pub fn write_rejected(buf: &mut Vec<u8>, doc: &Document, reason: &Reason, step: &str) {
-    doc_fields(buf, doc);
+/// [`rejected_line`] appended to `buf` (the caller ends the line).
+pub fn write_rejected(out: &mut OutBuf, doc: &Document, reason: &Reason, step: &str) {
+    doc_fields(out, doc);
+    let buf = &mut out.bytes;
     buf.extend_from_slice(b",\"reason\":");
     write_json_str(buf, &reason.code);
     buf.extend_from_slice(b",\"value\":");
@@ -71,27 +179,26 @@ pub fn write_rejected(buf: &mut Vec<u8>, doc: &Document, reason: &Reason, step: 
 /// `{"id":..,"text":..,"metadata":{..}` (no closing brace), as serde_json writes a struct with
 /// these fields. Written by hand because the text is most of every output byte and
 /// [`write_json_str`] escapes it several times faster than serde_json's byte-at-a-time loop.
-fn doc_fields(buf: &mut Vec<u8>, doc: &Document) {
-    buf.extend_from_slice(b"{\"id\":");
-    write_json_str(buf, &doc.id);
-    buf.extend_from_slice(b",\"text\":");
-    write_text(buf, doc);
-    buf.extend_from_slice(b",\"metadata\":");
+fn doc_fields(out: &mut OutBuf, doc: &Document) {
+    out.bytes.extend_from_slice(b"{\"id\":");
+    write_json_str(&mut out.bytes, &doc.id);
+    out.bytes.extend_from_slice(b",\"text\":");
+    write_text(out, doc);
+    out.bytes.extend_from_slice(b",\"metadata\":");
     // Serializing a map of `Value`s into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
+    let _ = serde_json::to_writer(&mut out.bytes, &doc.metadata);
 }
 
 /// The document's text as a JSON string: the input's escaped bytes when the reader kept them
 /// (the text is unedited and they are what [`write_json_str`] would write), else escaped here.
-fn write_text(buf: &mut Vec<u8>, doc: &Document) {
+fn write_text(out: &mut OutBuf, doc: &Document) {
     match doc.text_json() {
         Some(raw) => {
-            buf.reserve(raw.len() + 2);
-            buf.push(b'"');
-            buf.extend_from_slice(raw);
-            buf.push(b'"');
+            out.bytes.push(b'"');
+            out.text_bytes(doc, raw);
+            out.bytes.push(b'"');
         }
-        None => write_json_str(buf, doc.text()),
+        None => write_json_str(&mut out.bytes, doc.text()),
     }
 }
 
@@ -196,12 +303,13 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
 /// `{"id", "file", "position": {"line", "byte"}, "error"[, "step"]}` and a newline, appended
 /// to `buf`.
 pub fn write_error(
-    buf: &mut Vec<u8>,
+    out: &mut OutBuf,
     id: &str,
     source: &SourcePos,
     error: &str,
     step: Option<&str>,
 ) {
+    let buf = &mut out.bytes;
     let _ = serde_json::to_writer(
         &mut *buf,
         &ErrorLine {
@@ -234,13 +342,15 @@ struct SpillIn {
 /// `{"seq","file","line","byte","id","text","metadata","annotations"}`.
 #[cfg(test)]
 pub fn spill_line(doc: &Document) -> Vec<u8> {
-    let mut buf = Vec::with_capacity(line_size_hint(doc));
+    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
     write_spill(&mut buf, doc);
-    buf
+    buf.end_line();
+    buf.concat()
 }
 
-/// [`spill_line`] appended to `buf`.
-pub fn write_spill(buf: &mut Vec<u8>, doc: &Document) {
+/// [`spill_line`] appended to `buf` (the caller ends the line).
+pub fn write_spill(out: &mut OutBuf, doc: &Document) {
+    let buf = &mut out.bytes;
     buf.extend_from_slice(b"{\"seq\":");
     buf.extend_from_slice(doc.seq.to_string().as_bytes());
     buf.extend_from_slice(b",\"file\":");
@@ -252,7 +362,8 @@ pub fn write_spill(buf: &mut Vec<u8>, doc: &Document) {
     buf.extend_from_slice(b",\"id\":");
     write_json_str(buf, &doc.id);
     buf.extend_from_slice(b",\"text\":");
-    write_text(buf, doc);
+    write_text(out, doc);
+    let buf = &mut out.bytes;
     buf.extend_from_slice(b",\"metadata\":");
     let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
     buf.extend_from_slice(b",\"annotations\":");
@@ -374,6 +485,40 @@ mod tests {
         let mut wrong = plain.clone();
         wrong.set_text_json(Arc::new(b"zz".to_vec()), 0..2);
         assert!(kept_line(&wrong).starts_with(b"{\"id\":\"x\",\"text\":\"zz\","));
+    }
+
+    #[test]
+    fn long_escaped_text_is_pointed_at_not_copied() {
+        let text = format!("{}\n\"end\"", "word ".repeat(400));
+        let escaped = serde_json::to_string(&text).unwrap().into_bytes();
+        let buf = Arc::new(escaped.clone());
+        let shared = Document::from_json_text("x", buf.clone(), 1..escaped.len() - 1);
+        let plain = Document::new("x", text.as_str());
+        let r = Reason::new("exact_duplicate", "y");
+        let mut out = OutBuf::new(Some(buf.clone()));
+        write_kept(&mut out, &shared);
+        out.end_line();
+        write_rejected(&mut out, &shared, &r, "s");
+        out.end_line();
+        let (pieces, ends) = out.pieces();
+        // Each line: the bytes before the text, the text where it is, the bytes after.
+        assert_eq!(ends, [3, 6]);
+        assert!(std::ptr::eq(pieces[1].as_ptr(), buf[1..].as_ptr()));
+        let mut want = kept_line(&plain);
+        want.extend(rejected_line(&plain, &r, "s"));
+        assert_eq!(out.concat(), want);
+        // Another buffer's bytes are copied.
+        let mut other = OutBuf::new(Some(Arc::new(escaped.clone())));
+        write_kept(&mut other, &shared);
+        other.end_line();
+        assert_eq!(other.pieces().1, [1]);
+        assert_eq!(other.concat(), kept_line(&plain));
+        // Handing the buffer back drops the pieces that point into it.
+        drop(shared);
+        let back = out.take_shared().unwrap();
+        drop(buf);
+        assert!(Arc::into_inner(back).is_some());
+        assert!(out.is_empty() && out.pieces().0.is_empty());
     }
 
     #[test]

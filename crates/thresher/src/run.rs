@@ -33,7 +33,7 @@ use thresher_io::{
 };
 
 use crate::output::{
-    line_size_hint, parse_spill_line, write_error, write_kept, write_rejected, write_spill,
+    line_size_hint, parse_spill_line, write_error, write_kept, write_rejected, write_spill, OutBuf,
 };
 use crate::recipe::{Recipe, RecipeError};
 
@@ -145,17 +145,19 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let _ = fs::remove_dir_all(&work_dir);
     fs::create_dir_all(&work_dir).map_err(|e| out_err(&work_dir, e))?;
 
+    // Consumed batch buffers go back to the reader for reuse (from the writer, which holds
+    // them last: the output points into them).
+    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(4);
     let (wtx, wrx) = bounded::<WriterMsg>(4);
     let outdir = opts.outdir.clone();
     let wopts = recipe.output.clone();
     let resume = opts.resume;
+    let writer_recycle = recycle_tx.clone();
     let writer = std::thread::Builder::new()
         .name("thresher-writer".into())
-        .spawn(move || writer_loop(wrx, &outdir, wopts, resume))
+        .spawn(move || writer_loop(wrx, &outdir, wopts, resume, writer_recycle))
         .map_err(|e| out_err(&opts.outdir, e))?;
 
-    // Consumed batch buffers go back to the reader for reuse.
-    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(4);
     let ctx = Ctx {
         steps: &steps,
         pool: &pool,
@@ -364,12 +366,21 @@ enum Cat {
 }
 
 /// The output lines of a run of consecutive documents, by category (each category is its own
-/// file, so only the order within a category matters): `ends[i]` is where the i-th line of
-/// `bufs[cat]` ends.
-#[derive(Default)]
+/// file, so only the order within a category matters).
 struct OutChunk {
-    bufs: [Vec<u8>; 4],
-    ends: [Vec<usize>; 4],
+    cats: [OutBuf; 4],
+}
+
+impl OutChunk {
+    /// Hands the batch buffer the chunk points into back to the reader if no one else holds it.
+    fn recycle(mut self, recycle: &Sender<Vec<u8>>) {
+        for c in &mut self.cats {
+            if let Some(buf) = c.take_shared().and_then(Arc::into_inner) {
+                // Full (the reader has enough spares) or closed: the buffer is simply freed.
+                let _ = recycle.try_send(buf);
+            }
+        }
+    }
 }
 
 /// Writes the output. Kept lines (usually most of the bytes) are written by a second thread, so
@@ -379,22 +390,29 @@ fn writer_loop(
     outdir: &Path,
     opts: WriteOptions,
     resume: bool,
+    recycle: Sender<Vec<u8>>,
 ) -> std::io::Result<()> {
     let mut kept = ShardedWriter::new(outdir, "kept", opts.clone(), resume)?;
     let mut rejected = ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?;
     let mut errors = ShardedWriter::new(outdir, "errors", opts, resume)?;
     std::thread::scope(|s| {
         let (ktx, krx) = bounded::<Arc<Vec<OutChunk>>>(4);
+        // Whichever of the two writers is done with a batch last gives its buffer back.
+        let done = |chunks: Arc<Vec<OutChunk>>, recycle: &Sender<Vec<u8>>| {
+            if let Some(chunks) = Arc::into_inner(chunks) {
+                chunks.into_iter().for_each(|c| c.recycle(recycle));
+            }
+        };
+        let kept_recycle = recycle.clone();
         let kept_thread = std::thread::Builder::new()
             .name("thresher-writer-kept".into())
             .spawn_scoped(s, move || -> std::io::Result<()> {
                 for chunks in krx {
                     for chunk in chunks.iter() {
-                        kept.write_lines(
-                            &chunk.bufs[Cat::Kept as usize],
-                            &chunk.ends[Cat::Kept as usize],
-                        )?;
+                        let (pieces, ends) = chunk.cats[Cat::Kept as usize].pieces();
+                        kept.write_pieces(&pieces, ends)?;
                     }
+                    done(chunks, &kept_recycle);
                 }
                 kept.finish()?;
                 Ok(())
@@ -409,13 +427,18 @@ fn writer_loop(
                             break; // the kept writer failed: its error is returned below
                         }
                         for chunk in chunks.iter() {
-                            let [_, rejected_buf, errors_buf, spill_buf] = &chunk.bufs;
-                            let [_, rejected_ends, errors_ends, _] = &chunk.ends;
-                            rejected.write_lines(rejected_buf, rejected_ends)?;
-                            errors.write_lines(errors_buf, errors_ends)?;
+                            let [_, rejected_buf, errors_buf, spill_buf] = &chunk.cats;
+                            let (pieces, ends) = rejected_buf.pieces();
+                            rejected.write_pieces(&pieces, ends)?;
+                            let (pieces, ends) = errors_buf.pieces();
+                            errors.write_pieces(&pieces, ends)?;
                             if !spill_buf.is_empty() {
                                 match spill.as_mut() {
-                                    Some(w) => w.write_all(spill_buf)?,
+                                    Some(w) => {
+                                        for p in spill_buf.pieces().0 {
+                                            w.write_all(p)?;
+                                        }
+                                    }
                                     None => {
                                         return Err(std::io::Error::other(
                                             "spill line without spill",
@@ -424,6 +447,7 @@ fn writer_loop(
                                 }
                             }
                         }
+                        done(chunks, &recycle);
                     }
                     WriterMsg::OpenSpill(path) => {
                         spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
@@ -715,7 +739,9 @@ impl Ctx<'_> {
             slots
                 .par_chunks_mut(per_chunk)
                 .map(|chunk| {
-                    let mut out = OutChunk::default();
+                    let mut out = OutChunk {
+                        cats: std::array::from_fn(|_| OutBuf::new(Some(buf.clone()))),
+                    };
                     let mut sizes = [0usize; 4];
                     for s in chunk.iter() {
                         let size = match s {
@@ -727,12 +753,12 @@ impl Ctx<'_> {
                             sizes[c as usize] += size;
                         }
                     }
-                    for (buf, size) in out.bufs.iter_mut().zip(sizes) {
-                        buf.reserve_exact(size);
+                    for (buf, size) in out.cats.iter_mut().zip(sizes) {
+                        buf.reserve(size);
                     }
                     for s in chunk.iter_mut() {
                         let Some(cat) = cat_of(s) else { continue };
-                        let buf = &mut out.bufs[cat as usize];
+                        let buf = &mut out.cats[cat as usize];
                         match s {
                             Slot::Live(d) if spill => write_spill(buf, d),
                             Slot::Live(d) => write_kept(buf, d),
@@ -753,8 +779,7 @@ impl Ctx<'_> {
                             ),
                             Slot::Skipped { .. } | Slot::Taken => {}
                         }
-                        let end = buf.len();
-                        out.ends[cat as usize].push(end);
+                        buf.end_line();
                         // Freed here, on the thread that is already at it, rather than all
                         // together on the main thread after the batch.
                         *s = Slot::Taken;
@@ -769,9 +794,9 @@ impl Ctx<'_> {
                 .fetch_add(slots.len() as u64, Ordering::Relaxed);
         }
         drop(slots);
-        // Back to the reader once no document refers to it any more. Full (the reader has
-        // enough spares) or closed: the buffer is simply freed.
-        if let Ok(buf) = Arc::try_unwrap(buf) {
+        // The writer hands the buffer back to the reader once the output pointing into it is
+        // written; if nothing does (no line kept its text), it goes back from here.
+        if let Some(buf) = Arc::into_inner(buf) {
             let _ = self.recycle.try_send(buf);
         }
         Ok(BatchOut { lines, spilled })
