@@ -16,12 +16,13 @@
 //! the longest prefix it knows).
 //!
 //! Layout (little-endian), read by src/model.rs:
-//!   magic "THLID002", u32 language count,
+//!   magic "THLID003", u32 language count,
 //!   5 x (u32 slot count, u64 byte offset of the slots),
 //!   u64 rows offset, u64 row count, u64 postings offset, u64 posting count,
-//!   slots: u64 = fingerprint << 32 | payload; 0 = empty. The payload is a row index for lengths
-//!     1-2 and for longer n-grams with bit 31 set (those many languages know, whose row holds the
-//!     back-off to the shorter prefixes), else the index of the first posting,
+//!   slots: u64 = fingerprint << 32 | payload; 0 = empty. The payload is a row index with bit 31
+//!     set (every letter and bigram; the longer n-grams many languages know, whose row holds the
+//!     back-off to the shorter prefixes), else the index of the first posting (below 2^31 - 2:
+//!     the detector uses the two values under 2^31 above it as markers),
 //!   rows: 80 x u16 q,
 //!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 q.
 
@@ -252,7 +253,7 @@ const DENSE_TRIGRAM_LANGUAGES: usize = 12;
 /// sentences these lists (1 in 6 of the 4-/5-grams with postings, 116,000 rows, 18.5 MB) held
 /// 83% of the postings read: one row copy replaces a loop over 24-49 postings.
 const DENSE_LONG_LANGUAGES: usize = 24;
-/// Payload bit marking a slot of length 3 or more that points at a dense row.
+/// Payload bit marking a slot that points at a dense row.
 const DENSE_BIT: u64 = 1 << 31;
 
 fn main() {
@@ -357,7 +358,7 @@ fn main() {
         vec![Default::default(); 5];
 
     let mut out: Vec<u8> = Vec::new();
-    out.extend_from_slice(b"THLID002");
+    out.extend_from_slice(b"THLID003");
     out.extend_from_slice(&(models.len() as u32).to_le_bytes());
     // 5 x (slots, offset) + rows offset + row count + postings offset + posting count.
     let header_len = out.len() + 5 * 12 + 32;
@@ -367,11 +368,14 @@ fn main() {
     let mut postings: Vec<u8> = Vec::new();
     let mut posting_count: u64 = 0;
     for n in 1..=5usize {
-        // (hash, payload): payload = row index (lengths 1-2) or first posting (3-5).
+        // (hash, payload): payload = DENSE_BIT | row index, or first posting.
         let mut keyed: Vec<(u64, u64)> = Vec::new();
         if n <= 2 {
             for (ngram, row) in &dense[n] {
-                keyed.push((hash::ngram_hash(hash::pack_ngram(ngram)), row_count));
+                keyed.push((
+                    hash::ngram_hash(hash::pack_ngram(ngram)),
+                    DENSE_BIT | row_count,
+                ));
                 for v in row {
                     rows.extend_from_slice(&v.to_le_bytes());
                 }
@@ -431,7 +435,7 @@ fn main() {
         let mut slots = vec![0u64; slots_len as usize];
         for &(h, payload) in &keyed {
             assert!(
-                payload & !DENSE_BIT < DENSE_BIT,
+                payload & !DENSE_BIT < DENSE_BIT - 2,
                 "too many rows or postings"
             );
             let mut s = hash::home_slot(h, slots_len);

@@ -25,7 +25,7 @@ use crate::lang::{
     shared_characters, single_language_script, uses_script, Language, LanguageSet, LANGUAGE_COUNT,
     UNIQUE_CHARACTERS,
 };
-use crate::model::{is_row, Model, ROW, WORK_ROW};
+use crate::model::{is_row, Model, DENSE_BIT, ROW, WORK_ROW};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 use unicode_properties::{GeneralCategoryGroup, UnicodeGeneralCategory};
@@ -265,9 +265,11 @@ fn tables() -> &'static Tables {
     })
 }
 
-const NOT_FOUND: u32 = u32::MAX;
+/// Markers in `Probe::at`, below DENSE_BIT so that `is_row` is false for them, and above every
+/// postings index (build.rs keeps those under DENSE_BIT - 2).
+const NOT_FOUND: u32 = DENSE_BIT - 1;
 /// A prefix whose value a longer n-gram's row already holds: not looked up.
-const SKIPPED: u32 = u32::MAX - 1;
+const SKIPPED: u32 = DENSE_BIT - 2;
 
 /// One n-gram to look up.
 struct Probe {
@@ -275,7 +277,7 @@ struct Probe {
     /// First occurrence of this n-gram in the text, at a length being scored.
     fresh: bool,
     hash: u64,
-    /// Its dense row (lengths 1-2) or first posting (3-5), or NOT_FOUND.
+    /// Its payload (DENSE_BIT | dense row, or first posting), NOT_FOUND or SKIPPED.
     at: u32,
 }
 
@@ -993,8 +995,8 @@ fn run_stage_impl(
                 let n = usize::from(p.n);
                 if let Some(payload) = model.find(n, p.hash) {
                     p.at = payload;
-                    model.prefetch_payload(n, payload);
-                    have_row |= is_row(n, payload);
+                    model.prefetch_payload(payload);
+                    have_row |= is_row(payload);
                 }
             }
         }
@@ -1046,7 +1048,7 @@ impl Acc {
         let mut start = 0;
         let mut any = false;
         for (j, p) in probes.iter().enumerate() {
-            if p.at != NOT_FOUND && p.at != SKIPPED && is_row(usize::from(p.n), p.at) {
+            if is_row(p.at) {
                 start = j;
             }
             if p.fresh && p.n >= from {
@@ -1061,13 +1063,11 @@ impl Acc {
         for p in &probes[start..] {
             // A letter's row is not needed when it is not scored and its bigram's row (which
             // holds the letter's values as back-off) replaces it.
-            if p.at != NOT_FOUND && p.at != SKIPPED {
-                if is_row(usize::from(p.n), p.at) {
-                    // A row already holds the back-off values where a language lacks the n-gram.
-                    model.row(p.at, &mut row);
-                } else {
-                    model.overlay_postings(p.at, &mut row);
-                }
+            if is_row(p.at) {
+                // A row already holds the back-off values where a language lacks the n-gram.
+                model.row(p.at, &mut row);
+            } else if p.at < SKIPPED {
+                model.overlay_postings(p.at, &mut row);
             }
             if p.fresh && p.n >= from {
                 self.got_any = true;

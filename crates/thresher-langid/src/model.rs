@@ -19,13 +19,15 @@ const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
 pub(crate) const ROW: usize = 80;
 /// Lanes of the row a position is built in: one per 7-bit posting language index.
 pub(crate) const WORK_ROW: usize = 128;
-/// Payload bit of an n-gram of 3 or more characters that has a dense row rather than postings.
+/// Payload bit of an n-gram that has a dense row rather than postings (every letter and
+/// bigram, and the longer n-grams many languages know).
 pub(crate) const DENSE_BIT: u32 = 1 << 31;
 
-/// Whether the payload `find` returned for an n-gram of length `n` is a dense row.
+/// Whether a payload is a dense row: one bit test, false for the detector's markers below
+/// DENSE_BIT (no postings list starts that high).
 #[inline]
-pub(crate) fn is_row(n: usize, payload: u32) -> bool {
-    n <= 2 || payload & DENSE_BIT != 0
+pub(crate) fn is_row(payload: u32) -> bool {
+    payload & DENSE_BIT != 0
 }
 
 /// One n-gram table per length, over the table bytes (no parse).
@@ -165,7 +167,7 @@ impl Model {
         // The table is produced by our own build script in the same build: a mismatch is a build
         // bug, not an input error, so it is fatal.
         assert!(
-            bytes.len() > 104 && &bytes[..8] == b"THLID002",
+            bytes.len() > 104 && &bytes[..8] == b"THLID003",
             "langid table: bad magic"
         );
         assert_eq!(
@@ -234,10 +236,10 @@ impl Model {
         prefetch(self.bytes, base + home_slot(h, slots) as usize * 8);
     }
 
-    /// Asks the CPU to start loading what `find` returned for an n-gram of length `n`.
+    /// Asks the CPU to start loading what `find` returned.
     #[inline]
-    pub(crate) fn prefetch_payload(&self, n: usize, payload: u32) {
-        if is_row(n, payload) {
+    pub(crate) fn prefetch_payload(&self, payload: u32) {
+        if is_row(payload) {
             // A row is 160 bytes: at most 3 cache lines. Prefetches cannot fault, so the
             // addresses need no range check.
             let row = self
@@ -256,8 +258,8 @@ impl Model {
         }
     }
 
-    /// Finds an n-gram of `n` characters by its `ngram_hash`: the index of its dense row
-    /// (n <= 2) or of its first posting (n >= 3), or None when no language has it.
+    /// Finds an n-gram of `n` characters by its `ngram_hash`: DENSE_BIT | the index of its
+    /// dense row, or the index of its first posting, or None when no language has it.
     #[inline]
     pub(crate) fn find(&self, n: usize, h: u64) -> Option<u32> {
         let (slots, base) = self.orders[n & 7];
