@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
+use html5ever::local_name;
+
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
 /// Whether a short line is a picture credit or caption label ("Photo: AP", "Quelle: dpa").
@@ -423,38 +425,70 @@ impl Hasher for TokHasher {
     }
 }
 
-fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut TokCache<'a>) -> Hint {
-    let mut h = Hint::default();
+/// Per-page caches of name hints: whole `class`/`id` values (the same value repeats on every
+/// item of a list or menu, so most elements cost one lookup), then single tokens.
+#[derive(Default)]
+struct NameCache<'a> {
+    values: HashMap<&'a str, u8, TokHasherBuilder>,
+    tokens: TokCache<'a>,
+}
+
+/// Hint bits of one `class` or `id` value.
+const H_STRONG: u8 = 1;
+const H_WEAK: u8 = 2;
+const H_POS: u8 = 4;
+const H_LEAD: u8 = 8;
+
+fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut NameCache<'a>) -> Hint {
+    let mut bits = 0;
     for src in [class, id] {
         if src.is_empty() {
             continue;
         }
-        if src.contains("sr-only") || src.contains("screen-reader") {
-            h.strong_neg = true;
-        }
-        let mut prev = "";
-        for tok in src
-            .split(|c: char| !c.is_ascii_alphanumeric())
-            .filter(|t| t.len() >= 2)
-        {
-            let after_label = prev == "label";
-            prev = tok;
-            // `field-label-hidden` (Drupal) hides a field's label, not the field.
-            if after_label && tok == "hidden" {
-                continue;
+        bits |= match cache.values.get(src) {
+            Some(&b) => b,
+            None => {
+                let b = value_hint_bits(src, &mut cache.tokens);
+                cache.values.insert(src, b);
+                b
             }
-            // Class names repeat across a page: classify each distinct token once.
-            let class = *cache.entry(tok).or_insert_with(|| classify_token(tok));
-            match class {
-                TOK_STRONG => h.strong_neg = true,
-                TOK_WEAK => h.weak_neg = true,
-                TOK_POS => h.pos = true,
-                TOK_LEAD => h.lead = true,
-                _ => {}
-            }
-        }
+        };
     }
-    h
+    Hint {
+        strong_neg: bits & H_STRONG != 0,
+        weak_neg: bits & H_WEAK != 0,
+        pos: bits & H_POS != 0,
+        lead: bits & H_LEAD != 0,
+    }
+}
+
+fn value_hint_bits<'a>(src: &'a str, cache: &mut TokCache<'a>) -> u8 {
+    let mut bits = 0;
+    if src.contains("sr-only") || src.contains("screen-reader") {
+        bits |= H_STRONG;
+    }
+    let mut prev = "";
+    for tok in src
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|t| t.len() >= 2)
+    {
+        let after_label = prev == "label";
+        prev = tok;
+        // `field-label-hidden` (Drupal) hides a field's label, not the field.
+        if after_label && tok == "hidden" {
+            continue;
+        }
+        // Class names repeat across a page: classify each distinct token once.
+        let class = *cache.entry(tok).or_insert_with(|| classify_token(tok));
+        bits |= match class {
+            TOK_STRONG => H_STRONG,
+            TOK_WEAK => H_WEAK,
+            TOK_POS => H_POS,
+            TOK_LEAD => H_LEAD,
+            _ => 0,
+        };
+    }
+    bits
 }
 
 const TOK_NONE: u8 = 0;
@@ -590,18 +624,31 @@ fn scan_attrs(node: &crate::dom::Node) -> Attrs<'_> {
     let Kind::Element { attrs, .. } = &node.kind else {
         return a;
     };
+    // Names are atoms: comparing them is comparing two words, not two strings.
     for (k, v) in attrs {
         let v: &str = v;
-        match &**k {
-            "class" => a.class = v,
-            "id" => a.id = v,
-            "href" => a.flags |= HREF,
-            "hidden" => a.flags |= HIDDEN,
-            "aria-hidden" if v.trim().eq_ignore_ascii_case("true") => a.flags |= HIDDEN,
-            "style" if style_hides(v) => a.flags |= HIDDEN,
-            "role" if role_is_boilerplate(v) => a.flags |= ROLE_BOILERPLATE,
-            "itemprop" if v.contains("articleBody") => a.flags |= ARTICLE_BODY,
-            _ => {}
+        if *k == local_name!("class") {
+            a.class = v;
+        } else if *k == local_name!("id") {
+            a.id = v;
+        } else if *k == local_name!("href") {
+            a.flags |= HREF;
+        } else if *k == local_name!("hidden") {
+            a.flags |= HIDDEN;
+        } else if *k == local_name!("aria-hidden") {
+            if v.trim().eq_ignore_ascii_case("true") {
+                a.flags |= HIDDEN;
+            }
+        } else if *k == local_name!("style") {
+            if style_hides(v) {
+                a.flags |= HIDDEN;
+            }
+        } else if *k == local_name!("role") {
+            if role_is_boilerplate(v) {
+                a.flags |= ROLE_BOILERPLATE;
+            }
+        } else if *k == local_name!("itemprop") && v.contains("articleBody") {
+            a.flags |= ARTICLE_BODY;
         }
     }
     a
@@ -700,7 +747,7 @@ fn compute_facts(dom: &Dom) -> Facts {
     let mut strong = vec![false; n];
     let mut flags = vec![0u8; n];
     let mut bits = vec![0u8; n];
-    let mut tok_cache = TokCache::default();
+    let mut name_cache = NameCache::default();
     for &id in order.iter().rev() {
         let node = dom.node(id);
         let mut chars = 0u32;
@@ -718,7 +765,7 @@ fn compute_facts(dom: &Dom) -> Facts {
                 }
                 bits[id as usize] = tag_bits(tag);
                 let a = scan_attrs(node);
-                let mut h = name_hint(a.class, a.id, &mut tok_cache);
+                let mut h = name_hint(a.class, a.id, &mut name_cache);
                 // A lead paragraph is text even when its name also says `header` or `teaser`.
                 if h.lead && !h.strong_neg {
                     h.weak_neg = false;
@@ -1633,7 +1680,7 @@ mod tests {
 
     #[test]
     fn name_rules() {
-        let mut cache = TokCache::default();
+        let mut cache = NameCache::default();
         assert!(name_hint("hidden", "", &mut cache).weak_neg);
         assert!(!name_hint("field field--label-hidden", "", &mut cache).weak_neg);
         assert_eq!(classify_token("textwidget"), TOK_WEAK);
