@@ -12,7 +12,9 @@ use std::rc::Rc;
 use html5ever::interface::{ElementFlags, NodeOrText, QuirksMode, TreeSink};
 use html5ever::tendril::{StrTendril, TendrilSink};
 use html5ever::tree_builder::{TreeBuilder, TreeBuilderOpts};
-use html5ever::{parse_document, Attribute, LocalName, ParseOpts, QualName};
+use html5ever::{
+    parse_document, Attribute, ExpandedName, LocalName, Namespace, ParseOpts, QualName,
+};
 
 /// Index of a node in [`Dom::nodes`].
 pub type NodeId = u32;
@@ -174,7 +176,12 @@ fn new_sink(html_len: usize, budget: Budget, over: Rc<Cell<Option<BudgetError>>>
         nodes: RefCell::new(Vec::with_capacity(html_len / 40 + 16)),
         budget,
         over,
-        dummy: QualName::new(None, html5ever::ns!(html), html5ever::local_name!("div")),
+        namespaces: [
+            html5ever::ns!(html),
+            html5ever::ns!(svg),
+            html5ever::ns!(mathml),
+            html5ever::ns!(),
+        ],
     };
     sink.nodes.borrow_mut().push(Node {
         parent: NONE,
@@ -426,20 +433,41 @@ impl Iterator for Children<'_> {
 }
 
 /// A handle the tree builder holds: the node index plus the element name, kept beside the index
-/// so that `elem_name` can lend it without borrowing the arena.
+/// so that `elem_name` can lend it without borrowing the arena. The tree builder clones and
+/// drops handles all the time, so the namespace is an index into [`Sink::namespaces`] and only
+/// the local name is an atom (one reference count, not three).
 #[derive(Clone)]
 struct Handle {
     id: NodeId,
-    name: Option<QualName>,
+    /// Index into [`Sink::namespaces`].
+    ns: u8,
+    local: LocalName,
+}
+
+/// Namespace indexes of [`Handle::ns`]; html5ever creates elements only in the first three.
+const NS_HTML: u8 = 0;
+const NS_SVG: u8 = 1;
+const NS_MATHML: u8 = 2;
+const NS_OTHER: u8 = 3;
+
+impl Handle {
+    /// A handle for a node that is not an element; `elem_name` on it (the tree builder never
+    /// asks) says `div`, so it cannot panic.
+    fn other(id: NodeId) -> Handle {
+        Handle {
+            id,
+            ns: NS_HTML,
+            local: html5ever::local_name!("div"),
+        }
+    }
 }
 
 struct Sink {
     nodes: RefCell<Vec<Node>>,
     budget: Budget,
     over: Rc<Cell<Option<BudgetError>>>,
-    /// Returned by `elem_name` for a non-element (the tree builder never asks for one, but a
-    /// panic there must be impossible).
-    dummy: QualName,
+    /// HTML, SVG, MathML and the empty namespace, lent by `elem_name`.
+    namespaces: [Namespace; 4],
 }
 
 impl Sink {
@@ -564,7 +592,7 @@ impl TreeSink for Sink {
     type Handle = Handle;
     type Output = Dom;
     type ElemName<'a>
-        = &'a QualName
+        = ExpandedName<'a>
     where
         Self: 'a;
 
@@ -577,11 +605,14 @@ impl TreeSink for Sink {
     fn parse_error(&self, _msg: Cow<'static, str>) {}
 
     fn get_document(&self) -> Handle {
-        Handle { id: 0, name: None }
+        Handle::other(0)
     }
 
-    fn elem_name<'a>(&'a self, target: &'a Handle) -> &'a QualName {
-        target.name.as_ref().unwrap_or(&self.dummy)
+    fn elem_name<'a>(&'a self, target: &'a Handle) -> ExpandedName<'a> {
+        ExpandedName {
+            ns: &self.namespaces[usize::from(target.ns)],
+            local: &target.local,
+        }
     }
 
     fn create_element(
@@ -595,24 +626,28 @@ impl TreeSink for Sink {
             name: name.local.clone(),
             attrs,
         });
+        let ns = if name.ns == html5ever::ns!(html) {
+            NS_HTML
+        } else if name.ns == html5ever::ns!(svg) {
+            NS_SVG
+        } else if name.ns == html5ever::ns!(mathml) {
+            NS_MATHML
+        } else {
+            NS_OTHER
+        };
         Handle {
             id,
-            name: Some(name),
+            ns,
+            local: name.local,
         }
     }
 
     fn create_comment(&self, _text: StrTendril) -> Handle {
-        Handle {
-            id: self.new_node(Kind::Other),
-            name: None,
-        }
+        Handle::other(self.new_node(Kind::Other))
     }
 
     fn create_pi(&self, _target: StrTendril, _data: StrTendril) -> Handle {
-        Handle {
-            id: self.new_node(Kind::Other),
-            name: None,
-        }
+        Handle::other(self.new_node(Kind::Other))
     }
 
     fn append(&self, parent: &Handle, child: NodeOrText<Handle>) {

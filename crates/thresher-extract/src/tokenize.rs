@@ -19,7 +19,7 @@ use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
 use html5ever::tokenizer::{Doctype, Tag, TagKind, Token, TokenSink, TokenSinkResult};
 use html5ever::tree_builder::TreeBuilder;
-use html5ever::{ns, Attribute, LocalName, QualName};
+use html5ever::{local_name, ns, Attribute, LocalName, QualName};
 
 /// The page uses a construct this tokenizer leaves to html5ever's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -563,11 +563,64 @@ where
 /// A tag or attribute name as an atom, ASCII upper case lowered.
 fn local_name(s: &str) -> LocalName {
     if s.bytes().any(|c| c.is_ascii_uppercase()) {
-        LocalName::from(s.to_ascii_lowercase())
-    } else {
-        LocalName::from(s)
+        return LocalName::from(s.to_ascii_lowercase());
+    }
+    // The most frequent names without a lookup in the atom table (which hashes the name with
+    // SipHash first); the same atoms as the lookup gives.
+    match s {
+        "a" => local_name!("a"),
+        "div" => local_name!("div"),
+        "span" => local_name!("span"),
+        "p" => local_name!("p"),
+        "li" => local_name!("li"),
+        "ul" => local_name!("ul"),
+        "img" => local_name!("img"),
+        "br" => local_name!("br"),
+        "td" => local_name!("td"),
+        "tr" => local_name!("tr"),
+        "i" => local_name!("i"),
+        "b" => local_name!("b"),
+        "option" => local_name!("option"),
+        "meta" => local_name!("meta"),
+        "link" => local_name!("link"),
+        "class" => local_name!("class"),
+        "id" => local_name!("id"),
+        "href" => local_name!("href"),
+        "src" => local_name!("src"),
+        "style" => local_name!("style"),
+        "title" => local_name!("title"),
+        "alt" => local_name!("alt"),
+        "rel" => local_name!("rel"),
+        "type" => local_name!("type"),
+        "target" => local_name!("target"),
+        "width" => local_name!("width"),
+        "height" => local_name!("height"),
+        "content" => local_name!("content"),
+        "name" => local_name!("name"),
+        "value" => local_name!("value"),
+        _ => LocalName::from(s),
     }
 }
+
+/// Frequent entities, answered without walking the entity table. Each name ends with `;`, and
+/// no entity name continues past a `;`, so a match here is the longest match.
+const COMMON_ENTITIES: &[(&[u8], char)] = &[
+    (b"amp;", '&'),
+    (b"nbsp;", '\u{a0}'),
+    (b"quot;", '"'),
+    (b"lt;", '<'),
+    (b"gt;", '>'),
+    (b"copy;", '\u{a9}'),
+    (b"raquo;", '\u{bb}'),
+    (b"laquo;", '\u{ab}'),
+    (b"hellip;", '\u{2026}'),
+    (b"mdash;", '\u{2014}'),
+    (b"ndash;", '\u{2013}'),
+    (b"rsquo;", '\u{2019}'),
+    (b"lsquo;", '\u{2018}'),
+    (b"rdquo;", '\u{201d}'),
+    (b"ldquo;", '\u{201c}'),
+];
 
 fn lower_tendril(s: &str) -> StrTendril {
     StrTendril::from_slice(&s.to_ascii_lowercase())
@@ -583,6 +636,15 @@ fn char_ref(b: &[u8], at: usize, in_attribute: bool) -> Option<CharRef> {
     }
     if !first.is_ascii_alphanumeric() {
         return None;
+    }
+    let rest = &b[at + 1..];
+    for &(name, c) in COMMON_ENTITIES {
+        if rest.starts_with(name) {
+            return Some(CharRef {
+                chars: [c, '\0'],
+                len: name.len(),
+            });
+        }
     }
     // Longest entity name that is a prefix of the input: walk while the bytes so far start some
     // entity name (the table holds every prefix, with a zero value for those that are not names
@@ -723,6 +785,22 @@ mod tests {
                 assert!(a.same_tree(&b), "{html:?}\n{a:?}\n{b:?}");
             }
         }
+    }
+
+    #[test]
+    fn common_entities_and_names_match_the_tables() {
+        for &(name, c) in super::COMMON_ENTITIES {
+            let name = std::str::from_utf8(name).unwrap();
+            assert_eq!(
+                html5ever::data::NAMED_ENTITIES.get(name),
+                Some(&(c as u32, 0)),
+                "{name}"
+            );
+        }
+        for n in ["a", "div", "class", "href", "value", "x-custom", "data-id"] {
+            assert_eq!(super::local_name(n), html5ever::LocalName::from(n));
+        }
+        assert_eq!(super::local_name("DiV"), html5ever::LocalName::from("div"));
     }
 
     #[test]
