@@ -402,7 +402,11 @@ impl<'a> Ngrams<'a> {
         self.prepare_candidates(n);
         let s = &mut *self.s;
         s.table.reset(s.cands.len());
-        let total_chars = s.cum_chars[nw];
+        // Disjoint borrows, so that the loop keeps the slices in registers.
+        let (cum_bytes, cum_chars, concat) = (&s.cum_bytes[..], &s.cum_chars[..], &s.concat[..]);
+        let (prefix, repeated_prefix, table) =
+            (&s.prefix[..], &s.repeated_prefix[..], &mut s.table);
+        let total_chars = cum_chars[nw];
         let mut repeated = 0;
         // The scan position: n-grams starting before it were jumped over after a repeat.
         let mut next = 0;
@@ -412,27 +416,26 @@ impl<'a> Ngrams<'a> {
                 continue;
             }
             // Checked every 64 candidates: the words from i on can add at most their length.
-            if k % 64 == 0 && !may_matter(repeated + total_chars - s.cum_chars[i]) {
+            if k % 64 == 0 && !may_matter(repeated + total_chars - cum_chars[i]) {
                 return repeated;
             }
             let j = i + n;
-            let (a, b) = (s.cum_bytes[i], s.cum_bytes[j]);
-            if b - a >= PREFIX && !s.repeated_prefix[i] {
+            let (a, b) = (cum_bytes[i], cum_bytes[j]);
+            if b - a >= PREFIX && !repeated_prefix[i] {
                 // A longer list made for fewer words: this n-gram's prefix is unique.
                 continue;
             }
-            let gram = &s.concat[a..b];
-            let h = gram_hash(s.prefix[i], &s.concat, a, b);
-            let (cum_bytes, concat) = (&s.cum_bytes, &s.concat);
-            match s.table.find(h, |st| {
+            let gram = &concat[a..b];
+            let h = gram_hash(prefix[i], concat, a, b);
+            match table.find(h, |st| {
                 let st = st as usize;
                 &concat[cum_bytes[st]..cum_bytes[st + n]] == gram
             }) {
                 Ok(_) => {
-                    repeated += s.cum_chars[j] - s.cum_chars[i];
+                    repeated += cum_chars[j] - cum_chars[i];
                     next = j;
                 }
-                Err(slot) => s.table.insert_at(slot, h, i as u32),
+                Err(slot) => table.insert_at(slot, h, i as u32),
             }
         }
         repeated
