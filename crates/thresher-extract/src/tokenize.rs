@@ -803,6 +803,117 @@ mod tests {
         assert_eq!(super::local_name("DiV"), html5ever::LocalName::from("div"));
     }
 
+    /// Pages glued together from fragments of markup (fixed seed): whichever tokenizer takes
+    /// them, the tree is html5ever's.
+    #[test]
+    fn random_markup_gives_the_same_tree() {
+        const PARTS: &[&str] = &[
+            "<p>",
+            "</p>",
+            "<div class=a>",
+            "</div>",
+            "<a href=\"x&amp;y\">",
+            "</a>",
+            "<b>",
+            "</b>",
+            "<i>",
+            "</i>",
+            "<table>",
+            "<tr>",
+            "<td>",
+            "</td>",
+            "</table>",
+            "<li>",
+            "<ul>",
+            "</ul>",
+            "<title>",
+            "</title>",
+            "<textarea>",
+            "</textarea>",
+            "<style>",
+            "</style>",
+            "<pre>",
+            "\n",
+            "\r\n",
+            "\r",
+            " ",
+            "text",
+            "&amp",
+            "&amp;",
+            "&#",
+            "&#x4e2d;",
+            "&notin",
+            "&ltx",
+            "&",
+            "<",
+            ">",
+            "</",
+            "/>",
+            "<br/>",
+            "\0",
+            "\u{e9}",
+            "<!DOCTYPE html>",
+            "<?x?>",
+            "<!x>",
+            "=",
+            "\"",
+            "'",
+            "<img src=a alt='b'",
+            "<math>",
+            "</math>",
+            "<select>",
+            "<option>",
+            "<plaintext>",
+            "<head>",
+            "<body>",
+            "<frameset>",
+            "<noscript>",
+            "<h1>",
+            "<form>",
+            "<input value=&copy=1>",
+            "<xmp>",
+            "</xmp>",
+            "<iframe>",
+            "</iframe>",
+            "<script type=application/ld+json>",
+            "</script>",
+            "<template>",
+            "</template>",
+            "<svg>",
+            "<!--",
+            "-->",
+            "<![CDATA[x]]>",
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD HTML 4.01//EN\" \"y\">",
+            "<a b c=d e = 'f'g>",
+            "<P CLASS=X>",
+            "</P>",
+            "</p x=1>",
+            "&#128;",
+            "&#0;",
+            "&nbsp",
+            "<caption>",
+            "<col>",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut fast = 0;
+        for _ in 0..3000 {
+            let len = 1 + next(40);
+            let html: String = (0..len).map(|_| PARTS[next(PARTS.len())]).collect();
+            fast += usize::from(parses_fast(&html));
+            let a = parse(&html, BIG).unwrap();
+            let b = parse_with_html5ever(&html, BIG).unwrap();
+            assert!(a.same_tree(&b), "{html:?}\n{a:?}\n{b:?}");
+        }
+        // Most of them take the fast tokenizer, so it is what is being checked.
+        assert!(fast > 1500, "{fast}");
+    }
+
     #[test]
     fn a_changed_tree_is_noticed() {
         let a = parse("<p>a &amp; b</p>", BIG).unwrap();
