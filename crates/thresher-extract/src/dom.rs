@@ -31,8 +31,9 @@ pub enum Kind {
     Element {
         /// Local tag name, lower case.
         name: LocalName,
-        /// Attributes as `(name, value)`.
-        attrs: Vec<(LocalName, StrTendril)>,
+        /// Attributes as the tree builder gave them (HTML attributes have no namespace;
+        /// `name.local` is the name).
+        attrs: Vec<Attribute>,
     },
     /// A run of text.
     Text(StrTendril),
@@ -71,9 +72,10 @@ impl Node {
     /// An attribute value by name.
     pub fn attr(&self, name: &str) -> Option<&str> {
         match &self.kind {
-            Kind::Element { attrs, .. } => {
-                attrs.iter().find(|(k, _)| &**k == name).map(|(_, v)| &**v)
-            }
+            Kind::Element { attrs, .. } => attrs
+                .iter()
+                .find(|a| &*a.name.local == name)
+                .map(|a| &*a.value),
             _ => None,
         }
     }
@@ -621,7 +623,6 @@ impl TreeSink for Sink {
         attrs: Vec<Attribute>,
         _flags: ElementFlags,
     ) -> Handle {
-        let attrs = attrs.into_iter().map(|a| (a.name.local, a.value)).collect();
         let id = self.new_node(Kind::Element {
             name: name.local.clone(),
             attrs,
@@ -709,8 +710,8 @@ impl TreeSink for Sink {
         let mut nodes = self.nodes.borrow_mut();
         if let Kind::Element { attrs: have, .. } = &mut nodes[target.id as usize].kind {
             for a in attrs {
-                if !have.iter().any(|(k, _)| *k == a.name.local) {
-                    have.push((a.name.local, a.value));
+                if !have.iter().any(|h| h.name.local == a.name.local) {
+                    have.push(a);
                 }
             }
         }

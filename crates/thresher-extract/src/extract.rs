@@ -625,8 +625,8 @@ fn scan_attrs(node: &crate::dom::Node) -> Attrs<'_> {
         return a;
     };
     // Names are atoms: comparing them is comparing two words, not two strings.
-    for (k, v) in attrs {
-        let v: &str = v;
+    for attr in attrs {
+        let (k, v): (&html5ever::LocalName, &str) = (&attr.name.local, &attr.value);
         if *k == local_name!("class") {
             a.class = v;
         } else if *k == local_name!("id") {
