@@ -116,6 +116,41 @@ pub struct C4Quality {
     /// Searchers for "lorem ipsum" (bit 0 of a line's pattern set), "javascript" (bit 1) and
     /// the policy phrases (the other bits), built once.
     patterns: Vec<Finder<'static>>,
+    /// The whole-text searches of [`TextMatches`]: fewer than the patterns, see [`text_scans`].
+    scans: Vec<Scan>,
+}
+
+/// One whole-text search: occurrences of `finder`'s needle, each checked against the patterns
+/// that contain it, as (offset of the needle in the pattern, pattern, pattern bit).
+#[derive(Debug, Clone)]
+struct Scan {
+    finder: Finder<'static>,
+    checks: Vec<(usize, &'static str, u32)>,
+}
+
+/// The whole-text searches for `patterns` (bit k = pattern k): the four phrases containing
+/// "cookie" share one search for "cookie", each hit then checked in place; every other
+/// pattern is searched for itself. Fewer passes over the text, same occurrences.
+fn text_scans(patterns: &[&'static str]) -> Vec<Scan> {
+    const SHARED: &str = "cookie";
+    let mut scans = Vec::new();
+    let mut shared = Vec::new();
+    for (k, &p) in patterns.iter().enumerate() {
+        match p.find(SHARED) {
+            Some(off) => shared.push((off, p, 1u32 << k)),
+            None => scans.push(Scan {
+                finder: Finder::new(p),
+                checks: vec![(0, p, 1u32 << k)],
+            }),
+        }
+    }
+    if !shared.is_empty() {
+        scans.push(Scan {
+            finder: Finder::new(SHARED),
+            checks: shared,
+        });
+    }
+    scans
 }
 
 const LOREM: u32 = 1;
@@ -137,14 +172,25 @@ struct TextMatches {
 }
 
 impl TextMatches {
-    fn new(text: &str, patterns: &[Finder<'static>]) -> Option<TextMatches> {
+    fn new(text: &str, scans: &[Scan]) -> Option<TextMatches> {
         if memchr::memmem::find(text.as_bytes(), "\u{212A}".as_bytes()).is_some() {
             return None;
         }
         let lowered = text.as_bytes().to_ascii_lowercase();
         let mut starts = Vec::new();
-        for (k, f) in patterns.iter().enumerate() {
-            starts.extend(f.find_iter(&lowered).map(|at| (at, 1u32 << k)));
+        for scan in scans {
+            if let [(0, _, bit)] = scan.checks[..] {
+                // The needle is the pattern.
+                starts.extend(scan.finder.find_iter(&lowered).map(|at| (at, bit)));
+                continue;
+            }
+            for at in scan.finder.find_iter(&lowered) {
+                for &(off, p, bit) in &scan.checks {
+                    if at >= off && lowered[at - off..].starts_with(p.as_bytes()) {
+                        starts.push((at - off, bit));
+                    }
+                }
+            }
         }
         starts.sort_unstable();
         Some(TextMatches { starts, next: 0 })
@@ -181,6 +227,12 @@ impl C4Quality {
                 .chain(&POLICY_SUBSTRINGS)
                 .map(Finder::new)
                 .collect(),
+            scans: text_scans(
+                &["lorem ipsum", "javascript"]
+                    .into_iter()
+                    .chain(POLICY_SUBSTRINGS)
+                    .collect::<Vec<_>>(),
+            ),
         }
     }
 
@@ -205,7 +257,7 @@ impl C4Quality {
         let lower_rules = c.filter_lorem_ipsum || c.filter_javascript || c.filter_policy;
         // Lines are slices of `text` (sentences are not searched this way).
         let mut text_matches = if lower_rules && c.split_paragraph {
-            TextMatches::new(text, &self.patterns)
+            TextMatches::new(text, &self.scans)
         } else {
             None
         };
@@ -423,6 +475,28 @@ mod tests {
             .into_iter()
             .chain(POLICY_SUBSTRINGS);
         assert!(patterns.clone().all(|p| !p.ends_with('i') && p.is_ascii()));
+    }
+
+    #[test]
+    fn shared_cookie_search_finds_what_each_pattern_finds() {
+        let f = C4Quality::new(C4QualityConfig::default());
+        let text = "We use cookies.\nThis site uses cookies and a cookie policy.\n\
+                    cookie\nuse of cookies\nUSE OF COOKIES here\nuse  cookies\n\
+                    cookies use cookie policy, Privacy Policy, Terms of Use\n\
+                    cookiecookie policy\nlorem ipsum javascript\nnothing";
+        let mut tm = TextMatches::new(text, &f.scans).expect("no Kelvin sign");
+        let mut start = 0;
+        for line in text.split('\n') {
+            let lower = line.to_lowercase();
+            let want = f
+                .patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, p)| p.find(lower.as_bytes()).is_some())
+                .fold(0, |bits, (k, _)| bits | 1 << k);
+            assert_eq!(tm.in_range(start, start + line.len()), want, "{line:?}");
+            start += line.len() + 1;
+        }
     }
 
     #[test]
