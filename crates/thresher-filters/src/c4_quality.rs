@@ -247,12 +247,14 @@ impl C4Quality {
     /// The kept lines (or sentences) of `text`, or the reason to reject it.
     fn decide<'t>(&self, text: &'t str) -> std::result::Result<Vec<Cow<'t, str>>, Reason> {
         let c = &self.cfg;
-        let units: Vec<&str> = if c.split_paragraph {
-            pychar::splitlines(text).collect()
+        // Lines are walked as they are split (no list of them); sentences come as a list.
+        let units: Box<dyn Iterator<Item = &'t str>> = if c.split_paragraph {
+            Box::new(pychar::splitlines(text))
         } else {
-            split_into_sentences(text)
+            Box::new(split_into_sentences(text).into_iter())
         };
-        let mut kept: Vec<Cow<'_, str>> = Vec::with_capacity(units.len());
+        // Lines average some 60 bytes on web pages: a guess that rarely regrows.
+        let mut kept: Vec<Cow<'_, str>> = Vec::with_capacity(text.len() / 64 + 1);
         let mut num_sentences: i64 = 0;
         let lower_rules = c.filter_lorem_ipsum || c.filter_javascript || c.filter_policy;
         // Lines are slices of `text` (sentences are not searched this way).

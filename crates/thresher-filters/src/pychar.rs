@@ -117,19 +117,32 @@ pub fn is_sentence_punct(c: char) -> bool {
 /// Python's `str.strip()`.
 #[inline]
 pub fn strip(s: &str) -> &str {
-    s.trim_matches(is_space)
+    rstrip(lstrip(s))
+}
+
+/// Whether byte `b` is printable ASCII other than the space: never Python whitespace, nor part
+/// of a multi-byte character. Most lines start and end with one, and need no decoding.
+#[inline]
+fn plain_ascii(b: u8) -> bool {
+    (0x21..0x7f).contains(&b)
 }
 
 /// Python's `str.lstrip()`.
 #[inline]
 pub fn lstrip(s: &str) -> &str {
-    s.trim_start_matches(is_space)
+    match s.as_bytes().first() {
+        Some(&b) if !plain_ascii(b) => s.trim_start_matches(is_space),
+        _ => s,
+    }
 }
 
 /// Python's `str.rstrip()`.
 #[inline]
 pub fn rstrip(s: &str) -> &str {
-    s.trim_end_matches(is_space)
+    match s.as_bytes().last() {
+        Some(&b) if !plain_ascii(b) => s.trim_end_matches(is_space),
+        _ => s,
+    }
 }
 
 /// Python's `str.split()` without arguments: runs of whitespace separate, empty parts dropped.
@@ -370,6 +383,17 @@ mod tests {
         assert!(is_space('\x1f') && is_space('\u{a0}') && is_space('\u{3000}'));
         assert!(!is_space('\u{200b}') && !is_space('a'));
         assert_eq!(strip("\x1f a b\u{2029}"), "a b");
+        // The ASCII fast paths agree with the general trim for every end character.
+        let ends = (0u8..0x80)
+            .map(char::from)
+            .chain(['\u{85}', '\u{a0}', 'é', '\u{3000}']);
+        for c in ends {
+            for s in [format!("{c}x{c}"), format!("{c}{c}"), c.to_string()] {
+                assert_eq!(strip(&s), s.trim_matches(is_space), "{s:?}");
+                assert_eq!(lstrip(&s), s.trim_start_matches(is_space), "{s:?}");
+                assert_eq!(rstrip(&s), s.trim_end_matches(is_space), "{s:?}");
+            }
+        }
         assert_eq!(
             split_whitespace(" a\x1cb  c ").collect::<Vec<_>>(),
             ["a", "b", "c"]
