@@ -16,14 +16,14 @@
 //! the longest prefix it knows).
 //!
 //! Layout (little-endian), read by src/model.rs:
-//!   magic "THLID003", u32 language count,
+//!   magic "THLID004", u32 language count,
 //!   5 x (u32 slot count, u64 byte offset of the slots),
 //!   u64 rows offset, u64 row count, u64 postings offset, u64 posting count,
 //!   slots: u64 = fingerprint << 32 | payload; 0 = empty. The payload is a row index with bit 31
 //!     set (every letter and bigram; the longer n-grams many languages know, whose row holds the
 //!     back-off to the shorter prefixes), else the index of the first posting (below 2^31 - 2:
 //!     the detector uses the two values under 2^31 above it as markers),
-//!   rows: 80 x u16 q,
+//!   rows: 80 x u16 q (0 = unknown in letters' rows; hash::MISSING_Q in the others),
 //!   postings: 3 bytes = language index (bit 7 set on a list's last posting), u16 q.
 
 use std::io::Write;
@@ -358,7 +358,7 @@ fn main() {
         vec![Default::default(); 5];
 
     let mut out: Vec<u8> = Vec::new();
-    out.extend_from_slice(b"THLID003");
+    out.extend_from_slice(b"THLID004");
     out.extend_from_slice(&(models.len() as u32).to_le_bytes());
     // 5 x (slots, offset) + rows offset + row count + postings offset + posting count.
     let header_len = out.len() + 5 * 12 + 32;
@@ -376,9 +376,7 @@ fn main() {
                     hash::ngram_hash(hash::pack_ngram(ngram)),
                     DENSE_BIT | row_count,
                 ));
-                for v in row {
-                    rows.extend_from_slice(&v.to_le_bytes());
-                }
+                write_row(&mut rows, row, n);
                 row_count += 1;
             }
         } else {
@@ -412,9 +410,7 @@ fn main() {
                         known_rows[n].insert(h, row);
                     }
                     keyed.push((h, DENSE_BIT | row_count));
-                    for v in row {
-                        rows.extend_from_slice(&v.to_le_bytes());
-                    }
+                    write_row(&mut rows, &row, n);
                     row_count += 1;
                     i = j;
                     continue;
@@ -496,4 +492,13 @@ fn backed_off(
         }
     }
     row
+}
+
+/// Appends the dense row of an n-gram of `n` characters. Rows longer than a letter hold
+/// MISSING_Q where a language knows no prefix (what the detector adds there anyway).
+fn write_row(rows: &mut Vec<u8>, row: &[u16; ROW], n: usize) {
+    for &v in row {
+        let v = if v == 0 && n >= 2 { hash::MISSING_Q } else { v };
+        rows.extend_from_slice(&v.to_le_bytes());
+    }
 }

@@ -21,6 +21,7 @@
 //! the lookups of one stage are issued together so their cache misses overlap; the
 //! per-language sums are integer SIMD lanes.
 
+use crate::hash::MISSING_Q;
 use crate::lang::{
     shared_characters, single_language_script, uses_script, Language, LanguageSet, LANGUAGE_COUNT,
     UNIQUE_CHARACTERS,
@@ -34,13 +35,6 @@ use unicode_script::{Script, UnicodeScript};
 /// Texts whose words hold at least this many characters are scored on n-grams of 3 to 5
 /// characters only (letters and bigrams add little once there are this many trigrams).
 const LONG_TEXT_CHARS: usize = 120;
-/// What an n-gram adds for a language that knows none of its prefixes, as q = -1000 ln p:
-/// ln p = -3. lingua adds 0 there, which rewards a language for *not* knowing a letter.
-const MISSING_Q: u32 = 3000;
-const _: () = assert!(
-    MISSING_Q <= u16::MAX as u32,
-    "MISSING_Q is added on 16-bit lanes"
-);
 /// The lead of the winner over the runner-up, in final score units (nats; per distinct letter
 /// for texts scored from letters), above which the later stages are skipped: for short texts
 /// after letters and bigrams and after trigrams, for long texts (trigrams to 5-grams) after
@@ -1060,29 +1054,39 @@ impl Acc {
             return;
         }
         let mut row = [0u16; WORK_ROW];
+        // Whether the row may hold 0 for "unknown": only when built on a letter's row (or on
+        // nothing); longer n-grams' rows hold MISSING_Q there already.
+        let mut raw = true;
         for p in &probes[start..] {
             // A letter's row is not needed when it is not scored and its bigram's row (which
             // holds the letter's values as back-off) replaces it.
             if is_row(p.at) {
                 // A row already holds the back-off values where a language lacks the n-gram.
                 model.row(p.at, &mut row);
+                raw = p.n == 1;
             } else if p.at < SKIPPED {
                 model.overlay_postings(p.at, &mut row);
             }
             if p.fresh && p.n >= from {
                 self.got_any = true;
-                // The missing-n-gram cost is put in on 16-bit lanes (16 per AVX2 register,
-                // where the sum needs 32-bit lanes, 8 per register), then widened and added.
-                for (acc, v) in self
-                    .lane
-                    .chunks_exact_mut(16)
-                    .zip(row[..ROW].chunks_exact(16))
-                {
-                    let mut q = [0u16; 16];
-                    for (q, &v) in q.iter_mut().zip(v) {
-                        *q = if v == 0 { MISSING_Q as u16 } else { v };
+                if raw {
+                    // The missing-n-gram cost is put in on 16-bit lanes (16 per AVX2 register,
+                    // where the sum needs 32-bit lanes, 8 per register), then widened and added.
+                    for (acc, v) in self
+                        .lane
+                        .chunks_exact_mut(16)
+                        .zip(row[..ROW].chunks_exact(16))
+                    {
+                        let mut q = [0u16; 16];
+                        for (q, &v) in q.iter_mut().zip(v) {
+                            *q = if v == 0 { MISSING_Q } else { v };
+                        }
+                        for (a, &q) in acc.iter_mut().zip(&q) {
+                            *a += u32::from(q);
+                        }
                     }
-                    for (a, &q) in acc.iter_mut().zip(&q) {
+                } else {
+                    for (a, &q) in self.lane.iter_mut().zip(&row[..ROW]) {
                         *a += u32::from(q);
                     }
                 }

@@ -1,6 +1,13 @@
-// Shared by build.rs (`include!`) and the library: how an n-gram becomes a table key.
+// Shared by build.rs (`include!`) and the library: how an n-gram becomes a table key, and what
+// the table stores for a language that knows none of an n-gram's prefixes.
 // An n-gram of 1 to 5 characters is packed 21 bits per character (every Unicode scalar fits),
 // then mixed to 64 bits: the high 32 bits are the stored fingerprint, the low 32 pick the home slot.
+
+/// What an n-gram adds for a language that knows none of its prefixes, as q = -1000 ln p:
+/// ln p = -3 (lingua adds 0 there, which rewards a language for *not* knowing a letter). Dense
+/// rows of 2 or more characters hold it in place of "unknown" (0), so adding them needs no
+/// substitution; letters' rows keep 0, which tells which letters a language knows.
+pub const MISSING_Q: u16 = 3000;
 
 /// Packs the characters of an n-gram (at most 5) into one integer key.
 #[inline]

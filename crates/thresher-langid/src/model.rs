@@ -167,7 +167,7 @@ impl Model {
         // The table is produced by our own build script in the same build: a mismatch is a build
         // bug, not an input error, so it is fatal.
         assert!(
-            bytes.len() > 104 && &bytes[..8] == b"THLID003",
+            bytes.len() > 104 && &bytes[..8] == b"THLID004",
             "langid table: bad magic"
         );
         assert_eq!(
