@@ -642,30 +642,27 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
     let first_stage_max = if lo == 1 { 2 } else { 3 };
     for wi in 0..s.words.len() {
         let (a, b) = s.words[wi];
+        // A word of `len` letters holds len - n + 1 n-grams of each length n up to len.
+        let len = b - a;
+        for (n, o) in occurrences
+            .iter_mut()
+            .enumerate()
+            .take(hi.min(len) + 1)
+            .skip(lo)
+        {
+            *o += len + 1 - n;
+        }
         for i in a..b {
             let max_n = (b - i).min(hi);
             if max_n < lo {
                 break;
             }
-            for o in &mut occurrences[lo..=max_n] {
-                *o += 1;
-            }
             let first = s.probes.len();
             // The first stage's n-grams have at most 3 characters: 63 bits of `pack_ngram`.
             let mut packed = 0u64;
             let mut any_fresh = false;
-            for n in 1..=max_n {
-                if n > first_stage_max {
-                    // Hashed when its stage runs, if it does: until then the field holds the
-                    // index of the n-gram's first character.
-                    s.probes.push(Probe {
-                        n: n as u8,
-                        fresh: false,
-                        hash: i as u64,
-                        at: NOT_FOUND,
-                    });
-                    continue;
-                }
+            let hashed = max_n.min(first_stage_max);
+            for n in 1..hashed + 1 {
                 packed |= u64::from(s.chars[i + n - 1]) << (21 * (n - 1));
                 let h = hash_parts(packed, 0);
                 let fresh = n >= lo && s.seen.insert(h);
@@ -674,6 +671,16 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
                     n: n as u8,
                     fresh,
                     hash: h,
+                    at: NOT_FOUND,
+                });
+            }
+            for n in hashed + 1..max_n + 1 {
+                // Hashed when its stage runs, if it does: until then the field holds the index
+                // of the n-gram's first character.
+                s.probes.push(Probe {
+                    n: n as u8,
+                    fresh: false,
+                    hash: i as u64,
                     at: NOT_FOUND,
                 });
             }
