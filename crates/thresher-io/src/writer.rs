@@ -253,7 +253,11 @@ impl ShardedWriter {
                 shard.hash.update(p);
             }
             match &mut shard.sink {
-                Sink::Plain(w) => write_all_vectored(w, run)?,
+                Sink::Plain(w) => {
+                    // Straight to the file: the buffer would copy a run smaller than itself.
+                    w.flush()?;
+                    write_all_vectored(w.get_mut(), run)?
+                }
                 Sink::Gzip(w) => run.iter().try_for_each(|p| w.write_all(p))?,
                 Sink::Zstd(w) => run.iter().try_for_each(|p| w.write_all(p))?,
                 Sink::Done(_) => {}
@@ -317,8 +321,7 @@ impl ShardedWriter {
     }
 }
 
-/// Writes all of `pieces`, in order, with vectored writes (a `BufWriter` passes a large one
-/// straight to the file and copies a small one into its buffer).
+/// Writes all of `pieces`, in order, with vectored writes (`writev`, up to 1,024 pieces each).
 fn write_all_vectored(w: &mut impl Write, pieces: &[&[u8]]) -> std::io::Result<()> {
     let mut slices: Vec<IoSlice> = pieces.iter().map(|p| IoSlice::new(p)).collect();
     let mut rest = &mut slices[..];
