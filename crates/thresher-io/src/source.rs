@@ -76,7 +76,9 @@ impl BatchReader {
             current: None,
             warc: None,
             max_batch_docs: 1024,
-            max_batch_bytes: 8 << 20,
+            // 2 MB rather than 8: half the peak RSS (the output now points into the batches'
+            // buffers until it is written), and no slower.
+            max_batch_bytes: 2 << 20,
             spare: Vec::new(),
         }
     }
