@@ -194,7 +194,7 @@ pub fn normalize_json_into(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
 }
 
 /// The character at the start of `b` (which starts with a byte >= 0x80) and its length.
-#[inline]
+#[inline(always)]
 /// `None` if it is not a well-formed UTF-8 sequence (decoded by hand: a call to the standard
 /// library's validator per character cost more than the rest of the normalisation of it).
 fn decode_char(b: &[u8]) -> Option<(char, usize)> {
@@ -222,6 +222,30 @@ fn decode_char(b: &[u8]) -> Option<(char, usize)> {
         return None;
     }
     Some((char::from_u32(v)?, len))
+}
+
+/// Lower-cases the basic Cyrillic letters (U+0400-U+045F) at the start of `src` into `out`
+/// (as many bytes out as in). Returns the bytes read and written.
+#[inline]
+fn cyrillic_run(src: &[u8], out: &mut [u8]) -> (usize, usize) {
+    let mut k = 0;
+    while let (Some(&b0), Some(&b1)) = (src.get(k), src.get(k + 1)) {
+        if !matches!(b0, 0xD0 | 0xD1) || b1 & 0xC0 != 0x80 {
+            break;
+        }
+        let v = (u32::from(b0 & 0x1F) << 6) | u32::from(b1 & 0x3F);
+        let Some(lower) = char::from_u32(v).and_then(basic_cyrillic_lower) else {
+            break;
+        };
+        if out.len() < k + 2 {
+            break; // not reached: `out` has room for every byte of `src`
+        }
+        let l = lower as u32;
+        out[k] = 0xC0 | (l >> 6) as u8;
+        out[k + 1] = 0x80 | (l & 0x3F) as u8;
+        k += 2;
+    }
+    (k, k)
 }
 
 /// The index of the first byte at or after `i` that is not ASCII whitespace.
@@ -296,7 +320,10 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
     let mut prev_space = true;
     let mut i = 0;
     while i < src.len() {
-        if let Some(chunk) = src.get(i..i + 16) {
+        // A non-ASCII byte or an escape would stop the 16-byte step at once: in a run of such
+        // characters (Cyrillic, Greek, CJK text) each goes straight to the code below.
+        let at_stop = src[i] >= 0x80 || (JSON && src[i] == b'\\');
+        if let Some(chunk) = src.get(i..i + 16).filter(|_| !at_stop) {
             let (mapped, ws, stop) = map16::<JSON>(chunk, prev_space);
             // The room for 16 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
             out[n..n + 16].copy_from_slice(&mapped);
@@ -318,6 +345,17 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
                 // Whitespace after whitespace: this byte and the rest of the run write nothing.
                 i = skip_ascii_ws(src, i + 1);
                 prev_space = true;
+                continue;
+            }
+        }
+        if matches!(src[i], 0xD0 | 0xD1) {
+            // A run of basic Cyrillic letters (two bytes each): lower-cased on the bytes, in a
+            // loop of its own, since one every few bytes would each stop the 16-byte step.
+            let (m, written) = cyrillic_run(&src[i..], &mut out[n..]);
+            if m > 0 {
+                i += m;
+                n += written;
+                prev_space = false;
                 continue;
             }
         }
@@ -348,8 +386,11 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             continue;
         }
         if let Some(lower) = basic_cyrillic_lower(c) {
-            // Same length (2 bytes) in and out.
-            n += lower.encode_utf8(&mut out[n..]).len();
+            // Two bytes in UTF-8, written here rather than by the general encoder.
+            let v = lower as u32;
+            out[n] = 0xC0 | (v >> 6) as u8;
+            out[n + 1] = 0x80 | (v & 0x3F) as u8;
+            n += 2;
             i += len;
             prev_space = false;
             continue;
@@ -605,6 +646,9 @@ mod tests {
             "The Quick  Brown\tFox",
             "@[`{AZaz09\u{7f}\u{1}",
             "abcdefghijklmnop",
+            "ПРИВЕТ",
+            "мир",
+            "ЁжЂђѐЏџ",
         ];
         let mut state = 12345u64;
         let (mut reference, mut bytes) = (String::new(), Vec::new());
