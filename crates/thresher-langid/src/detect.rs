@@ -266,6 +266,7 @@ const NOT_FOUND: u32 = DENSE_BIT - 1;
 const SKIPPED: u32 = DENSE_BIT - 2;
 
 /// One n-gram to look up.
+#[derive(Clone, Copy)]
 struct Probe {
     n: u8,
     /// First occurrence of this n-gram in the text, at a length being scored.
@@ -657,7 +658,13 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
             if max_n < lo {
                 break;
             }
-            let first = s.probes.len();
+            // The position's probes are built here and appended in one go if it is kept.
+            let mut buf = [Probe {
+                n: 0,
+                fresh: false,
+                hash: 0,
+                at: NOT_FOUND,
+            }; 5];
             // The first stage's n-grams have at most 3 characters: 63 bits of `pack_ngram`.
             let mut packed = 0u64;
             let mut any_fresh = false;
@@ -667,28 +674,27 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
                 let h = hash_parts(packed, 0);
                 let fresh = n >= lo && s.seen.insert(h);
                 any_fresh |= fresh;
-                s.probes.push(Probe {
+                buf[n - 1] = Probe {
                     n: n as u8,
                     fresh,
                     hash: h,
                     at: NOT_FOUND,
-                });
+                };
             }
             for n in hashed + 1..max_n + 1 {
                 // Hashed when its stage runs, if it does: until then the field holds the index
                 // of the n-gram's first character.
-                s.probes.push(Probe {
+                buf[n - 1] = Probe {
                     n: n as u8,
                     fresh: false,
                     hash: i as u64,
                     at: NOT_FOUND,
-                });
+                };
             }
             if any_fresh || max_n > first_stage_max {
                 any_long |= max_n >= 4;
-                s.positions.push((first as u32, max_n as u8));
-            } else {
-                s.probes.truncate(first);
+                s.positions.push((s.probes.len() as u32, max_n as u8));
+                s.probes.extend_from_slice(&buf[..max_n]);
             }
         }
     }
