@@ -349,7 +349,7 @@ fn detect_with(s: &mut Scratch, text: &str, candidates: LanguageSet) -> Detectio
         language: None,
         score: 0.0,
     };
-    let text = text.trim();
+    // No trimming: whitespace is never part of a word, so it changes nothing but the cost.
     if text.is_ascii() {
         return detect_ascii(s, text, candidates);
     }
@@ -1147,16 +1147,17 @@ fn finish(
     // Final score per candidate; languages that knew none of the n-grams drop out.
     let mut best: Option<(Language, f64)> = None;
     let mut second = f64::NEG_INFINITY;
+    // The scored languages' totals, in language order (the order of the softmax sum below).
     let mut scores = [0f64; LANGUAGE_COUNT];
-    let mut scored = LanguageSet(0);
+    let mut scored = 0;
     for l in candidates.iter() {
         let mut total = -(acc.sum[l.index()] as f64) / 1000.0;
         if lo == 1 && acc.unigrams[l.index()] > 0 {
             total /= f64::from(acc.unigrams[l.index()]);
         }
         if total != 0.0 {
-            scores[l.index()] = total;
-            scored.insert(l);
+            scores[scored] = total;
+            scored += 1;
             match best {
                 Some((_, b)) if total <= b => second = second.max(total),
                 _ => {
@@ -1172,9 +1173,9 @@ fn finish(
         return none;
     };
     // Languages more than 50 nats behind add under 2e-22 each: not worth an exp().
-    let denom: f64 = scored
+    let denom: f64 = scores[..scored]
         .iter()
-        .map(|l| (scores[l.index()] - top) * scale)
+        .map(|t| (t - top) * scale)
         .filter(|x| *x > -50.0)
         .map(f64::exp)
         .sum();
