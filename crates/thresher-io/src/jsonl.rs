@@ -272,6 +272,11 @@ fn special_bytes(w: u64) -> u64 {
 /// Index of the first `"`, `\` or control character at or after `i`, or `b.len()`.
 #[inline]
 fn next_special(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        i = unsafe { skip_plain_avx2(b, i) };
+    }
     while let Some(chunk) = b.get(i..i + 16) {
         let m = special16(chunk);
         if m != 0 {
@@ -284,6 +289,35 @@ fn next_special(b: &[u8], mut i: usize) -> usize {
             return i;
         }
         i += 1;
+    }
+    i
+}
+
+/// The index of the first 32-byte block at or after `i` that holds a `"`, `\` or control
+/// character (or of the last bytes, fewer than 32): the text between escapes is most of every
+/// line, and this scans it twice as fast as the SSE2 step.
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn skip_plain_avx2(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let low = _mm256_set1_epi8(0x1F);
+    while let Some(chunk) = b.get(i..i + 32) {
+        // SAFETY: the unaligned load reads the 32 bytes of `chunk`.
+        let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast::<__m256i>()) };
+        let special = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)),
+            // Unsigned v <= 0x1F: max(v, 0x1F) == 0x1F.
+            _mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low),
+        );
+        if _mm256_movemask_epi8(special) != 0 {
+            break;
+        }
+        i += 32;
     }
     i
 }
@@ -661,8 +695,8 @@ mod tests {
                 .unwrap_or(b.len())
         };
         for c in 0u8..=255 {
-            for at in 0..40 {
-                for len in [at + 1, 40] {
+            for at in 0..80 {
+                for len in [at + 1, 80] {
                     let mut b = vec![b'a'; len];
                     b[at] = c;
                     for from in [0, 1, at] {
