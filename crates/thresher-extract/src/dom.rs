@@ -709,8 +709,12 @@ impl TreeSink for Sink {
     fn add_attrs_if_missing(&self, target: &Handle, attrs: Vec<Attribute>) {
         let mut nodes = self.nodes.borrow_mut();
         if let Kind::Element { attrs: have, .. } = &mut nodes[target.id as usize].kind {
+            // A set, not a search per attribute: repeated `<body>` tags with huge attribute
+            // lists would otherwise be quadratic.
+            let mut names: std::collections::HashSet<LocalName> =
+                have.iter().map(|h| h.name.local.clone()).collect();
             for a in attrs {
-                if !have.iter().any(|h| h.name.local == a.name.local) {
+                if names.insert(a.name.local.clone()) {
                     have.push(a);
                 }
             }

@@ -17,6 +17,8 @@
 //! The tests parse hand-written edge cases and random markup both ways and compare the trees, so
 //! an html5ever upgrade that changes its tokenizer's behaviour shows up there.
 
+use std::collections::HashSet;
+
 use html5ever::interface::TreeSink;
 use html5ever::tendril::StrTendril;
 use html5ever::tokenizer::states::RawKind;
@@ -68,6 +70,9 @@ where
     let start = if src.starts_with('\u{feff}') { 3 } else { 0 };
     t.run(start)
 }
+
+/// Attributes on one tag beyond which repeats are found with a hash set.
+const MANY_ATTRS: usize = 16;
 
 /// Whitespace inside tags (`\r` is gone after newline normalisation).
 #[inline]
@@ -355,6 +360,9 @@ where
         let b = self.b;
         let n = b.len();
         let mut attrs: Vec<Attribute> = Vec::new();
+        // Names seen so far, once a tag has many attributes: a linear search per attribute would
+        // make a tag with a million attributes (a hostile page) quadratic.
+        let mut seen: Option<HashSet<LocalName>> = None;
         let mut dup = false;
         let mut self_closing = false;
         loop {
@@ -429,7 +437,15 @@ where
                 StrTendril::new()
             };
             let local = local_name(aname);
-            if attrs.iter().any(|a| a.name.local == local) {
+            // The first of two attributes with one name wins.
+            let repeated = if attrs.len() < MANY_ATTRS {
+                attrs.iter().any(|a| a.name.local == local)
+            } else {
+                !seen
+                    .get_or_insert_with(|| attrs.iter().map(|a| a.name.local.clone()).collect())
+                    .insert(local.clone())
+            };
+            if repeated {
                 dup = true;
             } else {
                 attrs.push(Attribute {
@@ -767,6 +783,7 @@ mod tests {
         "<select><option>a<option>b</select><form><form><input></form>",
         "<ul><li>a<li>b</ul><dl><dt>x<dd>y</dl><h1>a<h2>b</h1>",
         "<math><mi>x</mi></math><p>y",
+        "<body a=1><p>x<body a=2 b=3 c=4><html lang=en id=h>",
     ];
 
     /// Pages left to html5ever's tokenizer; they must still give its tree.
@@ -914,6 +931,25 @@ mod tests {
         }
         // Most of them take the fast tokenizer, so it is what is being checked.
         assert!(fast > 1500, "{fast}");
+    }
+
+    #[test]
+    fn first_of_repeated_attributes_wins_on_long_tags() {
+        let mut html = String::from("<p ");
+        for i in 0..40 {
+            html.push_str(&format!("a{i}={i} "));
+        }
+        html.push_str("a3=x a39=y class=c a0=z>t");
+        let a = parse(&html, BIG).unwrap();
+        assert!(a.same_tree(&parse_with_html5ever(&html, BIG).unwrap()));
+        let p = a.find_first("p").unwrap();
+        assert_eq!(a.node(p).attr("a3"), Some("3"));
+        assert_eq!(a.node(p).attr("a39"), Some("39"));
+        assert_eq!(a.node(p).attr("a0"), Some("0"));
+        assert_eq!(a.node(p).attr("class"), Some("c"));
+        if let crate::dom::Kind::Element { attrs, .. } = &a.node(p).kind {
+            assert_eq!(attrs.len(), 41);
+        }
     }
 
     #[test]
