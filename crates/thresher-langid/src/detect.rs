@@ -763,10 +763,17 @@ fn score_ngrams(s: &mut Scratch, candidates: LanguageSet) -> Detection {
         if count < 4 {
             continue;
         }
+        // The 4-gram and the 5-gram (if any) start at the same character: their packed forms
+        // share the first four characters (`pack_ngram` as two 64-bit halves).
+        let probes = &mut s.probes[first as usize + 3..first as usize + usize::from(count)];
+        let at = probes[0].hash as usize;
+        let c = |k: usize| u64::from(s.chars[at + k]);
+        let low = c(0) | c(1) << 21 | c(2) << 42 | c(3) << 63;
+        let high4 = c(3) >> 1;
         let mut any_fresh = false;
-        for p in &mut s.probes[first as usize + 3..first as usize + usize::from(count)] {
-            let n = usize::from(p.n);
-            p.hash = hash_at(&s.chars, p.hash as usize, n);
+        for p in probes.iter_mut() {
+            let high = if p.n == 4 { high4 } else { high4 | c(4) << 20 };
+            p.hash = hash_parts(low, high);
             p.fresh = s.seen.insert(p.hash);
             any_fresh |= p.fresh;
         }
@@ -982,7 +989,11 @@ fn run_stage_impl(
     };
     let slot_prefetch = |probes: &[Probe], pos: (u32, u8)| {
         for p in &probes[range(pos)] {
-            model.prefetch_slot(usize::from(p.n), p.hash);
+            // The letters' table (144 KB) stays in cache; most letters are not even looked up
+            // (their bigram's row holds their values).
+            if p.n > 1 {
+                model.prefetch_slot(usize::from(p.n), p.hash);
+            }
         }
     };
     for &pos in positions.iter().take(AHEAD) {
