@@ -90,7 +90,7 @@ impl Document {
 
     /// A document whose text is `buf[range]`, the body of a JSON string (without the quotes)
     /// escaped exactly as thresher's writer escapes it (see [`Document::set_text_json`]). The
-    /// text is unescaped on first use; the writer copies these bytes as they are.
+    /// text is unescaped on first use; the writer writes these bytes as they are.
     ///
     /// The caller guarantees that the bytes are valid UTF-8 and valid JSON string escapes (the
     /// JSONL reader has checked both); should they not be, the text gets replacement characters.

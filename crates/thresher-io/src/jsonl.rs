@@ -2,7 +2,9 @@
 //!
 //! Most lines have the plain `{"id": "..", "text": "..", "metadata": {..}}` layout; a hand-written
 //! parser reads those in one pass, unescaping the strings straight into the document's `String`s
-//! (see [`parse_common`]). Anything it is not sure of (other fields, repeated fields, a
+//! (see [`parse_common`]); a text in a shared buffer whose escapes are the canonical ones is only
+//! checked, and left escaped in the buffer for the document to unescape if a step reads it.
+//! Anything it is not sure of (other fields, repeated fields, a
 //! non-string id, odd escapes, broken JSON) goes to the general serde_json path, which also
 //! makes every error message.
 
@@ -28,8 +30,8 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
 
 /// [`parse_jsonl_line`] for the line `buf[range]` of a shared buffer. The result is the same;
 /// in addition, when the text's escapes in the line are exactly the ones thresher's writer
-/// produces, the document keeps a reference to those bytes
-/// ([`Document::set_text_json`]) so that an unedited text is written back by a copy.
+/// produces, the document is made from those bytes ([`Document::from_json_text`]): the text is
+/// unescaped only if a step reads it, and an unedited text is written back as these bytes.
 pub fn parse_jsonl_line_shared(
     buf: &Arc<Vec<u8>>,
     range: Range<usize>,

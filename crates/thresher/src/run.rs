@@ -3,8 +3,9 @@
 //!
 //! Data flow: a reader thread cuts the input into batches (bounded channel) -> for each batch,
 //! the worker pool parses the records and runs the steps (a run of `Parallel` steps on all
-//! documents at once; an `Ordered` step one document at a time, in input order) -> a writer
-//! thread writes the shards. Documents keep their input order end to end, so the output is
+//! documents at once; an `Ordered` step one document at a time, in input order) -> writer
+//! threads write the shards (an unedited text is written from the batch's input buffer, which
+//! then goes back to the reader). Documents keep their input order end to end, so the output is
 //! byte-identical whatever the number of threads.
 //!
 //! A `TwoPass` step splits the pipeline into phases: the documents that reach it are written to
