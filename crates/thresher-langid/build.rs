@@ -320,8 +320,7 @@ fn main() {
     // The 4- and 5-grams that get a dense row, and their characters (a second pass over the
     // models, for these only): a row is built from the rows and postings of its prefixes.
     let mut long_chars: std::collections::HashMap<u64, Vec<char>> = Default::default();
-    for n in 4..=5 {
-        let list = &mut entries[n];
+    for list in &mut entries[4..=5] {
         list.sort_unstable();
         for group in list.chunk_by(|a, b| a.0 == b.0) {
             if group.len() >= DENSE_LONG_LANGUAGES {
