@@ -176,7 +176,21 @@ impl TextMatches {
         if memchr::memmem::find(text.as_bytes(), "\u{212A}".as_bytes()).is_some() {
             return None;
         }
-        let lowered = text.as_bytes().to_ascii_lowercase();
+        // The lower-cased copy goes into a buffer reused across documents on this thread.
+        thread_local! {
+            static LOWERED: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        LOWERED.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut buf) => Some(Self::scan(text, scans, &mut buf)),
+            Err(_) => Some(Self::scan(text, scans, &mut Vec::new())),
+        })
+    }
+
+    fn scan(text: &str, scans: &[Scan], lowered: &mut Vec<u8>) -> TextMatches {
+        lowered.clear();
+        lowered.extend_from_slice(text.as_bytes());
+        lowered.make_ascii_lowercase();
+        let lowered = &lowered[..];
         let mut starts = Vec::new();
         for scan in scans {
             if let [(0, _, bit)] = scan.checks[..] {
@@ -193,7 +207,7 @@ impl TextMatches {
             }
         }
         starts.sort_unstable();
-        Some(TextMatches { starts, next: 0 })
+        TextMatches { starts, next: 0 }
     }
 
     /// The patterns occurring in `start..end`; lines must be asked in order.
