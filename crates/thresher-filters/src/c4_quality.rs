@@ -195,10 +195,10 @@ impl TextMatches {
         for scan in scans {
             if let [(0, _, bit)] = scan.checks[..] {
                 // The needle is the pattern.
-                starts.extend(scan.finder.find_iter(&lowered).map(|at| (at, bit)));
+                starts.extend(scan.finder.find_iter(lowered).map(|at| (at, bit)));
                 continue;
             }
-            for at in scan.finder.find_iter(&lowered) {
+            for at in scan.finder.find_iter(lowered) {
                 for &(off, p, bit) in &scan.checks {
                     if at >= off && lowered[at - off..].starts_with(p.as_bytes()) {
                         starts.push((at - off, bit));
