@@ -104,6 +104,9 @@ pub enum BudgetError {
     TooManyNodes(usize),
     /// Nesting deeper than [`Budget::max_depth`].
     TooDeep(u32),
+    /// A page that needs html5ever's tokenizer has a tag with more than this many attributes
+    /// (see [`MAX_ATTRS_FOR_HTML5EVER`]).
+    TooManyAttributes(usize),
 }
 
 impl std::fmt::Display for BudgetError {
@@ -111,6 +114,9 @@ impl std::fmt::Display for BudgetError {
         match self {
             BudgetError::TooManyNodes(n) => write!(f, "page has more than {n} DOM nodes"),
             BudgetError::TooDeep(d) => write!(f, "page nests elements deeper than {d} levels"),
+            BudgetError::TooManyAttributes(n) => {
+                write!(f, "page has a tag with more than {n} attributes")
+            }
         }
     }
 }
@@ -361,7 +367,87 @@ fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+/// Attributes on one tag beyond which a page is not given to html5ever's tokenizer: it looks for
+/// a repeated name with a linear search per attribute, so a tag with k attributes costs k²/2
+/// comparisons (100,000 attributes: 2.6 s; the 20 MB page limit allows 2.5 million, about half
+/// an hour by extrapolation). With this limit, 19 MB of 2,000-attribute tags took 2.4 s.
+/// The fast tokenizer finds repeats with a hash set and has no such limit; real pages have a
+/// few dozen attributes at most.
+pub const MAX_ATTRS_FOR_HTML5EVER: usize = 2000;
+
+/// An upper bound on the attributes of any tag html5ever's tokenizer can read in `b`, stopping
+/// once it reaches `limit`. The tag states of the WHATWG tokenizer (tag name, before/in/after an
+/// attribute name, before a value, quoted and unquoted values, after a quoted value, self-closing)
+/// are run from every `<` or `</` followed by a letter at once, keeping one count per state:
+/// whatever state the tokenizer is in elsewhere (text, comment, raw text), each of its tags starts
+/// at one of those places, and parses that reach the same state at the same byte go on alike, so
+/// the largest count per state bounds them all. Linear in the input.
+fn most_attributes_in_a_tag(b: &[u8], limit: usize) -> usize {
+    const NAME: usize = 0; // tag name
+    const BEFORE: usize = 1; // before an attribute name
+    const ATTR: usize = 2; // in an attribute name
+    const AFTER: usize = 3; // after an attribute name
+    const BEFORE_VALUE: usize = 4;
+    const DQ: usize = 5;
+    const SQ: usize = 6;
+    const UNQUOTED: usize = 7;
+    const AFTER_QUOTED: usize = 8;
+    const SLASH: usize = 9; // self-closing start tag state
+    let mut cur: [Option<usize>; 10] = [None; 10];
+    let mut most = 0;
+    for (p, &c) in b.iter().enumerate() {
+        if c.is_ascii_alphabetic()
+            && p >= 1
+            && (b[p - 1] == b'<' || (p >= 2 && b[p - 1] == b'/' && b[p - 2] == b'<'))
+            && cur[NAME].is_none()
+        {
+            cur[NAME] = Some(0);
+        }
+        if cur.iter().all(Option::is_none) {
+            continue;
+        }
+        let mut next: [Option<usize>; 10] = [None; 10];
+        let mut put = |s: usize, n: usize| next[s] = Some(next[s].map_or(n, |m: usize| m.max(n)));
+        let ws = matches!(c, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ');
+        for (s, n) in cur.iter().enumerate() {
+            let Some(n) = *n else { continue };
+            // `>` ends the tag in every state but the quoted values; so does nothing else.
+            match (s, c) {
+                (DQ, b'"') | (SQ, b'\'') => put(AFTER_QUOTED, n),
+                (DQ | SQ, _) => put(s, n),
+                (_, b'>') => {}
+                (NAME, _) if ws => put(BEFORE, n),
+                (NAME | ATTR | AFTER | AFTER_QUOTED | SLASH | BEFORE, b'/') => put(SLASH, n),
+                (NAME, _) => put(NAME, n),
+                (ATTR | AFTER, b'=') => put(BEFORE_VALUE, n),
+                (ATTR | AFTER, _) if ws => put(AFTER, n),
+                (ATTR, _) => put(ATTR, n),
+                (BEFORE_VALUE, _) if ws => put(BEFORE_VALUE, n),
+                (BEFORE_VALUE, b'"') => put(DQ, n),
+                (BEFORE_VALUE, b'\'') => put(SQ, n),
+                (BEFORE_VALUE | UNQUOTED, _) if !ws => put(UNQUOTED, n),
+                (_, _) if ws => put(BEFORE, n),
+                // A new attribute name starts (BEFORE, AFTER, AFTER_QUOTED, SLASH).
+                _ => {
+                    put(ATTR, n + 1);
+                    most = most.max(n + 1);
+                }
+            }
+        }
+        if most >= limit {
+            return most;
+        }
+        cur = next;
+    }
+    most
+}
+
 fn parse_stripped(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
+    if most_attributes_in_a_tag(html.as_bytes(), MAX_ATTRS_FOR_HTML5EVER + 1)
+        > MAX_ATTRS_FOR_HTML5EVER
+    {
+        return Err(BudgetError::TooManyAttributes(MAX_ATTRS_FOR_HTML5EVER));
+    }
     let over = Rc::new(Cell::new(None));
     let sink = new_sink(html.len(), budget, over.clone());
     // html5ever 0.40 drops a U+FEFF at the front of its input queue on every `feed`, i.e. after
@@ -922,6 +1008,94 @@ mod tests {
             assert_eq!(prestrip(&html), html);
             assert_eq!(parse(&html, BIG).unwrap().text_of(0), "");
         }
+    }
+
+    #[test]
+    fn attributes_in_a_tag_are_bounded_from_every_start() {
+        for (html, n) in [
+            ("text only, a > b", 0),
+            ("<p a b=1 c='2' d=\"3\">", 4),
+            ("<p a=\"x>y z\" b>", 2),
+            ("<p a=\">\" b='>' c>", 3),
+            ("</p a b>", 2),
+            ("<p/a/b c/>", 3),
+            ("<p a=1/b =c\"d\"e>", 2),
+            ("<p a b>text <i c>", 2),
+            // Inside a comment or raw text a tokenizer would not read these tags: still counted.
+            ("<title><p a b c d></title>", 4),
+            ("<p \"a b c", 3),
+        ] {
+            assert_eq!(most_attributes_in_a_tag(html.as_bytes(), 100), n, "{html}");
+        }
+        // The bound holds for the tags html5ever's tokenizer reads in random markup (after the
+        // pre-strip, as in `parse_stripped`; `<html>` and `<body>` excepted: the tree builder
+        // merges the attributes of repeats into them).
+        const PARTS: &[&str] = &[
+            "<p",
+            "<i",
+            "</i",
+            "<html",
+            "<body",
+            ">",
+            "/",
+            " ",
+            "\n",
+            "a",
+            "b=",
+            "=",
+            "\"",
+            "'",
+            "<",
+            "<title>",
+            "</title>",
+            "<textarea>",
+            "<math>",
+            "<![CDATA[",
+            "]]>",
+            "<!x>",
+            "<!--",
+            "-->",
+            "c=\"d e\"",
+            "f='>'",
+            "\0",
+        ];
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut most = 0;
+        for _ in 0..5000 {
+            let len = 1 + next(40);
+            let html: String = (0..len).map(|_| PARTS[next(PARTS.len())]).collect();
+            let dom = parse_with_html5ever(&html, BIG).unwrap();
+            let attrs = dom
+                .nodes
+                .iter()
+                .filter_map(|n| match &n.kind {
+                    Kind::Element { name, attrs } if !matches!(&**name, "html" | "body") => {
+                        Some(attrs.len())
+                    }
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            let bound = most_attributes_in_a_tag(prestrip(&html).as_bytes(), 1000);
+            assert!(bound >= attrs, "{html:?}: {bound} < {attrs}");
+            most = most.max(attrs);
+        }
+        assert!(most >= 5, "{most}");
+        let many: String = (0..5000).map(|i| format!(" a{i}=\">\"")).collect();
+        assert_eq!(
+            most_attributes_in_a_tag(format!("<p{many}>").as_bytes(), 10_000),
+            5000
+        );
+        assert_eq!(
+            most_attributes_in_a_tag(format!("<p{many}>").as_bytes(), 300),
+            300
+        );
     }
 
     /// Only a U+FEFF at the start is dropped, on both paths; html5ever's tokenizer used to drop
