@@ -1,4 +1,5 @@
 //! Integration tests of thresher-extract: pathological inputs through the `html_extract` step,
 //! and the crawl samples of ../shared read by the WARC reader and extracted.
 
+mod fuzz;
 mod robustness;
