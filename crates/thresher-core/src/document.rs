@@ -252,7 +252,10 @@ fn unescape_json_body(body: &[u8]) -> String {
     while let Some(k) = body[i..].iter().position(|&c| c == b'\\') {
         out.extend_from_slice(&body[i..i + k]);
         i += k;
-        let (c, len) = json_escape(&body[i..]);
+        // A broken escape is U+FFFD for its backslash; a lone surrogate, for the whole escape.
+        let (c, len) = json_escape(&body[i..]).map_or(('\u{fffd}', 1), |(v, len)| {
+            (char::from_u32(v).unwrap_or('\u{fffd}'), len)
+        });
         let mut utf8 = [0u8; 4];
         out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
         i += len;
@@ -264,38 +267,37 @@ fn unescape_json_body(body: &[u8]) -> String {
     }
 }
 
-/// The character of the JSON escape at the start of `b` (a backslash) and its length in bytes;
-/// U+FFFD and 1 for a broken one.
-fn json_escape(b: &[u8]) -> (char, usize) {
+/// The JSON escape at the start of `b` (a backslash): the code point it stands for and its length
+/// in bytes. A `\uD8xx\uDCxx` pair is one code point (12 bytes); a lone surrogate comes back as
+/// its own code (6 bytes), which is not a `char`: callers replace or refuse it. `None` for a
+/// broken escape.
+pub fn json_escape(b: &[u8]) -> Option<(u32, usize)> {
     let hex4 = |at: usize| -> Option<u32> {
         let h = b.get(at..at + 4)?;
         h.iter()
             .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
     };
-    let c = match b.get(1) {
-        Some(b'"') => '"',
-        Some(b'\\') => '\\',
-        Some(b'/') => '/',
-        Some(b'b') => '\u{8}',
-        Some(b'f') => '\u{c}',
-        Some(b'n') => '\n',
-        Some(b'r') => '\r',
-        Some(b't') => '\t',
-        Some(b'u') => {
-            let Some(v) = hex4(2) else {
-                return ('\u{fffd}', 1);
-            };
+    let c = match b.get(1)? {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        b'u' => {
+            let v = hex4(2)?;
             if (0xD800..0xDC00).contains(&v) && b.get(6..8) == Some(b"\\u") {
                 if let Some(lo @ 0xDC00..=0xDFFF) = hex4(8) {
-                    let c = 0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00);
-                    return (char::from_u32(c).unwrap_or('\u{fffd}'), 12);
+                    return Some((0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00), 12));
                 }
             }
-            return (char::from_u32(v).unwrap_or('\u{fffd}'), 6);
+            return Some((v, 6));
         }
-        _ => return ('\u{fffd}', 1),
+        _ => return None,
     };
-    (c, 2)
+    Some((u32::from(c), 2))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ mod error;
 mod stats;
 mod step;
 
-pub use document::{Document, SourcePos};
+pub use document::{json_escape, Document, SourcePos};
 pub use error::{Error, Result};
 pub use stats::{FileStats, NamedStepStats, Stats, StepStats};
 pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode};

@@ -282,30 +282,6 @@ fn skip_ascii_ws(src: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The character of the JSON escape at the start of `b` (a backslash) and its length. `None`
-/// for a broken escape or a surrogate (left to the unescaping path).
-fn json_escape(b: &[u8]) -> Option<(char, usize)> {
-    let c = match b.get(1)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let v = b
-                .get(2..6)?
-                .iter()
-                .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))?;
-            return Some((char::from_u32(v)?, 6));
-        }
-        _ => return None,
-    };
-    Some((c, 2))
-}
-
 /// The normaliser of [`normalize_into`] (`JSON` false: `src` is the text) and
 /// [`normalize_json_into`] (`JSON` true: `src` is the escaped body; a backslash is one more
 /// "stop" of the fast loop, and the escape is decoded there).
@@ -361,7 +337,10 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
         }
         // An escape (JSON only), a byte of the last few, or a non-ASCII character.
         let (c, len) = if JSON && src[i] == b'\\' {
-            json_escape(&src[i..])?
+            // Only escapes of one `char` of the Basic Multilingual Plane are decoded here; a
+            // broken escape or any surrogate (paired or not) is left to the unescaping path.
+            let (v, len) = thresher_core::json_escape(&src[i..]).filter(|&(v, _)| v < 0x10000)?;
+            (char::from_u32(v)?, len)
         } else if src[i] < 0x80 {
             (char::from(src[i]), 1)
         } else {
