@@ -391,29 +391,16 @@ fn scan_string(line: &str, start: usize, mut out: Option<&mut String>) -> Option
         match b.get(i)? {
             b'"' => return Some((i, canonical)),
             b'\\' => {
-                let e = *b.get(i + 1)?;
-                run = i + 2;
-                let c = match e {
-                    b'"' => '"',
-                    b'\\' => '\\',
-                    b'/' => {
-                        canonical = false;
-                        '/'
-                    }
-                    b'b' => '\u{8}',
-                    b'f' => '\u{c}',
-                    b'n' => '\n',
-                    b'r' => '\r',
-                    b't' => '\t',
+                // Surrogates (paired or lone) are left to serde_json.
+                let (v, len) = thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
+                let c = char::from_u32(v)?;
+                run = i + len;
+                // Canonical is what serde_json writes: `\/` never, `\u` only for the control
+                // characters without a short form, in lower-case hex.
+                match b[i + 1] {
+                    b'/' => canonical = false,
                     b'u' => {
-                        let hex = b.get(i + 2..i + 6)?;
-                        let mut v = 0u32;
-                        for &h in hex {
-                            v = v * 16 + char::from(h).to_digit(16)?;
-                        }
-                        run = i + 6;
-                        // Surrogate pairs (and lone surrogates) are left to serde_json.
-                        let c = char::from_u32(v)?;
+                        let hex = &b[i + 2..i + 6];
                         let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
                         if v >= 0x20
                             || short
@@ -423,10 +410,9 @@ fn scan_string(line: &str, start: usize, mut out: Option<&mut String>) -> Option
                         {
                             canonical = false;
                         }
-                        c
                     }
-                    _ => return None,
-                };
+                    _ => {}
+                }
                 if let Some(out) = out.as_deref_mut() {
                     out.push(c);
                 }
