@@ -282,6 +282,252 @@ fn skip_ascii_ws(src: &[u8], mut i: usize) -> usize {
     i
 }
 
+/// State of the normaliser between its fast and general parts.
+#[cfg(target_arch = "x86_64")]
+struct Pos {
+    /// Bytes of `src` read.
+    i: usize,
+    /// Bytes of `out` written.
+    n: usize,
+    /// Whether the last byte written is a space.
+    prev_space: bool,
+}
+
+/// For each 8-bit mask, the indices of its set bits in order: the `pshufb` control that packs
+/// the bytes a mask keeps to the front of an 8-byte group.
+#[cfg(target_arch = "x86_64")]
+static PACK: [u64; 256] = {
+    let mut t = [0u64; 256];
+    let mut m = 0;
+    while m < 256 {
+        let (mut bit, mut k, mut v) = (0, 0, 0u64);
+        while bit < 8 {
+            if m & (1 << bit) != 0 {
+                v |= (bit as u64) << (8 * k);
+                k += 1;
+            }
+            bit += 1;
+        }
+        t[m] = v;
+        m += 1;
+    }
+    t
+};
+
+/// The AVX2 part of [`normalize_src`]: 32 bytes per step without a branch per whitespace run.
+/// Each block is mapped (lower case, whitespace to space), the bytes that the normalised text
+/// drops are masked out (whitespace after whitespace; in a JSON body, the second byte of a `\n`
+/// `\t` `\r` `\f` escape, which counts as whitespace, and the backslash of `\"` `\/`), and the
+/// rest are packed with `pshufb`. Returns at a non-ASCII byte or any other escape, which the
+/// general loop handles one character at a time, or when fewer than 33 bytes are left.
+///
+/// Web text is mostly ASCII with whitespace runs everywhere (indentation and blank lines: half
+/// the bytes of the benchmark texts), and in JSON each line break is an escape: a loop that
+/// stops at each run mispredicts a branch or two there; this one does not stop.
+///
+/// # Safety
+/// The processor must support AVX2 and POPCNT. `out` must hold at least `p.n + (src.len() - p.i) + 16`
+/// bytes (what [`normalize_src`] keeps); this writes no more bytes than it reads.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,popcnt")]
+unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut Pos) {
+    use std::arch::x86_64::*;
+    let (mut i, mut n) = (p.i, p.n);
+    // Whether the unit before the block is whitespace (a space was written, or nothing yet).
+    let mut prev_ws = u32::from(p.prev_space);
+    // Whether the block starts with the letter of a whitespace escape begun in the last one.
+    let mut letter_in = 0u32;
+    let is = |v: __m256i, c: u8| _mm256_cmpeq_epi8(v, _mm256_set1_epi8(c as i8));
+    let space = _mm256_set1_epi8(0x20);
+    while i + 34 <= src.len() {
+        // SAFETY: 34 bytes from `i` are in `src` (checked by the loop condition).
+        let v = unsafe { _mm256_loadu_si256(src.as_ptr().add(i).cast::<__m256i>()) };
+        let (lower, ws_v) = map32(v);
+        let mut ws = _mm256_movemask_epi8(ws_v) as u32;
+        let high = _mm256_movemask_epi8(v) as u32;
+        // Non-ASCII bytes outside the common characters that normalise to themselves.
+        let mut bad = 0;
+        // Bytes before the end of the block where it must end (a character cut by the end).
+        let mut cut = 32;
+        if high != 0 {
+            // SAFETY: 34 bytes from `i` are in `src`.
+            let (next, next2) = unsafe {
+                (
+                    _mm256_loadu_si256(src.as_ptr().add(i + 1).cast::<__m256i>()),
+                    _mm256_loadu_si256(src.as_ptr().add(i + 2).cast::<__m256i>()),
+                )
+            };
+            let (one, two) = same_chars(v, next, next2);
+            let covered = one | (one << 1) | two | (two << 1) | (two << 2);
+            bad = high & !covered;
+            let crossing = (one >> 31) << 31 | (two >> 30) << 30;
+            if crossing != 0 {
+                cut = crossing.trailing_zeros();
+            }
+        }
+        let mut drop_bs = 0;
+        let mut space_v = ws_v;
+        if JSON {
+            let bs_v = is(v, b'\\');
+            let bs = _mm256_movemask_epi8(bs_v) as u32;
+            if bs != 0 {
+                // The byte after each: what the escape is.
+                let next = unsafe { _mm256_loadu_si256(src.as_ptr().add(i + 1).cast::<__m256i>()) };
+                let blank = _mm256_or_si256(
+                    _mm256_or_si256(is(next, b'n'), is(next, b't')),
+                    _mm256_or_si256(is(next, b'r'), is(next, b'f')),
+                );
+                let plain = _mm256_or_si256(is(next, b'"'), is(next, b'/'));
+                let blank_v = _mm256_and_si256(bs_v, blank);
+                let esc_ws = _mm256_movemask_epi8(blank_v) as u32;
+                let esc_plain = bs & _mm256_movemask_epi8(plain) as u32;
+                // `\\`, `\u`, `\b` or broken: the general loop decodes it. Every backslash before
+                // the first of those starts an escape, since none is the second of `\\`.
+                bad |= bs & !(esc_ws | esc_plain);
+                // The backslash of a whitespace escape stands for it (written as a space, or
+                // dropped after whitespace); its letter always goes (it follows whitespace).
+                ws |= esc_ws | (esc_ws << 1);
+                space_v = _mm256_or_si256(space_v, blank_v);
+                drop_bs = esc_plain;
+            }
+        }
+        ws |= letter_in;
+        let mut keep = !((ws & ((ws << 1) | prev_ws)) | drop_bs);
+        let mut step = 32;
+        if bad != 0 || cut < 32 {
+            step = (bad | 1u32.checked_shl(cut).unwrap_or(0)).trailing_zeros();
+            // Only the bytes before the first one the general loop must see.
+            let below = (1u32 << step).wrapping_sub(1);
+            keep &= below;
+            ws &= below;
+            if step == 0 {
+                break;
+            }
+        }
+        let mapped = _mm256_blendv_epi8(lower, space, space_v);
+        // Pack the kept bytes, 8 at a time: four 8-byte stores, each `popcount` past the last.
+        let lo = _mm256_castsi256_si128(mapped);
+        let hi = _mm256_extracti128_si256::<1>(mapped);
+        let ctl = |m: u32| PACK[(m & 0xFF) as usize];
+        let eights = 0x0808_0808_0808_0808u64;
+        let c_lo = _mm_shuffle_epi8(
+            lo,
+            _mm_set_epi64x(ctl(keep >> 8).wrapping_add(eights) as i64, ctl(keep) as i64),
+        );
+        let c_hi = _mm_shuffle_epi8(
+            hi,
+            _mm_set_epi64x(
+                ctl(keep >> 24).wrapping_add(eights) as i64,
+                ctl(keep >> 16) as i64,
+            ),
+        );
+        // The room is there: `out` holds `n` + the (33 or more) bytes left to read + 16, and
+        // the four stores end at most 32 bytes past `n`.
+        let dst = &mut out[n..n + 32];
+        let base = dst.as_mut_ptr();
+        let mut at = 0usize;
+        // SAFETY: each store writes 8 bytes at `at` <= 24 within `dst`.
+        unsafe {
+            _mm_storel_epi64(base.add(at).cast::<__m128i>(), c_lo);
+            at += (keep & 0xFF).count_ones() as usize;
+            _mm_storel_epi64(
+                base.add(at).cast::<__m128i>(),
+                _mm_unpackhi_epi64(c_lo, c_lo),
+            );
+            at += ((keep >> 8) & 0xFF).count_ones() as usize;
+            _mm_storel_epi64(base.add(at).cast::<__m128i>(), c_hi);
+            at += ((keep >> 16) & 0xFF).count_ones() as usize;
+            _mm_storel_epi64(
+                base.add(at).cast::<__m128i>(),
+                _mm_unpackhi_epi64(c_hi, c_hi),
+            );
+            at += (keep >> 24).count_ones() as usize;
+        }
+        n += at;
+        i += step as usize;
+        prev_ws = (ws >> (step - 1)) & 1;
+        if step < 32 {
+            letter_in = 0;
+            if step < cut {
+                break;
+            }
+            continue; // the next block starts at the cut character
+        }
+        letter_in = (ws >> 31) & u32::from(JSON && src[i - 1] == b'\\');
+    }
+    // A whitespace escape cut by the block's end: its letter is consumed here.
+    i += letter_in as usize;
+    *p = Pos {
+        i,
+        n,
+        prev_space: prev_ws != 0,
+    };
+}
+
+/// Where the common non-ASCII characters that normalise to themselves start in a block `v`
+/// (`next` and `next2`: the block one and two bytes on): two-byte ones (U+0080-U+00BF but NEL
+/// and no-break space, which are whitespace; ß-ÿ; Cyrillic а-я and ѐ-џ) and three-byte ones
+/// (U+200B-U+2027 and U+202A-U+203F but U+202F: typographic quotes, dashes, ellipsis). Each
+/// bit marks a lead byte whose continuation bytes are checked.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn same_chars(
+    v: std::arch::x86_64::__m256i,
+    next: std::arch::x86_64::__m256i,
+    next2: std::arch::x86_64::__m256i,
+) -> (u32, u32) {
+    use std::arch::x86_64::*;
+    let is = |x: __m256i, c: u8| _mm256_cmpeq_epi8(x, _mm256_set1_epi8(c as i8));
+    // Unsigned lo <= x <= hi.
+    let within = |x: __m256i, lo: u8, hi: u8| {
+        let d = _mm256_sub_epi8(x, _mm256_set1_epi8(lo as i8));
+        _mm256_cmpeq_epi8(_mm256_min_epu8(d, _mm256_set1_epi8((hi - lo) as i8)), d)
+    };
+    let (and, or, andnot) = (_mm256_and_si256, _mm256_or_si256, _mm256_andnot_si256);
+    let c2 = andnot(
+        or(is(next, 0x85), is(next, 0xA0)),
+        and(is(v, 0xC2), within(next, 0x80, 0xBF)),
+    );
+    let c3 = and(is(v, 0xC3), within(next, 0x9F, 0xBF));
+    let d0 = and(is(v, 0xD0), within(next, 0xB0, 0xBF));
+    let d1 = and(is(v, 0xD1), within(next, 0x80, 0x9F));
+    let one = or(or(c2, c3), or(d0, d1));
+    let third = andnot(
+        is(next2, 0xAF),
+        or(within(next2, 0x8B, 0xA7), within(next2, 0xAA, 0xBF)),
+    );
+    let two = and(and(is(v, 0xE2), is(next, 0x80)), third);
+    (
+        _mm256_movemask_epi8(one) as u32,
+        _mm256_movemask_epi8(two) as u32,
+    )
+}
+
+/// 32 bytes normalised (lower case, whitespace to space; the caller blends in spaces) and the
+/// mask of their ASCII whitespace.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+#[inline]
+fn map32(
+    v: std::arch::x86_64::__m256i,
+) -> (std::arch::x86_64::__m256i, std::arch::x86_64::__m256i) {
+    use std::arch::x86_64::*;
+    // Signed compares: bytes >= 0x80 are negative, so neither letters nor whitespace.
+    let upper = _mm256_and_si256(
+        _mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x40)),
+        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x5B), v),
+    );
+    let ctrl = _mm256_and_si256(
+        _mm256_cmpgt_epi8(v, _mm256_set1_epi8(0x08)),
+        _mm256_cmpgt_epi8(_mm256_set1_epi8(0x0E), v),
+    );
+    let space = _mm256_set1_epi8(0x20);
+    let ws = _mm256_or_si256(ctrl, _mm256_cmpeq_epi8(v, space));
+    let lower = _mm256_or_si256(v, _mm256_and_si256(upper, space));
+    (lower, ws)
+}
+
 /// The normaliser of [`normalize_into`] (`JSON` false: `src` is the text) and
 /// [`normalize_json_into`] (`JSON` true: `src` is the escaped body; a backslash is one more
 /// "stop" of the fast loop, and the escape is decoded there).
@@ -295,7 +541,24 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
                    // Whether the last byte written is a space (true at the start, so leading spaces vanish).
     let mut prev_space = true;
     let mut i = 0;
+    #[cfg(target_arch = "x86_64")]
+    let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt");
     while i < src.len() {
+        #[cfg(target_arch = "x86_64")]
+        if avx2 && i + 33 <= src.len() && src[i] < 0x80 {
+            let mut p = Pos { i, n, prev_space };
+            // A longer lower case (İ) may have eaten into the slack.
+            let need = n + (src.len() - i) + SLACK;
+            if out.len() < need {
+                out.resize(need, 0);
+            }
+            // SAFETY: the processor has AVX2 and POPCNT (checked above), and `out` has the room it needs.
+            unsafe { normalize_avx2::<JSON>(src, out, &mut p) };
+            (i, n, prev_space) = (p.i, p.n, p.prev_space);
+            if i >= src.len() {
+                break;
+            }
+        }
         // A non-ASCII byte or an escape would stop the 16-byte step at once: in a run of such
         // characters (Cyrillic, Greek, CJK text) each goes straight to the code below.
         let at_stop = src[i] >= 0x80 || (JSON && src[i] == b'\\');
@@ -383,6 +646,13 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             continue;
         }
         i += len;
+        if matches!(c, '\u{2500}'..='\u{27FF}' | '\u{3001}'..='\u{A4CF}' | '\u{AC00}'..='\u{D7A3}')
+        {
+            // Box drawing, symbols, CJK, kana, Hangul: no case, no whitespace (U+3000 is).
+            n += c.encode_utf8(&mut out[n..]).len();
+            prev_space = false;
+            continue;
+        }
         if c.is_whitespace() {
             out[n] = b' ';
             n += usize::from(!prev_space);
@@ -658,6 +928,114 @@ mod tests {
                     assert_json_path_agrees(&t, &reference);
                 }
             }
+        }
+    }
+
+    /// Long texts (the 32-byte step needs 33 bytes) of whitespace runs, escapes and look-alikes
+    /// (a backslash before `n`, `\\` pairs, quotes) at every alignment, so that runs and escapes
+    /// cross the 32-byte blocks at each offset.
+    #[test]
+    fn wide_steps_agree_with_the_reference_at_every_alignment() {
+        let pieces = [
+            " ",
+            "  ",
+            "\n",
+            "\n    ",
+            "\t\t",
+            "\r\n",
+            "\u{c}",
+            "\\",
+            "\\n",
+            "\\\\n",
+            "\"",
+            "/",
+            "\\\"",
+            "a",
+            "Bc",
+            "word ",
+            "XYZ",
+            "é",
+            "\u{a0}",
+            "\u{8}",
+            "\u{b}",
+            "Ω",
+            "’",
+            "                                  ",
+            "ü",
+            "Ü",
+            "ß",
+            "×",
+            "ÿ",
+            "\u{ad}",
+            "\u{85}",
+            "п",
+            "П",
+            "ѐ",
+            "Ѡ",
+            "ѡ",
+            "\u{2000}",
+            "\u{200b}",
+            "—",
+            "“",
+            "\u{2028}",
+            "\u{202f}",
+            "‰",
+            "\u{2040}",
+            "€",
+        ];
+        let mut state = 99u64;
+        let mut next = || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize
+        };
+        let mut reference = String::new();
+        let mut bytes = Vec::new();
+        for _ in 0..20000 {
+            let mut t = "p".repeat(next() % 40);
+            for _ in 0..next() % 60 {
+                t.push_str(pieces[next() % pieces.len()]);
+            }
+            normalize_slow(&t, &mut reference);
+            normalize_bytes(&t, &mut bytes);
+            assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+            assert_json_path_agrees(&t, &reference);
+        }
+    }
+
+    /// Each character of the ranges the 32-byte step copies (and their neighbours) at every
+    /// offset of a block, including cut by the block's end.
+    #[test]
+    fn wide_steps_place_non_ascii_characters_anywhere() {
+        let (mut reference, mut bytes) = (String::new(), Vec::new());
+        let chars = (0x80u32..0x500)
+            .chain(0x2000..0x2070)
+            .filter_map(char::from_u32);
+        for c in chars {
+            for offset in 0..36 {
+                let t = format!(
+                    "{}{c}{c} Tail of the text, long enough.",
+                    "a".repeat(offset)
+                );
+                normalize_slow(&t, &mut reference);
+                normalize_bytes(&t, &mut bytes);
+                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                assert_json_path_agrees(&t, &reference);
+            }
+        }
+    }
+
+    #[test]
+    fn caseless_ranges_have_no_case_and_no_whitespace() {
+        let (mut reference, mut bytes) = (String::new(), Vec::new());
+        let ranges = [0x2500..0x2800, 0x3001..0xA4D0, 0xAC00..0xD7A4];
+        for c in ranges.into_iter().flatten().filter_map(char::from_u32) {
+            assert!(!c.is_whitespace() && c.to_lowercase().eq([c]), "{c:?}");
+            let t = format!("Ab {c}{c}");
+            normalize_slow(&t, &mut reference);
+            normalize_bytes(&t, &mut bytes);
+            assert_eq!(bytes, reference.as_bytes(), "{t:?}");
         }
     }
 
