@@ -345,6 +345,27 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
         let (lower, ws_v) = map32(v);
         let mut ws = _mm256_movemask_epi8(ws_v) as u32;
         let high = _mm256_movemask_epi8(v) as u32;
+        let plain =
+            high == 0 && letter_in == 0 && (!JSON || _mm256_movemask_epi8(is(v, b'\\')) == 0);
+        if plain {
+            // Most blocks are plain ASCII that is kept whole (prose) or dropped whole (inside
+            // a run of spaces): no packing for those.
+            let dropped = ws & ((ws << 1) | prev_ws);
+            if dropped == 0 {
+                let dst = &mut out[n..n + 32];
+                let mapped = _mm256_blendv_epi8(lower, space, ws_v);
+                // SAFETY: `dst` is 32 bytes long.
+                unsafe { _mm256_storeu_si256(dst.as_mut_ptr().cast::<__m256i>(), mapped) };
+                n += 32;
+                i += 32;
+                prev_ws = ws >> 31;
+                continue;
+            }
+            if dropped == u32::MAX {
+                i += 32;
+                continue;
+            }
+        }
         // Non-ASCII bytes outside the common characters that normalise to themselves.
         let mut bad = 0;
         // Bytes before the end of the block where it must end (a character cut by the end).
@@ -709,10 +730,10 @@ impl ExactDedup {
                     None => None,
                 }
                 .unwrap_or_else(|| normalize_into(doc.text(), &mut buf));
-                xxhash_rust::xxh3::xxh3_128(&buf[..n])
+                twox_hash::XxHash3_128::oneshot(&buf[..n])
             })
         } else {
-            xxhash_rust::xxh3::xxh3_128(doc.text().as_bytes())
+            twox_hash::XxHash3_128::oneshot(doc.text().as_bytes())
         }
     }
 }

@@ -48,6 +48,16 @@ fn parse_line(
     source: SourcePos,
     opts: &ReadOptions,
 ) -> Record {
+    // A line of the common layout in a shared buffer is read without checking its UTF-8 first:
+    // `parse_common` checks each part as it reads it (the text in the same pass that finds its
+    // end), and gives up on anything invalid, which the paths below then report.
+    if let Some((buf, at)) = shared {
+        if let Some(doc) = parse_common(line, None, opts, true)
+            .and_then(|c| common_doc(c, Some((buf, at)), source.clone()))
+        {
+            return Record::Doc(doc);
+        }
+    }
     // simdutf8 checks long lines several times faster than the standard library; it does not
     // say where a line is broken, so the standard library is asked again for the message.
     let checked = match simdutf8::basic::from_utf8(line) {
@@ -56,26 +66,13 @@ fn parse_line(
     };
     let (text, lossy): (Cow<str>, bool) = match checked {
         Ok(s) => {
-            if let Some(c) = parse_common(s, opts, shared.is_some()) {
-                let id =
-                    c.id.unwrap_or_else(|| format!("{}:{}", source.file, source.line));
-                let mut doc = match (c.text, shared) {
-                    (TextField::Escaped(raw), Some((buf, at))) => {
-                        Document::from_json_text(id, buf.clone(), at + raw.start..at + raw.end)
-                    }
-                    (TextField::Text(text, raw), shared) => {
-                        let mut doc = Document::new(id, text);
-                        if let (Some(raw), Some((buf, at))) = (raw, shared) {
-                            doc.set_text_json(buf.clone(), at + raw.start..at + raw.end);
-                        }
-                        doc
-                    }
-                    // Not made: `parse_common` leaves a text escaped only when it can be shared.
-                    (TextField::Escaped(_), None) => return parse_general(s, false, source, opts),
-                };
-                doc.source = source;
-                doc.metadata = c.metadata;
-                return Record::Doc(doc);
+            // (A shared line was tried above: this one is not of the common layout.)
+            if shared.is_none() {
+                if let Some(doc) = parse_common(s.as_bytes(), Some(s), opts, false)
+                    .and_then(|c| common_doc(c, None, source.clone()))
+                {
+                    return Record::Doc(doc);
+                }
             }
             (Cow::Borrowed(s), false)
         }
@@ -91,6 +88,34 @@ fn parse_line(
         },
     };
     parse_general(&text, lossy, source, opts)
+}
+
+/// The document of a record read by [`parse_common`]. `None` for a text left escaped without
+/// a shared buffer to keep it in (not made: `parse_common` leaves a text escaped only when
+/// asked to, for a shared line).
+fn common_doc(
+    c: Common,
+    shared: Option<(&Arc<Vec<u8>>, usize)>,
+    source: SourcePos,
+) -> Option<Document> {
+    let id =
+        c.id.unwrap_or_else(|| format!("{}:{}", source.file, source.line));
+    let mut doc = match (c.text, shared) {
+        (TextField::Escaped(raw), Some((buf, at))) => {
+            Document::from_json_text(id, buf.clone(), at + raw.start..at + raw.end)
+        }
+        (TextField::Text(text, raw), shared) => {
+            let mut doc = Document::new(id, text);
+            if let (Some(raw), Some((buf, at))) = (raw, shared) {
+                doc.set_text_json(buf.clone(), at + raw.start..at + raw.end);
+            }
+            doc
+        }
+        (TextField::Escaped(_), None) => return None,
+    };
+    doc.source = source;
+    doc.metadata = c.metadata;
+    Some(doc)
 }
 
 /// The general path: serde_json with the configured field names. `lossy` says the line was
@@ -171,10 +196,18 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// general path, which gives the same document or the error. On the lines it accepts, the
 /// result is what [`parse_general`] gives.
 ///
+/// `whole` is the line as a `&str` when its UTF-8 is already checked. Without it, each part is
+/// checked as it is read (keys and punctuation must be the expected ASCII, the strings are
+/// checked by [`scan_string`], the metadata by serde_json), so a line it accepts is valid UTF-8.
+///
 /// With `lazy`, a text whose escapes are canonical is only checked, not unescaped: the document
 /// keeps the escaped bytes and unescapes them if a step asks for the text.
-fn parse_common(line: &str, opts: &ReadOptions, lazy: bool) -> Option<Common> {
-    let b = line.as_bytes();
+fn parse_common(b: &[u8], whole: Option<&str>, opts: &ReadOptions, lazy: bool) -> Option<Common> {
+    // `b[start..end]` as a `&str`; the bounds are at ASCII bytes (quotes, braces).
+    let sub = |start: usize, end: usize| match whole {
+        Some(s) => s.get(start..end),
+        None => std::str::from_utf8(&b[start..end]).ok(),
+    };
     let mut i = skip_ws(b, 0);
     if b.get(i) != Some(&b'{') {
         return None;
@@ -193,46 +226,75 @@ fn parse_common(line: &str, opts: &ReadOptions, lazy: bool) -> Option<Common> {
         if b[key_end] != b'"' {
             return None;
         }
-        let key = &line[key_start..key_end];
+        // Compared as bytes: a key equal to a (valid UTF-8) field name is valid UTF-8 itself.
+        let key = &b[key_start..key_end];
         i = skip_ws(b, key_end + 1);
         if b.get(i) != Some(&b':') {
             return None;
         }
         i = skip_ws(b, i + 1);
         // The same precedence as the general path when field names coincide.
-        if key == opts.text_field {
+        if key == opts.text_field.as_bytes() {
             if text.is_some() || b.get(i) != Some(&b'"') {
                 return None;
             }
-            let scanned = if lazy {
-                Some(scan_string(line, i + 1, None)?)
-            } else {
-                None
-            };
-            let (field, end) = match scanned {
-                Some((end, true)) => (TextField::Escaped(i + 1..end), end),
-                _ => {
+            let (field, end) = match whole {
+                Some(line) if !lazy => {
                     let (s, end, canonical) = read_string(line, i + 1, b.len() - i)?;
                     (TextField::Text(s, canonical.then_some(i + 1..end)), end)
+                }
+                _ => {
+                    // One pass finds the end and checks the escapes and the UTF-8.
+                    let (end, canonical) = scan_string(b, i + 1)?;
+                    if canonical && lazy {
+                        (TextField::Escaped(i + 1..end), end)
+                    } else {
+                        let (s, _, _) = read_string(sub(i, end + 1)?, 1, end - i)?;
+                        (TextField::Text(s, None), end)
+                    }
                 }
             };
             text = Some(field);
             i = end + 1;
-        } else if key == opts.id_field {
+        } else if key == opts.id_field.as_bytes() {
             if id.is_some() || b.get(i) != Some(&b'"') {
                 return None;
             }
-            let (s, end, _) = read_string(line, i + 1, 32)?;
+            let (s, end) = match whole {
+                Some(line) => {
+                    let (s, end, _) = read_string(line, i + 1, 32)?;
+                    (s, end)
+                }
+                None => {
+                    let (end, _) = scan_string(b, i + 1)?;
+                    (read_string(sub(i, end + 1)?, 1, 32)?.0, end)
+                }
+            };
             id = Some(s);
             i = end + 1;
-        } else if key == opts.metadata_field {
+        } else if key == opts.metadata_field.as_bytes() {
             if metadata.is_some() || b.get(i) != Some(&b'{') {
                 return None;
             }
-            let mut values =
-                serde_json::Deserializer::from_str(&line[i..]).into_iter::<Map<String, Value>>();
-            metadata = Some(values.next()?.ok()?);
-            i += values.byte_offset();
+            // From bytes, serde_json checks the UTF-8 of each string it reads (and refuses a
+            // non-ASCII byte anywhere else); from a checked `&str` it does not check again.
+            let parsed = match whole {
+                Some(s) => {
+                    let mut values = serde_json::Deserializer::from_str(&s[i..])
+                        .into_iter::<Map<String, Value>>();
+                    let m = values.next()?.ok()?;
+                    (m, values.byte_offset())
+                }
+                None => {
+                    let mut values =
+                        serde_json::Deserializer::from_slice(&b[i..])
+                            .into_iter::<Map<String, Value>>();
+                    let m = values.next()?.ok()?;
+                    (m, values.byte_offset())
+                }
+            };
+            metadata = Some(parsed.0);
+            i += parsed.1;
         } else {
             return None;
         }
@@ -371,13 +433,13 @@ fn special16(chunk: &[u8]) -> u32 {
 /// escapes) is left to it.
 fn read_string(line: &str, start: usize, capacity: usize) -> Option<(String, usize, bool)> {
     let mut out = String::with_capacity(capacity);
-    let (end, canonical) = scan_string(line, start, Some(&mut out))?;
+    let (end, canonical) = unescape_into(line, start, Some(&mut out))?;
     Some((out, end, canonical))
 }
 
 /// [`read_string`] that unescapes into `out` only when given one: the same checks, the same
 /// closing quote and the same canonical flag.
-fn scan_string(line: &str, start: usize, mut out: Option<&mut String>) -> Option<(usize, bool)> {
+fn unescape_into(line: &str, start: usize, mut out: Option<&mut String>) -> Option<(usize, bool)> {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = line.as_bytes();
     let mut canonical = true;
@@ -420,6 +482,132 @@ fn scan_string(line: &str, start: usize, mut out: Option<&mut String>) -> Option
             _ => return None, // a raw control character: serde_json rejects it
         }
     }
+}
+
+/// Checks the JSON string whose body starts at `b[start]` (after the opening quote) without
+/// unescaping it: returns the index of the closing quote and whether every escape is canonical,
+/// as [`read_string`] would, and `None` where it would (a broken escape, a surrogate escape, a
+/// raw control character, no closing quote), and also for invalid UTF-8, which it checks in
+/// the same pass: so `b` need not be checked before.
+///
+/// One scan of 32 bytes per step stops at quotes, backslashes, control characters and
+/// non-ASCII bytes; a run of non-ASCII bytes (between ASCII ones, so whole characters) is
+/// checked on its own. Web text is mostly ASCII: this replaces a UTF-8 check of the whole line
+/// and a second scan of the text.
+fn scan_string(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut canonical = true;
+    let mut i = start;
+    loop {
+        i = next_event(b, i);
+        let c = *b.get(i)?;
+        match c {
+            b'"' => return Some((i, canonical)),
+            b'\\' => match *b.get(i + 1)? {
+                b'"' | b'\\' | b'n' | b't' | b'r' | b'b' | b'f' => i += 2,
+                b'/' => {
+                    canonical = false;
+                    i += 2;
+                }
+                b'u' => {
+                    // Surrogates (paired or lone) are left to serde_json.
+                    let (v, len) =
+                        thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
+                    char::from_u32(v)?;
+                    // Canonical is what serde_json writes: `\u` only for the control
+                    // characters without a short form, in lower-case hex.
+                    const HEX: &[u8; 16] = b"0123456789abcdef";
+                    let hex = &b[i + 2..i + 6];
+                    let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
+                    if v >= 0x20
+                        || short
+                        || hex[..2] != *b"00"
+                        || hex[2] != HEX[(v >> 4) as usize]
+                        || hex[3] != HEX[(v & 0xF) as usize]
+                    {
+                        canonical = false;
+                    }
+                    i += len;
+                }
+                _ => return None,
+            },
+            0x80.. => {
+                let end = next_ascii(b, i);
+                if end - i > 64 {
+                    simdutf8::basic::from_utf8(&b[i..end]).ok()?;
+                } else {
+                    std::str::from_utf8(&b[i..end]).ok()?;
+                }
+                i = end;
+            }
+            _ => return None, // a raw control character: serde_json rejects it
+        }
+    }
+}
+
+/// Index of the first `"`, `\`, control character or non-ASCII byte at or after `i`, or
+/// `b.len()`.
+#[inline]
+fn next_event(b: &[u8], mut i: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        i = unsafe { skip_plain_ascii_avx2(b, i) };
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || !(0x20..0x80).contains(&c) {
+            return i;
+        }
+        i += 1;
+    }
+    i
+}
+
+/// Index of the first ASCII byte at or after `i`, or `b.len()`.
+#[inline]
+fn next_ascii(b: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(chunk);
+        // The top bit of each byte that is ASCII.
+        let ascii = !u64::from_le_bytes(w) & 0x8080_8080_8080_8080;
+        if ascii != 0 {
+            return i + ascii.trailing_zeros() as usize / 8;
+        }
+        i += 8;
+    }
+    while b.get(i).is_some_and(|&c| c >= 0x80) {
+        i += 1;
+    }
+    i
+}
+
+/// The index of the first 32-byte block at or after `i` that holds a `"`, `\`, control
+/// character or non-ASCII byte (or of the last bytes, fewer than 32).
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn skip_plain_ascii_avx2(b: &[u8], mut i: usize) -> usize {
+    use std::arch::x86_64::*;
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let space = _mm256_set1_epi8(0x20);
+    while let Some(chunk) = b.get(i..i + 32) {
+        // SAFETY: the unaligned load reads the 32 bytes of `chunk`.
+        let v = unsafe { _mm256_loadu_si256(chunk.as_ptr().cast::<__m256i>()) };
+        let special = _mm256_or_si256(
+            _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)),
+            // Signed v < 0x20: the control characters and (negative) every byte >= 0x80.
+            _mm256_cmpgt_epi8(space, v),
+        );
+        let m = _mm256_movemask_epi8(special);
+        if m != 0 {
+            return i + m.trailing_zeros() as usize;
+        }
+        i += 32;
+    }
+    i
 }
 
 fn kind_of(v: &Value) -> &'static str {
@@ -673,6 +861,52 @@ mod tests {
             r#"{"id": "i", "text": "a\/", "metadata": {}}"#,
             &opts
         ));
+    }
+
+    /// A shared line is read without a UTF-8 check of the whole line first: a broken byte
+    /// anywhere (key, id, text, metadata, punctuation, whitespace) must still make the error
+    /// the checked path makes, and a valid non-ASCII character anywhere the same record.
+    #[test]
+    fn shared_path_checks_utf8_everywhere() {
+        let opts = ReadOptions::default();
+        let lines = [
+            r#"{"id": "doc-1", "text": "Plain words, then \n more words: caf\u00e9 and some padding to pass 32 bytes.", "metadata": {"url": "http://x/y", "n": [1, 2]}}"#,
+            r#"{"text": "Ünïcödé текст “quoted” 漢字 and ASCII long enough to need the wide scan step", "id": "é"}"#,
+        ];
+        let src = SourcePos::default();
+        for line in lines {
+            let line = line.as_bytes();
+            for at in 0..line.len() {
+                for bad in [
+                    &[0xFFu8][..],
+                    &[0xC3],
+                    &[0x80],
+                    &[0xE2, 0x80],
+                    &[0xED, 0xA0, 0x80],
+                ] {
+                    let mut broken = line[..at].to_vec();
+                    broken.extend_from_slice(bad);
+                    broken.extend_from_slice(&line[at..]);
+                    let buf = Arc::new(broken.clone());
+                    let r = parse_jsonl_line_shared(&buf, 0..broken.len(), src.clone(), &opts);
+                    let want = std::str::from_utf8(&broken).unwrap_err().valid_up_to();
+                    match r {
+                        Record::Error(e) => assert_eq!(
+                            e.message,
+                            format!("invalid UTF-8 at byte {want} of the line"),
+                            "{at} {bad:?}"
+                        ),
+                        other => panic!("accepted broken UTF-8 at {at} {bad:?}: {other:?}"),
+                    }
+                }
+                // A valid character (not at a quote or escape) keeps the record as the general
+                // path reads it.
+                if let Ok(s) = std::str::from_utf8(&line[..at]) {
+                    let t = format!("{s}é{}", std::str::from_utf8(&line[at..]).unwrap());
+                    check_same(&t, &opts);
+                }
+            }
+        }
     }
 
     #[test]

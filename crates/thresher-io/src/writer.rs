@@ -5,7 +5,7 @@ use std::io::{BufWriter, IoSlice, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
-use xxhash_rust::xxh3::Xxh3;
+use twox_hash::XxHash3_128;
 
 /// Compression of output shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -82,7 +82,7 @@ struct Shard {
     sink: Sink,
     docs: u64,
     bytes: u64,
-    hash: Xxh3,
+    hash: XxHash3_128,
 }
 
 /// Writes one output category (`kept`, `rejected`, `errors`) as numbered JSONL shards.
@@ -150,7 +150,7 @@ impl ShardedWriter {
                         sink: Sink::Done(m),
                         docs: 0,
                         bytes: 0,
-                        hash: Xxh3::new(),
+                        hash: XxHash3_128::new(),
                     });
                 }
             }
@@ -178,7 +178,7 @@ impl ShardedWriter {
             sink,
             docs: 0,
             bytes: 0,
-            hash: Xxh3::new(),
+            hash: XxHash3_128::new(),
         })
     }
 
@@ -188,7 +188,7 @@ impl ShardedWriter {
             self.shard = Some(self.open()?);
         }
         let shard = self.shard.as_mut().expect("opened above");
-        shard.hash.update(line);
+        shard.hash.write(line);
         match &mut shard.sink {
             Sink::Plain(w) => w.write_all(line)?,
             Sink::Gzip(w) => w.write_all(line)?,
@@ -250,7 +250,7 @@ impl ShardedWriter {
             }
             let run = &pieces[start..end];
             for p in run {
-                shard.hash.update(p);
+                shard.hash.write(p);
             }
             match &mut shard.sink {
                 Sink::Plain(w) => {
@@ -278,7 +278,7 @@ impl ShardedWriter {
         let marker = Marker {
             docs: shard.docs,
             bytes: shard.bytes,
-            xxh3: format!("{:032x}", shard.hash.digest128()),
+            xxh3: format!("{:032x}", shard.hash.finish_128()),
         };
         let file = match shard.sink {
             Sink::Done(m) => {
