@@ -545,3 +545,122 @@ fn sharded_minhash_equals_single_process() {
     got.sort();
     assert_eq!(got, want);
 }
+
+/// A JSONL file of several MiB (read through memory maps) made of the sample's real documents,
+/// with bad records, CRLF line ends, blank lines, a record over `max_doc_bytes`, a record
+/// longer than a batch's map, and a last line without a newline. Returns the records in it.
+fn build_large_input(path: &Path) -> u64 {
+    let mut docs = Vec::new();
+    for e in std::fs::read_dir(sample()).unwrap().flatten() {
+        if e.path().extension().is_some_and(|x| x == "jsonl") {
+            let text = std::fs::read_to_string(e.path()).unwrap();
+            docs.extend(
+                text.lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string),
+            );
+        }
+    }
+    docs.sort();
+    let mut out = Vec::new();
+    let mut records = 0;
+    let mut copy = 0;
+    while out.len() < 6 << 20 {
+        for (i, d) in docs.iter().enumerate() {
+            // Every other copy is an exact duplicate, the others get a new id only.
+            let line = d.replacen('{', &format!("{{\"id\":\"c{copy}-{i}\","), 1);
+            let line = if copy % 2 == 0 {
+                line.replacen("\"text\"", "\"drop\":0,\"text\"", 1)
+            } else {
+                line
+            };
+            out.extend_from_slice(line.as_bytes());
+            out.extend_from_slice(if i % 7 == 0 { b"\r\n" } else { b"\n" });
+            records += 1;
+        }
+        out.extend_from_slice(b"\n  \n{\"id\":\"broken\",\"text\":\"abc\n");
+        out.extend_from_slice(b"{\"id\":\"latin1\",\"text\":\"caf\xe9\"}\n");
+        records += 2;
+        copy += 1;
+    }
+    // Over max_doc_bytes (200,000 in the recipe), and within it but longer than a 2 MiB map.
+    out.extend_from_slice(
+        format!("{{\"id\":\"huge\",\"text\":\"{}\"}}\n", "a".repeat(300_000)).as_bytes(),
+    );
+    records += 1;
+    out.extend_from_slice(b"{\"id\":\"last\",\"text\":\"no newline at the end\"}");
+    records += 1;
+    std::fs::write(path, &out).unwrap();
+    records
+}
+
+#[test]
+fn mapped_input_gives_the_output_of_read_input() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("large.jsonl");
+    let records = build_large_input(&input);
+    assert!(std::fs::metadata(&input).unwrap().len() > 4 << 20);
+    let mut snaps = Vec::new();
+    for (mmap, threads) in [("true", "1"), ("true", "2"), ("false", "2")] {
+        let recipe = d.path().join(format!("r-{mmap}.toml"));
+        std::fs::write(
+            &recipe,
+            TEST_RECIPE.replace("[input]\n", &format!("[input]\nmmap = {mmap}\n")),
+        )
+        .unwrap();
+        let out = d.path().join(format!("out-{mmap}-{threads}"));
+        let o = run(&[
+            "run",
+            recipe.to_str().unwrap(),
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "--threads",
+            threads,
+            "-q",
+        ]);
+        assert!(o.status.success());
+        let s = stats(&out);
+        let n = |k: &str| s[k].as_u64().unwrap();
+        assert_eq!(n("in"), records);
+        assert_eq!(n("in"), n("kept") + n("rejected") + n("errors"));
+        assert!(n("rejected") > 100 && n("errors") > 10, "{s}");
+        snaps.push(snapshot(&out));
+    }
+    assert_eq!(snaps[0], snaps[1], "mapped: 1 and 2 threads differ");
+    assert_eq!(snaps[0], snaps[2], "mapped and read input differ");
+}
+
+#[test]
+fn mapped_input_resumes_after_kill_minus_nine() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("large.jsonl");
+    build_large_input(&input);
+    let recipe = d.path().join("r.toml");
+    std::fs::write(&recipe, TEST_RECIPE).unwrap();
+    let (r, i) = (recipe.to_str().unwrap(), input.to_str().unwrap());
+    let reference = d.path().join("ref");
+    let t0 = std::time::Instant::now();
+    assert!(
+        run(&["run", r, "-i", i, "-o", reference.to_str().unwrap(), "-q"])
+            .status
+            .success()
+    );
+    let full_ms = t0.elapsed().as_millis() as u64;
+    let want = snapshot(&reference);
+    for frac in [10u64, 40, 70] {
+        let out = d.path().join(format!("out{frac}"));
+        let o = out.to_str().unwrap();
+        let mut child = bin()
+            .args(["run", r, "-i", i, "-o", o, "-q"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(full_ms * frac / 100));
+        let _ = child.kill(); // SIGKILL on Unix
+        let _ = child.wait();
+        let res = run(&["run", r, "-i", i, "-o", o, "-q", "--resume"]);
+        assert!(res.status.success(), "resume after kill at {frac}%");
+        assert_eq!(snapshot(&out), want, "resume after kill at {frac}% differs");
+    }
+}

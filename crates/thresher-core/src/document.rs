@@ -6,6 +6,8 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
+use crate::InputBuf;
+
 /// Where a record came from: the input file and its position in it.
 ///
 /// `line` is 1-based for line-oriented inputs (JSONL) and 0 where lines make no sense (a whole
@@ -67,7 +69,7 @@ pub struct Document {
 /// Bytes of a shared input buffer: the JSON-escaped form of a document's text.
 #[derive(Clone)]
 struct TextJson {
-    buf: Arc<Vec<u8>>,
+    buf: Arc<InputBuf>,
     range: std::ops::Range<usize>,
 }
 
@@ -96,7 +98,7 @@ impl Document {
     /// JSONL reader has checked both); should they not be, the text gets replacement characters.
     pub fn from_json_text(
         id: impl Into<String>,
-        buf: Arc<Vec<u8>>,
+        buf: Arc<InputBuf>,
         range: std::ops::Range<usize>,
     ) -> Self {
         let mut doc = Document::new(id, String::new());
@@ -111,7 +113,7 @@ impl Document {
     /// are the canonical ones; any edit of the text drops it.
     ///
     /// The caller guarantees the equality; a wrong range would corrupt the output.
-    pub fn set_text_json(&mut self, buf: Arc<Vec<u8>>, range: std::ops::Range<usize>) {
+    pub fn set_text_json(&mut self, buf: Arc<InputBuf>, range: std::ops::Range<usize>) {
         debug_assert!(buf.get(range.clone()).is_some());
         self.text_json = Some(TextJson { buf, range });
     }
@@ -126,7 +128,7 @@ impl Document {
     /// [`Document::text_json`] as the shared buffer it is in and its place there, so a writer
     /// can point at the bytes instead of copying them.
     #[inline]
-    pub fn text_json_source(&self) -> Option<(&Arc<Vec<u8>>, std::ops::Range<usize>)> {
+    pub fn text_json_source(&self) -> Option<(&Arc<InputBuf>, std::ops::Range<usize>)> {
         self.text_json.as_ref().map(|t| (&t.buf, t.range.clone()))
     }
 
@@ -323,7 +325,7 @@ mod tests {
 
     #[test]
     fn text_json_is_dropped_by_edits() {
-        let buf = Arc::new(b"x\\ny".to_vec());
+        let buf = Arc::new(InputBuf::owned(b"x\\ny".to_vec()));
         let mut doc = Document::new("a", "\ny");
         doc.set_text_json(buf.clone(), 1..4);
         assert_eq!(doc.clone().text_json(), Some(&b"\\ny"[..]));
@@ -339,7 +341,9 @@ mod tests {
     fn json_text_is_unescaped_on_first_use() {
         let text = "a\"b\\c/\n\u{1}é\u{1F600}\u{8}\u{c}\r\t";
         let body = serde_json::to_string(text).unwrap();
-        let buf = Arc::new(format!("xx{}", &body[1..body.len() - 1]).into_bytes());
+        let buf = Arc::new(InputBuf::owned(
+            format!("xx{}", &body[1..body.len() - 1]).into_bytes(),
+        ));
         let doc = Document::from_json_text("a", buf.clone(), 2..buf.len());
         assert_eq!(doc.text_json(), Some(&buf[2..]));
         assert_eq!(doc.text(), text);
@@ -350,7 +354,7 @@ mod tests {
         // Escapes serde_json does not write, and broken ones.
         let odd = br"\/\u00e9\ud83d\ude00\ud83d\q\u12".to_vec();
         let n = odd.len();
-        let doc = Document::from_json_text("b", Arc::new(odd), 0..n);
+        let doc = Document::from_json_text("b", Arc::new(InputBuf::owned(odd)), 0..n);
         assert_eq!(doc.text(), "/é😀\u{fffd}\u{fffd}q\u{fffd}u12");
     }
 

@@ -28,10 +28,12 @@
 
 mod document;
 mod error;
+mod input_buf;
 mod stats;
 mod step;
 
 pub use document::{json_escape, Document, SourcePos};
 pub use error::{Error, Result};
+pub use input_buf::InputBuf;
 pub use stats::{FileStats, NamedStepStats, Stats, StepStats};
 pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode};

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
-use thresher_core::{Document, SourcePos};
+use thresher_core::{Document, InputBuf, SourcePos};
 
 use crate::options::{ReadOptions, Utf8Policy};
 use crate::record::{Record, RecordError};
@@ -33,7 +33,7 @@ pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> R
 /// produces, the document is made from those bytes ([`Document::from_json_text`]): the text is
 /// unescaped only if a step reads it, and an unedited text is written back as these bytes.
 pub fn parse_jsonl_line_shared(
-    buf: &Arc<Vec<u8>>,
+    buf: &Arc<InputBuf>,
     range: Range<usize>,
     source: SourcePos,
     opts: &ReadOptions,
@@ -44,7 +44,7 @@ pub fn parse_jsonl_line_shared(
 
 fn parse_line(
     line: &[u8],
-    shared: Option<(&Arc<Vec<u8>>, usize)>,
+    shared: Option<(&Arc<InputBuf>, usize)>,
     source: SourcePos,
     opts: &ReadOptions,
 ) -> Record {
@@ -95,7 +95,7 @@ fn parse_line(
 /// asked to, for a shared line).
 fn common_doc(
     c: Common,
-    shared: Option<(&Arc<Vec<u8>>, usize)>,
+    shared: Option<(&Arc<InputBuf>, usize)>,
     source: SourcePos,
 ) -> Option<Document> {
     let id =
@@ -741,7 +741,7 @@ mod tests {
     /// Every line through the shared (fast when possible) path gives the same record as the
     /// general serde path; a kept escaped text is exactly how serde_json writes the text.
     fn check_same(line: &str, opts: &ReadOptions) -> bool {
-        let buf = Arc::new(format!("xx{line}yy").into_bytes());
+        let buf = Arc::new(InputBuf::owned(format!("xx{line}yy").into_bytes()));
         let src = SourcePos {
             file: Arc::from("f"),
             line: 3,
@@ -887,7 +887,7 @@ mod tests {
                     let mut broken = line[..at].to_vec();
                     broken.extend_from_slice(bad);
                     broken.extend_from_slice(&line[at..]);
-                    let buf = Arc::new(broken.clone());
+                    let buf = Arc::new(InputBuf::owned(broken.clone()));
                     let r = parse_jsonl_line_shared(&buf, 0..broken.len(), src.clone(), &opts);
                     let want = std::str::from_utf8(&broken).unwrap_err().valid_up_to();
                     match r {

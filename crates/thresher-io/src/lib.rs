@@ -19,6 +19,7 @@ mod error;
 mod input;
 mod jsonl;
 mod lines;
+mod mapped;
 mod options;
 mod record;
 mod source;

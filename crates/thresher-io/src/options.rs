@@ -33,6 +33,11 @@ pub struct ReadOptions {
     pub max_doc_bytes: u64,
     /// What to do with invalid UTF-8.
     pub invalid_utf8: Utf8Policy,
+    /// Read uncompressed JSONL files of 4 MiB or more through memory maps instead of `read`
+    /// (one copy of every byte less). A mapped file must not be truncated by another process
+    /// while thresher reads it (the run would be killed by SIGBUS; `--resume` finishes it):
+    /// set `false` for inputs that may change under the run.
+    pub mmap: bool,
 }
 
 impl Default for ReadOptions {
@@ -43,6 +48,7 @@ impl Default for ReadOptions {
             metadata_field: "metadata".into(),
             max_doc_bytes: 64 << 20,
             invalid_utf8: Utf8Policy::Error,
+            mmap: true,
         }
     }
 }

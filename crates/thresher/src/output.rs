@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use thresher_core::{Document, Reason, SourcePos};
+use thresher_core::{Document, InputBuf, Reason, SourcePos};
 
 #[derive(Serialize)]
 struct Position {
@@ -41,7 +41,7 @@ pub struct OutBuf {
     /// Start of the bytes not in a piece yet.
     pending: usize,
     /// The buffer whose bytes may be pointed at.
-    shared: Option<Arc<Vec<u8>>>,
+    shared: Option<Arc<InputBuf>>,
 }
 
 enum Piece {
@@ -51,7 +51,7 @@ enum Piece {
 
 impl OutBuf {
     /// An empty output that may point into `shared`.
-    pub fn new(shared: Option<Arc<Vec<u8>>>) -> Self {
+    pub fn new(shared: Option<Arc<InputBuf>>) -> Self {
         OutBuf {
             shared,
             ..OutBuf::default()
@@ -92,7 +92,7 @@ impl OutBuf {
 
     /// Once the lines are written: empties the output and gives up the shared buffer (the
     /// caller may recycle it once no one else holds it).
-    pub fn take_shared(&mut self) -> Option<Arc<Vec<u8>>> {
+    pub fn take_shared(&mut self) -> Option<Arc<InputBuf>> {
         *self = OutBuf {
             shared: self.shared.take(),
             ..OutBuf::default()
@@ -473,7 +473,7 @@ mod tests {
         buf.extend_from_slice(&escaped[1..escaped.len() - 1]);
         let mut shared = plain.clone();
         let end = buf.len();
-        shared.set_text_json(Arc::new(buf), 2..end);
+        shared.set_text_json(Arc::new(InputBuf::owned(buf)), 2..end);
         assert_eq!(kept_line(&shared), kept_line(&plain));
         assert_eq!(spill_line(&shared), spill_line(&plain));
         let r = Reason::new("exact_duplicate", "y");
@@ -483,7 +483,7 @@ mod tests {
         );
         // The bytes are really used: a (wrong) marker range shows in the output.
         let mut wrong = plain.clone();
-        wrong.set_text_json(Arc::new(b"zz".to_vec()), 0..2);
+        wrong.set_text_json(Arc::new(InputBuf::owned(b"zz".to_vec())), 0..2);
         assert!(kept_line(&wrong).starts_with(b"{\"id\":\"x\",\"text\":\"zz\","));
     }
 
@@ -491,7 +491,7 @@ mod tests {
     fn long_escaped_text_is_pointed_at_not_copied() {
         let text = format!("{}\n\"end\"", "word ".repeat(400));
         let escaped = serde_json::to_string(&text).unwrap().into_bytes();
-        let buf = Arc::new(escaped.clone());
+        let buf = Arc::new(InputBuf::owned(escaped.clone()));
         let shared = Document::from_json_text("x", buf.clone(), 1..escaped.len() - 1);
         let plain = Document::new("x", text.as_str());
         let r = Reason::new("exact_duplicate", "y");
@@ -508,7 +508,7 @@ mod tests {
         want.extend(rejected_line(&plain, &r, "s"));
         assert_eq!(out.concat(), want);
         // Another buffer's bytes are copied.
-        let mut other = OutBuf::new(Some(Arc::new(escaped.clone())));
+        let mut other = OutBuf::new(Some(Arc::new(InputBuf::owned(escaped.clone()))));
         write_kept(&mut other, &shared);
         other.end_line();
         assert_eq!(other.pieces().1, [1]);

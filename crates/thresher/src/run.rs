@@ -26,7 +26,8 @@ use crossbeam_channel::{bounded, Sender};
 use rayon::prelude::*;
 use serde_json::json;
 use thresher_core::{
-    Document, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode, StepStats,
+    Document, InputBuf, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode,
+    StepStats,
 };
 use thresher_io::{
     expand_inputs, parse_jsonl_line_shared, Batch, BatchReader, Format, InputFile, IoError, Item,
@@ -376,7 +377,11 @@ impl OutChunk {
     /// Hands the batch buffer the chunk points into back to the reader if no one else holds it.
     fn recycle(mut self, recycle: &Sender<Vec<u8>>) {
         for c in &mut self.cats {
-            if let Some(buf) = c.take_shared().and_then(Arc::into_inner) {
+            if let Some(buf) = c
+                .take_shared()
+                .and_then(Arc::into_inner)
+                .and_then(InputBuf::into_vec)
+            {
                 // Full (the reader has enough spares) or closed: the buffer is simply freed.
                 let _ = recycle.try_send(buf);
             }
@@ -797,7 +802,7 @@ impl Ctx<'_> {
         drop(slots);
         // The writer hands the buffer back to the reader once the output pointing into it is
         // written; if nothing does (no line kept its text), it goes back from here.
-        if let Some(buf) = Arc::into_inner(buf) {
+        if let Some(buf) = Arc::into_inner(buf).and_then(InputBuf::into_vec) {
             let _ = self.recycle.try_send(buf);
         }
         Ok(BatchOut { lines, spilled })
@@ -810,7 +815,7 @@ fn steps_type(steps: &[Box<dyn Step>], i: usize) -> &str {
 
 fn to_slot(
     item: Item,
-    buf: &Arc<Vec<u8>>,
+    buf: &Arc<InputBuf>,
     first_phase: bool,
     opts: &ReadOptions,
     seq: u64,

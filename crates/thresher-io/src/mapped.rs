@@ -1,0 +1,380 @@
+//! Reading the lines of an uncompressed file through memory maps, one map per batch.
+//!
+//! The reader's other path ([`LineSplitter`](crate::LineSplitter)) copies every byte from the
+//! page cache into a buffer (`read`), and the workers then read that copy. Mapped, the workers
+//! read the page cache itself: one pass over the bytes less, which on a run that does little
+//! else (read, exact dedup, write) was the largest single cost after the output's own copy.
+//!
+//! Each batch maps its own region (about the batch size, whole lines), which is unmapped when
+//! the last document pointing into it is written: memory stays bounded by the batches in
+//! flight, whatever the file's size.
+//!
+//! A memory map sees the file as it is when a page is read: a file truncated by another
+//! process while it is read makes the access fail (SIGBUS), which `read` would not. The size is
+//! checked before each map, so only a truncation in the moment between that check and the
+//! batch's processing can do it; inputs that may change while read should be read with
+//! `mmap = false` (see [`ReadOptions::mmap`](crate::ReadOptions::mmap)).
+
+use std::fs::File;
+use std::ops::Range;
+use std::sync::Arc;
+
+use memmap2::{Mmap, MmapOptions};
+use thresher_core::InputBuf;
+
+/// Files smaller than this are read, not mapped: their lines join other files' in one batch
+/// (a mapped batch holds one file's lines), and a map costs a few system calls.
+pub(crate) const MMAP_MIN_BYTES: u64 = 4 << 20;
+
+/// One record of a mapped batch.
+#[derive(Debug)]
+pub(crate) enum MappedItem {
+    /// A line: its bytes (without `\n` and a `\r` before it) are `buf[range]`.
+    Line {
+        range: Range<usize>,
+        line: u64,
+        offset: u64,
+    },
+    /// A line over the length limit (not mapped whole).
+    TooLong { line: u64, offset: u64, len: u64 },
+}
+
+/// What [`MappedLines::next_chunk`] read.
+#[derive(Debug)]
+pub(crate) enum Chunk {
+    /// Consecutive records, and the bytes they cover in the file (newlines and blank lines
+    /// included).
+    Lines {
+        buf: InputBuf,
+        items: Vec<MappedItem>,
+        bytes: u64,
+    },
+    /// The file cannot be read on (it shrank, or a map failed); nothing more is read from it.
+    Error {
+        line: u64,
+        offset: u64,
+        message: String,
+    },
+    /// End of the file.
+    End,
+}
+
+/// The lines of one file, read through memory maps.
+pub(crate) struct MappedLines {
+    file: File,
+    /// The file's size when opened: bytes past it (appended later) are not read.
+    len: u64,
+    /// File offset of the next line.
+    pos: u64,
+    /// Lines read so far (blank ones included).
+    line: u64,
+    max_line: usize,
+    /// Bytes mapped per batch (more for a longer line).
+    chunk: usize,
+    failed: bool,
+}
+
+impl MappedLines {
+    /// Lines of `file` (of `len` bytes), at most `max_line` bytes each, about `chunk` bytes per
+    /// batch.
+    pub(crate) fn new(file: File, len: u64, max_line: usize, chunk: usize) -> Self {
+        MappedLines {
+            file,
+            len,
+            pos: 0,
+            line: 0,
+            max_line,
+            chunk: chunk.max(1),
+            failed: false,
+        }
+    }
+
+    /// Maps `len` bytes from `offset`.
+    fn map(&self, offset: u64, len: usize) -> std::io::Result<Mmap> {
+        // SAFETY: the map is read-only and private to this process; the file's size was
+        // checked just before (see `next_chunk`), so every mapped byte exists. The remaining
+        // hazard, another process truncating or rewriting the file while it is mapped, is the
+        // documented limit of this path (see the module docs and `ReadOptions::mmap`).
+        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(&self.file)? };
+        // The pages are read once, front to back.
+        let _ = map.advise(memmap2::Advice::Sequential);
+        Ok(map)
+    }
+
+    fn fail(&mut self, message: String) -> Chunk {
+        self.failed = true;
+        Chunk::Error {
+            line: self.line + 1,
+            offset: self.pos,
+            message,
+        }
+    }
+
+    /// The next batch of at most `max_docs` records, or the end.
+    pub(crate) fn next_chunk(&mut self, max_docs: usize) -> Chunk {
+        if self.failed || self.pos >= self.len {
+            return Chunk::End;
+        }
+        match self.file.metadata() {
+            Ok(m) if m.len() < self.len => {
+                return self.fail(format!(
+                    "input file shrank from {} to {} bytes while being read",
+                    self.len,
+                    m.len()
+                ))
+            }
+            Ok(_) => {}
+            Err(e) => return self.fail(format!("cannot read the file's size: {e}")),
+        }
+        let rest = self.len - self.pos;
+        let want = usize::try_from(rest).unwrap_or(usize::MAX).min(self.chunk);
+        let map = match self.map(self.pos, want) {
+            Ok(m) => m,
+            Err(e) => return self.fail(format!("cannot map the file: {e}")),
+        };
+        let at_eof = want as u64 == rest;
+        // Whole lines only: up to the last newline, or to the end of the file.
+        let end = match memchr::memrchr(b'\n', &map) {
+            Some(i) => i + 1,
+            None if at_eof => map.len(),
+            None => {
+                drop(map);
+                return self.long_line();
+            }
+        };
+        let map: Arc<Mmap> = Arc::new(map);
+        let mut items = Vec::new();
+        let mut start = 0;
+        while start < end && items.len() < max_docs {
+            let nl = memchr::memchr(b'\n', &map[start..end]).map_or(end, |i| start + i);
+            let next = (nl + 1).min(end);
+            let mut line_end = nl;
+            if line_end > start && map[line_end - 1] == b'\r' {
+                line_end -= 1;
+            }
+            self.line += 1;
+            let offset = self.pos + start as u64;
+            let len = nl - start;
+            if len > self.max_line {
+                items.push(MappedItem::TooLong {
+                    line: self.line,
+                    offset,
+                    len: len as u64,
+                });
+            } else if !map[start..line_end].iter().all(u8::is_ascii_whitespace) {
+                items.push(MappedItem::Line {
+                    range: start..line_end,
+                    line: self.line,
+                    offset,
+                });
+            }
+            start = next;
+        }
+        let bytes = start as u64;
+        self.pos += bytes;
+        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = map;
+        match InputBuf::mapped(shared, 0..start) {
+            Some(buf) => Chunk::Lines { buf, items, bytes },
+            None => self.fail("mapped region shorter than asked".into()), // not reached
+        }
+    }
+
+    /// The line at `pos` is longer than a batch's map: find its end, then map it whole, or
+    /// report it as too long without holding it.
+    fn long_line(&mut self) -> Chunk {
+        // Scan for its newline one window at a time.
+        const WINDOW: usize = 16 << 20;
+        let mut at = self.pos;
+        let end = loop {
+            if at >= self.len {
+                break self.len; // the last line, without a newline
+            }
+            let n = usize::try_from(self.len - at)
+                .unwrap_or(usize::MAX)
+                .min(WINDOW);
+            let map = match self.map(at, n) {
+                Ok(m) => m,
+                Err(e) => return self.fail(format!("cannot map the file: {e}")),
+            };
+            if let Some(i) = memchr::memchr(b'\n', &map) {
+                break at + i as u64;
+            }
+            at += n as u64;
+        };
+        let len = end - self.pos;
+        let next = (end + 1).min(self.len);
+        self.line += 1;
+        let offset = self.pos;
+        if len > self.max_line as u64 {
+            self.pos = next;
+            return Chunk::Lines {
+                buf: InputBuf::default(),
+                items: vec![MappedItem::TooLong {
+                    line: self.line,
+                    offset,
+                    len,
+                }],
+                bytes: next - offset,
+            };
+        }
+        // Within the limit (so it fits in memory): map it with its newline.
+        let Ok(n) = usize::try_from(next - offset) else {
+            return self.fail("line too long for this platform".into());
+        };
+        let map = match self.map(offset, n) {
+            Ok(m) => m,
+            Err(e) => return self.fail(format!("cannot map the file: {e}")),
+        };
+        let mut line_end = usize::try_from(len).unwrap_or(n);
+        if line_end > 0 && map[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let blank = map[..line_end].iter().all(u8::is_ascii_whitespace);
+        self.pos = next;
+        let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = Arc::new(map);
+        let Some(buf) = InputBuf::mapped(shared, 0..n) else {
+            return self.fail("mapped region shorter than asked".into()); // not reached
+        };
+        let items = if blank {
+            Vec::new()
+        } else {
+            vec![MappedItem::Line {
+                range: 0..line_end,
+                line: self.line,
+                offset,
+            }]
+        };
+        Chunk::Lines {
+            buf,
+            items,
+            bytes: next - offset,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lines::{LineEvent, LineSplitter};
+    use std::io::Write;
+
+    /// Lines as the read path gives them: (text, line, offset) or the length of a long one.
+    fn by_splitter(data: &[u8], max: usize) -> Vec<(String, u64, u64)> {
+        let mut s = LineSplitter::new(Box::new(std::io::Cursor::new(data.to_vec())), max);
+        let mut out = Vec::new();
+        loop {
+            match s.next_line() {
+                LineEvent::Line {
+                    range,
+                    line,
+                    offset,
+                } => {
+                    let t = String::from_utf8_lossy(&s.buf()[range]).into_owned();
+                    if !t.bytes().all(|b| b.is_ascii_whitespace()) {
+                        out.push((t, line, offset));
+                    }
+                }
+                LineEvent::TooLong { line, offset, len } => {
+                    out.push((format!("<too long: {len}>"), line, offset))
+                }
+                LineEvent::End => return out,
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    fn by_maps(
+        data: &[u8],
+        max: usize,
+        chunk: usize,
+        max_docs: usize,
+    ) -> (Vec<(String, u64, u64)>, u64) {
+        let mut f = tempfile::tempfile().unwrap();
+        f.write_all(data).unwrap();
+        let mut m = MappedLines::new(f, data.len() as u64, max, chunk);
+        let (mut out, mut bytes) = (Vec::new(), 0);
+        loop {
+            match m.next_chunk(max_docs) {
+                Chunk::Lines {
+                    buf,
+                    items,
+                    bytes: b,
+                } => {
+                    bytes += b;
+                    for it in items {
+                        match it {
+                            MappedItem::Line {
+                                range,
+                                line,
+                                offset,
+                            } => out.push((
+                                String::from_utf8_lossy(&buf[range]).into_owned(),
+                                line,
+                                offset,
+                            )),
+                            MappedItem::TooLong { line, offset, len } => {
+                                out.push((format!("<too long: {len}>"), line, offset))
+                            }
+                        }
+                    }
+                }
+                Chunk::End => return (out, bytes),
+                Chunk::Error { message, .. } => panic!("{message}"),
+            }
+        }
+    }
+
+    #[test]
+    fn maps_give_the_lines_the_splitter_gives() {
+        let mut state = 7u64;
+        let mut next = |n: u64| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) % n
+        };
+        for round in 0..300 {
+            let mut data = Vec::new();
+            for _ in 0..next(40) {
+                let len = match next(10) {
+                    0 => 0,
+                    1 => 50 + next(200),
+                    _ => next(20),
+                };
+                for _ in 0..len {
+                    data.push(b"ab c\r"[next(5) as usize]);
+                }
+                data.extend_from_slice(if next(6) == 0 { b"\r\n" } else { b"\n" });
+            }
+            if round % 3 == 0 {
+                data.extend_from_slice(b"last line without a newline");
+            }
+            for (max, chunk, docs) in [
+                (1 << 20, 4096, 1024),
+                (60, 64, 3),
+                (100, 7, 1024),
+                (1 << 20, 1, 2),
+            ] {
+                let want = by_splitter(&data, max);
+                let (got, bytes) = by_maps(&data, max, chunk, docs);
+                assert_eq!(got, want, "round {round}, max {max}, chunk {chunk}");
+                assert_eq!(bytes, data.len() as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn a_shrunk_file_is_an_error_not_a_crash() {
+        let mut f = tempfile::NamedTempFile::new().unwrap();
+        f.write_all(&b"line one\n".repeat(1000)).unwrap();
+        let file = File::open(f.path()).unwrap();
+        let mut m = MappedLines::new(file, 9000, 1 << 20, 4096);
+        assert!(matches!(m.next_chunk(1024), Chunk::Lines { .. }));
+        f.as_file().set_len(100).unwrap();
+        match m.next_chunk(1024) {
+            Chunk::Error { message, .. } => assert!(message.contains("shrank"), "{message}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(m.next_chunk(1024), Chunk::End));
+    }
+}
