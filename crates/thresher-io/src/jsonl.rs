@@ -909,6 +909,74 @@ mod tests {
         }
     }
 
+    /// The block scan of long strings gives what a UTF-8 check of the whole string and the
+    /// unescaping scan give: escapes, quotes, control characters and non-ASCII characters at
+    /// every offset of a 32-byte block (also cut by its end), with and without broken bytes.
+    #[test]
+    fn string_scan_equals_check_then_unescape() {
+        let pieces: [&[u8]; 24] = [
+            b"a",
+            b"plain ascii words ",
+            b"\\n",
+            b"\\\\",
+            b"\\\"",
+            b"\\/",
+            b"\\u00e9",
+            b"\\u0001",
+            b"\\ud83d\\ude00",
+            b"\\x",
+            b"\\",
+            "é".as_bytes(),
+            "текст".as_bytes(),
+            "’".as_bytes(),
+            "漢字".as_bytes(),
+            "😀".as_bytes(),
+            b"\t",
+            b"\x01",
+            b"\xff",
+            b"\xc3",
+            b"\xe2\x80",
+            b"\x80",
+            b"  ",
+            b"0123456789abcdef0123456789abcdef",
+        ];
+        // The string's bytes end at the first quote not escaped (a lone backslash piece can
+        // make the quote of a `\"` piece raw): only they must be valid UTF-8.
+        let reference = |b: &[u8]| -> Option<(usize, bool)> {
+            let mut k = 1;
+            while k < b.len() && b[k] != b'"' {
+                k += if b[k] == b'\\' { 2 } else { 1 };
+            }
+            let s = std::str::from_utf8(&b[..(k + 1).min(b.len())]).ok()?;
+            unescape_into(s, 1, None)
+        };
+        let mut state = 5u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        let mut ended = 0;
+        for _ in 0..30000 {
+            let mut b = b"\"".to_vec();
+            b.extend(std::iter::repeat_n(b'p', next(40)));
+            for _ in 0..next(30) {
+                b.extend_from_slice(pieces[next(pieces.len())]);
+            }
+            b.push(b'"');
+            let want = reference(&b);
+            assert_eq!(
+                scan_string(&b, 1),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&b)
+            );
+            ended += usize::from(want.is_some());
+        }
+        assert!(ended > 2000, "{ended}");
+    }
+
     #[test]
     fn next_special_finds_the_first_quote_backslash_or_control() {
         let naive = |b: &[u8], i: usize| {
