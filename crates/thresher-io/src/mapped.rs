@@ -95,7 +95,13 @@ impl MappedLines {
         // checked just before (see `next_chunk`), so every mapped byte exists. The remaining
         // hazard, another process truncating or rewriting the file while it is mapped, is the
         // documented limit of this path (see the module docs and `ReadOptions::mmap`).
-        let map = unsafe { MmapOptions::new().offset(offset).len(len).map(&self.file)? };
+        let map = unsafe {
+            MmapOptions::new()
+                .offset(offset)
+                .len(len)
+                .populate()
+                .map(&self.file)?
+        };
         // The pages are read once, front to back.
         let _ = map.advise(memmap2::Advice::Sequential);
         Ok(map)
