@@ -1,6 +1,7 @@
 //! `exact_dedup`: the first occurrence of a text is kept, later copies are rejected.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
 use serde::Deserialize;
@@ -35,7 +36,7 @@ impl StepConfig for ExactDedupConfig {
 /// one 16-byte hash plus the kept document's id per distinct text.
 pub struct ExactDedup {
     cfg: ExactDedupConfig,
-    seen: Mutex<HashMap<u128, String>>,
+    seen: Mutex<HashMap<u128, String, BuildHasherDefault<KeyIsHash>>>,
 }
 
 impl ExactDedup {
@@ -43,8 +44,31 @@ impl ExactDedup {
     pub fn new(cfg: ExactDedupConfig) -> Self {
         ExactDedup {
             cfg,
-            seen: Mutex::new(HashMap::new()),
+            seen: Mutex::new(HashMap::default()),
         }
+    }
+}
+
+/// The hasher of the table of seen texts, whose keys are already XXH3 hashes (uniform bits):
+/// their low 64 bits are the table's hash, instead of hashing them again with SipHash (this
+/// lookup is the part of the step that runs on one thread, in input order).
+#[derive(Default)]
+struct KeyIsHash(u64);
+
+impl Hasher for KeyIsHash {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Not used by `u128` keys; any other input is folded in, so the hasher stays correct.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u128(&mut self, v: u128) {
+        self.0 = v as u64;
     }
 }
 

@@ -891,7 +891,13 @@ fn apply(step: &dyn Step, index: usize, slot: &mut Slot, cx: &mut StepCx, st: &m
         }
         Ok(Outcome::Reject { doc, reason }) => {
             st.rejected += 1;
-            *st.reasons.entry(reason.code.to_string()).or_default() += 1;
+            // Looked up before a key is made: most rejects repeat a known reason.
+            match st.reasons.get_mut(reason.code.as_ref()) {
+                Some(n) => *n += 1,
+                None => {
+                    st.reasons.insert(reason.code.to_string(), 1);
+                }
+            }
             Slot::Rejected {
                 doc,
                 reason,
