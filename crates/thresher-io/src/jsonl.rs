@@ -495,6 +495,140 @@ fn unescape_into(line: &str, start: usize, mut out: Option<&mut String>) -> Opti
 /// checked on its own. Web text is mostly ASCII: this replaces a UTF-8 check of the whole line
 /// and a second scan of the text.
 fn scan_string(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the processor has AVX2 (checked just above).
+        return unsafe { scan_string_avx2(b, start) };
+    }
+    scan_string_events(b, start)
+}
+
+/// Alternate bits: the even (and odd) positions of a 64-byte block.
+#[cfg(target_arch = "x86_64")]
+const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
+
+/// [`scan_string`] 64 bytes per step, without a branch per escape or per non-ASCII byte: each
+/// block gives masks of its quotes, backslashes, control and non-ASCII bytes; which bytes are
+/// escaped follows from the backslash runs (within a run, the backslashes at even distance
+/// from its start begin an escape, and each escapes the next byte); the end is the first quote
+/// not escaped. The few escaped bytes are then checked one by one, and the UTF-8 of the whole
+/// string once, at the end, if it has a non-ASCII byte at all. The last bytes (fewer than 64)
+/// go to [`scan_string_events`].
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    use std::arch::x86_64::*;
+    let mut canonical = true;
+    let mut high_seen = false;
+    // Whether the block's first byte is escaped (by a backslash ending the last block).
+    let mut carry = 0u64;
+    let mut i = start;
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let low = _mm256_set1_epi8(0x1F);
+    let masks = |v: __m256i| {
+        let m = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32);
+        (
+            m(_mm256_cmpeq_epi8(v, quote)),
+            m(_mm256_cmpeq_epi8(v, backslash)),
+            // Unsigned v <= 0x1F: max(v, 0x1F) == 0x1F.
+            m(_mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low)),
+            m(v),
+        )
+    };
+    while let Some(block) = b.get(i..i + 64) {
+        // SAFETY: the unaligned loads read the 64 bytes of `block`.
+        let (v0, v1) = unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
+                _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
+            )
+        };
+        let (q0, bs0, c0, h0) = masks(v0);
+        let (q1, bs1, c1, h1) = masks(v1);
+        let (q, bs, ctrl, high) = (q0 | q1 << 32, bs0 | bs1 << 32, c0 | c1 << 32, h0 | h1 << 32);
+        // An escaped first byte (even a backslash) is taken; the runs start after it.
+        let bs = bs & !carry;
+        let run_starts = bs & !(bs << 1);
+        // Adding a run's start bit clears the whole run (the carry ends past it): so the runs
+        // that start at an even position are found at once, and the others are the rest.
+        let even_runs = bs & !bs.wrapping_add(run_starts & EVEN_BITS);
+        let odd_runs = bs & !even_runs;
+        let escapers = (even_runs & EVEN_BITS) | (odd_runs & !EVEN_BITS);
+        let escaped = (escapers << 1) | carry;
+        let ends = q & !escaped;
+        // The string's bytes in this block: all, or those before its closing quote.
+        let inside = (ends & ends.wrapping_neg()).wrapping_sub(1);
+        if ctrl & inside != 0 {
+            return None; // a raw control character: serde_json rejects it
+        }
+        high_seen |= high & inside != 0;
+        let mut esc = escaped & inside;
+        while esc != 0 {
+            let at = i + esc.trailing_zeros() as usize;
+            esc &= esc - 1;
+            match block[at - i] {
+                b'"' | b'\\' | b'n' | b't' | b'r' | b'b' | b'f' => {}
+                b'/' => canonical = false,
+                b'u' => canonical &= unicode_escape(b, at - 1)?,
+                _ => return None,
+            }
+        }
+        if ends != 0 {
+            let end = i + ends.trailing_zeros() as usize;
+            if high_seen {
+                simdutf8::basic::from_utf8(&b[start..end]).ok()?;
+            }
+            return Some((end, canonical));
+        }
+        carry = escapers >> 63;
+        i += 64;
+    }
+    // The last bytes, from the backslash if one escapes the next byte, or from the lead byte
+    // of a character the block boundary cut (up to 3 bytes back; a continuation byte without
+    // one is left for the scan below to refuse).
+    let mut from = i - carry as usize;
+    if carry == 0 && b.get(from).is_some_and(|&c| c & 0xC0 == 0x80) {
+        if let Some(lead) = (from.saturating_sub(3).max(start)..from)
+            .rev()
+            .find(|&k| b[k] & 0xC0 != 0x80)
+            .filter(|&k| b[k] >= 0xC0)
+        {
+            from = lead;
+        }
+    }
+    let (end, rest_canonical) = scan_string_events(b, from)?;
+    if high_seen {
+        simdutf8::basic::from_utf8(&b[start..end]).ok()?;
+    }
+    Some((end, canonical && rest_canonical))
+}
+
+/// Checks the `\u` escape at `b[i]`: `None` if broken or a surrogate (left to serde_json),
+/// else whether it is canonical (what serde_json writes: `\u` only for the control characters
+/// without a short form, in lower-case hex).
+#[inline]
+fn unicode_escape(b: &[u8], i: usize) -> Option<bool> {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let (v, _) = thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
+    char::from_u32(v)?;
+    let hex = &b[i + 2..i + 6];
+    let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
+    Some(
+        !(v >= 0x20
+            || short
+            || hex[..2] != *b"00"
+            || hex[2] != HEX[(v >> 4) as usize]
+            || hex[3] != HEX[(v & 0xF) as usize]),
+    )
+}
+
+/// [`scan_string`] one event at a time: a fast skip to the next quote, backslash, control
+/// character or non-ASCII byte, which is then handled.
+fn scan_string_events(b: &[u8], start: usize) -> Option<(usize, bool)> {
     let mut canonical = true;
     let mut i = start;
     loop {
@@ -509,24 +643,8 @@ fn scan_string(b: &[u8], start: usize) -> Option<(usize, bool)> {
                     i += 2;
                 }
                 b'u' => {
-                    // Surrogates (paired or lone) are left to serde_json.
-                    let (v, len) =
-                        thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
-                    char::from_u32(v)?;
-                    // Canonical is what serde_json writes: `\u` only for the control
-                    // characters without a short form, in lower-case hex.
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    let hex = &b[i + 2..i + 6];
-                    let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
-                    if v >= 0x20
-                        || short
-                        || hex[..2] != *b"00"
-                        || hex[2] != HEX[(v >> 4) as usize]
-                        || hex[3] != HEX[(v & 0xF) as usize]
-                    {
-                        canonical = false;
-                    }
-                    i += len;
+                    canonical &= unicode_escape(b, i)?;
+                    i += 6; // `\uXXXX`: surrogate pairs are refused above
                 }
                 _ => return None,
             },
@@ -975,6 +1093,15 @@ mod tests {
             ended += usize::from(want.is_some());
         }
         assert!(ended > 2000, "{ended}");
+        // Found by a longer run of this test: an escaped quote ending a 64-byte block, then a
+        // stray continuation byte (the tail must not back up onto the quote).
+        let mut b = b"\"".to_vec();
+        b.extend_from_slice(&[b'p'; 35]);
+        b.extend_from_slice("\\u00e9é\\u00e9漢字\\/\\\\’\\\"".as_bytes());
+        b.push(0x80);
+        b.extend_from_slice(b"\\u0001\"");
+        assert_eq!(b[64], b'"');
+        assert_eq!(scan_string(&b, 1), reference(&b));
     }
 
     #[test]
