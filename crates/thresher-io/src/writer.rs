@@ -83,6 +83,8 @@ struct Shard {
     docs: u64,
     bytes: u64,
     hash: XxHash3_128,
+    /// Bytes of a plain shard's file allocated ahead of the writes (see [`preallocate`]).
+    allocated: u64,
 }
 
 /// Writes one output category (`kept`, `rejected`, `errors`) as numbered JSONL shards.
@@ -151,6 +153,7 @@ impl ShardedWriter {
                         docs: 0,
                         bytes: 0,
                         hash: XxHash3_128::new(),
+                        allocated: 0,
                     });
                 }
             }
@@ -179,6 +182,7 @@ impl ShardedWriter {
             docs: 0,
             bytes: 0,
             hash: XxHash3_128::new(),
+            allocated: 0,
         })
     }
 
@@ -256,6 +260,7 @@ impl ShardedWriter {
                 Sink::Plain(w) => {
                     // Straight to the file: the buffer would copy a run smaller than itself.
                     w.flush()?;
+                    shard.allocated = preallocate(w.get_ref(), shard.allocated, shard.bytes);
                     write_all_vectored(w.get_mut(), run)?
                 }
                 Sink::Gzip(w) => run.iter().try_for_each(|p| w.write_all(p))?,
@@ -297,7 +302,14 @@ impl ShardedWriter {
                 self.completed.push((fin, shard.docs));
                 return Ok(());
             }
-            Sink::Plain(w) => w.into_inner().map_err(|e| e.into_error())?,
+            Sink::Plain(w) => {
+                let file = w.into_inner().map_err(|e| e.into_error())?;
+                if shard.allocated > shard.bytes && shard.allocated != u64::MAX {
+                    // Gives back what was allocated ahead and not written.
+                    file.set_len(shard.bytes)?;
+                }
+                file
+            }
             Sink::Gzip(w) => w.finish()?.into_inner().map_err(|e| e.into_error())?,
             Sink::Zstd(w) => w.finish()?.into_inner().map_err(|e| e.into_error())?,
         };
@@ -319,6 +331,34 @@ impl ShardedWriter {
         self.close_shard()?;
         Ok(self.completed)
     }
+}
+
+/// Allocates the file's blocks ahead of the writes, 64 MiB at a time, so that `upto` bytes are
+/// allocated; returns the bytes allocated now. Writing into allocated blocks spares the file
+/// system its per-block reservation of delayed allocation on every write (ext4: about a fifth
+/// of the kernel's time for the writes). The file's size grows with the allocation; the shard
+/// is cut to its real length when closed. Where the file system cannot (or the disk is
+/// full), nothing is allocated ahead and the writes go on as usual.
+fn preallocate(file: &File, allocated: u64, upto: u64) -> u64 {
+    const STEP: u64 = 64 << 20;
+    if upto <= allocated || allocated == u64::MAX {
+        return allocated;
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::io::AsRawFd;
+        let end = upto.div_ceil(STEP) * STEP;
+        let (Ok(offset), Ok(len)) = (i64::try_from(allocated), i64::try_from(end - allocated))
+        else {
+            return u64::MAX;
+        };
+        // SAFETY: `fallocate` on an open file descriptor of ours; it only allocates blocks.
+        if unsafe { libc::fallocate(file.as_raw_fd(), 0, offset, len) } == 0 {
+            return end;
+        }
+    }
+    let _ = file;
+    u64::MAX // not supported here: do not ask again for this shard
 }
 
 /// Writes all of `pieces`, in order, with vectored writes (`writev`, up to 1,024 pieces each).
@@ -348,6 +388,43 @@ mod tests {
                 .unwrap();
         }
         w.finish().unwrap()
+    }
+
+    /// Plain shards are allocated ahead of the writes (64 MiB at a time); each closed shard is
+    /// cut back to exactly its bytes, on disk too.
+    #[test]
+    fn preallocated_shards_end_at_their_bytes() {
+        use std::os::unix::fs::MetadataExt;
+        let d = tempfile::tempdir().unwrap();
+        let opts = WriteOptions {
+            shard_max_docs: 700,
+            ..WriteOptions::default()
+        };
+        let mut w = ShardedWriter::new(d.path(), "kept", opts, false).unwrap();
+        let mut want = Vec::new();
+        let lines: Vec<String> = (0..1000).map(|i| format!("{{\"id\":\"{i}\"}}\n")).collect();
+        for batch in lines.chunks(300) {
+            let pieces: Vec<&[u8]> = batch.iter().map(|l| l.as_bytes()).collect();
+            let ends: Vec<usize> = (1..=pieces.len()).collect();
+            w.write_pieces(&pieces, &ends).unwrap();
+            want.extend(batch.iter().cloned());
+        }
+        let done = w.finish().unwrap();
+        assert_eq!(done.len(), 2);
+        let mut got = String::new();
+        for (path, _) in &done {
+            let meta = std::fs::metadata(path).unwrap();
+            let text = std::fs::read_to_string(path).unwrap();
+            assert_eq!(meta.len(), text.len() as u64);
+            // No more than the file's own blocks stay allocated.
+            assert!(
+                meta.blocks() * 512 <= meta.len() + 8192,
+                "{}",
+                meta.blocks()
+            );
+            got.push_str(&text);
+        }
+        assert_eq!(got, want.concat());
     }
 
     #[test]
