@@ -276,18 +276,17 @@ fn output_does_not_depend_on_threads() {
     assert_eq!(snaps[0], snaps[2]);
 }
 
-#[test]
-fn kill_minus_nine_then_resume_gives_identical_output() {
-    let d = tempfile::tempdir().unwrap();
-    let input = sample();
-    let recipe = d.path().join("r.toml");
-    // The bundled default recipe's steps (including any two-pass step), with small shards so that
-    // kills land between and inside shard writes.
-    let default = String::from_utf8(run(&["recipes", "default"]).stdout).unwrap();
-    let steps = &default[default.find("[[step]]").unwrap()..];
-    std::fs::write(&recipe, format!("[output]\nshard_max_docs = 20\n\n{steps}")).unwrap();
+/// Runs `recipe` on `input` once whole, then, for each fraction of that run's time, starts it,
+/// kills it (SIGKILL) after that fraction, resumes it, and checks the output equals the whole
+/// run's. Returns the whole run's snapshot and how many kills landed before the run ended.
+fn kill_and_resume(
+    dir: &Path,
+    recipe: &Path,
+    input: &Path,
+    fracs: &[u64],
+) -> (BTreeMap<String, Vec<u8>>, usize) {
     let (r, i) = (recipe.to_str().unwrap(), input.to_str().unwrap());
-    let reference = d.path().join("ref");
+    let reference = dir.join("ref");
     let t0 = std::time::Instant::now();
     assert!(
         run(&["run", r, "-i", i, "-o", reference.to_str().unwrap(), "-q"])
@@ -296,10 +295,9 @@ fn kill_minus_nine_then_resume_gives_identical_output() {
     );
     let full_ms = t0.elapsed().as_millis() as u64;
     let want = snapshot(&reference);
-    assert!(want.keys().filter(|k| k.starts_with("kept/")).count() > 10);
     let mut interrupted = 0;
-    for frac in [5u64, 20, 35, 50, 65, 80, 95] {
-        let out = d.path().join(format!("out{frac}"));
+    for frac in fracs {
+        let out = dir.join(format!("out{frac}"));
         let o = out.to_str().unwrap();
         let mut child = bin()
             .args(["run", r, "-i", i, "-o", o, "-q"])
@@ -315,6 +313,22 @@ fn kill_minus_nine_then_resume_gives_identical_output() {
         assert!(res.status.success(), "resume after kill at {frac}%");
         assert_eq!(snapshot(&out), want, "resume after kill at {frac}% differs");
     }
+    (want, interrupted)
+}
+
+#[test]
+fn kill_minus_nine_then_resume_gives_identical_output() {
+    let d = tempfile::tempdir().unwrap();
+    let input = sample();
+    let recipe = d.path().join("r.toml");
+    // The bundled default recipe's steps (including any two-pass step), with small shards so that
+    // kills land between and inside shard writes.
+    let default = String::from_utf8(run(&["recipes", "default"]).stdout).unwrap();
+    let steps = &default[default.find("[[step]]").unwrap()..];
+    std::fs::write(&recipe, format!("[output]\nshard_max_docs = 20\n\n{steps}")).unwrap();
+    let (want, interrupted) =
+        kill_and_resume(d.path(), &recipe, &input, &[5, 20, 35, 50, 65, 80, 95]);
+    assert!(want.keys().filter(|k| k.starts_with("kept/")).count() > 10);
     // Most kills must have landed mid-run for the test to mean something.
     assert!(
         interrupted >= 4,
@@ -639,28 +653,5 @@ fn mapped_input_resumes_after_kill_minus_nine() {
     build_large_input(&input);
     let recipe = d.path().join("r.toml");
     std::fs::write(&recipe, TEST_RECIPE).unwrap();
-    let (r, i) = (recipe.to_str().unwrap(), input.to_str().unwrap());
-    let reference = d.path().join("ref");
-    let t0 = std::time::Instant::now();
-    assert!(
-        run(&["run", r, "-i", i, "-o", reference.to_str().unwrap(), "-q"])
-            .status
-            .success()
-    );
-    let full_ms = t0.elapsed().as_millis() as u64;
-    let want = snapshot(&reference);
-    for frac in [10u64, 40, 70] {
-        let out = d.path().join(format!("out{frac}"));
-        let o = out.to_str().unwrap();
-        let mut child = bin()
-            .args(["run", r, "-i", i, "-o", o, "-q"])
-            .spawn()
-            .unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(full_ms * frac / 100));
-        let _ = child.kill(); // SIGKILL on Unix
-        let _ = child.wait();
-        let res = run(&["run", r, "-i", i, "-o", o, "-q", "--resume"]);
-        assert!(res.status.success(), "resume after kill at {frac}%");
-        assert_eq!(snapshot(&out), want, "resume after kill at {frac}% differs");
-    }
+    kill_and_resume(d.path(), &recipe, &input, &[10, 40, 70]);
 }
