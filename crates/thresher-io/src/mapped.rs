@@ -72,6 +72,8 @@ pub(crate) struct MappedLines {
     /// Bytes mapped per batch (more for a longer line).
     chunk: usize,
     failed: bool,
+    /// File offset up to which the line at `pos` is known to have no newline.
+    no_newline_until: u64,
 }
 
 impl MappedLines {
@@ -86,6 +88,7 @@ impl MappedLines {
             max_line,
             chunk: chunk.max(1),
             failed: false,
+            no_newline_until: 0,
         }
     }
 
@@ -139,21 +142,27 @@ impl MappedLines {
             Err(e) => return self.fail(format!("cannot map the file: {e}")),
         };
         let at_eof = want as u64 == rest;
-        // Whole lines only: up to the last newline, or to the end of the file.
-        let end = match memchr::memrchr(b'\n', &map) {
-            Some(i) => i + 1,
-            None if at_eof => map.len(),
-            None => {
-                drop(map);
-                return self.long_line();
-            }
-        };
         let map: Arc<Mmap> = Arc::new(map);
         let mut items = Vec::new();
         let mut start = 0;
-        while start < end && items.len() < max_docs {
-            let nl = memchr::memchr(b'\n', &map[start..end]).map_or(end, |i| start + i);
-            let next = (nl + 1).min(end);
+        // The first line's bytes that the last batch searched for a newline in vain: a line
+        // cut by the end of a map is not searched twice.
+        let mut searched = usize::try_from(self.no_newline_until.saturating_sub(self.pos))
+            .unwrap_or(usize::MAX)
+            .min(map.len());
+        // Whole lines only: up to the last newline, or to the end of the file.
+        while start < map.len() && items.len() < max_docs {
+            let from = searched.max(start);
+            searched = 0;
+            let nl = match memchr::memchr(b'\n', &map[from..]) {
+                Some(k) => from + k,
+                None if at_eof => map.len(), // the last line, without a newline
+                None => {
+                    self.no_newline_until = self.pos + map.len() as u64;
+                    break; // a line cut by the map's end: the next batch starts with it
+                }
+            };
+            let next = (nl + 1).min(map.len());
             let mut line_end = nl;
             if line_end > start && map[line_end - 1] == b'\r' {
                 line_end -= 1;
@@ -175,6 +184,11 @@ impl MappedLines {
                 });
             }
             start = next;
+        }
+        if start == 0 {
+            // Not one whole line in the map: a line longer than a batch's map.
+            drop(map);
+            return self.long_line();
         }
         let bytes = start as u64;
         self.pos += bytes;
