@@ -78,7 +78,41 @@ enum Command {
     },
 }
 
+/// What a bus error means here: a file read through a memory map (`[input] mmap`, on by
+/// default for large uncompressed JSONL) was cut by another process while mapped. The outputs
+/// written so far are consistent (shards are renamed when complete), so the run can be finished
+/// with `--resume` once the input is stable.
+const SIGBUS_MESSAGE: &[u8] = b"thresher: bus error: an input file read through a memory map \
+changed (was it truncated by another process during the run?). The output so far is \
+consistent: finish with --resume once the input is stable, or set mmap = false in the \
+recipe's [input] for inputs that may change.\n";
+
+/// Turns SIGBUS into that message and exit code 3 instead of a core dump.
+#[cfg(unix)]
+fn on_bus_error() {
+    extern "C" fn handler(_: libc::c_int) {
+        // Only async-signal-safe calls here: write(2) and _exit(2).
+        // SAFETY: writes a static buffer to stderr, then ends the process.
+        unsafe {
+            libc::write(2, SIGBUS_MESSAGE.as_ptr().cast(), SIGBUS_MESSAGE.len());
+            libc::_exit(3);
+        }
+    }
+    // SAFETY: installs a handler that only makes async-signal-safe calls; the struct is
+    // zero-initialised as sigaction(2) allows, with an empty mask.
+    unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGBUS, &action, std::ptr::null_mut());
+    }
+}
+
+#[cfg(not(unix))]
+fn on_bus_error() {}
+
 fn main() -> ExitCode {
+    on_bus_error();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
