@@ -669,7 +669,7 @@ fn input_truncated_during_a_mapped_run_is_reported() {
     let full = std::fs::read(&input).unwrap();
     for wait_ms in [5u64, 20, 60] {
         let out = d.path().join(format!("out{wait_ms}"));
-        let mut child = bin()
+        let child = bin()
             .args([
                 "run",
                 "default",
@@ -683,7 +683,6 @@ fn input_truncated_during_a_mapped_run_is_reported() {
             .spawn()
             .unwrap();
         std::thread::sleep(std::time::Duration::from_millis(wait_ms));
-        let full = std::fs::read(&input).unwrap();
         let file = std::fs::OpenOptions::new()
             .write(true)
             .open(&input)
