@@ -11,9 +11,10 @@
 //!
 //! A memory map sees the file as it is when a page is read: a file truncated by another
 //! process while it is read makes the access fail (SIGBUS), which `read` would not. The size is
-//! checked before each map, so only a truncation in the moment between that check and the
-//! batch's processing can do it; inputs that may change while read should be read with
-//! `mmap = false` (see [`ReadOptions::mmap`](crate::ReadOptions::mmap)).
+//! checked before each map (a shrunk file is an error record), so only a cut while a mapped
+//! batch is in flight does it; the `thresher` command then stops with a message and exit code 3
+//! (the output so far stays consistent for `--resume`). Inputs that may change while read
+//! should be read with `mmap = false` (see [`ReadOptions::mmap`](crate::ReadOptions::mmap)).
 
 use std::fs::File;
 use std::ops::Range;

@@ -35,8 +35,8 @@ pub struct ReadOptions {
     pub invalid_utf8: Utf8Policy,
     /// Read uncompressed JSONL files of 4 MiB or more through memory maps instead of `read`
     /// (one copy of every byte less). A mapped file must not be truncated by another process
-    /// while thresher reads it (the run would be killed by SIGBUS; `--resume` finishes it):
-    /// set `false` for inputs that may change under the run.
+    /// while thresher reads it (the `thresher` command stops with a bus-error message and exit
+    /// code 3; `--resume` finishes the run): set `false` for inputs that may change under it.
     pub mmap: bool,
 }
 
