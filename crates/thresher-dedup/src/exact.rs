@@ -512,8 +512,9 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
 /// Where the common non-ASCII characters that normalise to themselves start in a block `v`
 /// (`next` and `next2`: the block one and two bytes on): two-byte ones (U+0080-U+00BF but NEL
 /// and no-break space, which are whitespace; ß-ÿ; Cyrillic а-я and ѐ-џ) and three-byte ones
-/// (U+200B-U+2027 and U+202A-U+203F but U+202F: typographic quotes, dashes, ellipsis). Each
-/// bit marks a lead byte whose continuation bytes are checked.
+/// (U+200B-U+2027 and U+202A-U+203F but U+202F: typographic quotes, dashes, ellipsis; box
+/// drawing; CJK, kana and Hangul syllables). Each bit marks a lead byte whose continuation
+/// bytes are checked.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
 #[inline]
@@ -543,6 +544,21 @@ fn same_chars(
         or(within(next2, 0x8B, 0xA7), within(next2, 0xAA, 0xBF)),
     );
     let two = and(and(is(v, 0xE2), is(next, 0x80)), third);
+    // Characters without case or whitespace (see `caseless_ranges_have_no_case_and_no_whitespace`):
+    // box drawing and symbols U+2500-U+27FF, CJK, kana and the rest of U+3001-U+9FFF, Hangul
+    // syllables U+AC00-U+CFFF (the lead bytes are never a surrogate's).
+    let cont = and(within(next, 0x80, 0xBF), within(next2, 0x80, 0xBF));
+    let ideographic_space = and(is(v, 0xE3), and(is(next, 0x80), is(next2, 0x80)));
+    let cjk = andnot(ideographic_space, and(within(v, 0xE3, 0xE9), cont));
+    let boxes = and(is(v, 0xE2), and(within(next, 0x94, 0x9F), cont));
+    let hangul = and(
+        or(
+            within(v, 0xEB, 0xEC),
+            and(is(v, 0xEA), within(next, 0xB0, 0xBF)),
+        ),
+        cont,
+    );
+    let two = or(or(two, cjk), or(boxes, hangul));
     (
         _mm256_movemask_epi8(one) as u32,
         _mm256_movemask_epi8(two) as u32,
@@ -1054,8 +1070,18 @@ mod tests {
     #[test]
     fn wide_steps_place_non_ascii_characters_anywhere() {
         let (mut reference, mut bytes) = (String::new(), Vec::new());
+        // The caseless three-byte ranges sampled (every 97th character) with their edges.
+        let sampled = (0x2400u32..0xD800)
+            .filter(|c| c % 97 == 0)
+            .chain([
+                0x24FF, 0x2500, 0x27FF, 0x2800, 0x2FFF, 0x3000, 0x3001, 0x9FFF, 0xA000,
+            ])
+            .chain([
+                0xABFF, 0xAC00, 0xAFFF, 0xB000, 0xCFFF, 0xD000, 0xD7A3, 0xD7FF, 0xE000,
+            ]);
         let chars = (0x80u32..0x500)
             .chain(0x2000..0x2070)
+            .chain(sampled)
             .filter_map(char::from_u32);
         for c in chars {
             for offset in 0..36 {
