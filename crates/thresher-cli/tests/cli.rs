@@ -656,6 +656,24 @@ fn mapped_input_resumes_after_kill_minus_nine() {
     kill_and_resume(d.path(), &recipe, &input, &[10, 40, 70]);
 }
 
+/// Starts `thresher run default` on `input` (its stderr captured), for tests that act on the
+/// input or the process while it runs.
+fn spawn_default(input: &Path, out: &Path) -> std::process::Child {
+    bin()
+        .args([
+            "run",
+            "default",
+            "-i",
+            input.to_str().unwrap(),
+            "-o",
+            out.to_str().unwrap(),
+            "-q",
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// An input cut by another process while thresher reads it through memory maps: the size check
 /// before a map notices (an error record, and the run goes on), or a mapped page is gone
 /// (SIGBUS: a message and exit code 3), or everything was read before the cut. Never a crash by
@@ -669,19 +687,7 @@ fn input_truncated_during_a_mapped_run_is_reported() {
     let full = std::fs::read(&input).unwrap();
     for wait_ms in [5u64, 20, 60] {
         let out = d.path().join(format!("out{wait_ms}"));
-        let child = bin()
-            .args([
-                "run",
-                "default",
-                "-i",
-                input.to_str().unwrap(),
-                "-o",
-                out.to_str().unwrap(),
-                "-q",
-            ])
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
+        let child = spawn_default(&input, &out);
         std::thread::sleep(std::time::Duration::from_millis(wait_ms));
         let file = std::fs::OpenOptions::new()
             .write(true)
@@ -720,19 +726,7 @@ fn bus_error_is_a_message_and_exit_code_3() {
     let input = d.path().join("large.jsonl");
     build_large_input(&input);
     let out = d.path().join("out");
-    let child = bin()
-        .args([
-            "run",
-            "default",
-            "-i",
-            input.to_str().unwrap(),
-            "-o",
-            out.to_str().unwrap(),
-            "-q",
-        ])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = spawn_default(&input, &out);
     std::thread::sleep(std::time::Duration::from_millis(150));
     let killed = Command::new("kill")
         .args(["-BUS", &child.id().to_string()])
