@@ -504,6 +504,11 @@ fn unescape_into(line: &str, start: usize, mut out: Option<&mut String>) -> Opti
 /// and a second scan of the text.
 fn scan_string(b: &[u8], start: usize) -> Option<(usize, bool)> {
     #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw") {
+        // SAFETY: the processor has AVX-512F and BW (checked just above).
+        return unsafe { scan_string_avx512(b, start) };
+    }
+    #[cfg(target_arch = "x86_64")]
     if std::is_x86_feature_detected!("avx2") {
         // SAFETY: the processor has AVX2 (checked just above).
         return unsafe { scan_string_avx2(b, start) };
@@ -515,51 +520,30 @@ fn scan_string(b: &[u8], start: usize) -> Option<(usize, bool)> {
 #[cfg(target_arch = "x86_64")]
 const EVEN_BITS: u64 = 0x5555_5555_5555_5555;
 
-/// [`scan_string`] 64 bytes per step, without a branch per escape or per non-ASCII byte: each
-/// block gives masks of its quotes, backslashes, control and non-ASCII bytes; which bytes are
-/// escaped follows from the backslash runs (within a run, the backslashes at even distance
+/// [`scan_string`] 64 bytes per step, without a branch per escape or per non-ASCII byte:
+/// `masks` gives, for a 64-byte block, one bit per byte for its quotes, backslashes, control
+/// bytes, non-ASCII bytes and short escape letters (`"` `\\` `n` `t` `r` `b` `f`). Which bytes
+/// are escaped follows from the backslash runs (within a run, the backslashes at even distance
 /// from its start begin an escape, and each escapes the next byte); the end is the first quote
-/// not escaped. The few escaped bytes are then checked one by one, and the UTF-8 of the whole
-/// string once, at the end, if it has a non-ASCII byte at all. The last bytes (fewer than 64)
-/// go to [`scan_string_events`].
-///
-/// # Safety
-/// The processor must support AVX2.
+/// not escaped. Escaped bytes that are not short escape letters (`\/`, `\u`, broken ones) are
+/// checked one by one, and the UTF-8 of the whole string once, at the end, if it has a
+/// non-ASCII byte at all. The last bytes (fewer than 64) go to [`scan_string_events`].
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
-unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
-    use std::arch::x86_64::*;
+#[inline(always)]
+fn scan_blocks(
+    b: &[u8],
+    start: usize,
+    masks: impl Fn(&[u8]) -> BlockMasks,
+) -> Option<(usize, bool)> {
     let mut canonical = true;
     let mut high_seen = false;
     // Whether the block's first byte is escaped (by a backslash ending the last block).
     let mut carry = 0u64;
     let mut i = start;
-    let quote = _mm256_set1_epi8(b'"' as i8);
-    let backslash = _mm256_set1_epi8(b'\\' as i8);
-    let low = _mm256_set1_epi8(0x1F);
-    let masks = |v: __m256i| {
-        let m = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32);
-        (
-            m(_mm256_cmpeq_epi8(v, quote)),
-            m(_mm256_cmpeq_epi8(v, backslash)),
-            // Unsigned v <= 0x1F: max(v, 0x1F) == 0x1F.
-            m(_mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low)),
-            m(v),
-        )
-    };
     while let Some(block) = b.get(i..i + 64) {
-        // SAFETY: the unaligned loads read the 64 bytes of `block`.
-        let (v0, v1) = unsafe {
-            (
-                _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
-                _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
-            )
-        };
-        let (q0, bs0, c0, h0) = masks(v0);
-        let (q1, bs1, c1, h1) = masks(v1);
-        let (q, bs, ctrl, high) = (q0 | q1 << 32, bs0 | bs1 << 32, c0 | c1 << 32, h0 | h1 << 32);
+        let m = masks(block);
         // An escaped first byte (even a backslash) is taken; the runs start after it.
-        let bs = bs & !carry;
+        let bs = m.backslash & !carry;
         let run_starts = bs & !(bs << 1);
         // Adding a run's start bit clears the whole run (the carry ends past it): so the runs
         // that start at an even position are found at once, and the others are the rest.
@@ -567,19 +551,18 @@ unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
         let odd_runs = bs & !even_runs;
         let escapers = (even_runs & EVEN_BITS) | (odd_runs & !EVEN_BITS);
         let escaped = (escapers << 1) | carry;
-        let ends = q & !escaped;
+        let ends = m.quote & !escaped;
         // The string's bytes in this block: all, or those before its closing quote.
         let inside = (ends & ends.wrapping_neg()).wrapping_sub(1);
-        if ctrl & inside != 0 {
+        if m.control & inside != 0 {
             return None; // a raw control character: serde_json rejects it
         }
-        high_seen |= high & inside != 0;
-        let mut esc = escaped & inside;
+        high_seen |= m.high & inside != 0;
+        let mut esc = escaped & inside & !m.short_escape;
         while esc != 0 {
             let at = i + esc.trailing_zeros() as usize;
             esc &= esc - 1;
             match block[at - i] {
-                b'"' | b'\\' | b'n' | b't' | b'r' | b'b' | b'f' => {}
                 b'/' => canonical = false,
                 b'u' => canonical &= unicode_escape(b, at - 1)?,
                 _ => return None,
@@ -613,6 +596,117 @@ unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
         simdutf8::basic::from_utf8(&b[start..end]).ok()?;
     }
     Some((end, canonical && rest_canonical))
+}
+
+/// The masks [`scan_blocks`] works on, one bit per byte of a 64-byte block.
+#[cfg(target_arch = "x86_64")]
+struct BlockMasks {
+    quote: u64,
+    backslash: u64,
+    /// Bytes below 0x20.
+    control: u64,
+    /// Bytes of 0x80 and above.
+    high: u64,
+    /// `"` `\\` `n` `t` `r` `b` `f`: the bytes that make a short escape after a backslash.
+    short_escape: u64,
+}
+
+/// Nibble tables of the short escape letters `"` (0x22) `\\` (0x5C) `n` (0x6E) `t` (0x74)
+/// `r` (0x72) `b` (0x62) `f` (0x66): a byte is one when the entry of its low nibble and the
+/// entry of its high nibble share a bit (one bit per high nibble 2, 5, 6 and 7).
+#[cfg(target_arch = "x86_64")]
+const SHORT_LO: [i8; 16] = [
+    0, 0, 0b1101, 0, 0b1000, 0, 0b0100, 0, 0, 0, 0, 0, 0b0010, 0, 0b0100, 0,
+];
+#[cfg(target_arch = "x86_64")]
+const SHORT_HI: [i8; 16] = [
+    0, 0, 0b0001, 0, 0, 0b0010, 0b0100, 0b1000, 0, 0, 0, 0, 0, 0, 0, 0,
+];
+
+/// [`scan_blocks`] with AVX2, two 32-byte halves per block.
+///
+/// # Safety
+/// The processor must support AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    use std::arch::x86_64::*;
+    let quote = _mm256_set1_epi8(b'"' as i8);
+    let backslash = _mm256_set1_epi8(b'\\' as i8);
+    let low = _mm256_set1_epi8(0x1F);
+    let nibble = _mm256_set1_epi8(0x0F);
+    // SAFETY: the tables are 16 bytes long.
+    let (lo_t, hi_t) = unsafe {
+        (
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(SHORT_LO.as_ptr().cast())),
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(SHORT_HI.as_ptr().cast())),
+        )
+    };
+    let half = |v: __m256i| {
+        let m = |x: __m256i| u64::from(_mm256_movemask_epi8(x) as u32);
+        let lo = _mm256_shuffle_epi8(lo_t, _mm256_and_si256(v, nibble));
+        let hi = _mm256_shuffle_epi8(hi_t, _mm256_and_si256(_mm256_srli_epi16::<4>(v), nibble));
+        let none = _mm256_cmpeq_epi8(_mm256_and_si256(lo, hi), _mm256_setzero_si256());
+        [
+            m(_mm256_cmpeq_epi8(v, quote)),
+            m(_mm256_cmpeq_epi8(v, backslash)),
+            // Unsigned v <= 0x1F: max(v, 0x1F) == 0x1F.
+            m(_mm256_cmpeq_epi8(_mm256_max_epu8(v, low), low)),
+            m(v),
+            !m(none) & 0xFFFF_FFFF,
+        ]
+    };
+    scan_blocks(b, start, |block| {
+        // SAFETY: the unaligned loads read the 64 bytes of `block`.
+        let (v0, v1) = unsafe {
+            (
+                _mm256_loadu_si256(block.as_ptr().cast::<__m256i>()),
+                _mm256_loadu_si256(block.as_ptr().add(32).cast::<__m256i>()),
+            )
+        };
+        let (a, c) = (half(v0), half(v1));
+        BlockMasks {
+            quote: a[0] | c[0] << 32,
+            backslash: a[1] | c[1] << 32,
+            control: a[2] | c[2] << 32,
+            high: a[3] | c[3] << 32,
+            short_escape: a[4] | c[4] << 32,
+        }
+    })
+}
+
+/// [`scan_blocks`] with AVX-512 (F and BW): one register and mask compares per block.
+///
+/// # Safety
+/// The processor must support AVX-512F and AVX-512BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn scan_string_avx512(b: &[u8], start: usize) -> Option<(usize, bool)> {
+    use std::arch::x86_64::*;
+    let quote = _mm512_set1_epi8(b'"' as i8);
+    let backslash = _mm512_set1_epi8(b'\\' as i8);
+    let low = _mm512_set1_epi8(0x1F);
+    let nibble = _mm512_set1_epi8(0x0F);
+    // SAFETY: the tables are 16 bytes long.
+    let (lo_t, hi_t) = unsafe {
+        (
+            _mm512_broadcast_i32x4(_mm_loadu_si128(SHORT_LO.as_ptr().cast())),
+            _mm512_broadcast_i32x4(_mm_loadu_si128(SHORT_HI.as_ptr().cast())),
+        )
+    };
+    scan_blocks(b, start, |block| {
+        // SAFETY: the unaligned load reads the 64 bytes of `block`.
+        let v = unsafe { _mm512_loadu_si512(block.as_ptr().cast()) };
+        let lo = _mm512_shuffle_epi8(lo_t, _mm512_and_si512(v, nibble));
+        let hi = _mm512_shuffle_epi8(hi_t, _mm512_and_si512(_mm512_srli_epi16::<4>(v), nibble));
+        BlockMasks {
+            quote: _mm512_cmpeq_epi8_mask(v, quote),
+            backslash: _mm512_cmpeq_epi8_mask(v, backslash),
+            control: _mm512_cmple_epu8_mask(v, low),
+            high: _mm512_movepi8_mask(v),
+            short_escape: _mm512_test_epi8_mask(lo, hi),
+        }
+    })
 }
 
 /// Checks the `\u` escape at `b[i]`: `None` if broken or a surrogate (left to serde_json),
@@ -1063,12 +1157,14 @@ mod tests {
             }
             b.push(b'"');
             let want = reference(&b);
-            assert_eq!(
-                scan_string(&b, 1),
-                want,
-                "{:?}",
-                String::from_utf8_lossy(&b)
-            );
+            for (name, scan) in scan_variants() {
+                assert_eq!(
+                    scan(&b, 1),
+                    want,
+                    "{name}: {:?}",
+                    String::from_utf8_lossy(&b)
+                );
+            }
             ended += usize::from(want.is_some());
         }
         assert!(ended > 2000, "{ended}");
@@ -1080,7 +1176,56 @@ mod tests {
         b.push(0x80);
         b.extend_from_slice(b"\\u0001\"");
         assert_eq!(b[64], b'"');
-        assert_eq!(scan_string(&b, 1), reference(&b));
+        for (name, scan) in scan_variants() {
+            assert_eq!(scan(&b, 1), reference(&b), "{name}");
+        }
+    }
+
+    /// A string scan: the closing quote and whether the escapes are canonical.
+    type Scan = fn(&[u8], usize) -> Option<(usize, bool)>;
+
+    /// Every implementation of `scan_string` this processor can run, by name.
+    fn scan_variants() -> Vec<(&'static str, Scan)> {
+        let mut v: Vec<(&'static str, Scan)> = vec![("events", scan_string_events)];
+        #[cfg(target_arch = "x86_64")]
+        {
+            if std::is_x86_feature_detected!("avx2") {
+                // SAFETY: the processor has AVX2 (checked just above).
+                v.push(("avx2", |b, s| unsafe { scan_string_avx2(b, s) }));
+            } else {
+                eprintln!("no AVX2 here: its string scan is not tested");
+            }
+            if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw")
+            {
+                // SAFETY: the processor has AVX-512F and BW (checked just above).
+                v.push(("avx512", |b, s| unsafe { scan_string_avx512(b, s) }));
+            } else {
+                eprintln!("no AVX-512BW here: its string scan is not tested");
+            }
+        }
+        v
+    }
+
+    /// Each byte value after a backslash, at each offset of a 64-byte block: the block scans
+    /// classify it as the byte-at-a-time scan does (a short escape, `\/`, `\u`, or broken).
+    #[test]
+    fn every_escape_letter_at_every_offset() {
+        for c in 0u8..=255 {
+            for at in 0..70 {
+                let mut b = vec![b'"'];
+                b.extend(std::iter::repeat_n(b'p', at));
+                b.extend_from_slice(&[b'\\', c]);
+                if c == b'u' {
+                    b.extend_from_slice(b"0041");
+                }
+                b.extend(std::iter::repeat_n(b'q', 80));
+                b.push(b'"');
+                let want = scan_string_events(&b, 1);
+                for (name, scan) in scan_variants() {
+                    assert_eq!(scan(&b, 1), want, "{name}: byte {c:#04x} at {at}");
+                }
+            }
+        }
     }
 
     #[test]

@@ -66,7 +66,7 @@ fn random_pages_only_lose_whole_lines() {
         let mut t = String::new();
         for _ in 0..n {
             t.push_str(PIECES[rng.range(0, PIECES.len() - 1)]);
-            if rng.next() % 10 != 0 {
+            if !rng.next().is_multiple_of(10) {
                 t.push('\n');
             }
         }
