@@ -509,6 +509,158 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
     };
 }
 
+/// [`normalize_avx2`] with AVX-512 (F, BW, VBMI2): 64 bytes per step, the byte masks held in
+/// mask registers and the kept bytes packed by one `vpcompressb` instead of four `pshufb`.
+/// The same blocks stop it (a non-ASCII byte outside the common characters, an escape other
+/// than a whitespace one, `\"` or `\/`), and the same result comes out: the tests compare the
+/// two at every alignment.
+///
+/// # Safety
+/// The processor must support AVX-512F, AVX-512BW, AVX-512VBMI2 and POPCNT. `out` must hold at
+/// least `p.n + (src.len() - p.i) + 16` bytes (what [`normalize_src`] keeps); this writes no more
+/// bytes than it reads, but stores 64 at a time, which that room allows while 66 are left.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
+unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut Pos) {
+    use std::arch::x86_64::*;
+    let (mut i, mut n) = (p.i, p.n);
+    // Whether the unit before the block is whitespace (a space was written, or nothing yet).
+    let mut prev_ws = u64::from(p.prev_space);
+    // Whether the block starts with the letter of a whitespace escape begun in the last one.
+    let mut letter_in = 0u64;
+    let is = |v: __m512i, c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
+    let space = _mm512_set1_epi8(0x20);
+    let load = |at: usize| {
+        debug_assert!(at + 64 <= src.len());
+        // SAFETY: callers load at most 2 bytes past `i`, and 66 bytes from `i` are in `src`.
+        unsafe { _mm512_loadu_si512(src.as_ptr().add(at).cast()) }
+    };
+    while i + 66 <= src.len() {
+        let v = load(i);
+        let upper = within512(v, b'A', b'Z');
+        let lower = _mm512_mask_add_epi8(v, upper, v, space);
+        let ws_ascii = within512(v, 0x09, 0x0D) | is(v, b' ');
+        let mut ws = ws_ascii;
+        let high = _mm512_movepi8_mask(v);
+        let bs = if JSON { is(v, b'\\') } else { 0 };
+        if high == 0 && letter_in == 0 && bs == 0 {
+            // Plain ASCII kept whole (prose) or dropped whole (inside a run of spaces).
+            let dropped = ws & ((ws << 1) | prev_ws);
+            if dropped == 0 {
+                let mapped = _mm512_mask_blend_epi8(ws, lower, space);
+                // SAFETY: `out` has room for 64 bytes at `n` (see the function's contract).
+                unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(n).cast(), mapped) };
+                n += 64;
+                i += 64;
+                prev_ws = ws >> 63;
+                continue;
+            }
+            if dropped == u64::MAX {
+                i += 64;
+                continue;
+            }
+        }
+        // Non-ASCII bytes outside the common characters that normalise to themselves.
+        let mut bad = 0;
+        // Bytes before the end of the block where it must end (a character cut by the end).
+        let mut cut = 64;
+        let next = load(i + 1);
+        if high != 0 {
+            let (one, two) = same_chars512(v, next, load(i + 2));
+            let covered = one | (one << 1) | two | (two << 1) | (two << 2);
+            bad = high & !covered;
+            let crossing = ((one >> 63) << 63) | ((two >> 62) << 62);
+            if crossing != 0 {
+                cut = crossing.trailing_zeros();
+            }
+        }
+        let mut drop_bs = 0;
+        let mut space_m = ws_ascii;
+        if JSON && bs != 0 {
+            // The byte after each backslash: what the escape is.
+            let blank = is(next, b'n') | is(next, b't') | is(next, b'r') | is(next, b'f');
+            let esc_ws = bs & blank;
+            let esc_plain = bs & (is(next, b'"') | is(next, b'/'));
+            // `\\`, `\u`, `\b` or broken: the general loop decodes it (see `normalize_avx2`).
+            bad |= bs & !(esc_ws | esc_plain);
+            ws |= esc_ws | (esc_ws << 1);
+            space_m |= esc_ws;
+            drop_bs = esc_plain;
+        }
+        ws |= letter_in;
+        let mut keep = !((ws & ((ws << 1) | prev_ws)) | drop_bs);
+        let mut step = 64;
+        if bad != 0 || cut < 64 {
+            step = (bad | 1u64.checked_shl(cut).unwrap_or(0)).trailing_zeros();
+            // Only the bytes before the first one the general loop must see.
+            let below = (1u64 << step).wrapping_sub(1);
+            keep &= below;
+            ws &= below;
+            if step == 0 {
+                break;
+            }
+        }
+        let mapped = _mm512_mask_blend_epi8(space_m, lower, space);
+        let packed = _mm512_maskz_compress_epi8(keep, mapped);
+        // SAFETY: `out` has room for 64 bytes at `n` (see the function's contract).
+        unsafe { _mm512_storeu_si512(out.as_mut_ptr().add(n).cast(), packed) };
+        n += keep.count_ones() as usize;
+        i += step as usize;
+        prev_ws = (ws >> (step - 1)) & 1;
+        if step < 64 {
+            letter_in = 0;
+            if step < cut {
+                break;
+            }
+            continue; // the next block starts at the cut character
+        }
+        letter_in = (ws >> 63) & u64::from(JSON && src[i - 1] == b'\\');
+    }
+    // A whitespace escape cut by the block's end: its letter is consumed here.
+    i += letter_in as usize;
+    *p = Pos {
+        i,
+        n,
+        prev_space: prev_ws != 0,
+    };
+}
+
+/// Unsigned `lo <= x <= hi` per byte, as a mask.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+fn within512(x: std::arch::x86_64::__m512i, lo: u8, hi: u8) -> u64 {
+    use std::arch::x86_64::*;
+    let d = _mm512_sub_epi8(x, _mm512_set1_epi8(lo as i8));
+    _mm512_cmple_epu8_mask(d, _mm512_set1_epi8((hi - lo) as i8))
+}
+
+/// [`same_chars`] on 64 bytes, as masks.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+#[inline]
+fn same_chars512(
+    v: std::arch::x86_64::__m512i,
+    next: std::arch::x86_64::__m512i,
+    next2: std::arch::x86_64::__m512i,
+) -> (u64, u64) {
+    use std::arch::x86_64::*;
+    let is = |x: __m512i, c: u8| _mm512_cmpeq_epi8_mask(x, _mm512_set1_epi8(c as i8));
+    let c2 = is(v, 0xC2) & within512(next, 0x80, 0xBF) & !(is(next, 0x85) | is(next, 0xA0));
+    let c3 = is(v, 0xC3) & within512(next, 0x9F, 0xBF);
+    let d0 = is(v, 0xD0) & within512(next, 0xB0, 0xBF);
+    let d1 = is(v, 0xD1) & within512(next, 0x80, 0x9F);
+    let one = c2 | c3 | d0 | d1;
+    let third = (within512(next2, 0x8B, 0xA7) | within512(next2, 0xAA, 0xBF)) & !is(next2, 0xAF);
+    let punct = is(v, 0xE2) & is(next, 0x80) & third;
+    let cont = within512(next, 0x80, 0xBF) & within512(next2, 0x80, 0xBF);
+    let ideographic_space = is(v, 0xE3) & is(next, 0x80) & is(next2, 0x80);
+    let cjk = within512(v, 0xE3, 0xE9) & cont & !ideographic_space;
+    let boxes = is(v, 0xE2) & within512(next, 0x94, 0x9F) & cont;
+    let hangul = (within512(v, 0xEB, 0xEC) | (is(v, 0xEA) & within512(next, 0xB0, 0xBF))) & cont;
+    (one, punct | cjk | boxes | hangul)
+}
+
 /// Where the common non-ASCII characters that normalise to themselves start in a block `v`
 /// (`next` and `next2`: the block one and two bytes on): two-byte ones (U+0080-U+00BF but NEL
 /// and no-break space, which are whitespace; ß-ÿ; Cyrillic а-я and ѐ-џ) and three-byte ones
@@ -603,7 +755,7 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
     let mut prev_space = true;
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
-    let avx2 = std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("popcnt");
+    let (avx2, avx512) = wide_steps();
     while i < src.len() {
         #[cfg(target_arch = "x86_64")]
         if avx2 && i + 33 <= src.len() && src[i] < 0x80 {
@@ -613,8 +765,17 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             if out.len() < need {
                 out.resize(need, 0);
             }
-            // SAFETY: the processor has AVX2 and POPCNT (checked above), and `out` has the room it needs.
-            unsafe { normalize_avx2::<JSON>(src, out, &mut p) };
+            if avx512 {
+                // SAFETY: the processor has AVX-512F/BW/VBMI2 and POPCNT (`wide_steps`), and
+                // `out` has the room it needs.
+                unsafe { normalize_avx512::<JSON>(src, out, &mut p) };
+            }
+            // The AVX2 step takes the last 33 to 65 bytes (or all, without AVX-512).
+            if src.len() - p.i < 66 {
+                // SAFETY: the processor has AVX2 and POPCNT (`wide_steps`), and `out` has the
+                // room it needs (the step above wrote no more bytes than it read).
+                unsafe { normalize_avx2::<JSON>(src, out, &mut p) };
+            }
             (i, n, prev_space) = (p.i, p.n, p.prev_space);
             if i >= src.len() {
                 break;
@@ -735,6 +896,18 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
     Some(n)
 }
 
+/// Which wide steps the processor can run: (AVX2 with POPCNT, and also AVX-512F/BW/VBMI2).
+#[cfg(target_arch = "x86_64")]
+#[inline]
+fn wide_steps() -> (bool, bool) {
+    use std::is_x86_feature_detected as has;
+    let avx2 = has!("avx2") && has!("popcnt");
+    let avx512 = avx2 && has!("avx512f") && has!("avx512bw") && has!("avx512vbmi2");
+    #[cfg(test)]
+    let avx512 = avx512 && !tests::NO_AVX512.with(|c| c.get());
+    (avx2, avx512)
+}
+
 /// The reference definition, per word: what [`normalize_bytes`] must equal (tests compare them).
 fn normalize_slow(text: &str, out: &mut String) {
     out.clear();
@@ -826,6 +999,33 @@ impl Step for ExactDedup {
 mod tests {
     use super::*;
 
+    thread_local! {
+        /// Set to run the AVX2 step alone on a processor that also has AVX-512.
+        pub(super) static NO_AVX512: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Runs `f` with each wide step this processor has: AVX-512 (if any), then AVX2 alone.
+    fn each_width(f: impl Fn()) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let (avx2, avx512) = wide_steps();
+            if !avx512 {
+                eprintln!("no AVX-512 VBMI2 here: its normaliser step is not tested");
+            }
+            if !avx2 {
+                eprintln!("no AVX2 here: its normaliser step is not tested");
+            }
+            if avx512 {
+                f();
+            }
+            NO_AVX512.with(|c| c.set(true));
+            f();
+            NO_AVX512.with(|c| c.set(false));
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        f();
+    }
+
     fn run(step: &ExactDedup, id: &str, text: &str) -> Outcome {
         step.process(Document::new(id, text), &mut StepCx::default())
     }
@@ -849,28 +1049,30 @@ mod tests {
 
     #[test]
     fn fast_and_slow_normalisation_agree() {
-        let mut a = String::new();
-        let mut b = String::new();
-        for t in [
-            "  Hello\t\x0bWORLD \r\n x ",
-            "",
-            "   ",
-            "a\x1cb",
-            "MiXeD  case\n\nText.",
-            "a\0b \0",
-            " \u{3000}İstanbul\u{2028}ΣΑΣ  ß\u{a0}\u{a0}x\u{85}",
-            "“Quoted” — CAFÉ\tnaïve\u{1F600}END ",
-            "\u{2029}",
-        ] {
-            normalize_for_exact(t, &mut a);
-            normalize_slow(t, &mut b);
-            assert_eq!(a, b, "{t:?}");
-            let mut bytes = Vec::new();
-            normalize_bytes(t, &mut bytes);
-            assert_eq!(bytes, b.as_bytes(), "{t:?}");
-        }
-        normalize_for_exact("Ünïcode  ÉTÉ\u{a0}x", &mut a);
-        assert_eq!(a, "ünïcode été x");
+        each_width(|| {
+            let mut a = String::new();
+            let mut b = String::new();
+            for t in [
+                "  Hello\t\x0bWORLD \r\n x ",
+                "",
+                "   ",
+                "a\x1cb",
+                "MiXeD  case\n\nText.",
+                "a\0b \0",
+                " \u{3000}İstanbul\u{2028}ΣΑΣ  ß\u{a0}\u{a0}x\u{85}",
+                "“Quoted” — CAFÉ\tnaïve\u{1F600}END ",
+                "\u{2029}",
+            ] {
+                normalize_for_exact(t, &mut a);
+                normalize_slow(t, &mut b);
+                assert_eq!(a, b, "{t:?}");
+                let mut bytes = Vec::new();
+                normalize_bytes(t, &mut bytes);
+                assert_eq!(bytes, b.as_bytes(), "{t:?}");
+            }
+            normalize_for_exact("Ünïcode  ÉTÉ\u{a0}x", &mut a);
+            assert_eq!(a, "ünïcode été x");
+        });
     }
 
     /// The normaliser of escaped JSON bodies gives `want` (the reference normalisation of `t`)
@@ -894,102 +1096,106 @@ mod tests {
 
     #[test]
     fn json_path_refuses_broken_escapes() {
-        let mut out = Vec::new();
-        for body in [r"a\q", r"\u12", r"\ud83d\ude00", "x\\"] {
-            assert_eq!(
-                normalize_json_into(body.as_bytes(), &mut out),
-                None,
-                "{body}"
-            );
-        }
-        assert_eq!(normalize_json_into(b"caf\xe9 x", &mut out), None);
-        // Overlong, surrogate, too high, cut short.
-        for bad in [
-            &b"\xc0\x80"[..],
-            b"\xe0\x80\x80",
-            b"\xed\xa0\x80",
-            b"\xf4\x90\x80\x80",
-            b"\xe2\x82",
-        ] {
-            assert_eq!(decode_char(bad), None, "{bad:?}");
-        }
-        for c in [
-            '\u{80}',
-            '\u{7ff}',
-            '\u{800}',
-            '\u{ffff}',
-            '\u{10000}',
-            '\u{10ffff}',
-        ] {
-            let mut b = [0u8; 4];
-            let s = c.encode_utf8(&mut b);
-            assert_eq!(decode_char(s.as_bytes()), Some((c, s.len())));
-        }
+        each_width(|| {
+            let mut out = Vec::new();
+            for body in [r"a\q", r"\u12", r"\ud83d\ude00", "x\\"] {
+                assert_eq!(
+                    normalize_json_into(body.as_bytes(), &mut out),
+                    None,
+                    "{body}"
+                );
+            }
+            assert_eq!(normalize_json_into(b"caf\xe9 x", &mut out), None);
+            // Overlong, surrogate, too high, cut short.
+            for bad in [
+                &b"\xc0\x80"[..],
+                b"\xe0\x80\x80",
+                b"\xed\xa0\x80",
+                b"\xf4\x90\x80\x80",
+                b"\xe2\x82",
+            ] {
+                assert_eq!(decode_char(bad), None, "{bad:?}");
+            }
+            for c in [
+                '\u{80}',
+                '\u{7ff}',
+                '\u{800}',
+                '\u{ffff}',
+                '\u{10000}',
+                '\u{10ffff}',
+            ] {
+                let mut b = [0u8; 4];
+                let s = c.encode_utf8(&mut b);
+                assert_eq!(decode_char(s.as_bytes()), Some((c, s.len())));
+            }
+        });
     }
 
     #[test]
     fn byte_path_equals_reference_on_mixed_strings() {
-        // Pseudo-random strings from pieces that stress each branch: whitespace runs of both
-        // kinds at the edges and in the middle, case, characters whose lower case is longer.
-        let pieces = [
-            " ",
-            "\t",
-            "\n\r",
-            "\u{b}",
-            "\u{a0}",
-            "\u{3000}",
-            "\u{2028}",
-            "A",
-            "b",
-            "Z9",
-            "İ",
-            "ẞ",
-            "Σ",
-            "é",
-            "😀",
-            "\0",
-            "x",
-            "WORD",
-            "ﬃ",
-            "\u{85}",
-            "hello world ",
-            "The Quick  Brown\tFox",
-            "@[`{AZaz09\u{7f}\u{1}",
-            "abcdefghijklmnop",
-            "ПРИВЕТ",
-            "мир",
-            "ЁжЂђѐЏџ",
-        ];
-        let mut state = 12345u64;
-        let (mut reference, mut bytes) = (String::new(), Vec::new());
-        for _ in 0..3000 {
-            let mut t = String::new();
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            for _ in 0..(state >> 58) {
+        each_width(|| {
+            // Pseudo-random strings from pieces that stress each branch: whitespace runs of both
+            // kinds at the edges and in the middle, case, characters whose lower case is longer.
+            let pieces = [
+                " ",
+                "\t",
+                "\n\r",
+                "\u{b}",
+                "\u{a0}",
+                "\u{3000}",
+                "\u{2028}",
+                "A",
+                "b",
+                "Z9",
+                "İ",
+                "ẞ",
+                "Σ",
+                "é",
+                "😀",
+                "\0",
+                "x",
+                "WORD",
+                "ﬃ",
+                "\u{85}",
+                "hello world ",
+                "The Quick  Brown\tFox",
+                "@[`{AZaz09\u{7f}\u{1}",
+                "abcdefghijklmnop",
+                "ПРИВЕТ",
+                "мир",
+                "ЁжЂђѐЏџ",
+            ];
+            let mut state = 12345u64;
+            let (mut reference, mut bytes) = (String::new(), Vec::new());
+            for _ in 0..3000 {
+                let mut t = String::new();
                 state = state
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
-                t.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+                for _ in 0..(state >> 58) {
+                    state = state
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    t.push_str(pieces[(state >> 33) as usize % pieces.len()]);
+                }
+                normalize_slow(&t, &mut reference);
+                normalize_bytes(&t, &mut bytes);
+                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                assert_json_path_agrees(&t, &reference);
             }
-            normalize_slow(&t, &mut reference);
-            normalize_bytes(&t, &mut bytes);
-            assert_eq!(bytes, reference.as_bytes(), "{t:?}");
-            assert_json_path_agrees(&t, &reference);
-        }
-        // Every ASCII byte at every position of an 8-byte word, after a space or not.
-        for c in 0u8..128 {
-            for pad in 0..17 {
-                for lead in ["", " ", "x"] {
-                    let t = format!("{lead}{}{}ABCDEFGHIJKLMNOPQ", "a".repeat(pad), c as char);
-                    normalize_slow(&t, &mut reference);
-                    normalize_bytes(&t, &mut bytes);
-                    assert_eq!(bytes, reference.as_bytes(), "{t:?}");
-                    assert_json_path_agrees(&t, &reference);
+            // Every ASCII byte at every position of an 8-byte word, after a space or not.
+            for c in 0u8..128 {
+                for pad in 0..17 {
+                    for lead in ["", " ", "x"] {
+                        let t = format!("{lead}{}{}ABCDEFGHIJKLMNOPQ", "a".repeat(pad), c as char);
+                        normalize_slow(&t, &mut reference);
+                        normalize_bytes(&t, &mut bytes);
+                        assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                        assert_json_path_agrees(&t, &reference);
+                    }
                 }
             }
-        }
+        });
     }
 
     /// Long texts (the 32-byte step needs 33 bytes) of whitespace runs, escapes and look-alikes
@@ -997,104 +1203,108 @@ mod tests {
     /// cross the 32-byte blocks at each offset.
     #[test]
     fn wide_steps_agree_with_the_reference_at_every_alignment() {
-        let pieces = [
-            " ",
-            "  ",
-            "\n",
-            "\n    ",
-            "\t\t",
-            "\r\n",
-            "\u{c}",
-            "\\",
-            "\\n",
-            "\\\\n",
-            "\"",
-            "/",
-            "\\\"",
-            "a",
-            "Bc",
-            "word ",
-            "XYZ",
-            "é",
-            "\u{a0}",
-            "\u{8}",
-            "\u{b}",
-            "Ω",
-            "’",
-            "                                  ",
-            "ü",
-            "Ü",
-            "ß",
-            "×",
-            "ÿ",
-            "\u{ad}",
-            "\u{85}",
-            "п",
-            "П",
-            "ѐ",
-            "Ѡ",
-            "ѡ",
-            "\u{2000}",
-            "\u{200b}",
-            "—",
-            "“",
-            "\u{2028}",
-            "\u{202f}",
-            "‰",
-            "\u{2040}",
-            "€",
-        ];
-        let mut state = 99u64;
-        let mut next = || {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize
-        };
-        let mut reference = String::new();
-        let mut bytes = Vec::new();
-        for _ in 0..20000 {
-            let mut t = "p".repeat(next() % 40);
-            for _ in 0..next() % 60 {
-                t.push_str(pieces[next() % pieces.len()]);
+        each_width(|| {
+            let pieces = [
+                " ",
+                "  ",
+                "\n",
+                "\n    ",
+                "\t\t",
+                "\r\n",
+                "\u{c}",
+                "\\",
+                "\\n",
+                "\\\\n",
+                "\"",
+                "/",
+                "\\\"",
+                "a",
+                "Bc",
+                "word ",
+                "XYZ",
+                "é",
+                "\u{a0}",
+                "\u{8}",
+                "\u{b}",
+                "Ω",
+                "’",
+                "                                  ",
+                "ü",
+                "Ü",
+                "ß",
+                "×",
+                "ÿ",
+                "\u{ad}",
+                "\u{85}",
+                "п",
+                "П",
+                "ѐ",
+                "Ѡ",
+                "ѡ",
+                "\u{2000}",
+                "\u{200b}",
+                "—",
+                "“",
+                "\u{2028}",
+                "\u{202f}",
+                "‰",
+                "\u{2040}",
+                "€",
+            ];
+            let mut state = 99u64;
+            let mut next = || {
+                state = state
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (state >> 33) as usize
+            };
+            let mut reference = String::new();
+            let mut bytes = Vec::new();
+            for _ in 0..20000 {
+                let mut t = "p".repeat(next() % 40);
+                for _ in 0..next() % 60 {
+                    t.push_str(pieces[next() % pieces.len()]);
+                }
+                normalize_slow(&t, &mut reference);
+                normalize_bytes(&t, &mut bytes);
+                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                assert_json_path_agrees(&t, &reference);
             }
-            normalize_slow(&t, &mut reference);
-            normalize_bytes(&t, &mut bytes);
-            assert_eq!(bytes, reference.as_bytes(), "{t:?}");
-            assert_json_path_agrees(&t, &reference);
-        }
+        });
     }
 
     /// Each character of the ranges the 32-byte step copies (and their neighbours) at every
     /// offset of a block, including cut by the block's end.
     #[test]
     fn wide_steps_place_non_ascii_characters_anywhere() {
-        let (mut reference, mut bytes) = (String::new(), Vec::new());
-        // The caseless three-byte ranges sampled (every 97th character) with their edges.
-        let sampled = (0x2400u32..0xD800)
-            .filter(|c| c % 97 == 0)
-            .chain([
-                0x24FF, 0x2500, 0x27FF, 0x2800, 0x2FFF, 0x3000, 0x3001, 0x9FFF, 0xA000,
-            ])
-            .chain([
-                0xABFF, 0xAC00, 0xAFFF, 0xB000, 0xCFFF, 0xD000, 0xD7A3, 0xD7FF, 0xE000,
-            ]);
-        let chars = (0x80u32..0x500)
-            .chain(0x2000..0x2070)
-            .chain(sampled)
-            .filter_map(char::from_u32);
-        for c in chars {
-            for offset in 0..36 {
-                let t = format!(
-                    "{}{c}{c} Tail of the text, long enough.",
-                    "a".repeat(offset)
-                );
-                normalize_slow(&t, &mut reference);
-                normalize_bytes(&t, &mut bytes);
-                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
-                assert_json_path_agrees(&t, &reference);
+        each_width(|| {
+            let (mut reference, mut bytes) = (String::new(), Vec::new());
+            // The caseless three-byte ranges sampled (every 97th character) with their edges.
+            let sampled = (0x2400u32..0xD800)
+                .filter(|c| c % 97 == 0)
+                .chain([
+                    0x24FF, 0x2500, 0x27FF, 0x2800, 0x2FFF, 0x3000, 0x3001, 0x9FFF, 0xA000,
+                ])
+                .chain([
+                    0xABFF, 0xAC00, 0xAFFF, 0xB000, 0xCFFF, 0xD000, 0xD7A3, 0xD7FF, 0xE000,
+                ]);
+            let chars = (0x80u32..0x500)
+                .chain(0x2000..0x2070)
+                .chain(sampled)
+                .filter_map(char::from_u32);
+            for c in chars {
+                for offset in 0..36 {
+                    let t = format!(
+                        "{}{c}{c} Tail of the text, long enough.",
+                        "a".repeat(offset)
+                    );
+                    normalize_slow(&t, &mut reference);
+                    normalize_bytes(&t, &mut bytes);
+                    assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                    assert_json_path_agrees(&t, &reference);
+                }
             }
-        }
+        });
     }
 
     #[test]
@@ -1112,40 +1322,44 @@ mod tests {
 
     #[test]
     fn every_character_below_u3100_normalises_as_the_reference() {
-        let (mut reference, mut bytes) = (String::new(), Vec::new());
-        // A buffer that keeps its (longer) length between texts, as the hashing does.
-        let mut reused = vec![b'#'; 64];
-        for c in (0u32..0x3100).filter_map(char::from_u32) {
-            for t in [
-                format!("{c}"),
-                format!("aB {c}  x"),
-                format!("0123456789abcdef{c}{c} tail of the text"),
-                format!("0123456789abcde {c}0123456789ABCDEF"),
-            ] {
-                normalize_slow(&t, &mut reference);
-                normalize_bytes(&t, &mut bytes);
-                assert_eq!(bytes, reference.as_bytes(), "{t:?}");
-                assert_json_path_agrees(&t, &reference);
-                let n = normalize_into(&t, &mut reused);
-                assert_eq!(&reused[..n], reference.as_bytes(), "{t:?}");
-            }
-        }
-    }
-
-    #[test]
-    fn long_whitespace_runs_are_skipped() {
-        let (mut reference, mut bytes) = (String::new(), Vec::new());
-        for run in [1, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
-            for ws in [" ", "\t", "\n", " \r\n", "\u{a0}"] {
-                for lead in ["", "a", "abcdefghijklmnopq"] {
-                    let t = format!("{lead}{}End{}", ws.repeat(run), ws.repeat(run));
+        each_width(|| {
+            let (mut reference, mut bytes) = (String::new(), Vec::new());
+            // A buffer that keeps its (longer) length between texts, as the hashing does.
+            let mut reused = vec![b'#'; 64];
+            for c in (0u32..0x3100).filter_map(char::from_u32) {
+                for t in [
+                    format!("{c}"),
+                    format!("aB {c}  x"),
+                    format!("0123456789abcdef{c}{c} tail of the text"),
+                    format!("0123456789abcde {c}0123456789ABCDEF"),
+                ] {
                     normalize_slow(&t, &mut reference);
                     normalize_bytes(&t, &mut bytes);
                     assert_eq!(bytes, reference.as_bytes(), "{t:?}");
                     assert_json_path_agrees(&t, &reference);
+                    let n = normalize_into(&t, &mut reused);
+                    assert_eq!(&reused[..n], reference.as_bytes(), "{t:?}");
                 }
             }
-        }
+        });
+    }
+
+    #[test]
+    fn long_whitespace_runs_are_skipped() {
+        each_width(|| {
+            let (mut reference, mut bytes) = (String::new(), Vec::new());
+            for run in [1, 2, 15, 16, 17, 31, 32, 33, 100, 1000] {
+                for ws in [" ", "\t", "\n", " \r\n", "\u{a0}"] {
+                    for lead in ["", "a", "abcdefghijklmnopq"] {
+                        let t = format!("{lead}{}End{}", ws.repeat(run), ws.repeat(run));
+                        normalize_slow(&t, &mut reference);
+                        normalize_bytes(&t, &mut bytes);
+                        assert_eq!(bytes, reference.as_bytes(), "{t:?}");
+                        assert_json_path_agrees(&t, &reference);
+                    }
+                }
+            }
+        });
     }
 
     #[test]
