@@ -5,8 +5,10 @@
 //! the worker pool parses the records and runs the steps (a run of `Parallel` steps on all
 //! documents at once; an `Ordered` step one document at a time, in input order) -> a writer
 //! thread writes the shards (an unedited text is written from the batch's input buffer, which
-//! then goes back to the reader). Documents keep their input order end to end, so the output is
-//! byte-identical whatever the number of threads.
+//! then goes back to the reader). The pool parses the next batch while the current one goes
+//! through its steps, so the one-at-a-time part of a batch does not leave the cores idle.
+//! Documents keep their input order end to end, so the output is byte-identical whatever the
+//! number of threads.
 //!
 //! A `TwoPass` step splits the pipeline into phases: the documents that reach it are written to
 //! a spill file under `OUTDIR/.work/` while the step `observe`s them; then the next phase reads
@@ -228,16 +230,33 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                     }
                 }
             });
-            let mut spilled = 0;
-            for batch in brx {
-                let out =
-                    ctx.process_batch(&phase, batch, &mut seq, &mut stats, &mut step_stats)?;
-                spilled += out.spilled;
-                if wtx.send(WriterMsg::Lines(out.lines)).is_err() {
-                    break; // the writer failed; its error is reported below
+            // Batch k+1 is parsed while batch k goes through the steps in order and is
+            // serialized (`join`: the pool's threads take both), so no thread waits for the
+            // one-at-a-time part of a batch.
+            pool.install(|| {
+                let mut spilled = 0;
+                let (ctx, phase) = (&ctx, &phase);
+                let mut parse = |batch: Batch| {
+                    let first = seq;
+                    seq += batch.items.len() as u64;
+                    move || ctx.parse_batch(phase, batch, first)
+                };
+                let mut pending = brx.recv().ok().map(|b| parse(b)());
+                while let Some(parsed) = pending.take() {
+                    let next = brx.recv().ok().map(&mut parse);
+                    let (out, next) = rayon::join(
+                        || ctx.finish_batch(phase, parsed, &mut stats, &mut step_stats),
+                        || next.map(|parse_next| parse_next()),
+                    );
+                    let out = out?;
+                    spilled += out.spilled;
+                    if wtx.send(WriterMsg::Lines(out.lines)).is_err() {
+                        break; // the writer failed; its error is reported below
+                    }
+                    pending = next;
                 }
-            }
-            Ok(spilled)
+                Ok(spilled)
+            })
         });
         let spilled = match spilled {
             Ok(n) => n,
@@ -489,47 +508,32 @@ thread_local! {
     static CX: RefCell<StepCx> = RefCell::new(StepCx::default());
 }
 
+/// A batch whose records are parsed, and prepared for the phase's first step when that one is
+/// ordered: the part of a batch's work that needs nothing of the batches before it.
+struct Parsed {
+    buf: Arc<InputBuf>,
+    slots: Vec<Slot>,
+    early_secs: f64,
+    file_bytes: Vec<(Arc<str>, u64)>,
+}
+
 impl Ctx<'_> {
-    fn process_batch(
-        &self,
-        phase: &Phase<'_>,
-        batch: Batch,
-        seq: &mut u64,
-        stats: &mut Stats,
-        step_stats: &mut [StepStats],
-    ) -> Result<BatchOut, RunError> {
+    /// Parses `batch`, whose first record is the run's `first_seq`-th, on the pool's threads.
+    fn parse_batch(&self, phase: &Phase<'_>, batch: Batch, first_seq: u64) -> Parsed {
         let Batch {
             buf,
             items,
             file_bytes,
         } = batch;
-        if phase.first_phase {
-            for (file, bytes) in &file_bytes {
-                stats.bytes_in += bytes;
-                if let Some(f) = stats.files.get_mut(file.as_ref()) {
-                    f.bytes += bytes;
-                }
-                if let Some(p) = &self.progress {
-                    p.bytes.fetch_add(*bytes, Ordering::Relaxed);
-                }
-            }
-        }
         // Shared with the documents, which keep a reference to their escaped text in it.
         let buf = Arc::new(buf);
-        let first_seq = *seq;
-        *seq += items.len() as u64;
         let first_phase = phase.first_phase;
         let read_opts = phase.read_opts;
         // When the phase starts with an ordered step, its per-document `prepare` runs right
         // after each record is parsed, in the same parallel pass: the text is still in the
         // core's cache, and the batch goes through one fewer wait for the slowest thread.
-        let early_step: Option<&dyn Step> = self
-            .steps
-            .get(phase.steps.start)
-            .filter(|s| phase.steps.start < phase.steps.end && s.mode() == StepMode::Ordered)
-            .map(|s| &**s);
-        let early = early_step.is_some();
-        let (mut slots, early_secs): (Vec<Slot>, Vec<f64>) = self.pool.install(|| {
+        let early_step = self.early_step(phase);
+        let (slots, early_secs): (Vec<Slot>, Vec<f64>) = self.pool.install(|| {
             items
                 .into_par_iter()
                 .enumerate()
@@ -541,10 +545,53 @@ impl Ctx<'_> {
                 })
                 .unzip()
         });
-        if early {
-            step_stats[phase.steps.start].seconds += early_secs.iter().sum::<f64>();
+        Parsed {
+            buf,
+            slots,
+            early_secs: early_secs.iter().sum(),
+            file_bytes,
         }
-        if first_phase {
+    }
+
+    /// The phase's first step if it is ordered (its `prepare` then runs in [`Ctx::parse_batch`]).
+    fn early_step<'s>(&'s self, phase: &Phase<'_>) -> Option<&'s dyn Step> {
+        self.steps
+            .get(phase.steps.start)
+            .filter(|s| phase.steps.start < phase.steps.end && s.mode() == StepMode::Ordered)
+            .map(|s| &**s)
+    }
+
+    /// Runs the phase's steps on a parsed batch, in input order where a step asks for it, and
+    /// serializes its output lines.
+    fn finish_batch(
+        &self,
+        phase: &Phase<'_>,
+        parsed: Parsed,
+        stats: &mut Stats,
+        step_stats: &mut [StepStats],
+    ) -> Result<BatchOut, RunError> {
+        let Parsed {
+            buf,
+            mut slots,
+            early_secs,
+            file_bytes,
+        } = parsed;
+        let early = self.early_step(phase).is_some();
+        if early {
+            step_stats[phase.steps.start].seconds += early_secs;
+        }
+        if phase.first_phase {
+            for (file, bytes) in &file_bytes {
+                stats.bytes_in += bytes;
+                if let Some(f) = stats.files.get_mut(file.as_ref()) {
+                    f.bytes += bytes;
+                }
+                if let Some(p) = &self.progress {
+                    p.bytes.fetch_add(*bytes, Ordering::Relaxed);
+                }
+            }
+        }
+        if phase.first_phase {
             for slot in &slots {
                 let file = match slot {
                     Slot::Live(d) => &d.source.file,
