@@ -1,7 +1,7 @@
 //! Sharded, crash-safe JSONL output.
 
 use std::fs::{self, File};
-use std::io::{BufWriter, IoSlice, Write};
+use std::io::{BufReader, BufWriter, IoSlice, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -61,20 +61,30 @@ impl Default for WriteOptions {
 }
 
 /// What a completed shard's marker records: enough to check, on `--resume`, that replaying the
-/// run regenerated exactly the same shard.
+/// run regenerated exactly the same shard. A plain shard is checked against its own bytes on
+/// disk (so a run does not hash what it writes); a compressed one against the XXH3-128 of its
+/// uncompressed bytes, computed as they are written.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 struct Marker {
     docs: u64,
     bytes: u64,
-    xxh3: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    xxh3: Option<String>,
 }
 
 enum Sink {
     Plain(BufWriter<File>),
     Gzip(flate2::write::GzEncoder<BufWriter<File>>),
     Zstd(zstd::stream::write::Encoder<'static, BufWriter<File>>),
-    /// Replaying a shard that a previous run completed: bytes are hashed, not written.
-    Done(Marker),
+    /// Replaying a shard that a previous run completed: bytes are checked, not written.
+    Done {
+        marker: Marker,
+        /// The completed shard, when the marker has no hash (a plain shard): the replayed bytes
+        /// are compared with it.
+        file: Option<BufReader<File>>,
+        /// Whether a replayed byte differed from the file's (or the file ended first).
+        differs: bool,
+    },
 }
 
 struct Shard {
@@ -82,7 +92,8 @@ struct Shard {
     sink: Sink,
     docs: u64,
     bytes: u64,
-    hash: XxHash3_128,
+    /// The XXH3-128 of the bytes, for the shards whose marker records one.
+    hash: Option<XxHash3_128>,
     /// Bytes of a plain shard's file allocated ahead of the writes (see [`preallocate`]).
     allocated: u64,
 }
@@ -92,8 +103,9 @@ struct Shard {
 /// Each shard is written as `.NNNNN.jsonl.tmp`, flushed and synced, renamed to `NNNNN.jsonl`
 /// when it is complete, and then a marker `OUTDIR/.markers/<category>-NNNNN.done` is written.
 /// With `resume`, a shard whose marker exists is not written again: its records are only
-/// hashed, and the hash must equal the marker's (the run is deterministic, so a replay
-/// regenerates the same bytes; a mismatch means the input or recipe changed).
+/// checked, against the shard's bytes on disk (plain shards) or the marker's hash (compressed
+/// ones). The run is deterministic, so a replay regenerates the same bytes; a mismatch means
+/// that the input or the recipe changed, or that the shard was damaged.
 pub struct ShardedWriter {
     dir: PathBuf,
     markers: PathBuf,
@@ -146,13 +158,21 @@ impl ShardedWriter {
         let (tmp, fin, marker) = self.names(index);
         if self.resume && fin.exists() {
             if let Ok(m) = fs::read_to_string(&marker) {
-                if let Ok(m) = serde_json::from_str::<Marker>(&m) {
+                if let Ok(marker) = serde_json::from_str::<Marker>(&m) {
+                    let (file, hash) = match marker.xxh3 {
+                        Some(_) => (None, Some(XxHash3_128::new())),
+                        None => (Some(BufReader::new(File::open(&fin)?)), None),
+                    };
                     return Ok(Shard {
                         index,
-                        sink: Sink::Done(m),
+                        sink: Sink::Done {
+                            marker,
+                            file,
+                            differs: false,
+                        },
                         docs: 0,
                         bytes: 0,
-                        hash: XxHash3_128::new(),
+                        hash,
                         allocated: 0,
                     });
                 }
@@ -176,12 +196,16 @@ impl ShardedWriter {
                 Sink::Zstd(enc)
             }
         };
+        let hash = match sink {
+            Sink::Plain(_) => None,
+            _ => Some(XxHash3_128::new()),
+        };
         Ok(Shard {
             index,
             sink,
             docs: 0,
             bytes: 0,
-            hash: XxHash3_128::new(),
+            hash,
             allocated: 0,
         })
     }
@@ -192,12 +216,14 @@ impl ShardedWriter {
             self.shard = Some(self.open()?);
         }
         let shard = self.shard.as_mut().expect("opened above");
-        shard.hash.write(line);
+        if let Some(h) = shard.hash.as_mut() {
+            h.write(line);
+        }
         match &mut shard.sink {
             Sink::Plain(w) => w.write_all(line)?,
             Sink::Gzip(w) => w.write_all(line)?,
             Sink::Zstd(w) => w.write_all(line)?,
-            Sink::Done(_) => {}
+            Sink::Done { file, differs, .. } => check_replay(file, differs, &[line])?,
         }
         shard.docs += 1;
         shard.bytes += line.len() as u64;
@@ -253,8 +279,10 @@ impl ShardedWriter {
                 }
             }
             let run = &pieces[start..end];
-            for p in run {
-                shard.hash.write(p);
+            if let Some(h) = shard.hash.as_mut() {
+                for p in run {
+                    h.write(p);
+                }
             }
             match &mut shard.sink {
                 Sink::Plain(w) => {
@@ -265,7 +293,7 @@ impl ShardedWriter {
                 }
                 Sink::Gzip(w) => run.iter().try_for_each(|p| w.write_all(p))?,
                 Sink::Zstd(w) => run.iter().try_for_each(|p| w.write_all(p))?,
-                Sink::Done(_) => {}
+                Sink::Done { file, differs, .. } => check_replay(file, differs, run)?,
             }
             start = end;
             if full {
@@ -283,20 +311,31 @@ impl ShardedWriter {
         let marker = Marker {
             docs: shard.docs,
             bytes: shard.bytes,
-            xxh3: format!("{:032x}", shard.hash.finish_128()),
+            xxh3: shard.hash.map(|h| format!("{:032x}", h.finish_128())),
         };
         let file = match shard.sink {
-            Sink::Done(m) => {
-                if m != marker {
+            Sink::Done {
+                marker: m,
+                file,
+                mut differs,
+            } => {
+                if let Some(mut f) = file {
+                    // The file must end where the replay did.
+                    differs |= f.read(&mut [0u8; 1])? != 0;
+                }
+                if differs || m != marker {
+                    let what = |m: &Marker| match &m.xxh3 {
+                        Some(h) => format!("{} docs, {} bytes, hash {h}", m.docs, m.bytes),
+                        None => format!("{} docs, {} bytes", m.docs, m.bytes),
+                    };
                     return Err(std::io::Error::other(format!(
-                        "--resume: shard {} differs from the interrupted run's ({} docs, hash {} \
-                         now; {} docs, hash {} before): the input or the recipe changed; \
+                        "--resume: shard {} differs from the interrupted run's ({} now; {} \
+                         before{}): the input or the recipe changed, or the shard was damaged; \
                          start again without --resume",
                         fin.display(),
-                        marker.docs,
-                        marker.xxh3,
-                        m.docs,
-                        m.xxh3
+                        what(&marker),
+                        what(&m),
+                        if differs { ", and other bytes" } else { "" },
                     )));
                 }
                 self.completed.push((fin, shard.docs));
@@ -359,6 +398,40 @@ fn preallocate(file: &File, allocated: u64, upto: u64) -> u64 {
     }
     let _ = file;
     u64::MAX // not supported here: do not ask again for this shard
+}
+
+/// Compares replayed bytes with a completed shard's (when `file` is given), reading as many
+/// from it; sets `differs` at the first difference or if the file ends first.
+fn check_replay(
+    file: &mut Option<BufReader<File>>,
+    differs: &mut bool,
+    pieces: &[&[u8]],
+) -> std::io::Result<()> {
+    let Some(f) = file.as_mut() else {
+        return Ok(());
+    };
+    if *differs {
+        return Ok(());
+    }
+    let mut buf = [0u8; 8192];
+    for p in pieces {
+        for part in p.chunks(buf.len()) {
+            let got = &mut buf[..part.len()];
+            match f.read_exact(got) {
+                Ok(()) if got == part => {}
+                Ok(()) => {
+                    *differs = true;
+                    return Ok(());
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
+                    *differs = true;
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Writes all of `pieces`, in order, with vectored writes (`writev`, up to 1,024 pieces each).
@@ -447,6 +520,48 @@ mod tests {
         w.write_line(b"{\"id\":\"other\"}\n").unwrap();
         let e = w.write_line(b"{\"id\":\"1\"}\n").unwrap_err();
         assert!(e.to_string().contains("differs"), "{e}");
+    }
+
+    /// A plain shard's marker has no hash: a replay is checked against the shard's bytes on
+    /// disk, so a damaged shard (one byte changed, or cut short) is refused too. A compressed
+    /// shard's marker keeps the hash of its uncompressed bytes.
+    #[test]
+    fn resume_checks_plain_shards_against_their_bytes() {
+        let d = tempfile::tempdir().unwrap();
+        let opts = WriteOptions {
+            shard_max_docs: 2,
+            ..Default::default()
+        };
+        let shards = write_all(d.path(), opts.clone(), false, 4);
+        let marker = fs::read_to_string(d.path().join(".markers/kept-00000.done")).unwrap();
+        assert!(!marker.contains("xxh3"), "{marker}");
+        assert_eq!(write_all(d.path(), opts.clone(), true, 4), shards);
+        let path = d.path().join("kept/00001.jsonl");
+        let good = fs::read(&path).unwrap();
+        let mut flipped = good.clone();
+        flipped[9] = b'X';
+        for damaged in [
+            flipped,
+            good[..good.len() - 1].to_vec(),
+            [&good[..], b"\n"].concat(),
+        ] {
+            fs::write(&path, &damaged).unwrap();
+            let mut w = ShardedWriter::new(d.path(), "kept", opts.clone(), true).unwrap();
+            let e = (0..4)
+                .try_for_each(|i| w.write_line(format!("{{\"id\":\"{i}\"}}\n").as_bytes()))
+                .and_then(|()| w.finish().map(drop))
+                .unwrap_err();
+            assert!(e.to_string().contains("damaged"), "{e}");
+        }
+        let gz = tempfile::tempdir().unwrap();
+        let opts = WriteOptions {
+            compression: OutputCompression::Gzip,
+            ..opts
+        };
+        let shards = write_all(gz.path(), opts.clone(), false, 4);
+        let marker = fs::read_to_string(gz.path().join(".markers/kept-00000.done")).unwrap();
+        assert!(marker.contains("xxh3"), "{marker}");
+        assert_eq!(write_all(gz.path(), opts, true, 4), shards);
     }
 
     #[test]
