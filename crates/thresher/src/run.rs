@@ -151,7 +151,9 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
 
     // Consumed batch buffers go back to the reader for reuse (from the writer, which holds
     // them last: the output points into them).
-    let (recycle_tx, recycle_rx) = bounded::<Vec<u8>>(4);
+    // Mapped ones go back too, to be unmapped there: unmapping 2 MB costs about as much as
+    // writing it, and the writer is the one thread that everything else waits for.
+    let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
     let (wtx, wrx) = bounded::<WriterMsg>(4);
     let outdir = opts.outdir.clone();
     let wopts = recipe.output.clone();
@@ -190,7 +192,9 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 let back = recycle_rx.clone();
                 Box::new(std::iter::from_fn(move || {
                     while let Ok(buf) = back.try_recv() {
-                        r.recycle(buf);
+                        if let Some(buf) = buf.into_vec() {
+                            r.recycle(buf);
+                        }
                     }
                     r.next_batch()
                 }))
@@ -208,7 +212,9 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 let back = recycle_rx.clone();
                 Box::new(std::iter::from_fn(move || {
                     while let Ok(buf) = back.try_recv() {
-                        r.recycle(buf);
+                        if let Some(buf) = buf.into_vec() {
+                            r.recycle(buf);
+                        }
                     }
                     r.next_batch()
                 }))
@@ -394,13 +400,9 @@ struct OutChunk {
 
 impl OutChunk {
     /// Hands the batch buffer the chunk points into back to the reader if no one else holds it.
-    fn recycle(mut self, recycle: &Sender<Vec<u8>>) {
+    fn recycle(mut self, recycle: &Sender<InputBuf>) {
         for c in &mut self.cats {
-            if let Some(buf) = c
-                .take_shared()
-                .and_then(Arc::into_inner)
-                .and_then(InputBuf::into_vec)
-            {
+            if let Some(buf) = c.take_shared().and_then(Arc::into_inner) {
                 // Full (the reader has enough spares) or closed: the buffer is simply freed.
                 let _ = recycle.try_send(buf);
             }
@@ -416,7 +418,7 @@ fn writer_loop(
     outdir: &Path,
     opts: WriteOptions,
     resume: bool,
-    recycle: Sender<Vec<u8>>,
+    recycle: Sender<InputBuf>,
 ) -> std::io::Result<()> {
     let mut kept = ShardedWriter::new(outdir, "kept", opts.clone(), resume)?;
     let mut rejected = ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?;
@@ -467,7 +469,7 @@ struct Ctx<'a> {
     steps: &'a [Box<dyn Step>],
     pool: &'a rayon::ThreadPool,
     progress: Option<Arc<Progress>>,
-    recycle: Sender<Vec<u8>>,
+    recycle: Sender<InputBuf>,
 }
 
 struct Phase<'a> {
@@ -812,7 +814,7 @@ impl Ctx<'_> {
         drop(slots);
         // The writer hands the buffer back to the reader once the output pointing into it is
         // written; if nothing does (no line kept its text), it goes back from here.
-        if let Some(buf) = Arc::into_inner(buf).and_then(InputBuf::into_vec) {
+        if let Some(buf) = Arc::into_inner(buf) {
             let _ = self.recycle.try_send(buf);
         }
         Ok(BatchOut { lines, spilled })
