@@ -3,10 +3,11 @@
 //!
 //! Data flow: a reader thread cuts the input into batches (bounded channel) -> for each batch,
 //! the worker pool parses the records and runs the steps (a run of `Parallel` steps on all
-//! documents at once; an `Ordered` step one document at a time, in input order) -> a writer
-//! thread writes the shards (an unedited text is written from the batch's input buffer, which
-//! then goes back to the reader). The pool parses the next batch while the current one goes
-//! through its steps, so the one-at-a-time part of a batch does not leave the cores idle.
+//! documents at once; an `Ordered` step one document at a time, in input order) -> the lines
+//! are serialized in parallel and written, batch after batch, by the pool thread that finishes
+//! the batch (an unedited text is written from the batch's input buffer, which then goes back
+//! to the reader). The pool parses the next batch while the current one goes through its steps
+//! and is written, so the one-at-a-time parts of a batch do not leave the cores idle.
 //! Documents keep their input order end to end, so the output is byte-identical whatever the
 //! number of threads.
 //!
@@ -149,19 +150,11 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let _ = fs::remove_dir_all(&work_dir);
     fs::create_dir_all(&work_dir).map_err(|e| out_err(&work_dir, e))?;
 
-    // Consumed batch buffers go back to the reader for reuse (from the writer, which holds
-    // them last: the output points into them).
-    // Mapped ones go back too, to be unmapped there: unmapping 2 MB costs about as much as
-    // writing it, and the writer is the one thread that everything else waits for.
+    // Consumed batch buffers go back to the reader for reuse once their output is written (it
+    // points into them). Mapped ones go back too, to be unmapped there: unmapping 2 MB costs
+    // about as much as writing it, and writing is the part of a batch that runs on one thread.
     let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
-    let (wtx, wrx) = bounded::<WriterMsg>(4);
-    let outdir = opts.outdir.clone();
-    let wopts = recipe.output.clone();
-    let resume = opts.resume;
-    let writer_recycle = recycle_tx.clone();
-    let writer = std::thread::Builder::new()
-        .name("thresher-writer".into())
-        .spawn(move || writer_loop(wrx, &outdir, wopts, resume, writer_recycle))
+    let mut outputs = Outputs::new(&opts.outdir, recipe.output.clone(), opts.resume)
         .map_err(|e| out_err(&opts.outdir, e))?;
 
     let ctx = Ctx {
@@ -182,7 +175,8 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         let next_two_pass = phases.get(k + 1).map(|r| &*steps[r.start]);
         let spill_out = next_two_pass.map(|_| work_dir.join(format!("spill-{k}.jsonl")));
         if let Some(path) = &spill_out {
-            if wtx.send(WriterMsg::OpenSpill(path.clone())).is_err() {
+            if let Err(e) = outputs.open_spill(path) {
+                result = Err(out_err(path, e));
                 break;
             }
         }
@@ -236,9 +230,11 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                     }
                 }
             });
-            // Batch k+1 is parsed while batch k goes through the steps in order and is
-            // serialized (`join`: the pool's threads take both), so no thread waits for the
-            // one-at-a-time part of a batch.
+            // Batch k+1 is parsed while batch k goes through the steps in order, is serialized
+            // and written (`join`: the pool's threads take both), so no thread waits for the
+            // one-at-a-time parts of a batch; and batch k's texts are still in the processor's
+            // cache when the kernel copies them into the output files.
+            let outputs = &mut outputs;
             pool.install(|| {
                 let mut spilled = 0;
                 let (ctx, phase) = (&ctx, &phase);
@@ -251,14 +247,19 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 while let Some(parsed) = pending.take() {
                     let next = brx.recv().ok().map(&mut parse);
                     let (out, next) = rayon::join(
-                        || ctx.finish_batch(phase, parsed, &mut stats, &mut step_stats),
+                        || {
+                            let out =
+                                ctx.finish_batch(phase, parsed, &mut stats, &mut step_stats)?;
+                            outputs
+                                .write(&out.lines)
+                                .map_err(|e| out_err(&outputs.outdir, e))?;
+                            Ok::<_, RunError>(out)
+                        },
                         || next.map(|parse_next| parse_next()),
                     );
                     let out = out?;
                     spilled += out.spilled;
-                    if wtx.send(WriterMsg::Lines(out.lines)).is_err() {
-                        break; // the writer failed; its error is reported below
-                    }
+                    out.lines.into_iter().for_each(|c| c.recycle(&ctx.recycle));
                     pending = next;
                 }
                 Ok(spilled)
@@ -272,8 +273,8 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
             }
         };
         if let Some(step) = next_two_pass {
-            let (ack_tx, ack_rx) = bounded(1);
-            if wtx.send(WriterMsg::CloseSpill(ack_tx)).is_err() || ack_rx.recv().is_err() {
+            if let Err(e) = outputs.close_spill() {
+                result = Err(out_err(&work_dir, e));
                 break;
             }
             if let Err(e) = step.end_observe() {
@@ -286,12 +287,8 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
             spill = spill_out.map(|p| (p, spilled));
         }
     }
-    drop(wtx);
-    let written = writer
-        .join()
-        .unwrap_or_else(|_| Err(std::io::Error::other("writer thread panicked")));
     result?;
-    written.map_err(|e| out_err(&opts.outdir, e))?;
+    outputs.finish().map_err(|e| out_err(&opts.outdir, e))?;
     let _ = fs::remove_dir_all(&work_dir);
 
     stats.steps = steps
@@ -376,13 +373,6 @@ fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Re
     Ok(())
 }
 
-/// What the writer thread is asked to do.
-enum WriterMsg {
-    Lines(Vec<OutChunk>),
-    OpenSpill(PathBuf),
-    CloseSpill(Sender<()>),
-}
-
 /// Output category of a line.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Cat {
@@ -410,59 +400,69 @@ impl OutChunk {
     }
 }
 
-/// Writes the output, all categories from this one thread. (A second thread for the kept lines
-/// did not pay: the run is bound by the CPU time of all its threads, and the hand-over between
-/// the two cost more than the parallel copy gained, best of 6 rounds 0.77 -> 0.72 s.)
-fn writer_loop(
-    rx: crossbeam_channel::Receiver<WriterMsg>,
-    outdir: &Path,
-    opts: WriteOptions,
-    resume: bool,
-    recycle: Sender<InputBuf>,
-) -> std::io::Result<()> {
-    let mut kept = ShardedWriter::new(outdir, "kept", opts.clone(), resume)?;
-    let mut rejected = ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?;
-    let mut errors = ShardedWriter::new(outdir, "errors", opts, resume)?;
-    let mut spill: Option<BufWriter<fs::File>> = None;
-    for msg in rx {
-        match msg {
-            WriterMsg::Lines(chunks) => {
-                for chunk in &chunks {
-                    let [kept_buf, rejected_buf, errors_buf, spill_buf] = &chunk.cats;
-                    let (pieces, ends) = kept_buf.pieces();
-                    kept.write_pieces(&pieces, ends)?;
-                    let (pieces, ends) = rejected_buf.pieces();
-                    rejected.write_pieces(&pieces, ends)?;
-                    let (pieces, ends) = errors_buf.pieces();
-                    errors.write_pieces(&pieces, ends)?;
-                    if !spill_buf.is_empty() {
-                        match spill.as_mut() {
-                            Some(w) => {
-                                for p in spill_buf.pieces().0 {
-                                    w.write_all(p)?;
-                                }
-                            }
-                            None => return Err(std::io::Error::other("spill line without spill")),
-                        }
-                    }
+/// The run's output files: the shards of each category and the spill file of a two-pass step.
+/// Written by the pool thread that finishes each batch, in input order.
+struct Outputs {
+    outdir: PathBuf,
+    kept: ShardedWriter,
+    rejected: ShardedWriter,
+    errors: ShardedWriter,
+    spill: Option<BufWriter<fs::File>>,
+}
+
+impl Outputs {
+    fn new(outdir: &Path, opts: WriteOptions, resume: bool) -> std::io::Result<Self> {
+        Ok(Outputs {
+            outdir: outdir.to_path_buf(),
+            kept: ShardedWriter::new(outdir, "kept", opts.clone(), resume)?,
+            rejected: ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?,
+            errors: ShardedWriter::new(outdir, "errors", opts, resume)?,
+            spill: None,
+        })
+    }
+
+    /// Writes a batch's lines, each category to its own files.
+    fn write(&mut self, chunks: &[OutChunk]) -> std::io::Result<()> {
+        for chunk in chunks {
+            let [kept_buf, rejected_buf, errors_buf, spill_buf] = &chunk.cats;
+            let (pieces, ends) = kept_buf.pieces();
+            self.kept.write_pieces(&pieces, ends)?;
+            let (pieces, ends) = rejected_buf.pieces();
+            self.rejected.write_pieces(&pieces, ends)?;
+            let (pieces, ends) = errors_buf.pieces();
+            self.errors.write_pieces(&pieces, ends)?;
+            if !spill_buf.is_empty() {
+                let w = self
+                    .spill
+                    .as_mut()
+                    .ok_or_else(|| std::io::Error::other("spill line without spill"))?;
+                for p in spill_buf.pieces().0 {
+                    w.write_all(p)?;
                 }
-                chunks.into_iter().for_each(|c| c.recycle(&recycle));
-            }
-            WriterMsg::OpenSpill(path) => {
-                spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
-            }
-            WriterMsg::CloseSpill(ack) => {
-                if let Some(mut w) = spill.take() {
-                    w.flush()?;
-                }
-                let _ = ack.send(());
             }
         }
+        Ok(())
     }
-    kept.finish()?;
-    rejected.finish()?;
-    errors.finish()?;
-    Ok(())
+
+    fn open_spill(&mut self, path: &Path) -> std::io::Result<()> {
+        self.spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
+        Ok(())
+    }
+
+    fn close_spill(&mut self) -> std::io::Result<()> {
+        if let Some(mut w) = self.spill.take() {
+            w.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Closes the last shards.
+    fn finish(self) -> std::io::Result<()> {
+        self.kept.finish()?;
+        self.rejected.finish()?;
+        self.errors.finish()?;
+        Ok(())
+    }
 }
 
 struct Ctx<'a> {
