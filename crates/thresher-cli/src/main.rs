@@ -45,7 +45,8 @@ enum Command {
         /// Output directory.
         #[arg(short, long = "output")]
         outdir: PathBuf,
-        /// Worker threads (default: one per core). The output does not depend on it.
+        /// Worker threads (default: one per core): they parse, run the steps and write; one
+        /// more thread reads ahead. The output does not depend on it.
         #[arg(short = 't', long, default_value_t = 0)]
         threads: usize,
         /// Finish a run that was interrupted (killed) in OUTDIR; the result is identical to an
