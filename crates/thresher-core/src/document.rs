@@ -138,6 +138,16 @@ impl Document {
         self.prepared = Some(Box::new(value));
     }
 
+    /// [`Document::set_prepared`] with a value already boxed (what a [`crate::TextScan`] gives).
+    pub fn set_prepared_boxed(&mut self, value: Box<dyn Any + Send + Sync>) {
+        self.prepared = Some(value);
+    }
+
+    /// Whether a prepared value is stored (and not yet taken).
+    pub fn has_prepared(&self) -> bool {
+        self.prepared.is_some()
+    }
+
     /// Takes what [`Document::set_prepared`] stored, if it is a `T`.
     pub fn take_prepared<T: Any + Send + Sync>(&mut self) -> Option<T> {
         let b = self.prepared.take()?;
@@ -266,6 +276,27 @@ fn unescape_json_body(body: &[u8]) -> String {
     match String::from_utf8(out) {
         Ok(s) => s,
         Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+    }
+}
+
+/// Whether the escape at the start of `b` (a backslash; `v` the code point it stands for, as
+/// [`json_escape`] gives it) is written the way thresher's writer and serde_json write it: never
+/// `\/`, and `\u` only for the control characters without a short form, in lower-case hex.
+pub fn json_escape_is_canonical(b: &[u8], v: u32) -> bool {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    match b.get(1) {
+        Some(b'/') => false,
+        Some(b'u') => {
+            let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
+            v < 0x20
+                && !short
+                && b.get(2..6).is_some_and(|hex| {
+                    hex[..2] == *b"00"
+                        && hex[2] == HEX[(v >> 4) as usize]
+                        && hex[3] == HEX[(v & 0xF) as usize]
+                })
+        }
+        _ => true,
     }
 }
 

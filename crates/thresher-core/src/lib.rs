@@ -32,8 +32,8 @@ mod input_buf;
 mod stats;
 mod step;
 
-pub use document::{json_escape, Document, SourcePos};
+pub use document::{json_escape, json_escape_is_canonical, Document, SourcePos};
 pub use error::{Error, Result};
 pub use input_buf::InputBuf;
 pub use stats::{FileStats, NamedStepStats, Stats, StepStats};
-pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode};
+pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode, TextScan};

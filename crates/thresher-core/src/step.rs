@@ -99,6 +99,23 @@ pub enum StepMode {
     TwoPass,
 }
 
+/// A step's own scan of a document's text, made by the JSONL reader while it parses the line, so
+/// that the step's per-document work and the reader's check of the text read each byte once.
+pub trait TextScan: Send + Sync {
+    /// `b[start..]` is the rest of a JSON line from the first byte of the text's string (after
+    /// its opening quote). Returns the index of the string's closing quote, whether its escapes
+    /// are all canonical, and the value the step's `prepare` would store for this text -- all
+    /// exactly as the reader's own check and `prepare` would give them -- or `None` to leave the
+    /// string to the reader. `None` is always allowed, and required wherever the reader would
+    /// refuse the string (no closing quote, a raw control character, a broken escape or UTF-8
+    /// sequence).
+    fn scan_json_text(
+        &self,
+        b: &[u8],
+        start: usize,
+    ) -> Option<(usize, bool, Box<dyn std::any::Any + Send + Sync>)>;
+}
+
 /// Per-thread context handed to a step: a place for scratch state that outlives one document.
 #[derive(Default)]
 pub struct StepCx {
@@ -124,6 +141,14 @@ pub trait Step: Send + Sync {
     /// that only the cross-document part (a table lookup) runs one document at a time. Results
     /// go to [`Document::set_prepared`].
     fn prepare(&self, _doc: &mut Document, _cx: &mut StepCx) {}
+
+    /// A pass over the text that the JSONL reader may make instead of its own check of the
+    /// text field, in the same read of the bytes (see [`TextScan`]). Asked of a phase's first
+    /// step when it is `Ordered`; a document read that way has its prepared value already, and
+    /// `prepare` is not called on it.
+    fn text_scan(&self) -> Option<&dyn TextScan> {
+        None
+    }
 
     /// Decides about one document.
     fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome;

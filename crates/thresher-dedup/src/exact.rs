@@ -6,7 +6,9 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
+use thresher_core::{
+    Document, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode, TextScan,
+};
 
 /// Recipe parameters of `exact_dedup`.
 #[derive(Debug, Clone, Deserialize)]
@@ -119,7 +121,10 @@ const SLACK: usize = 16;
 /// and the 16 bytes normalised. SSE2, which every x86-64 processor has.
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+fn map16<const JSON: bool, const END: bool>(
+    chunk: &[u8],
+    prev_space: bool,
+) -> ([u8; 16], u32, u32) {
     use std::arch::x86_64::*;
     debug_assert!(chunk.len() >= 16);
     // SAFETY: SSE2 is part of x86-64; the load reads 16 bytes, which `chunk` has (callers pass
@@ -149,6 +154,12 @@ fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u3
             let bs = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
             stop |= _mm_movemask_epi8(bs) as u32;
         }
+        if END {
+            // A quote (the string's end) and a control character (an error) also stop.
+            let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+            let ctrl = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+            stop |= _mm_movemask_epi8(_mm_or_si128(quote, ctrl)) as u32;
+        }
         (out, ws, stop)
     }
 }
@@ -156,11 +167,14 @@ fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u3
 /// The same as the SSE2 version, a byte at a time.
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
-fn map16<const JSON: bool>(chunk: &[u8], prev_space: bool) -> ([u8; 16], u32, u32) {
+fn map16<const JSON: bool, const END: bool>(
+    chunk: &[u8],
+    prev_space: bool,
+) -> ([u8; 16], u32, u32) {
     let mut out = [0u8; 16];
     let (mut ws, mut high) = (0u32, 0u32);
     for (k, &b) in chunk[..16].iter().enumerate() {
-        if b >= 0x80 || (JSON && b == b'\\') {
+        if b >= 0x80 || (JSON && b == b'\\') || (END && (b == b'"' || b < 0x20)) {
             high |= 1 << k;
             out[k] = b;
         } else {
@@ -205,7 +219,7 @@ fn basic_cyrillic_lower(c: char) -> Option<char> {
 /// thousands of spaces are common).
 fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
     // A `&str` has no broken character, and no escapes are looked for.
-    normalize_src::<false>(text.as_bytes(), out).unwrap_or_default()
+    normalize_src::<false, false>(text.as_bytes(), out).map_or(0, |r| r.n)
 }
 
 /// [`normalize_into`] for a text given as the body of a JSON string (without the quotes, valid
@@ -214,7 +228,17 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
 ///
 /// Escapes are rare in web text (mostly `\n`), so this skips a whole copy of the text.
 pub fn normalize_json_into(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {
-    normalize_src::<true>(body, out)
+    normalize_src::<true, false>(body, out).map(|r| r.n)
+}
+
+/// What [`normalize_src`] read and wrote.
+struct Normalized {
+    /// Bytes written.
+    n: usize,
+    /// Bytes read: all of `src`, or (`END`) up to the closing quote.
+    end: usize,
+    /// (`END`) whether every escape is canonical, as the JSONL reader's scan says it.
+    canonical: bool,
 }
 
 /// The character at the start of `b` (which starts with a byte >= 0x80) and its length.
@@ -290,7 +314,7 @@ fn skip_ascii_ws(src: &[u8], mut i: usize) -> usize {
         i += 32;
     }
     while let Some(chunk) = src.get(i..i + 16) {
-        let (_, ws, _) = map16::<false>(chunk, true);
+        let (_, ws, _) = map16::<false, false>(chunk, true);
         let run = (!ws).trailing_zeros() as usize;
         i += run;
         if run < 16 {
@@ -315,6 +339,8 @@ struct Pos {
     n: usize,
     /// Whether the last byte written is a space.
     prev_space: bool,
+    /// Whether every escape read is canonical (tracked in the `END` mode only).
+    canonical: bool,
 }
 
 /// For each 8-bit mask, the indices of its set bits in order: the `pshufb` control that packs
@@ -502,11 +528,7 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
     }
     // A whitespace escape cut by the block's end: its letter is consumed here.
     i += letter_in as usize;
-    *p = Pos {
-        i,
-        n,
-        prev_space: prev_ws != 0,
-    };
+    (p.i, p.n, p.prev_space) = (i, n, prev_ws != 0);
 }
 
 /// [`normalize_avx2`] with AVX-512 (F, BW, VBMI2): 64 bytes per step, the byte masks held in
@@ -521,13 +543,19 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
 /// bytes than it reads, but stores 64 at a time, which that room allows while 66 are left.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
-unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut Pos) {
+unsafe fn normalize_avx512<const JSON: bool, const END: bool>(
+    src: &[u8],
+    out: &mut [u8],
+    p: &mut Pos,
+) {
     use std::arch::x86_64::*;
     let (mut i, mut n) = (p.i, p.n);
     // Whether the unit before the block is whitespace (a space was written, or nothing yet).
     let mut prev_ws = u64::from(p.prev_space);
     // Whether the block starts with the letter of a whitespace escape begun in the last one.
     let mut letter_in = 0u64;
+    // Whether the block starts with the letter of a `\"` or `\/` begun in the last one.
+    let mut plain_in = 0u64;
     let is = |v: __m512i, c: u8| _mm512_cmpeq_epi8_mask(v, _mm512_set1_epi8(c as i8));
     let space = _mm512_set1_epi8(0x20);
     let load = |at: usize| {
@@ -543,7 +571,13 @@ unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut
         let mut ws = ws_ascii;
         let high = _mm512_movepi8_mask(v);
         let bs = if JSON { is(v, b'\\') } else { 0 };
-        if high == 0 && letter_in == 0 && bs == 0 {
+        // With `END`: the quotes and control characters (the string's end, or an error).
+        let (quote, ctrl) = if END {
+            (is(v, b'"'), _mm512_cmplt_epu8_mask(v, space))
+        } else {
+            (0, 0)
+        };
+        if high == 0 && letter_in == 0 && bs == 0 && quote | ctrl | plain_in == 0 {
             // Plain ASCII kept whole (prose) or dropped whole (inside a run of spaces).
             let dropped = ws & ((ws << 1) | prev_ws);
             if dropped == 0 {
@@ -576,16 +610,27 @@ unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut
         }
         let mut drop_bs = 0;
         let mut space_m = ws_ascii;
+        // `\/` escapes (not canonical).
+        let mut slashes = 0;
         if JSON && bs != 0 {
             // The byte after each backslash: what the escape is.
             let blank = is(next, b'n') | is(next, b't') | is(next, b'r') | is(next, b'f');
             let esc_ws = bs & blank;
-            let esc_plain = bs & (is(next, b'"') | is(next, b'/'));
+            let slash = is(next, b'/');
+            let esc_plain = bs & (is(next, b'"') | slash);
             // `\\`, `\u`, `\b` or broken: the general loop decodes it (see `normalize_avx2`).
             bad |= bs & !(esc_ws | esc_plain);
             ws |= esc_ws | (esc_ws << 1);
             space_m |= esc_ws;
             drop_bs = esc_plain;
+            slashes = bs & slash;
+        }
+        if END {
+            // A quote not escaped ends the string, and a raw control character is an error:
+            // both go to the general loop, which stops there. (Before the first stop, every
+            // backslash begins an escape: `\\` is one.)
+            let escaped = ((drop_bs << 1) | plain_in) & quote;
+            bad |= (quote & !escaped) | ctrl;
         }
         ws |= letter_in;
         let mut keep = !((ws & ((ws << 1) | prev_ws)) | drop_bs);
@@ -600,6 +645,9 @@ unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut
                 break;
             }
         }
+        if END && slashes & ((1u64 << (step - 1)) | ((1u64 << (step - 1)) - 1)) != 0 {
+            p.canonical = false;
+        }
         let mapped = _mm512_mask_blend_epi8(space_m, lower, space);
         let packed = _mm512_maskz_compress_epi8(keep, mapped);
         // SAFETY: `out` has room for 64 bytes at `n` (see the function's contract).
@@ -609,20 +657,26 @@ unsafe fn normalize_avx512<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut
         prev_ws = (ws >> (step - 1)) & 1;
         if step < 64 {
             letter_in = 0;
+            plain_in = 0;
             if step < cut {
                 break;
             }
             continue; // the next block starts at the cut character
         }
         letter_in = (ws >> 63) & u64::from(JSON && src[i - 1] == b'\\');
+        plain_in = if END { drop_bs >> 63 } else { 0 };
     }
     // A whitespace escape cut by the block's end: its letter is consumed here.
     i += letter_in as usize;
-    *p = Pos {
-        i,
-        n,
-        prev_space: prev_ws != 0,
-    };
+    if plain_in != 0 {
+        // The letter of a `\"` or `\/` cut by the block's end: written here, as it is (with
+        // `END`, the general loop would take that quote for the string's end).
+        out[n] = src[i];
+        n += 1;
+        i += 1;
+        prev_ws = 0;
+    }
+    (p.i, p.n, p.prev_space) = (i, n, prev_ws != 0);
 }
 
 /// Unsigned `lo <= x <= hi` per byte, as a mask.
@@ -744,7 +798,16 @@ fn map32(
 /// The normaliser of [`normalize_into`] (`JSON` false: `src` is the text) and
 /// [`normalize_json_into`] (`JSON` true: `src` is the escaped body; a backslash is one more
 /// "stop" of the fast loop, and the escape is decoded there).
-fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usize> {
+///
+/// With `END`, `src` is the rest of a JSON line from the first byte of a string's body, whose
+/// end is found here (the first quote not escaped), and the string is checked as the JSONL
+/// reader checks it: `None` for a raw control character, a broken escape or character, or no
+/// closing quote; the result says whether its escapes are canonical. (`None` also where the
+/// `JSON` mode gives it, for surrogate escapes.)
+fn normalize_src<const JSON: bool, const END: bool>(
+    src: &[u8],
+    out: &mut Vec<u8>,
+) -> Option<Normalized> {
     // Room for every ASCII byte plus some slack; a non-ASCII character re-checks the room, since
     // lower-casing can lengthen it (U+0130 is 2 bytes, its lower case 3).
     if out.len() < src.len() + SLACK {
@@ -754,12 +817,19 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
                    // Whether the last byte written is a space (true at the start, so leading spaces vanish).
     let mut prev_space = true;
     let mut i = 0;
+    let mut canonical = true;
+    let mut end = None;
     #[cfg(target_arch = "x86_64")]
     let (avx2, avx512) = wide_steps();
     while i < src.len() {
         #[cfg(target_arch = "x86_64")]
         if avx2 && i + 33 <= src.len() && src[i] < 0x80 {
-            let mut p = Pos { i, n, prev_space };
+            let mut p = Pos {
+                i,
+                n,
+                prev_space,
+                canonical,
+            };
             // A longer lower case (İ) may have eaten into the slack.
             let need = n + (src.len() - i) + SLACK;
             if out.len() < need {
@@ -768,24 +838,27 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             if avx512 {
                 // SAFETY: the processor has AVX-512F/BW/VBMI2 and POPCNT (`wide_steps`), and
                 // `out` has the room it needs.
-                unsafe { normalize_avx512::<JSON>(src, out, &mut p) };
+                unsafe { normalize_avx512::<JSON, END>(src, out, &mut p) };
             }
-            // The AVX2 step takes the last 33 to 65 bytes (or all, without AVX-512).
-            if src.len() - p.i < 66 {
+            // The AVX2 step takes the last 33 to 65 bytes (or all, without AVX-512); it does
+            // not look for the string's end.
+            if !END && src.len() - p.i < 66 {
                 // SAFETY: the processor has AVX2 and POPCNT (`wide_steps`), and `out` has the
                 // room it needs (the step above wrote no more bytes than it read).
                 unsafe { normalize_avx2::<JSON>(src, out, &mut p) };
             }
-            (i, n, prev_space) = (p.i, p.n, p.prev_space);
+            (i, n, prev_space, canonical) = (p.i, p.n, p.prev_space, p.canonical);
             if i >= src.len() {
                 break;
             }
         }
+        // With `END`, a quote or a control character ends the string or refuses it.
+        let end_or_error = END && (src[i] == b'"' || src[i] < 0x20);
         // A non-ASCII byte or an escape would stop the 16-byte step at once: in a run of such
         // characters (Cyrillic, Greek, CJK text) each goes straight to the code below.
-        let at_stop = src[i] >= 0x80 || (JSON && src[i] == b'\\');
+        let at_stop = src[i] >= 0x80 || (JSON && src[i] == b'\\') || end_or_error;
         if let Some(chunk) = src.get(i..i + 16).filter(|_| !at_stop) {
-            let (mapped, ws, stop) = map16::<JSON>(chunk, prev_space);
+            let (mapped, ws, stop) = map16::<JSON, END>(chunk, prev_space);
             // The room for 16 bytes is there: `out` holds `n` + the bytes left to read + SLACK.
             out[n..n + 16].copy_from_slice(&mapped);
             if stop == 0 {
@@ -800,14 +873,26 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             if k > 0 {
                 prev_space = (ws >> (k - 1)) & 1 != 0;
             }
-            if JSON && src[i] == b'\\' {
+            if (JSON && src[i] == b'\\') || (END && (src[i] == b'"' || src[i] < 0x20)) {
                 // Handled below, with the last bytes.
             } else if src[i] < 0x80 {
                 // Whitespace after whitespace: this byte and the rest of the run write nothing.
-                i = skip_ascii_ws(src, i + 1);
+                // (With `END` it is a space: the other whitespace bytes are control characters.)
+                i = if END {
+                    skip_spaces(src, i + 1)
+                } else {
+                    skip_ascii_ws(src, i + 1)
+                };
                 prev_space = true;
                 continue;
             }
+        }
+        if END && src[i] == b'"' {
+            end = Some(i);
+            break;
+        }
+        if END && src[i] < 0x20 {
+            return None; // a raw control character: the reader refuses the string
         }
         if matches!(src[i], 0xD0 | 0xD1) {
             // A run of basic Cyrillic letters (two bytes each): lower-cased on the bytes, in a
@@ -825,6 +910,9 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
             // Only escapes of one `char` of the Basic Multilingual Plane are decoded here; a
             // broken escape or any surrogate (paired or not) is left to the unescaping path.
             let (v, len) = thresher_core::json_escape(&src[i..]).filter(|&(v, _)| v < 0x10000)?;
+            if END {
+                canonical &= thresher_core::json_escape_is_canonical(&src[i..], v);
+            }
             (char::from_u32(v)?, len)
         } else if src[i] < 0x80 {
             (char::from(src[i]), 1)
@@ -893,7 +981,31 @@ fn normalize_src<const JSON: bool>(src: &[u8], out: &mut Vec<u8>) -> Option<usiz
     if prev_space && n > 0 {
         n -= 1; // a trailing space
     }
-    Some(n)
+    let end = match end {
+        Some(e) => e,
+        None if END => return None, // no closing quote
+        None => src.len(),
+    };
+    Some(Normalized { n, end, canonical })
+}
+
+/// The index of the first byte at or after `i` that is not a space.
+#[inline]
+fn skip_spaces(src: &[u8], mut i: usize) -> usize {
+    const SPACES: u64 = u64::from_ne_bytes([b' '; 8]);
+    while let Some(c) = src.get(i..i + 8) {
+        let mut b = [0u8; 8];
+        b.copy_from_slice(c);
+        let diff = u64::from_ne_bytes(b) ^ SPACES;
+        if diff != 0 {
+            return i + (diff.to_le().trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while src.get(i) == Some(&b' ') {
+        i += 1;
+    }
+    i
 }
 
 /// Which wide steps the processor can run: (AVX2 with POPCNT, and also AVX-512F/BW/VBMI2).
@@ -951,9 +1063,39 @@ impl ExactDedup {
     }
 }
 
+/// The text's hash straight from the JSON line, in the reader's pass (see [`TextScan`]): the
+/// normaliser finds the string's end and checks it as the reader would (it decodes every escape
+/// and non-ASCII character it meets anyway), so the reader does not scan the text apart. Only
+/// with AVX-512: without it the normaliser's 32-byte step does not look for the end, and the
+/// reader's own scan plus `prepare` is the faster way.
+impl TextScan for ExactDedup {
+    fn scan_json_text(
+        &self,
+        b: &[u8],
+        start: usize,
+    ) -> Option<(usize, bool, Box<dyn std::any::Any + Send + Sync>)> {
+        let rest = b.get(start..)?;
+        NORM.with(|buf| {
+            let mut buf = buf.borrow_mut();
+            let r = normalize_src::<true, true>(rest, &mut buf)?;
+            let hash = twox_hash::XxHash3_128::oneshot(&buf[..r.n]);
+            let prepared: Box<dyn std::any::Any + Send + Sync> = Box::new(hash);
+            Some((start + r.end, r.canonical, prepared))
+        })
+    }
+}
+
 impl Step for ExactDedup {
     fn name(&self) -> &str {
         "exact_dedup"
+    }
+
+    fn text_scan(&self) -> Option<&dyn TextScan> {
+        #[cfg(target_arch = "x86_64")]
+        if self.cfg.normalize && wide_steps().1 {
+            return Some(self);
+        }
+        None
     }
 
     fn mode(&self) -> StepMode {
@@ -1005,7 +1147,7 @@ mod tests {
     }
 
     /// Runs `f` with each wide step this processor has: AVX-512 (if any), then AVX2 alone.
-    fn each_width(f: impl Fn()) {
+    fn each_width(mut f: impl FnMut()) {
         #[cfg(target_arch = "x86_64")]
         {
             let (avx2, avx512) = wide_steps();
@@ -1342,6 +1484,61 @@ mod tests {
                 }
             }
         });
+    }
+
+    /// The `END` mode (the text's end found in the normaliser's pass, for the JSONL reader)
+    /// gives the same end, flag and bytes with the AVX-512 step as with the general loop alone.
+    /// (That they are the reader's own is tested in the thresher crate, `tests/text_scan.rs`.)
+    #[test]
+    fn end_mode_is_the_same_at_each_width() {
+        let pieces: [&[u8]; 16] = [
+            b"ab Cd ",
+            b"   ",
+            b"\\n",
+            b"\\\\",
+            b"\\\"",
+            b"\"",
+            b"\\/",
+            b"\\u00e9",
+            b"\\u0001",
+            "Été".as_bytes(),
+            "’".as_bytes(),
+            "漢".as_bytes(),
+            b"\t",
+            b"\x01",
+            b"\xc3",
+            b"\\ud83d\\ude00",
+        ];
+        let mut state = 3u64;
+        let mut next = |n: usize| {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as usize % n
+        };
+        let mut ended = 0;
+        for _ in 0..20_000 {
+            let mut line: Vec<u8> = std::iter::repeat_n(b'p', next(140)).collect();
+            for _ in 0..next(16) {
+                line.extend_from_slice(pieces[next(pieces.len())]);
+                line.extend(std::iter::repeat_n(b'q', next(70)));
+            }
+            line.extend_from_slice(b"\",\"metadata\":{}}");
+            let mut runs = Vec::new();
+            each_width(|| {
+                let mut out = Vec::new();
+                let r = normalize_src::<true, true>(&line, &mut out)
+                    .map(|r| (r.end, r.canonical, out[..r.n].to_vec()));
+                runs.push(r);
+            });
+            assert!(
+                runs.windows(2).all(|w| w[0] == w[1]),
+                "{:?}",
+                String::from_utf8_lossy(&line)
+            );
+            ended += usize::from(runs[0].is_some());
+        }
+        assert!(ended > 3_000, "{ended}");
     }
 
     #[test]

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
-use thresher_core::{Document, InputBuf, SourcePos};
+use thresher_core::{Document, InputBuf, SourcePos, TextScan};
 
 use crate::options::{ReadOptions, Utf8Policy};
 use crate::record::{Record, RecordError};
@@ -25,7 +25,7 @@ use crate::record::{Record, RecordError};
 /// Errors are records, never panics: invalid UTF-8 (unless the policy replaces it), broken JSON,
 /// a line that is not an object, a missing `text` field, a `text` that is not a string.
 pub fn parse_jsonl_line(line: &[u8], source: SourcePos, opts: &ReadOptions) -> Record {
-    parse_line(line, None, source, opts)
+    parse_line(line, None, source, opts, None)
 }
 
 /// [`parse_jsonl_line`] for the line `buf[range]` of a shared buffer. The result is the same;
@@ -38,8 +38,21 @@ pub fn parse_jsonl_line_shared(
     source: SourcePos,
     opts: &ReadOptions,
 ) -> Record {
+    parse_jsonl_line_scanned(buf, range, source, opts, None)
+}
+
+/// [`parse_jsonl_line_shared`] where `scan` (a step's [`TextScan`]) may check the text field in
+/// its own pass instead of the reader's: the record is the same, and a document whose text it
+/// scanned has the step's prepared value ([`Document::has_prepared`]).
+pub fn parse_jsonl_line_scanned(
+    buf: &Arc<InputBuf>,
+    range: Range<usize>,
+    source: SourcePos,
+    opts: &ReadOptions,
+    scan: Option<&dyn TextScan>,
+) -> Record {
     let start = range.start;
-    parse_line(&buf[range], Some((buf, start)), source, opts)
+    parse_line(&buf[range], Some((buf, start)), source, opts, scan)
 }
 
 fn parse_line(
@@ -47,12 +60,13 @@ fn parse_line(
     shared: Option<(&Arc<InputBuf>, usize)>,
     source: SourcePos,
     opts: &ReadOptions,
+    scan: Option<&dyn TextScan>,
 ) -> Record {
     // A line of the common layout in a shared buffer is read without checking its UTF-8 first:
     // `parse_common` checks each part as it reads it (the text in the same pass that finds its
     // end), and gives up on anything invalid, which the paths below then report.
     if let Some((buf, at)) = shared {
-        if let Some(doc) = parse_common(line, None, opts, true)
+        if let Some(doc) = parse_common(line, None, opts, true, scan)
             .and_then(|c| common_doc(c, Some((buf, at)), source.clone()))
         {
             return Record::Doc(doc);
@@ -68,7 +82,7 @@ fn parse_line(
         Ok(s) => {
             // (A shared line was tried above: this one is not of the common layout.)
             if shared.is_none() {
-                if let Some(doc) = parse_common(s.as_bytes(), Some(s), opts, false)
+                if let Some(doc) = parse_common(s.as_bytes(), Some(s), opts, false, None)
                     .and_then(|c| common_doc(c, None, source.clone()))
                 {
                     return Record::Doc(doc);
@@ -115,6 +129,9 @@ fn common_doc(
     };
     doc.source = source;
     doc.metadata = c.metadata;
+    if let Some(p) = c.prepared {
+        doc.set_prepared_boxed(p);
+    }
     Some(doc)
 }
 
@@ -170,6 +187,8 @@ struct Common {
     id: Option<String>,
     text: TextField,
     metadata: Map<String, Value>,
+    /// What a step's [`TextScan`] gave for the text.
+    prepared: Option<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 /// The text field of a [`Common`] record.
@@ -202,7 +221,16 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 ///
 /// With `lazy`, a text whose escapes are canonical is only checked, not unescaped: the document
 /// keeps the escaped bytes and unescapes them if a step asks for the text.
-fn parse_common(b: &[u8], whole: Option<&str>, opts: &ReadOptions, lazy: bool) -> Option<Common> {
+///
+/// `scan`, with `lazy`, checks the text instead of [`scan_string`] when it can (see
+/// [`TextScan`]).
+fn parse_common(
+    b: &[u8],
+    whole: Option<&str>,
+    opts: &ReadOptions,
+    lazy: bool,
+    scan: Option<&dyn TextScan>,
+) -> Option<Common> {
     // `b[start..end]` as a `&str`; the bounds are at ASCII bytes (quotes, braces).
     let sub = |start: usize, end: usize| match whole {
         Some(s) => s.get(start..end),
@@ -213,7 +241,7 @@ fn parse_common(b: &[u8], whole: Option<&str>, opts: &ReadOptions, lazy: bool) -
         return None;
     }
     i = skip_ws(b, i + 1);
-    let (mut id, mut text, mut metadata) = (None, None, None);
+    let (mut id, mut text, mut metadata, mut prepared) = (None, None, None, None);
     loop {
         if b.get(i) != Some(&b'"') {
             return None;
@@ -244,8 +272,20 @@ fn parse_common(b: &[u8], whole: Option<&str>, opts: &ReadOptions, lazy: bool) -
                     (TextField::Text(s, canonical.then_some(i + 1..end)), end)
                 }
                 _ => {
-                    // One pass finds the end and checks the escapes and the UTF-8.
-                    let (end, canonical) = scan_string(b, i + 1)?;
+                    // One pass finds the end and checks the escapes and the UTF-8: the step's,
+                    // if it has one and takes this string, else the reader's.
+                    let scanned = if lazy {
+                        scan.and_then(|s| s.scan_json_text(b, i + 1))
+                    } else {
+                        None
+                    };
+                    let (end, canonical) = match scanned {
+                        Some((end, canonical, p)) => {
+                            prepared = Some(p);
+                            (end, canonical)
+                        }
+                        None => scan_string(b, i + 1)?,
+                    };
                     if canonical && lazy {
                         (TextField::Escaped(i + 1..end), end)
                     } else {
@@ -312,6 +352,7 @@ fn parse_common(b: &[u8], whole: Option<&str>, opts: &ReadOptions, lazy: bool) -
         id,
         text: text?,
         metadata: metadata.unwrap_or_default(),
+        prepared,
     })
 }
 
@@ -448,7 +489,6 @@ fn read_string(line: &str, start: usize, capacity: usize) -> Option<(String, usi
 /// [`read_string`] that unescapes into `out` only when given one: the same checks, the same
 /// closing quote and the same canonical flag.
 fn unescape_into(line: &str, start: usize, mut out: Option<&mut String>) -> Option<(usize, bool)> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let b = line.as_bytes();
     let mut canonical = true;
     let mut run = start;
@@ -465,24 +505,7 @@ fn unescape_into(line: &str, start: usize, mut out: Option<&mut String>) -> Opti
                 let (v, len) = thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
                 let c = char::from_u32(v)?;
                 run = i + len;
-                // Canonical is what serde_json writes: `\/` never, `\u` only for the control
-                // characters without a short form, in lower-case hex.
-                match b[i + 1] {
-                    b'/' => canonical = false,
-                    b'u' => {
-                        let hex = &b[i + 2..i + 6];
-                        let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
-                        if v >= 0x20
-                            || short
-                            || hex[..2] != *b"00"
-                            || hex[2] != HEX[(v >> 4) as usize]
-                            || hex[3] != HEX[(v & 0xF) as usize]
-                        {
-                            canonical = false;
-                        }
-                    }
-                    _ => {}
-                }
+                canonical &= thresher_core::json_escape_is_canonical(&b[i..], v);
                 if let Some(out) = out.as_deref_mut() {
                     out.push(c);
                 }
@@ -714,18 +737,9 @@ unsafe fn scan_string_avx512(b: &[u8], start: usize) -> Option<(usize, bool)> {
 /// without a short form, in lower-case hex).
 #[inline]
 fn unicode_escape(b: &[u8], i: usize) -> Option<bool> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let (v, _) = thresher_core::json_escape(&b[i..]).filter(|&(v, _)| v < 0x10000)?;
     char::from_u32(v)?;
-    let hex = &b[i + 2..i + 6];
-    let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
-    Some(
-        !(v >= 0x20
-            || short
-            || hex[..2] != *b"00"
-            || hex[2] != HEX[(v >> 4) as usize]
-            || hex[3] != HEX[(v & 0xF) as usize]),
-    )
+    Some(thresher_core::json_escape_is_canonical(&b[i..], v))
 }
 
 /// [`scan_string`] one event at a time: a fast skip to the next quote, backslash, control

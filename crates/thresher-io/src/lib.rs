@@ -29,7 +29,7 @@ mod writer;
 pub use decode::{open_decoded, Compression};
 pub use error::{IoError, Result};
 pub use input::{expand_inputs, strip_compression, Format, InputFile};
-pub use jsonl::{parse_jsonl_line, parse_jsonl_line_shared};
+pub use jsonl::{parse_jsonl_line, parse_jsonl_line_scanned, parse_jsonl_line_shared};
 pub use lines::{LineEvent, LineSplitter};
 pub use options::{ReadOptions, Utf8Policy};
 pub use record::{Record, RecordError};

@@ -30,10 +30,10 @@ use rayon::prelude::*;
 use serde_json::json;
 use thresher_core::{
     Document, InputBuf, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode,
-    StepStats,
+    StepStats, TextScan,
 };
 use thresher_io::{
-    expand_inputs, parse_jsonl_line_shared, Batch, BatchReader, Format, InputFile, IoError, Item,
+    expand_inputs, parse_jsonl_line_scanned, Batch, BatchReader, Format, InputFile, IoError, Item,
     ReadOptions, Record, ShardedWriter, WriteOptions,
 };
 
@@ -535,13 +535,16 @@ impl Ctx<'_> {
         // after each record is parsed, in the same parallel pass: the text is still in the
         // core's cache, and the batch goes through one fewer wait for the slowest thread.
         let early_step = self.early_step(phase);
+        // The step may also check the text in the reader's pass (a document it did so for is
+        // prepared already).
+        let scan = early_step.and_then(|s| s.text_scan());
         let (slots, early_secs): (Vec<Slot>, Vec<f64>) = self.pool.install(|| {
             items
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, item)| {
-                    let mut slot =
-                        to_slot(item, &buf, first_phase, read_opts, first_seq + i as u64);
+                    let seq = first_seq + i as u64;
+                    let mut slot = to_slot(item, &buf, first_phase, read_opts, seq, scan);
                     let secs = early_step.map_or(0.0, |step| prepare_slot(step, &mut slot));
                     (slot, secs)
                 })
@@ -831,11 +834,12 @@ fn to_slot(
     first_phase: bool,
     opts: &ReadOptions,
     seq: u64,
+    scan: Option<&dyn TextScan>,
 ) -> Slot {
     let record = match item {
         Item::Line { range, source } => {
             if first_phase {
-                parse_jsonl_line_shared(buf, range, source, opts)
+                parse_jsonl_line_scanned(buf, range, source, opts, scan)
             } else {
                 match parse_spill_line(&buf[range]) {
                     Ok(doc) => Record::Doc(doc),
@@ -866,9 +870,13 @@ fn to_slot(
     }
 }
 
-/// Runs an ordered step's `prepare` on a live document; returns the seconds it took.
+/// Runs an ordered step's `prepare` on a live document (unless its `TextScan` did the work while
+/// the document was read); returns the seconds it took.
 fn prepare_slot(step: &dyn Step, slot: &mut Slot) -> f64 {
     let Slot::Live(doc) = slot else { return 0.0 };
+    if doc.has_prepared() {
+        return 0.0;
+    }
     let t0 = Instant::now();
     CX.with(|cx| {
         let mut cx = cx.borrow_mut();
