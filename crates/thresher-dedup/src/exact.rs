@@ -537,6 +537,10 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
 /// than a whitespace one, `\"` or `\/`), and the same result comes out: the tests compare the
 /// two at every alignment.
 ///
+/// With `END` (see [`normalize_src`]) a quote that no backslash escapes and a raw control
+/// character stop it too, and `p.canonical` is cleared at a `\/`; the general loop then ends
+/// the string at that quote or refuses it.
+///
 /// # Safety
 /// The processor must support AVX-512F, AVX-512BW, AVX-512VBMI2 and POPCNT. `out` must hold at
 /// least `p.n + (src.len() - p.i) + 16` bytes (what [`normalize_src`] keeps); this writes no more
