@@ -571,7 +571,13 @@ unsafe fn normalize_avx512<const JSON: bool, const END: bool>(
         let v = load(i);
         let upper = within512(v, b'A', b'Z');
         let lower = _mm512_mask_add_epi8(v, upper, v, space);
-        let ws_ascii = within512(v, 0x09, 0x0D) | is(v, b' ');
+        // (With `END` the other whitespace bytes are control characters, which stop the step:
+        // the spaces are all it needs.)
+        let ws_ascii = if END {
+            is(v, b' ')
+        } else {
+            within512(v, 0x09, 0x0D) | is(v, b' ')
+        };
         let mut ws = ws_ascii;
         let high = _mm512_movepi8_mask(v);
         let bs = if JSON { is(v, b'\\') } else { 0 };
