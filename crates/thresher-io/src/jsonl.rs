@@ -222,8 +222,8 @@ fn skip_ws(b: &[u8], mut i: usize) -> usize {
 /// With `lazy`, a text whose escapes are canonical is only checked, not unescaped: the document
 /// keeps the escaped bytes and unescapes them if a step asks for the text.
 ///
-/// `scan`, with `lazy`, checks the text instead of [`scan_string`] when it can (see
-/// [`TextScan`]).
+/// `scan` (given on the shared path only) checks the text instead of [`scan_string`] when it
+/// can (see [`TextScan`]).
 fn parse_common(
     b: &[u8],
     whole: Option<&str>,
@@ -274,12 +274,7 @@ fn parse_common(
                 _ => {
                     // One pass finds the end and checks the escapes and the UTF-8: the step's,
                     // if it has one and takes this string, else the reader's.
-                    let scanned = if lazy {
-                        scan.and_then(|s| s.scan_json_text(b, i + 1))
-                    } else {
-                        None
-                    };
-                    let (end, canonical) = match scanned {
+                    let (end, canonical) = match scan.and_then(|s| s.scan_json_text(b, i + 1)) {
                         Some((end, canonical, p)) => {
                             prepared = Some(p);
                             (end, canonical)

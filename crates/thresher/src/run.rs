@@ -182,16 +182,8 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         }
         let source: Box<dyn Iterator<Item = Batch> + Send> = match (k, &spill) {
             (0, _) => {
-                let mut r = BatchReader::new(files.clone(), recipe.input.clone());
-                let back = recycle_rx.clone();
-                Box::new(std::iter::from_fn(move || {
-                    while let Ok(buf) = back.try_recv() {
-                        if let Some(buf) = buf.into_vec() {
-                            r.recycle(buf);
-                        }
-                    }
-                    r.next_batch()
-                }))
+                let r = BatchReader::new(files.clone(), recipe.input.clone());
+                Box::new(recycling(r, recycle_rx.clone()))
             }
             (_, Some((path, n))) if *n > 0 => {
                 let opts = ReadOptions {
@@ -202,16 +194,8 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                     path: path.clone(),
                     format: Format::Jsonl,
                 };
-                let mut r = BatchReader::new(vec![file], opts);
-                let back = recycle_rx.clone();
-                Box::new(std::iter::from_fn(move || {
-                    while let Ok(buf) = back.try_recv() {
-                        if let Some(buf) = buf.into_vec() {
-                            r.recycle(buf);
-                        }
-                    }
-                    r.next_batch()
-                }))
+                let r = BatchReader::new(vec![file], opts);
+                Box::new(recycling(r, recycle_rx.clone()))
             }
             _ => Box::new(std::iter::empty()),
         };
@@ -309,6 +293,22 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     fs::write(&tmp, text + "\n").map_err(|e| out_err(&tmp, e))?;
     fs::rename(&tmp, &path).map_err(|e| out_err(&path, e))?;
     Ok(stats)
+}
+
+/// The batches of `r`, which first takes back the buffers of consumed batches (`back`): owned
+/// ones for reuse; mapped ones are unmapped here, on the reader's thread.
+fn recycling(
+    mut r: BatchReader,
+    back: crossbeam_channel::Receiver<InputBuf>,
+) -> impl Iterator<Item = Batch> + Send {
+    std::iter::from_fn(move || {
+        while let Ok(buf) = back.try_recv() {
+            if let Some(buf) = buf.into_vec() {
+                r.recycle(buf);
+            }
+        }
+        r.next_batch()
+    })
 }
 
 /// Splits the steps into phases: a new phase starts at each `TwoPass` step.
