@@ -1,11 +1,13 @@
 //! Sharded, crash-safe JSONL output.
 
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{BufReader, BufWriter, IoSlice, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::Deserialize;
 use twox_hash::XxHash3_128;
+
+use crate::outdir::{Folder, OutDir, OutDirError, MARKERS};
 
 /// Compression of output shards.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
@@ -100,15 +102,18 @@ struct Shard {
 
 /// Writes one output category (`kept`, `rejected`, `errors`) as numbered JSONL shards.
 ///
-/// Each shard is written as `.NNNNN.jsonl.tmp`, flushed and synced, renamed to `NNNNN.jsonl`
-/// when it is complete, and then a marker `OUTDIR/.markers/<category>-NNNNN.done` is written.
+/// Before a shard is begun, an intent marker `OUTDIR/.markers/<category>-NNNNN.open` says that
+/// its files are thresher's (see [`crate::outdir`]). The shard is written as
+/// `.NNNNN.jsonl.tmp` (created with `O_EXCL|O_NOFOLLOW` in the folder's handle), renamed to
+/// `NNNNN.jsonl` when it is complete, then marked `<category>-NNNNN.done`, and the intent
+/// marker is removed.
 /// With `resume`, a shard whose marker exists is not written again: its records are only
 /// checked, against the shard's bytes on disk (plain shards) or the marker's hash (compressed
 /// ones). The run is deterministic, so a replay regenerates the same bytes; a mismatch means
 /// that the input or the recipe changed, or that the shard was damaged.
 pub struct ShardedWriter {
-    dir: PathBuf,
-    markers: PathBuf,
+    dir: Folder,
+    markers: Folder,
     category: String,
     opts: WriteOptions,
     resume: bool,
@@ -119,17 +124,16 @@ pub struct ShardedWriter {
 }
 
 impl ShardedWriter {
-    /// A writer of `outdir/category/` shards. Creates the directories.
+    /// A writer of `outdir/category/` shards. Creates the folders (a folder that is a link is
+    /// refused).
     pub fn new(
-        outdir: &Path,
+        outdir: &OutDir,
         category: &str,
         opts: WriteOptions,
         resume: bool,
-    ) -> std::io::Result<Self> {
-        let dir = outdir.join(category);
-        let markers = outdir.join(".markers");
-        fs::create_dir_all(&dir)?;
-        fs::create_dir_all(&markers)?;
+    ) -> Result<Self, OutDirError> {
+        let dir = outdir.folder(category)?;
+        let markers = outdir.folder(MARKERS)?;
         Ok(ShardedWriter {
             dir,
             markers,
@@ -142,13 +146,13 @@ impl ShardedWriter {
         })
     }
 
-    fn names(&self, index: u32) -> (PathBuf, PathBuf, PathBuf) {
+    /// The shard's temporary and final names, and its marker's name without the extension.
+    fn names(&self, index: u32) -> (String, String, String) {
         let suffix = self.opts.compression.suffix();
         (
-            self.dir.join(format!(".{index:05}{suffix}.tmp")),
-            self.dir.join(format!("{index:05}{suffix}")),
-            self.markers
-                .join(format!("{}-{index:05}.done", self.category)),
+            format!(".{index:05}{suffix}.tmp"),
+            format!("{index:05}{suffix}"),
+            format!("{}-{index:05}", self.category),
         )
     }
 
@@ -156,12 +160,12 @@ impl ShardedWriter {
         let index = self.next_index;
         self.next_index += 1;
         let (tmp, fin, marker) = self.names(index);
-        if self.resume && fin.exists() {
-            if let Ok(m) = fs::read_to_string(&marker) {
+        if self.resume && self.dir.exists(&fin) {
+            if let Ok(Some(m)) = self.markers.read_to_string(&format!("{marker}.done")) {
                 if let Ok(marker) = serde_json::from_str::<Marker>(&m) {
                     let (file, hash) = match marker.xxh3 {
                         Some(_) => (None, Some(XxHash3_128::new())),
-                        None => (Some(BufReader::new(File::open(&fin)?)), None),
+                        None => (Some(BufReader::new(self.dir.open_read(&fin)?)), None),
                     };
                     return Ok(Shard {
                         index,
@@ -178,7 +182,11 @@ impl ShardedWriter {
                 }
             }
         }
-        let file = BufWriter::with_capacity(1 << 20, File::create(&tmp)?);
+        // The intent marker first: from now on the shard's names are thresher's.
+        self.markers
+            .create_fresh(&format!("{marker}.open"))?
+            .write_all(fin.as_bytes())?;
+        let file = BufWriter::with_capacity(1 << 20, self.dir.create_fresh(&tmp)?);
         let sink = match self.opts.compression {
             OutputCompression::None => Sink::Plain(file),
             OutputCompression::Gzip => {
@@ -210,8 +218,25 @@ impl ShardedWriter {
         })
     }
 
+    /// The file an error happened on: the shard being written, or the category's folder.
+    fn name_file(&self, index: Option<u32>, e: std::io::Error) -> std::io::Error {
+        let path = match index {
+            Some(i) => self.dir.join(&self.names(i).0),
+            None => self.dir.path().to_path_buf(),
+        };
+        if e.to_string().contains(&*path.to_string_lossy()) {
+            return e;
+        }
+        std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+    }
+
     /// Writes one record (one JSON line, with its trailing newline).
     pub fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
+        self.write_line_inner(line)
+            .map_err(|e| self.name_file(self.next_index.checked_sub(1), e))
+    }
+
+    fn write_line_inner(&mut self, line: &[u8]) -> std::io::Result<()> {
         if self.shard.is_none() {
             self.shard = Some(self.open()?);
         }
@@ -257,6 +282,11 @@ impl ShardedWriter {
     /// per 1,024, straight from where they are (the batch's input buffer, for a text the run
     /// did not change): no copy into a file buffer.
     pub fn write_pieces(&mut self, pieces: &[&[u8]], ends: &[usize]) -> std::io::Result<()> {
+        self.write_pieces_inner(pieces, ends)
+            .map_err(|e| self.name_file(self.next_index.checked_sub(1), e))
+    }
+
+    fn write_pieces_inner(&mut self, pieces: &[&[u8]], ends: &[usize]) -> std::io::Result<()> {
         let mut start = 0; // first piece not written yet
         let mut k = 0; // first line not written yet
         while k < ends.len() {
@@ -332,13 +362,13 @@ impl ShardedWriter {
                         "--resume: shard {} differs from the interrupted run's ({} now; {} \
                          before{}): the input or the recipe changed, or the shard was damaged; \
                          start again without --resume",
-                        fin.display(),
+                        self.dir.join(&fin).display(),
                         what(&marker),
                         what(&m),
                         if differs { ", and other bytes" } else { "" },
                     )));
                 }
-                self.completed.push((fin, shard.docs));
+                self.completed.push((self.dir.join(&fin), shard.docs));
                 return Ok(());
             }
             Sink::Plain(w) => {
@@ -356,18 +386,19 @@ impl ShardedWriter {
             file.sync_all()?;
         }
         drop(file);
-        fs::rename(&tmp, &fin)?;
+        self.dir.rename(&tmp, &fin)?;
         let m = serde_json::to_string(&marker).map_err(std::io::Error::other)?;
-        let marker_tmp = marker_path.with_extension("tmp");
-        fs::write(&marker_tmp, m)?;
-        fs::rename(&marker_tmp, &marker_path)?;
-        self.completed.push((fin, shard.docs));
+        self.markers
+            .write_atomic(&format!("{marker_path}.done"), m.as_bytes(), false)?;
+        self.markers.remove_file(&format!("{marker_path}.open"))?;
+        self.completed.push((self.dir.join(&fin), shard.docs));
         Ok(())
     }
 
     /// Closes the last shard. Returns the completed shards.
     pub fn finish(mut self) -> std::io::Result<Vec<(PathBuf, u64)>> {
-        self.close_shard()?;
+        self.close_shard()
+            .map_err(|e| self.name_file(self.next_index.checked_sub(1), e))?;
         Ok(self.completed)
     }
 }
@@ -453,9 +484,11 @@ fn write_all_vectored(w: &mut impl Write, pieces: &[&[u8]]) -> std::io::Result<(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fs;
+    use std::path::Path;
 
     fn write_all(dir: &Path, opts: WriteOptions, resume: bool, n: usize) -> Vec<(PathBuf, u64)> {
-        let mut w = ShardedWriter::new(dir, "kept", opts, resume).unwrap();
+        let mut w = ShardedWriter::new(&OutDir::open(dir).unwrap(), "kept", opts, resume).unwrap();
         for i in 0..n {
             w.write_line(format!("{{\"id\":\"{i}\"}}\n").as_bytes())
                 .unwrap();
@@ -473,7 +506,8 @@ mod tests {
             shard_max_docs: 700,
             ..WriteOptions::default()
         };
-        let mut w = ShardedWriter::new(d.path(), "kept", opts, false).unwrap();
+        let mut w =
+            ShardedWriter::new(&OutDir::open(d.path()).unwrap(), "kept", opts, false).unwrap();
         let mut want = Vec::new();
         let lines: Vec<String> = (0..1000).map(|i| format!("{{\"id\":\"{i}\"}}\n")).collect();
         for batch in lines.chunks(300) {
@@ -516,7 +550,8 @@ mod tests {
         fs::remove_file(d.path().join("kept/00002.jsonl")).unwrap();
         let again = write_all(d.path(), opts.clone(), true, 5);
         assert_eq!(again, shards);
-        let mut w = ShardedWriter::new(d.path(), "kept", opts, true).unwrap();
+        let mut w =
+            ShardedWriter::new(&OutDir::open(d.path()).unwrap(), "kept", opts, true).unwrap();
         w.write_line(b"{\"id\":\"other\"}\n").unwrap();
         let e = w.write_line(b"{\"id\":\"1\"}\n").unwrap_err();
         assert!(e.to_string().contains("differs"), "{e}");
@@ -546,7 +581,9 @@ mod tests {
             [&good[..], b"\n"].concat(),
         ] {
             fs::write(&path, &damaged).unwrap();
-            let mut w = ShardedWriter::new(d.path(), "kept", opts.clone(), true).unwrap();
+            let mut w =
+                ShardedWriter::new(&OutDir::open(d.path()).unwrap(), "kept", opts.clone(), true)
+                    .unwrap();
             let e = (0..4)
                 .try_for_each(|i| w.write_line(format!("{{\"id\":\"{i}\"}}\n").as_bytes()))
                 .and_then(|()| w.finish().map(drop))
@@ -591,14 +628,22 @@ mod tests {
                 ..Default::default()
             };
             let one = tempfile::tempdir().unwrap();
-            let mut w = ShardedWriter::new(one.path(), "kept", opts.clone(), false).unwrap();
+            let mut w = ShardedWriter::new(
+                &OutDir::open(one.path()).unwrap(),
+                "kept",
+                opts.clone(),
+                false,
+            )
+            .unwrap();
             for l in &lines {
                 w.write_line(l.as_bytes()).unwrap();
             }
             let want = w.finish().unwrap();
             // The same lines given in runs of various lengths.
             let many = tempfile::tempdir().unwrap();
-            let mut w = ShardedWriter::new(many.path(), "kept", opts, false).unwrap();
+            let mut w =
+                ShardedWriter::new(&OutDir::open(many.path()).unwrap(), "kept", opts, false)
+                    .unwrap();
             let mut k = 0;
             for run in [0, 1, 5, 2, 7, 0, 8] {
                 let (mut data, mut ends) = (Vec::new(), Vec::new());
