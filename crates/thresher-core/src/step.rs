@@ -160,6 +160,14 @@ pub trait Step: Send + Sync {
         Ok(())
     }
 
+    /// Called once before the run, for a [`StepMode::TwoPass`] step, with an empty folder of its
+    /// own under `OUTDIR/.work` for scratch files (removed when the run ends, is interrupted,
+    /// or is resumed). A step that needs scratch space keeps its files there, never in the
+    /// system's temporary folder, so that nothing outlives the run.
+    fn set_work_dir(&self, _dir: &std::path::Path) -> Result<()> {
+        Ok(())
+    }
+
     /// Called once between the two passes of a [`StepMode::TwoPass`] step.
     fn end_observe(&self) -> Result<()> {
         Ok(())

@@ -185,6 +185,51 @@ pub struct DocEntry<'a> {
     pub shingles: &'a [u64],
 }
 
+/// Whether `name` is one of the files a shard's folder holds: band runs, the document and
+/// shingle tables, the manifest, the decisions (and the decisions' temporary file).
+fn is_shard_file(name: &str) -> bool {
+    let digits = |s: &str, n: usize| s.len() >= n && s.bytes().all(|b| b.is_ascii_digit());
+    matches!(
+        name,
+        "docs.bin" | "shingles.bin" | "manifest.json" | "decisions.bin" | "decisions.tmp"
+    ) || name
+        .strip_prefix("band-")
+        .and_then(|r| r.strip_suffix(".bin"))
+        .and_then(|r| r.split_once(".run-"))
+        .is_some_and(|(b, r)| digits(b, 3) && digits(r, 5))
+}
+
+/// Empties a shard's folder of a previous attempt's files. Anything else in it (a file or
+/// folder thresher did not write) is refused, never deleted.
+fn clear_shard_dir(dir: &Path) -> Result<()> {
+    let entries = match fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_err(dir)(e)),
+    };
+    let mut ours = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(io_err(dir))?;
+        let name = entry.file_name();
+        let is_file = entry.file_type().is_ok_and(|t| t.is_file());
+        match name.to_str() {
+            Some(n) if is_file && is_shard_file(n) => ours.push(entry.path()),
+            _ => {
+                return Err(Error::Other(format!(
+                    "{}: holds {:?}, which thresher did not write; it never deletes such files: \
+                     move it away or choose another work_dir",
+                    dir.display(),
+                    name
+                )))
+            }
+        }
+    }
+    for p in ours {
+        fs::remove_file(&p).map_err(io_err(&p))?;
+    }
+    Ok(())
+}
+
 impl ShardWriter {
     /// Starts shard `shard` in `dir` (created, and emptied of a previous attempt's files).
     /// `budget_bytes` bounds the in-memory record buffer.
@@ -196,9 +241,7 @@ impl ShardWriter {
         budget_bytes: u64,
         keep_shingles: bool,
     ) -> Result<Self> {
-        if dir.exists() {
-            fs::remove_dir_all(dir).map_err(io_err(dir))?;
-        }
+        clear_shard_dir(dir)?;
         fs::create_dir_all(dir).map_err(io_err(dir))?;
         let docs = create(&dir.join("docs.bin"))?;
         let shingles = if keep_shingles {
@@ -1124,6 +1167,27 @@ pub(crate) mod tests {
             verify_jaccard: None,
             budget_bytes: 1 << 20,
         }
+    }
+
+    /// issue 17: a `work_dir` shard folder that holds files thresher did not write is refused,
+    /// not deleted; a previous attempt's own files are replaced.
+    #[test]
+    fn work_dir_shard_folder_with_foreign_files_is_not_deleted() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = shard_dir(tmp.path(), 0);
+        write_shard(&dir, 0, &corpus(20, 1), 1 << 20, false);
+        // A second attempt over its own files is fine.
+        write_shard(&dir, 0, &corpus(20, 1), 1 << 20, false);
+        std::fs::write(dir.join("notes.csv"), "mine").unwrap();
+        let e = ShardWriter::create(&dir, 0, "p".into(), 14, 1 << 20, true)
+            .err()
+            .expect("refused");
+        assert!(e.to_string().contains("notes.csv"), "{e}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("notes.csv")).unwrap(),
+            "mine"
+        );
+        assert!(dir.join("manifest.json").exists());
     }
 
     #[test]

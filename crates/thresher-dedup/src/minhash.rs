@@ -128,7 +128,8 @@ pub struct MinhashDedupConfig {
     /// Verify candidate pairs: join them only if the true Jaccard similarity of their shingle
     /// sets reaches this value. Off when unset.
     pub verify_jaccard: Option<f64>,
-    /// Where band files go. Default: a temporary directory removed when the step is dropped.
+    /// Where band files go. Default: a folder of the run's own under `OUTDIR/.work`, removed
+    /// when the run ends.
     /// Required for the `signatures` and `filter` stages.
     pub work_dir: Option<PathBuf>,
     /// Memory for band records before they spill to disk, in MiB.
@@ -226,9 +227,10 @@ fn params_fingerprint(p: &SignatureParams) -> String {
 pub struct MinhashDedup {
     cfg: MinhashDedupConfig,
     hasher: MinHasher,
-    work_dir: PathBuf,
-    // Held so that the temporary directory lives as long as the step.
-    _temp: Option<tempfile::TempDir>,
+    /// The band files' folder: `work_dir` when set; else the run's folder for this step
+    /// (`set_work_dir`); else, for a caller outside a run, a temporary folder held (and
+    /// removed) with the step.
+    work_dir: OnceLock<std::result::Result<(PathBuf, Option<tempfile::TempDir>), String>>,
     writer: OnceLock<std::result::Result<ShardWriter, String>>,
     decisions: OnceLock<std::result::Result<Decisions, String>>,
     report: Mutex<Map<String, Value>>,
@@ -263,27 +265,23 @@ impl MinhashDedup {
                 "shard_index needs stage = \"signatures\" or \"filter\"",
             ));
         }
-        let (work_dir, temp) = match (&cfg.work_dir, cfg.stage) {
-            (Some(d), _) => (d.clone(), None),
-            (None, Stage::Single) => {
-                let t = tempfile::Builder::new()
-                    .prefix("thresher-minhash-")
-                    .tempdir()
-                    .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-                (t.path().to_path_buf(), Some(t))
+        let work_dir = OnceLock::new();
+        match (&cfg.work_dir, cfg.stage) {
+            (Some(d), _) => {
+                let _ = work_dir.set(Ok((d.clone(), None)));
             }
+            (None, Stage::Single) => {} // the run's folder, given before the run
             (None, _) => {
                 return Err(Error::config(
                     STEP,
                     "stages `signatures` and `filter` need work_dir (shared by all shards)",
                 ))
             }
-        };
+        }
         Ok(MinhashDedup {
             cfg,
             hasher,
             work_dir,
-            _temp: temp,
             writer: OnceLock::new(),
             decisions: OnceLock::new(),
             report: Mutex::new(Map::new()),
@@ -291,8 +289,18 @@ impl MinhashDedup {
     }
 
     /// The directory band files are written to.
-    pub fn work_dir(&self) -> &Path {
-        &self.work_dir
+    pub fn work_dir(&self) -> Result<&Path> {
+        let d = self.work_dir.get_or_init(|| {
+            let t = tempfile::Builder::new()
+                .prefix("thresher-minhash-")
+                .tempdir()
+                .map_err(|e| Error::io(std::env::temp_dir(), e).to_string())?;
+            Ok((t.path().to_path_buf(), Some(t)))
+        });
+        match d {
+            Ok((p, _)) => Ok(p),
+            Err(e) => Err(Error::Other(e.clone())),
+        }
     }
 
     fn shard(&self) -> u32 {
@@ -304,8 +312,9 @@ impl MinhashDedup {
 
     fn writer(&self) -> Result<&ShardWriter> {
         let w = self.writer.get_or_init(|| {
+            let dir = self.work_dir().map_err(|e| e.to_string())?;
             ShardWriter::create(
-                &lsh::shard_dir(&self.work_dir, self.shard()),
+                &lsh::shard_dir(dir, self.shard()),
                 self.shard(),
                 params_fingerprint(self.hasher.params()),
                 self.hasher.params().bands,
@@ -340,13 +349,10 @@ impl MinhashDedup {
             if self.cfg.stage != Stage::Filter {
                 return Err("minhash_dedup: process called before end_observe".into());
             }
-            let path = lsh::shard_dir(&self.work_dir, self.shard()).join("decisions.bin");
-            Decisions::load(&path).map_err(|e| {
-                format!(
-                    "{e} (has the cluster stage run over {}?)",
-                    self.work_dir.display()
-                )
-            })
+            let dir = self.work_dir().map_err(|e| e.to_string())?;
+            let path = lsh::shard_dir(dir, self.shard()).join("decisions.bin");
+            Decisions::load(&path)
+                .map_err(|e| format!("{e} (has the cluster stage run over {}?)", dir.display()))
         });
         d.as_ref().map_err(Clone::clone)
     }
@@ -371,6 +377,14 @@ impl Step for MinhashDedup {
             Stage::Filter => StepMode::Parallel,
             _ => StepMode::TwoPass,
         }
+    }
+
+    fn set_work_dir(&self, dir: &Path) -> Result<()> {
+        if self.cfg.work_dir.is_none() {
+            // Set once, before the run; a second call keeps the first folder.
+            let _ = self.work_dir.set(Ok((dir.to_path_buf(), None)));
+        }
+        Ok(())
     }
 
     fn observe(&self, doc: &Document) -> Result<()> {
@@ -409,7 +423,7 @@ impl Step for MinhashDedup {
         self.set_report("spilled_runs", manifest.runs as u64);
         if self.cfg.work_dir.is_some() {
             // A temporary directory's random name would make reports differ from run to run.
-            self.set_report("work_dir", self.work_dir.display().to_string());
+            self.set_report("work_dir", self.work_dir()?.display().to_string());
         }
         if self.cfg.stage == Stage::Signatures {
             self.set_report("docs_seen", manifest.docs_seen);
@@ -417,7 +431,7 @@ impl Step for MinhashDedup {
             return Ok(());
         }
         let t0 = Instant::now();
-        let dir = lsh::shard_dir(&self.work_dir, 0);
+        let dir = lsh::shard_dir(self.work_dir()?, 0);
         let (decisions, rep) = lsh::cluster(&[dir], &self.cfg.cluster_options())?;
         self.merge_report(&rep, t0.elapsed().as_secs_f64());
         let _ = self.decisions.set(Ok(decisions));
