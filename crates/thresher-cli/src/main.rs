@@ -10,7 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -118,6 +118,23 @@ fn on_bus_error() {
 #[cfg(not(unix))]
 fn on_bus_error() {}
 
+/// SIGINT and SIGTERM set `cancel` to the signal's number: the run stops after the batch in
+/// hand, removes `OUTDIR/.work` and exits 130 or 143, resumable. A second signal ends the
+/// process at once (with the same code); `--resume` cleans up after it.
+fn on_stop_signals() -> Arc<AtomicUsize> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let cancel = Arc::new(AtomicUsize::new(0));
+    let again = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        // Registered first, so it sees the flag as the previous signal left it.
+        let code = 128 + sig;
+        let _ = signal_hook::flag::register_conditional_shutdown(sig, code, again.clone());
+        let _ = signal_hook::flag::register(sig, again.clone());
+        let _ = signal_hook::flag::register_usize(sig, cancel.clone(), sig as usize);
+    }
+    cancel
+}
+
 fn main() -> ExitCode {
     on_bus_error();
     let cli = match Cli::try_parse() {
@@ -197,6 +214,7 @@ fn main() -> ExitCode {
                 resume,
                 overwrite,
                 progress: progress.clone(),
+                cancel: Some(on_stop_signals()),
             };
             let bar = progress.map(spawn_progress);
             let result = thresher::run(&recipe, &opts);

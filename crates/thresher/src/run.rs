@@ -21,7 +21,7 @@ use std::fs;
 use std::io::{BufWriter, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -32,9 +32,10 @@ use thresher_core::{
     Document, InputBuf, NamedStepStats, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode,
     StepStats, TextScan,
 };
+use thresher_io::outdir::{step_work_name, WORK};
 use thresher_io::{
-    expand_inputs, parse_jsonl_line_scanned, Batch, BatchReader, Format, InputFile, IoError, Item,
-    ReadOptions, Record, ShardedWriter, WriteOptions,
+    expand_inputs, parse_jsonl_line_scanned, Batch, BatchReader, Folder, Format, InputFile,
+    IoError, Item, OutDir, OutDirError, ReadOptions, Record, ShardedWriter, WriteOptions,
 };
 
 use crate::output::{
@@ -57,6 +58,10 @@ pub struct RunOptions {
     pub overwrite: bool,
     /// Live counters for a progress display.
     pub progress: Option<Arc<Progress>>,
+    /// Set to a signal's number (SIGINT, SIGTERM...) to stop the run after the batch in hand:
+    /// the shards written so far stay, `.work` is removed, and the run returns
+    /// [`RunError::Interrupted`]; `--resume` finishes it.
+    pub cancel: Option<Arc<AtomicUsize>>,
 }
 
 /// Live counters, updated after each batch (for a progress bar).
@@ -100,6 +105,32 @@ pub enum RunError {
         /// What went wrong.
         message: String,
     },
+    /// The run was stopped by a signal (see [`RunOptions::cancel`]).
+    #[error(
+        "interrupted by signal {signal}: the shards written so far are complete; finish the run \
+         with --resume"
+    )]
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+    },
+}
+
+impl From<OutDirError> for RunError {
+    fn from(e: OutDirError) -> Self {
+        let path = match &e {
+            OutDirError::Locked { path, .. }
+            | OutDirError::NotAFolder { path, .. }
+            | OutDirError::Io { path, .. } => path.clone(),
+            OutDirError::Foreign { dir, .. } => dir.clone(),
+        };
+        let message = e.to_string();
+        // The message names the path already.
+        let message = message
+            .strip_prefix(&format!("{}: ", path.display()))
+            .map_or(message.clone(), str::to_string);
+        RunError::Output { path, message }
+    }
 }
 
 impl RunError {
@@ -109,6 +140,8 @@ impl RunError {
         match self {
             RunError::Recipe(_) | RunError::Input(_) => 2,
             RunError::Output { .. } | RunError::Step { .. } => 3,
+            // As a shell reports a process ended by the signal: 130 for SIGINT, 143 for SIGTERM.
+            RunError::Interrupted { signal } => 128 + signal,
         }
     }
 }
@@ -122,11 +155,59 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
 
 /// Runs `recipe` over the inputs and writes `OUTDIR/{kept,rejected,errors}/` and
 /// `OUTDIR/stats.json`. Returns the run's stats.
+///
+/// The output directory is locked for the run (a second run into it is refused), only files
+/// thresher wrote are ever removed from it, and no link inside it is followed (see
+/// [`thresher_io::outdir`]). Temporary data lives in `OUTDIR/.work`, removed when the run
+/// ends, fails or is interrupted.
 pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let started = Instant::now();
     let files = expand_inputs(&opts.inputs)?;
     let steps = recipe.build_steps()?;
-    prepare_outdir(recipe, &files, opts)?;
+    let out = OutDir::open(&opts.outdir)?;
+    prepare_outdir(recipe, &files, opts, &out)?;
+    let work = out.folder(WORK)?;
+    let result = execute(recipe, opts, &files, &steps, &out, &work, started);
+    // Whatever happened, the temporary data goes (a resume makes it again); shards stay.
+    drop(steps);
+    let own = out.ownership()?;
+    let cleaned = out.remove_owned(&own, &[WORK]);
+    out.remove_empty_folder(WORK);
+    let stats = result?;
+    cleaned?;
+    Ok(stats)
+}
+
+/// The run itself, once the output directory is ready.
+fn execute(
+    recipe: &Recipe,
+    opts: &RunOptions,
+    files: &[InputFile],
+    steps: &[Box<dyn Step>],
+    out: &OutDir,
+    work: &Folder,
+    started: Instant,
+) -> Result<Stats, RunError> {
+    // Steps that need scratch space (the two-pass ones) get a folder of their own in `.work`.
+    for (i, step) in steps.iter().enumerate() {
+        if step.mode() == StepMode::TwoPass {
+            let dir = work.folder(&step_work_name(i, step.name()))?;
+            step.set_work_dir(dir.path()).map_err(|e| RunError::Step {
+                step: step.name().to_string(),
+                message: e.to_string(),
+            })?;
+        }
+    }
+    let cancelled = || {
+        opts.cancel
+            .as_ref()
+            .and_then(|c| match c.load(Ordering::Relaxed) {
+                0 => None,
+                s => Some(RunError::Interrupted {
+                    signal: i32::try_from(s).unwrap_or(i32::MAX),
+                }),
+            })
+    };
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
@@ -139,26 +220,22 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         .map_err(|e| out_err(&opts.outdir, e))?;
 
     let mut stats = Stats::default();
-    for f in &files {
+    for f in files {
         stats
             .files
             .insert(f.path.to_string_lossy().into_owned(), Default::default());
     }
     let mut step_stats: Vec<StepStats> = vec![StepStats::default(); steps.len()];
-    let phases = split_phases(&steps);
-    let work_dir = opts.outdir.join(".work");
-    let _ = fs::remove_dir_all(&work_dir);
-    fs::create_dir_all(&work_dir).map_err(|e| out_err(&work_dir, e))?;
+    let phases = split_phases(steps);
 
     // Consumed batch buffers go back to the reader for reuse once their output is written (it
     // points into them). Mapped ones go back too, to be unmapped there: unmapping 2 MB costs
     // about as much as writing it, and writing is the part of a batch that runs on one thread.
     let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
-    let mut outputs = Outputs::new(&opts.outdir, recipe.output.clone(), opts.resume)
-        .map_err(|e| out_err(&opts.outdir, e))?;
+    let mut outputs = Outputs::new(out, recipe.output.clone(), opts.resume)?;
 
     let ctx = Ctx {
-        steps: &steps,
+        steps,
         pool: &pool,
         progress: opts.progress.clone(),
         recycle: recycle_tx,
@@ -173,16 +250,16 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
             p.phase_docs.store(0, Ordering::Relaxed);
         }
         let next_two_pass = phases.get(k + 1).map(|r| &*steps[r.start]);
-        let spill_out = next_two_pass.map(|_| work_dir.join(format!("spill-{k}.jsonl")));
-        if let Some(path) = &spill_out {
-            if let Err(e) = outputs.open_spill(path) {
-                result = Err(out_err(path, e));
+        let spill_out = next_two_pass.map(|_| format!("spill-{k}.jsonl"));
+        if let Some(name) = &spill_out {
+            if let Err(e) = outputs.open_spill(work, name) {
+                result = Err(out_err(&work.join(name), e));
                 break;
             }
         }
         let source: Box<dyn Iterator<Item = Batch> + Send> = match (k, &spill) {
             (0, _) => {
-                let r = BatchReader::new(files.clone(), recipe.input.clone());
+                let r = BatchReader::new(files.to_vec(), recipe.input.clone());
                 Box::new(recycling(r, recycle_rx.clone()))
             }
             (_, Some((path, n))) if *n > 0 => {
@@ -229,6 +306,9 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 };
                 let mut pending = brx.recv().ok().map(|b| parse(b)());
                 while let Some(parsed) = pending.take() {
+                    if let Some(e) = cancelled() {
+                        return Err(e);
+                    }
                     let next = brx.recv().ok().map(&mut parse);
                     let (out, next) = rayon::join(
                         || {
@@ -256,9 +336,13 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 break;
             }
         };
+        if let Some(e) = cancelled() {
+            result = Err(e);
+            break;
+        }
         if let Some(step) = next_two_pass {
             if let Err(e) = outputs.close_spill() {
-                result = Err(out_err(&work_dir, e));
+                result = Err(out_err(work.path(), e));
                 break;
             }
             if let Err(e) = step.end_observe() {
@@ -268,12 +352,11 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
                 });
                 break;
             }
-            spill = spill_out.map(|p| (p, spilled));
+            spill = spill_out.map(|name| (work.join(&name), spilled));
         }
     }
     result?;
     outputs.finish().map_err(|e| out_err(&opts.outdir, e))?;
-    let _ = fs::remove_dir_all(&work_dir);
 
     stats.steps = steps
         .iter()
@@ -288,10 +371,10 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         .collect();
     stats.seconds = started.elapsed().as_secs_f64();
     let path = opts.outdir.join("stats.json");
-    let tmp = opts.outdir.join(".stats.json.tmp");
     let text = serde_json::to_string_pretty(&stats).map_err(|e| out_err(&path, e))?;
-    fs::write(&tmp, text + "\n").map_err(|e| out_err(&tmp, e))?;
-    fs::rename(&tmp, &path).map_err(|e| out_err(&path, e))?;
+    out.root()
+        .write_atomic("stats.json", (text + "\n").as_bytes(), recipe.output.fsync)
+        .map_err(|e| out_err(&path, e))?;
     Ok(stats)
 }
 
@@ -327,11 +410,17 @@ fn split_phases(steps: &[Box<dyn Step>]) -> Vec<std::ops::Range<usize>> {
 
 const RUN_FILE: &str = ".run.json";
 
-/// Creates the output directory and checks that it can be used: refuses to mix a new run with a
-/// previous one's output unless asked to resume or overwrite.
-fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Result<(), RunError> {
-    let dir = &opts.outdir;
-    fs::create_dir_all(dir).map_err(|e| out_err(dir, e))?;
+/// Checks that the (locked) output directory can be used: refuses to mix a new run with a
+/// previous one's output unless asked to resume or overwrite, and refuses to remove anything
+/// thresher did not write. Then records the run (recipe and inputs) in `.run.json`.
+fn prepare_outdir(
+    recipe: &Recipe,
+    files: &[InputFile],
+    opts: &RunOptions,
+    out: &OutDir,
+) -> Result<(), RunError> {
+    let dir = out.path();
+    let root = out.root();
     let fingerprint = json!({
         "recipe_xxh3": format!("{:016x}", xxhash_rust::xxh3::xxh3_64(recipe.text.as_bytes())),
         "inputs": files.iter().map(|f| {
@@ -339,16 +428,20 @@ fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Re
             json!([f.path.to_string_lossy(), len])
         }).collect::<Vec<_>>(),
     });
-    let run_file = dir.join(RUN_FILE);
-    let previous = fs::read_to_string(&run_file).ok();
-    let has_output = ["kept", "rejected", "errors"]
-        .iter()
-        .any(|c| fs::read_dir(dir.join(c)).is_ok_and(|mut d| d.next().is_some()));
+    let previous = match root.read_to_string(RUN_FILE) {
+        Ok(p) => p,
+        // Replaced anyway (a link there is removed, not followed).
+        Err(_) if opts.overwrite => None,
+        Err(e) => return Err(out_err(dir, e)),
+    };
+    let own = out.ownership()?;
     if opts.overwrite {
-        for d in ["kept", "rejected", "errors", ".markers", ".work"] {
-            let _ = fs::remove_dir_all(dir.join(d));
+        // Exactly what a previous run wrote; refused, with nothing removed, if anything else
+        // is in thresher's folders.
+        out.remove_owned(&own, &[])?;
+        for name in ["stats.json", RUN_FILE] {
+            root.remove_file(name).map_err(|e| out_err(dir, e))?;
         }
-        let _ = fs::remove_file(dir.join("stats.json"));
     } else if opts.resume {
         if let Some(prev) = &previous {
             let prev: serde_json::Value = serde_json::from_str(prev).unwrap_or_default();
@@ -359,18 +452,26 @@ fn prepare_outdir(recipe: &Recipe, files: &[InputFile], opts: &RunOptions) -> Re
                 ));
             }
         }
-        let _ = fs::remove_file(dir.join("stats.json"));
-    } else if previous.is_some() || has_output {
+        // The interrupted run's temporary data is made again; its complete shards are kept.
+        out.remove_temporaries(&own)?;
+        root.remove_file("stats.json")
+            .map_err(|e| out_err(dir, e))?;
+    } else if !own.foreign.is_empty() {
+        out.remove_owned(&own, &[])?; // the refusal that names the foreign files
+    } else if previous.is_some() || own.has_output {
         return Err(out_err(
             dir,
             "holds a previous run's output; use --resume to finish it or --overwrite to replace it",
         ));
     }
-    let tmp = dir.join(".run.json.tmp");
-    fs::write(&tmp, fingerprint.to_string())
+    root.write_atomic(RUN_FILE, fingerprint.to_string().as_bytes(), false)
         .map_err(|e| out_err(dir, format!("not writable: {e}")))?;
-    fs::rename(&tmp, &run_file).map_err(|e| out_err(dir, e))?;
     Ok(())
+}
+
+/// `e` with the file it happened on in its message.
+fn name_file(path: &Path, e: std::io::Error) -> std::io::Error {
+    std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
 }
 
 /// Output category of a line.
@@ -407,13 +508,14 @@ struct Outputs {
     kept: ShardedWriter,
     rejected: ShardedWriter,
     errors: ShardedWriter,
-    spill: Option<BufWriter<fs::File>>,
+    /// The spill file of a two-pass step, and its path (for messages).
+    spill: Option<(BufWriter<fs::File>, PathBuf)>,
 }
 
 impl Outputs {
-    fn new(outdir: &Path, opts: WriteOptions, resume: bool) -> std::io::Result<Self> {
+    fn new(outdir: &OutDir, opts: WriteOptions, resume: bool) -> Result<Self, OutDirError> {
         Ok(Outputs {
-            outdir: outdir.to_path_buf(),
+            outdir: outdir.path().to_path_buf(),
             kept: ShardedWriter::new(outdir, "kept", opts.clone(), resume)?,
             rejected: ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?,
             errors: ShardedWriter::new(outdir, "errors", opts, resume)?,
@@ -432,26 +534,27 @@ impl Outputs {
             let (pieces, ends) = errors_buf.pieces();
             self.errors.write_pieces(&pieces, ends)?;
             if !spill_buf.is_empty() {
-                let w = self
+                let (w, path) = self
                     .spill
                     .as_mut()
                     .ok_or_else(|| std::io::Error::other("spill line without spill"))?;
                 for p in spill_buf.pieces().0 {
-                    w.write_all(p)?;
+                    w.write_all(p).map_err(|e| name_file(path, e))?;
                 }
             }
         }
         Ok(())
     }
 
-    fn open_spill(&mut self, path: &Path) -> std::io::Result<()> {
-        self.spill = Some(BufWriter::with_capacity(1 << 20, fs::File::create(path)?));
+    fn open_spill(&mut self, work: &Folder, name: &str) -> std::io::Result<()> {
+        let file = BufWriter::with_capacity(1 << 20, work.create_fresh(name)?);
+        self.spill = Some((file, work.join(name)));
         Ok(())
     }
 
     fn close_spill(&mut self) -> std::io::Result<()> {
-        if let Some(mut w) = self.spill.take() {
-            w.flush()?;
+        if let Some((mut w, path)) = self.spill.take() {
+            w.flush().map_err(|e| name_file(&path, e))?;
         }
         Ok(())
     }
