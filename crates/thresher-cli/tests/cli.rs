@@ -326,13 +326,33 @@ fn kill_minus_nine_then_resume_gives_identical_output() {
     let default = String::from_utf8(run(&["recipes", "default"]).stdout).unwrap();
     let steps = &default[default.find("[[step]]").unwrap()..];
     std::fs::write(&recipe, format!("[output]\nshard_max_docs = 20\n\n{steps}")).unwrap();
-    let (want, interrupted) =
-        kill_and_resume(d.path(), &recipe, &input, &[5, 20, 35, 50, 65, 80, 95]);
+    // Twelve kill points, drawn afresh each run (the seed is printed to replay a failure), one
+    // in each twelfth of the run so that they spread over all its phases.
+    let seed = std::env::var("THRESHER_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(1, |d| d.as_nanos() as u64)
+        });
+    eprintln!("kill points seed: THRESHER_KILL_SEED={seed}");
+    let mut x = seed | 1;
+    let fracs: Vec<u64> = (0..12u64)
+        .map(|k| {
+            // xorshift64
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            1 + k * 8 + x % 8
+        })
+        .collect();
+    let (want, interrupted) = kill_and_resume(d.path(), &recipe, &input, &fracs);
     assert!(want.keys().filter(|k| k.starts_with("kept/")).count() > 10);
     // Most kills must have landed mid-run for the test to mean something.
     assert!(
-        interrupted >= 4,
-        "only {interrupted} of 7 kills interrupted the run"
+        interrupted >= 7,
+        "only {interrupted} of 12 kills interrupted the run (points {fracs:?})"
     );
 }
 
