@@ -130,7 +130,7 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
-        opts.threads
+        opts.threads.min(crate::MAX_THREADS) // the CLI refuses more
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
