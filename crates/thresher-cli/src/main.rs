@@ -51,8 +51,8 @@ enum Command {
         /// Output directory.
         #[arg(short, long = "output")]
         outdir: PathBuf,
-        /// Worker threads (default: one per core): they parse, run the steps and write; one
-        /// more thread reads ahead. The output does not depend on it.
+        /// Worker threads (default: one per core; at most 1024): they parse, run the steps and
+        /// write; one more thread reads ahead. The output does not depend on it.
         #[arg(short = 't', long, default_value_t = 0)]
         threads: usize,
         /// Finish a run that was interrupted (killed) in OUTDIR; the result is identical to an
@@ -198,6 +198,14 @@ fn main() -> ExitCode {
             strict,
             quiet,
         } => {
+            if threads > thresher::MAX_THREADS {
+                eprintln!(
+                    "thresher: --threads {threads} is more than {} (the output does not depend \
+                     on the thread count; 0 means one per core)",
+                    thresher::MAX_THREADS
+                );
+                return ExitCode::from(2);
+            }
             let recipe = match Recipe::load(&recipe) {
                 Ok(r) => r,
                 Err(e) => {

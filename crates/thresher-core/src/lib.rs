@@ -26,6 +26,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod check;
 mod document;
 mod error;
 mod input_buf;

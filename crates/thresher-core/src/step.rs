@@ -183,6 +183,13 @@ pub trait Step: Send + Sync {
 /// (with `#[serde(deny_unknown_fields)]`, so a misspelt key is an error) and turned into the
 /// step. `Default` gives the reference tool's defaults.
 pub trait StepConfig: serde::de::DeserializeOwned {
+    /// Checks the parameters without building anything (no allocation, no file access), so
+    /// that a recipe is refused when it is loaded: a fraction outside [0, 1], a minimum above
+    /// its maximum... (see [`crate::check`]). `build` calls it too.
+    fn validate(&self) -> Result<()> {
+        Ok(())
+    }
+
     /// Validates the parameters and builds the step.
     fn build(self) -> Result<Box<dyn Step>>;
 }

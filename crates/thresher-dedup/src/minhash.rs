@@ -40,6 +40,7 @@ use std::time::Instant;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::lsh::{
@@ -210,6 +211,55 @@ impl MinhashDedupConfig {
 }
 
 impl StepConfig for MinhashDedupConfig {
+    /// A known profile; shape counts at least 1 and at most 65536 hash functions;
+    /// `verify_jaccard` a fraction; a memory budget; the options each stage needs.
+    fn validate(&self) -> Result<()> {
+        let p = self.signature_params().map_err(|_| {
+            let names: Vec<_> = PROFILES.iter().map(|p| p.name).collect();
+            Error::config(
+                STEP,
+                format!(
+                    "`profile` = \"{}\" is unknown (known: {})",
+                    self.profile,
+                    names.join(", ")
+                ),
+            )
+        })?;
+        for (key, v) in [("n_grams", p.n_grams), ("bands", p.bands), ("rows", p.rows)] {
+            check_at_least(STEP, key, v, 1)?;
+        }
+        let n = p.bands.saturating_mul(p.rows);
+        if n > 1 << 16 {
+            return Err(Error::config(
+                STEP,
+                format!("`bands` x `rows` = {n} hash functions is more than 65536"),
+            ));
+        }
+        if let Some(t) = self.verify_jaccard {
+            check_fraction(STEP, "verify_jaccard", t)?;
+        }
+        check_at_least(STEP, "memory_budget_mb", self.memory_budget_mb, 1)?;
+        if self.keeper == Keeper::Priority && self.priority_field.is_none() {
+            return Err(Error::config(
+                STEP,
+                "`keeper` = \"priority\" needs `priority_field`",
+            ));
+        }
+        if self.stage == Stage::Single && self.shard_index != 0 {
+            return Err(Error::config(
+                STEP,
+                "`shard_index` needs `stage` = \"signatures\" or \"filter\"",
+            ));
+        }
+        if self.stage != Stage::Single && self.work_dir.is_none() {
+            return Err(Error::config(
+                STEP,
+                "`stage` = \"signatures\" and \"filter\" need `work_dir` (shared by all shards)",
+            ));
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(MinhashDedup::new(self)?))
     }
@@ -243,6 +293,7 @@ thread_local! {
 impl MinhashDedup {
     /// Validates the parameters and prepares the work directory.
     pub fn new(cfg: MinhashDedupConfig) -> Result<Self> {
+        cfg.validate()?;
         let params = cfg.signature_params()?;
         let hasher = MinHasher::new(params)?;
         if let Some(t) = cfg.verify_jaccard {

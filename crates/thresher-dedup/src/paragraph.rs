@@ -25,6 +25,7 @@ use std::sync::Mutex;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use thresher_core::check::check_at_least;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::bloom::{BloomFilter, BloomSizeError};
@@ -64,9 +65,41 @@ impl Default for ParagraphDedupConfig {
 }
 
 impl StepConfig for ParagraphDedupConfig {
+    /// `expected_paragraphs` at least 1, `fp_rate` strictly between 0 and 1, and a filter of
+    /// at most `max_filter_mb` (its size is computed, not allocated).
+    fn validate(&self) -> Result<()> {
+        check_at_least(STEP, "expected_paragraphs", self.expected_paragraphs, 1)?;
+        if !(self.fp_rate > 0.0 && self.fp_rate < 1.0) {
+            return Err(Error::config(
+                STEP,
+                format!(
+                    "`fp_rate` = {} must be strictly between 0 and 1",
+                    self.fp_rate
+                ),
+            ));
+        }
+        let (bits, _) = BloomFilter::size_for(self.expected_paragraphs, self.fp_rate)
+            .map_err(|_| Error::config(STEP, "`expected_paragraphs`: cannot size the filter"))?;
+        let bytes = bits.div_ceil(64).saturating_mul(8);
+        if bytes > self.max_filter_mb.saturating_mul(1 << 20) {
+            return Err(too_big(bytes, self.max_filter_mb));
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(ParagraphDedup::new(self)?))
     }
+}
+
+fn too_big(bytes: u64, max_filter_mb: u64) -> Error {
+    Error::config(
+        STEP,
+        format!(
+            "the Bloom filter would take {:.1} MiB, more than `max_filter_mb` = {max_filter_mb}",
+            bytes as f64 / f64::from(1 << 20),
+        ),
+    )
 }
 
 /// The `paragraph_dedup` step. See the module docs.
@@ -86,6 +119,7 @@ struct State {
 impl ParagraphDedup {
     /// Sizes the filter; errors on bad parameters or a filter above `max_filter_mb`.
     pub fn new(cfg: ParagraphDedupConfig) -> Result<Self> {
+        cfg.validate()?;
         let bloom = BloomFilter::new(
             cfg.expected_paragraphs,
             cfg.fp_rate,
@@ -96,14 +130,7 @@ impl ParagraphDedup {
                 STEP,
                 "expected_paragraphs must be at least 1 and fp_rate within (0, 1)",
             ),
-            BloomSizeError::TooBig { bytes } => Error::config(
-                STEP,
-                format!(
-                    "the Bloom filter would take {:.1} MiB, more than max_filter_mb = {}",
-                    bytes as f64 / f64::from(1 << 20),
-                    cfg.max_filter_mb
-                ),
-            ),
+            BloomSizeError::TooBig { bytes } => too_big(bytes, cfg.max_filter_mb),
         })?;
         Ok(ParagraphDedup {
             cfg,
@@ -331,5 +358,21 @@ mod tests {
         // 1e8 items at 0.1%: 1,437,758,757 bits (171.4 MiB), 10 hashes.
         assert_eq!(r["bloom_bits"], 1_437_758_757u64);
         assert_eq!(r["bloom_hashes"], 10);
+    }
+
+    /// The filter's size is checked without allocating it, so a recipe is refused when loaded.
+    #[test]
+    fn validate_checks_without_allocating() {
+        let cfg = ParagraphDedupConfig {
+            fp_rate: 1.5,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_err());
+        let cfg = ParagraphDedupConfig {
+            expected_paragraphs: 1 << 40,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_err());
+        assert!(ParagraphDedupConfig::default().validate().is_ok());
     }
 }

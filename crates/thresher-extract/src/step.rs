@@ -1,7 +1,8 @@
 //! The `html_extract` pipeline step.
 
 use serde::Deserialize;
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use thresher_core::check::{check_at_least, check_range};
+use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
 use crate::{extract_html, ExtractError, Limits, Options};
 
@@ -59,19 +60,17 @@ impl Default for HtmlExtractConfig {
 }
 
 impl StepConfig for HtmlExtractConfig {
+    /// The budgets are at least 1 (`max_depth` at most 100,000: deeper would let one page take
+    /// minutes).
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "html_extract";
+        check_at_least(STEP, "max_html_bytes", self.max_html_bytes, 1)?;
+        check_at_least(STEP, "max_dom_nodes", self.max_dom_nodes, 1)?;
+        check_range(STEP, "max_depth", self.max_depth, 1..=100_000)
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
-        let bad = |m: &str| Error::Config {
-            step: "html_extract".into(),
-            message: m.into(),
-        };
-        if self.max_html_bytes == 0 || self.max_dom_nodes == 0 || self.max_depth == 0 {
-            return Err(bad(
-                "max_html_bytes, max_dom_nodes and max_depth must be positive",
-            ));
-        }
-        if self.max_depth > 100_000 {
-            return Err(bad("max_depth over 100000 would let one page take minutes"));
-        }
+        self.validate()?;
         Ok(Box::new(HtmlExtract { cfg: self }))
     }
 }

@@ -40,6 +40,7 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 use serde::Deserialize;
+use thresher_core::check::check_fraction;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
 use crate::pychar;
@@ -111,6 +112,11 @@ impl Default for C4BadWordsConfig {
 }
 
 impl StepConfig for C4BadWordsConfig {
+    /// `keep_fraction` is a fraction.
+    fn validate(&self) -> Result<()> {
+        check_fraction("c4_badwords", "keep_fraction", self.keep_fraction)
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(C4BadWords::new(self)?))
     }
@@ -146,12 +152,7 @@ impl C4BadWords {
     /// Loads the lists (bundled, or every `<lang>.txt` of `badwords_dir`) and builds a matcher
     /// per language.
     pub fn new(cfg: C4BadWordsConfig) -> Result<Self> {
-        if !(0.0..=1.0).contains(&cfg.keep_fraction) {
-            return Err(Error::config(
-                "c4_badwords",
-                "keep_fraction must be within 0..=1",
-            ));
-        }
+        cfg.validate()?;
         let mut lists: Vec<(String, String)> = Vec::new();
         match &cfg.badwords_dir {
             None => lists.extend(BUNDLED.iter().map(|(l, t)| (l.to_string(), t.to_string()))),

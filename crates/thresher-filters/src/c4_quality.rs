@@ -42,7 +42,8 @@
 
 use memchr::memmem::Finder;
 use serde::Deserialize;
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use thresher_core::check::check_at_least;
+use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
 use std::borrow::Cow;
 
@@ -94,7 +95,28 @@ impl Default for C4QualityConfig {
 }
 
 impl StepConfig for C4QualityConfig {
+    /// The numeric rules are -1 (off) or a count: below -1 is a typo, and a `max_word_length`
+    /// of 0 would drop every line that has a word.
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "c4_quality";
+        check_at_least(STEP, "min_num_sentences", self.min_num_sentences, -1)?;
+        check_at_least(STEP, "min_words_per_line", self.min_words_per_line, -1)?;
+        if self.max_word_length != -1 {
+            check_at_least(STEP, "max_word_length", self.max_word_length, 1).map_err(|_| {
+                Error::config(
+                    STEP,
+                    format!(
+                        "`max_word_length` = {} must be -1 (off) or at least 1",
+                        self.max_word_length
+                    ),
+                )
+            })?;
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
+        self.validate()?;
         Ok(Box::new(C4Quality::new(self)))
     }
 }
@@ -622,5 +644,35 @@ mod tests {
         };
         let text = "One two three . Four five six . Seven eight nine . Ten eleven twelve . End here now .\nno final mark here";
         assert_eq!(C4Quality::new(cfg).apply(text), C4Verdict::Keep(None));
+    }
+
+    /// -1 switches a numeric rule off; below that is a typo, and `max_word_length = 0` drops
+    /// every line with a word.
+    #[test]
+    fn counts_below_minus_one_are_refused() {
+        let ok = C4QualityConfig {
+            min_num_sentences: -1,
+            min_words_per_line: -1,
+            max_word_length: -1,
+            ..Default::default()
+        };
+        assert!(ok.validate().is_ok());
+        for cfg in [
+            C4QualityConfig {
+                min_num_sentences: -5,
+                ..Default::default()
+            },
+            C4QualityConfig {
+                min_words_per_line: -2,
+                ..Default::default()
+            },
+            C4QualityConfig {
+                max_word_length: 0,
+                ..Default::default()
+            },
+        ] {
+            assert!(cfg.clone().validate().is_err(), "{cfg:?}");
+            assert!(cfg.build().is_err());
+        }
     }
 }

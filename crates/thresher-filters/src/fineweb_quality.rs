@@ -35,7 +35,10 @@
 //! ```
 
 use serde::Deserialize;
+use thresher_core::check::{check_fraction, check_non_negative};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+const STEP: &str = "fineweb_quality";
 
 use crate::analysis::analysis;
 use crate::dup::find_duplicates;
@@ -76,6 +79,29 @@ impl Default for FineWebQualityConfig {
 }
 
 impl StepConfig for FineWebQualityConfig {
+    /// Line fractions within [0, 1], `new_line_ratio` (per word) at least 0, and line-end
+    /// marks that are not empty (an empty list makes every page fail `line_punct_thr`, an
+    /// empty mark matches every line).
+    fn validate(&self) -> Result<()> {
+        for (key, v) in [
+            ("line_punct_thr", self.line_punct_thr),
+            ("short_line_thr", self.short_line_thr),
+            ("char_duplicates_ratio", self.char_duplicates_ratio),
+        ] {
+            check_fraction(STEP, key, v)?;
+        }
+        check_non_negative(STEP, "new_line_ratio", self.new_line_ratio)?;
+        if let Some(marks) = &self.stop_chars {
+            if marks.is_empty() || marks.iter().any(String::is_empty) {
+                return Err(Error::config(
+                    STEP,
+                    "`stop_chars` must list non-empty marks (leave it out for the default set)",
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(FineWebQuality::new(self)?))
     }
@@ -88,20 +114,9 @@ pub struct FineWebQuality {
 }
 
 impl FineWebQuality {
-    /// Validates the parameters.
+    /// Validates the parameters (see [`FineWebQualityConfig::validate`]).
     pub fn new(cfg: FineWebQualityConfig) -> Result<Self> {
-        let f = [
-            cfg.line_punct_thr,
-            cfg.short_line_thr,
-            cfg.char_duplicates_ratio,
-            cfg.new_line_ratio,
-        ];
-        if f.iter().any(|x| !x.is_finite()) {
-            return Err(Error::config(
-                "fineweb_quality",
-                "thresholds must be finite numbers",
-            ));
-        }
+        cfg.validate()?;
         Ok(FineWebQuality { cfg })
     }
 
@@ -205,5 +220,63 @@ mod tests {
             verdict(&format!("{prose} ")),
             Some("fineweb_quality:line_punct_ratio".into())
         );
+    }
+
+    fn refusal(r: Result<()>) -> String {
+        match r {
+            Err(Error::Config { message, .. }) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// Issue 17: `line_punct_thr = 7.0`, a fraction above 1, rejected every document.
+    #[test]
+    fn line_punct_thr_above_one_is_refused() {
+        let cfg = FineWebQualityConfig {
+            line_punct_thr: 7.0,
+            ..Default::default()
+        };
+        assert_eq!(
+            refusal(cfg.validate()),
+            "`line_punct_thr` = 7 must be within [0, 1]"
+        );
+        assert!(FineWebQuality::new(cfg).is_err());
+    }
+
+    #[test]
+    fn negative_ratio_threshold_is_refused() {
+        for cfg in [
+            FineWebQualityConfig {
+                short_line_thr: -0.67,
+                ..Default::default()
+            },
+            FineWebQualityConfig {
+                char_duplicates_ratio: -0.01,
+                ..Default::default()
+            },
+            FineWebQualityConfig {
+                new_line_ratio: -0.3,
+                ..Default::default()
+            },
+        ] {
+            assert!(cfg.validate().is_err(), "{cfg:?}");
+        }
+        // `\n` per word may exceed 1.
+        let cfg = FineWebQualityConfig {
+            new_line_ratio: 3.0,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn empty_stop_chars_are_refused() {
+        for marks in [vec![], vec![".".to_string(), String::new()]] {
+            let cfg = FineWebQualityConfig {
+                stop_chars: Some(marks),
+                ..Default::default()
+            };
+            assert!(refusal(cfg.validate()).starts_with("`stop_chars`"));
+        }
     }
 }

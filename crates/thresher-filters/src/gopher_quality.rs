@@ -43,7 +43,10 @@
 //! ```
 
 use serde::Deserialize;
+use thresher_core::check::{check_fraction, check_min_max, check_non_negative};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+const STEP: &str = "gopher_quality";
 
 use crate::analysis::analysis;
 use crate::pychar;
@@ -121,6 +124,66 @@ impl Default for GopherQualityConfig {
 }
 
 impl StepConfig for GopherQualityConfig {
+    /// Line fractions within [0, 1], per-word ratios and word lengths at least 0, each minimum
+    /// at most its maximum (when both are on), and no more stop words required than listed.
+    fn validate(&self) -> Result<()> {
+        for (key, v) in [
+            ("min_avg_word_length", self.min_avg_word_length),
+            ("max_avg_word_length", self.max_avg_word_length),
+            // `#` and ellipses per word: may exceed 1.
+            ("max_symbol_word_ratio", self.max_symbol_word_ratio),
+        ] {
+            check_non_negative(STEP, key, v)?;
+        }
+        for (key, v) in [
+            ("max_bullet_lines_ratio", self.max_bullet_lines_ratio),
+            ("max_ellipsis_lines_ratio", self.max_ellipsis_lines_ratio),
+            ("max_non_alpha_words_ratio", self.max_non_alpha_words_ratio),
+        ] {
+            check_fraction(STEP, key, v)?;
+        }
+        // 0 switches a bound off, so the pair is only checked when both are on.
+        if self.min_doc_words != 0 && self.max_doc_words != 0 {
+            check_min_max(
+                STEP,
+                "min_doc_words",
+                self.min_doc_words,
+                "max_doc_words",
+                self.max_doc_words,
+            )?;
+        }
+        if self.min_avg_word_length != 0.0 && self.max_avg_word_length != 0.0 {
+            check_min_max(
+                STEP,
+                "min_avg_word_length",
+                self.min_avg_word_length,
+                "max_avg_word_length",
+                self.max_avg_word_length,
+            )?;
+        }
+        let mut distinct: Vec<&String> = self.stop_words.iter().collect();
+        distinct.sort();
+        distinct.dedup();
+        if distinct.len() > 64 {
+            return Err(Error::config(
+                STEP,
+                "`stop_words`: at most 64 distinct stop words",
+            ));
+        }
+        if self.min_stop_words > distinct.len() {
+            return Err(Error::config(
+                STEP,
+                format!(
+                    "`min_stop_words` = {} is more than the {} distinct `stop_words`: every \
+                     document would be rejected",
+                    self.min_stop_words,
+                    distinct.len()
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(GopherQuality::new(self)?))
     }
@@ -140,31 +203,12 @@ pub struct GopherQuality {
 }
 
 impl GopherQuality {
-    /// Validates the parameters.
+    /// Validates the parameters (see [`GopherQualityConfig::validate`]).
     pub fn new(cfg: GopherQualityConfig) -> Result<Self> {
-        let ratios = [
-            cfg.min_avg_word_length,
-            cfg.max_avg_word_length,
-            cfg.max_symbol_word_ratio,
-            cfg.max_bullet_lines_ratio,
-            cfg.max_ellipsis_lines_ratio,
-            cfg.max_non_alpha_words_ratio,
-        ];
-        if ratios.iter().any(|f| !f.is_finite()) {
-            return Err(Error::config(
-                "gopher_quality",
-                "thresholds must be finite numbers",
-            ));
-        }
+        cfg.validate()?;
         let mut stop_words = cfg.stop_words.clone();
         stop_words.sort();
         stop_words.dedup();
-        if stop_words.len() > 64 {
-            return Err(Error::config(
-                "gopher_quality",
-                "at most 64 distinct stop words",
-            ));
-        }
         let max_stop_len = stop_words.iter().map(String::len).max().unwrap_or(0);
         let mut first_byte_mask = [0u64; 256];
         let mut len_mask = vec![0u64; max_stop_len + 1];
@@ -372,5 +416,79 @@ mod tests {
             verdict(d(), &digits),
             Some("gopher_quality:gopher_below_alpha_threshold".into())
         );
+    }
+
+    fn refusal(r: Result<()>) -> String {
+        match r {
+            Err(Error::Config { message, .. }) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// Issue 17: `min_doc_words` above `max_doc_words` rejected every document.
+    #[test]
+    fn min_doc_words_above_max_doc_words_is_refused() {
+        let cfg = GopherQualityConfig {
+            min_doc_words: 200,
+            max_doc_words: 100,
+            ..Default::default()
+        };
+        assert!(
+            refusal(cfg.validate()).starts_with("`min_doc_words` = 200 is above `max_doc_words`")
+        );
+        assert!(GopherQuality::new(cfg).is_err());
+        // 0 switches the maximum off: no pair to check.
+        let cfg = GopherQualityConfig {
+            min_doc_words: 200,
+            max_doc_words: 0,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn min_avg_word_length_above_max_is_refused() {
+        let cfg = GopherQualityConfig {
+            min_avg_word_length: 12.0,
+            ..Default::default()
+        };
+        assert!(refusal(cfg.validate()).starts_with("`min_avg_word_length` = 12 is above"));
+    }
+
+    /// Issue 17: a negative ratio threshold rejected every document.
+    #[test]
+    fn negative_ratio_threshold_is_refused() {
+        for cfg in [
+            GopherQualityConfig {
+                max_symbol_word_ratio: -0.1,
+                ..Default::default()
+            },
+            GopherQualityConfig {
+                max_bullet_lines_ratio: -0.9,
+                ..Default::default()
+            },
+            GopherQualityConfig {
+                max_non_alpha_words_ratio: 1.8,
+                ..Default::default()
+            },
+        ] {
+            assert!(cfg.validate().is_err(), "{cfg:?}");
+        }
+        // Hashes per word may exceed 1.
+        let cfg = GopherQualityConfig {
+            max_symbol_word_ratio: 2.0,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_ok());
+    }
+
+    #[test]
+    fn more_stop_words_required_than_listed_is_refused() {
+        let cfg = GopherQualityConfig {
+            min_stop_words: 3,
+            stop_words: vec!["the".into(), "of".into(), "the".into()],
+            ..Default::default()
+        };
+        assert!(refusal(cfg.validate()).starts_with("`min_stop_words` = 3"));
     }
 }

@@ -40,6 +40,7 @@
 //! ```
 
 use serde::Deserialize;
+use thresher_core::check::check_fraction;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
 use crate::analysis::analysis;
@@ -87,10 +88,39 @@ impl Default for GopherRepetitionConfig {
 }
 
 impl StepConfig for GopherRepetitionConfig {
+    /// Every threshold is a fraction (0 switches the line and paragraph rules off); n-gram
+    /// sizes are within 1..=1000.
+    fn validate(&self) -> Result<()> {
+        let fracs = [
+            ("dup_line_frac", self.dup_line_frac),
+            ("dup_para_frac", self.dup_para_frac),
+            ("dup_line_char_frac", self.dup_line_char_frac),
+            ("dup_para_char_frac", self.dup_para_char_frac),
+        ];
+        for (key, v) in fracs {
+            check_fraction(STEP, key, v)?;
+        }
+        for (key, pairs) in [
+            ("top_n_grams", &self.top_n_grams),
+            ("dup_n_grams", &self.dup_n_grams),
+        ] {
+            for &(n, max) in pairs {
+                if !(1..=1000).contains(&n) {
+                    let msg = format!("`{key}`: n-gram size {n} must be within 1..=1000");
+                    return Err(Error::config(STEP, msg));
+                }
+                check_fraction(STEP, key, max)?;
+            }
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(GopherRepetition::new(self)?))
     }
 }
+
+const STEP: &str = "gopher_repetition";
 
 /// The `gopher_repetition` step; see the module documentation.
 #[derive(Debug, Clone)]
@@ -102,31 +132,9 @@ pub struct GopherRepetition {
 }
 
 impl GopherRepetition {
-    /// Validates the parameters: n-gram sizes must be at least 1, thresholds finite.
+    /// Validates the parameters (see [`GopherRepetitionConfig::validate`]).
     pub fn new(cfg: GopherRepetitionConfig) -> Result<Self> {
-        let all = [
-            cfg.dup_line_frac,
-            cfg.dup_para_frac,
-            cfg.dup_line_char_frac,
-            cfg.dup_para_char_frac,
-        ];
-        let pairs = cfg.top_n_grams.iter().chain(&cfg.dup_n_grams);
-        if all
-            .iter()
-            .chain(pairs.clone().map(|(_, f)| f))
-            .any(|f| !f.is_finite())
-        {
-            return Err(Error::config(
-                "gopher_repetition",
-                "thresholds must be finite numbers",
-            ));
-        }
-        if pairs.clone().any(|&(n, _)| n == 0 || n > 1000) {
-            return Err(Error::config(
-                "gopher_repetition",
-                "n-gram sizes must be in 1..=1000",
-            ));
-        }
+        cfg.validate()?;
         let top_codes = cfg
             .top_n_grams
             .iter()
@@ -317,5 +325,34 @@ mod tests {
 
     fn toml_like(json: &str) -> serde_json::Result<GopherRepetitionConfig> {
         serde_json::from_str(json)
+    }
+
+    fn refusal(r: Result<()>) -> String {
+        match r {
+            Err(Error::Config { message, .. }) => message,
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    /// Issue 17: a negative threshold rejected every document.
+    #[test]
+    fn negative_ratio_threshold_is_refused() {
+        let cfg = GopherRepetitionConfig {
+            dup_line_frac: -0.3,
+            ..Default::default()
+        };
+        assert!(refusal(cfg.validate()).starts_with("`dup_line_frac` = -0.3"));
+        assert!(GopherRepetition::new(cfg).is_err());
+        let cfg = GopherRepetitionConfig {
+            top_n_grams: vec![(2, -0.2)],
+            ..Default::default()
+        };
+        assert!(refusal(cfg.validate()).starts_with("`top_n_grams`"));
+        let cfg = GopherRepetitionConfig {
+            dup_para_char_frac: 1.5,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_err());
+        assert!(GopherRepetitionConfig::default().validate().is_ok());
     }
 }

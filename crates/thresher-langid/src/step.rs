@@ -42,6 +42,7 @@ use std::borrow::Cow;
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 use unicode_script::Script;
 
@@ -95,9 +96,7 @@ fn parse_codes(codes: &[String], key: &str) -> Result<Option<LanguageSet>> {
         let l = Language::from_code(c).ok_or_else(|| {
             Error::config(
                 "language_id",
-                format!(
-                    "{key}: unknown language code `{c}` (see `thresher steps` / docs/langid.md)"
-                ),
+                format!("`{key}`: unknown language code \"{c}\" (see docs/langid.md)"),
             )
         })?;
         set.insert(l);
@@ -106,16 +105,20 @@ fn parse_codes(codes: &[String], key: &str) -> Result<Option<LanguageSet>> {
 }
 
 impl StepConfig for LanguageIdConfig {
+    /// `min_score` is a fraction, the sample at least 64 bytes in at least one window, and
+    /// every language code known.
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "language_id";
+        check_fraction(STEP, "min_score", self.min_score)?;
+        check_at_least(STEP, "sample_bytes", self.sample_bytes, 64)?;
+        check_at_least(STEP, "sample_windows", self.sample_windows, 1)?;
+        parse_codes(&self.languages, "languages")?;
+        parse_codes(&self.candidates, "candidates")?;
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
-        if !(0.0..=1.0).contains(&self.min_score) {
-            return Err(Error::config("language_id", "min_score must be in [0, 1]"));
-        }
-        if self.sample_bytes < 64 || self.sample_windows == 0 {
-            return Err(Error::config(
-                "language_id",
-                "sample_bytes must be at least 64 and sample_windows at least 1",
-            ));
-        }
+        self.validate()?;
         let keep = parse_codes(&self.languages, "languages")?;
         let candidates =
             parse_codes(&self.candidates, "candidates")?.unwrap_or_else(LanguageSet::all);

@@ -5,10 +5,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::lines::{normalize_line, remove_lines, spans_json, split_lines};
-use crate::sketch::{group_key, group_seed, CountSketch};
+use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 
 /// Recipe parameters of `corpus_boilerplate`.
 ///
@@ -80,6 +81,15 @@ impl Default for CorpusBoilerplateConfig {
 }
 
 impl StepConfig for CorpusBoilerplateConfig {
+    /// `max_docs` is at least 1 (with 0, every line is in more documents than that, its own,
+    /// and every text would be emptied), and the sketch's shape is valid.
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "corpus_boilerplate";
+        check_at_least(STEP, "max_docs", self.max_docs, 1)?;
+        check_shape(STEP, self.sketch_width, self.sketch_depth)?;
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(CorpusBoilerplate::new(self)?))
     }
@@ -101,6 +111,7 @@ pub struct CorpusBoilerplate {
 impl CorpusBoilerplate {
     /// Validates the parameters and allocates the sketch.
     pub fn new(cfg: CorpusBoilerplateConfig) -> Result<Self> {
+        cfg.validate()?;
         let sketch = CountSketch::new("corpus_boilerplate", cfg.sketch_width, cfg.sketch_depth)?;
         Ok(CorpusBoilerplate {
             cfg,
@@ -317,8 +328,9 @@ mod tests {
 
     #[test]
     fn docs_without_the_group_field_are_left_alone() {
+        // With the field, "Line" (in two documents, more than 1) would go.
         let cfg = CorpusBoilerplateConfig {
-            max_docs: 0,
+            max_docs: 1,
             group_by: Some("site".into()),
             ..Default::default()
         };
@@ -334,5 +346,18 @@ mod tests {
             ..Default::default()
         };
         assert!(CorpusBoilerplate::new(cfg).is_err());
+    }
+
+    /// With `max_docs = 0` every counted line is in more documents than that (its own), so
+    /// every text would be emptied.
+    #[test]
+    fn max_docs_zero_is_refused() {
+        let cfg = CorpusBoilerplateConfig {
+            max_docs: 0,
+            ..Default::default()
+        };
+        assert!(cfg.validate().is_err());
+        assert!(CorpusBoilerplate::new(cfg).is_err());
+        assert!(CorpusBoilerplateConfig::default().validate().is_ok());
     }
 }

@@ -6,11 +6,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Deserialize;
 use serde_json::{Map, Value};
-use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx, StepMode};
+use thresher_core::check::check_at_least;
+use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::collapse::BODY_SPANS;
 use crate::lines::{normalize_line, remove_lines, spans_json, split_lines, Line};
-use crate::sketch::{group_key, group_seed, CountSketch};
+use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 
 /// Recipe parameters of `strip_chrome`.
 ///
@@ -162,6 +163,32 @@ impl Default for StripChromeConfig {
 }
 
 impl StepConfig for StripChromeConfig {
+    /// Word and line counts that define a kind of line or block are at least 1 (0 would make
+    /// every line prose, or no line a label); with corpus statistics on, the edge lines and
+    /// the sketch's shape too.
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "strip_chrome";
+        for (key, v) in [
+            ("prose_min_words", self.prose_min_words),
+            ("prose_min_words_terminal", self.prose_min_words_terminal),
+            ("label_max_words", self.label_max_words),
+            ("label_max_chars", self.label_max_chars),
+            (
+                "label_value_max_head_words",
+                self.label_value_max_head_words,
+            ),
+            ("label_value_max_words", self.label_value_max_words),
+            ("min_block_lines", self.min_block_lines),
+        ] {
+            check_at_least(STEP, key, v, 1)?;
+        }
+        if self.corpus_min_docs > 0 {
+            check_at_least(STEP, "corpus_edge_lines", self.corpus_edge_lines, 1)?;
+            check_shape(STEP, self.sketch_width, self.sketch_depth)?;
+        }
+        Ok(())
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(StripChrome::new(self)?))
     }
@@ -225,18 +252,7 @@ const BYLINE_WORDS: &[&str] = &[
 impl StripChrome {
     /// Validates the parameters.
     pub fn new(cfg: StripChromeConfig) -> Result<Self> {
-        if cfg.min_block_lines == 0 {
-            return Err(Error::config(
-                "strip_chrome",
-                "min_block_lines must be at least 1",
-            ));
-        }
-        if cfg.prose_min_words == 0 {
-            return Err(Error::config(
-                "strip_chrome",
-                "prose_min_words must be at least 1",
-            ));
-        }
+        cfg.validate()?;
         let sketch = if cfg.corpus_min_docs > 0 {
             Some(CountSketch::new(
                 "strip_chrome",

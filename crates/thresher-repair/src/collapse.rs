@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use serde::Deserialize;
-use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx};
+use thresher_core::check::{check_at_least, check_fraction};
+use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
 use crate::lines::{line_key, normalize_line, remove_lines, spans_json, split_lines};
 
@@ -75,6 +76,20 @@ impl Default for CollapseRepeatsConfig {
 }
 
 impl StepConfig for CollapseRepeatsConfig {
+    /// `min_repeat_frac` is a fraction; `max_candidates_per_line` and `max_lines` are at least
+    /// 1 (0 would leave every document unchanged).
+    fn validate(&self) -> Result<()> {
+        const STEP: &str = "collapse_repeats";
+        check_fraction(STEP, "min_repeat_frac", self.min_repeat_frac)?;
+        check_at_least(
+            STEP,
+            "max_candidates_per_line",
+            self.max_candidates_per_line,
+            1,
+        )?;
+        check_at_least(STEP, "max_lines", self.max_lines, 1)
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
         Ok(Box::new(CollapseRepeats::new(self)?))
     }
@@ -101,18 +116,7 @@ pub struct Repeats {
 impl CollapseRepeats {
     /// Validates the parameters.
     pub fn new(cfg: CollapseRepeatsConfig) -> Result<Self> {
-        if !(0.0..=1.0).contains(&cfg.min_repeat_frac) || cfg.min_repeat_frac.is_nan() {
-            return Err(Error::config(
-                "collapse_repeats",
-                "min_repeat_frac must be within [0, 1]",
-            ));
-        }
-        if cfg.max_candidates_per_line == 0 {
-            return Err(Error::config(
-                "collapse_repeats",
-                "max_candidates_per_line must be at least 1",
-            ));
-        }
+        cfg.validate()?;
         Ok(CollapseRepeats { cfg })
     }
 
@@ -351,5 +355,21 @@ mod tests {
             ..Default::default()
         };
         assert!(CollapseRepeats::new(cfg).is_err());
+    }
+
+    #[test]
+    fn zero_counts_are_refused() {
+        for cfg in [
+            CollapseRepeatsConfig {
+                max_lines: 0,
+                ..Default::default()
+            },
+            CollapseRepeatsConfig {
+                min_repeat_frac: -0.2,
+                ..Default::default()
+            },
+        ] {
+            assert!(cfg.validate().is_err());
+        }
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, HashSet};
 
 use serde::Deserialize;
+use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
 /// Recipe parameters of `flag_encoding_damage`.
@@ -50,7 +51,13 @@ impl Default for FlagEncodingDamageConfig {
 }
 
 impl StepConfig for FlagEncodingDamageConfig {
+    /// `min_stem_len` is at least 1: an empty stem is not a word.
+    fn validate(&self) -> Result<()> {
+        check_at_least("flag_encoding_damage", "min_stem_len", self.min_stem_len, 1)
+    }
+
     fn build(self) -> Result<Box<dyn Step>> {
+        self.validate()?;
         Ok(Box::new(FlagEncodingDamage { cfg: self }))
     }
 }

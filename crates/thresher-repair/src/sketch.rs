@@ -5,10 +5,27 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde_json::Value;
+use thresher_core::check::{check_at_least, check_range};
 use thresher_core::{Document, Error, Result};
 
 /// Largest sketch accepted (counters in all), so that a typo cannot ask for terabytes.
 const MAX_COUNTERS: usize = 1 << 30;
+
+/// Checks a sketch's shape (the recipe's `sketch_width` and `sketch_depth`) without allocating
+/// it; returns the number of counters.
+pub(crate) fn check_shape(step: &str, width: usize, depth: usize) -> Result<usize> {
+    check_at_least(step, "sketch_width", width, 1)?;
+    check_range(step, "sketch_depth", depth, 1..=16)?;
+    width
+        .checked_mul(depth)
+        .filter(|&n| n <= MAX_COUNTERS)
+        .ok_or_else(|| {
+            Error::config(
+                step,
+                format!("`sketch_width` × `sketch_depth` must be at most {MAX_COUNTERS}"),
+            )
+        })
+}
 
 /// A count-min sketch of `depth` rows of `width` 32-bit counters.
 ///
@@ -26,21 +43,7 @@ pub(crate) struct CountSketch {
 impl CountSketch {
     /// Validates the shape and allocates the counters; `step` names the step in errors.
     pub(crate) fn new(step: &str, width: usize, depth: usize) -> Result<Self> {
-        if width == 0 || depth == 0 || depth > 16 {
-            return Err(Error::config(
-                step,
-                "sketch_width must be at least 1 and sketch_depth within 1..=16",
-            ));
-        }
-        let n = width
-            .checked_mul(depth)
-            .filter(|&n| n <= MAX_COUNTERS)
-            .ok_or_else(|| {
-                Error::config(
-                    step,
-                    format!("sketch_width × sketch_depth must be at most {MAX_COUNTERS}"),
-                )
-            })?;
+        let n = check_shape(step, width, depth)?;
         let counters = (0..n).map(|_| AtomicU32::new(0)).collect();
         Ok(CountSketch {
             width,

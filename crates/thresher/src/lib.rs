@@ -24,3 +24,10 @@ pub use cluster::minhash_cluster;
 pub use recipe::{Recipe, RecipeError};
 pub use run::{run, Progress, RunError, RunOptions};
 pub use thresher_core::Stats;
+
+/// The most worker threads a run accepts (`--threads`, [`RunOptions::threads`]). The output does
+/// not depend on the thread count, and more threads than cores only help while some wait on the
+/// disk, so a value this large is a typo (100,000 threads would take minutes to start and
+/// gigabytes of stacks). A fixed bound, rather than one from the number of cores, lets the same
+/// command run on every machine; it is above the core count of today's largest servers.
+pub const MAX_THREADS: usize = 1024;

@@ -9,19 +9,22 @@
 //!
 //! [output]           # optional: how outputs are written (see thresher_io::WriteOptions)
 //! compression = "zstd"
+//! level = 19         # gzip 0-9; zstd 1-22, or -7..=-1 (fast); unset: the codec's default
 //!
 //! [[step]]
 //! type = "exact_dedup"
 //! normalize = true
 //! ```
 //!
-//! An unknown step type, an unknown key or a bad value is an error that names the line.
+//! An unknown step type, an unknown key, a value of the wrong type or a value that cannot be right
+//! (see `StepConfig::validate`) is an error when the recipe is parsed, and names the line of the
+//! offending key.
 
 use std::ops::Range;
 
 use serde::Deserialize;
 use thresher_core::Step;
-use thresher_io::{ReadOptions, WriteOptions};
+use thresher_io::{OutputCompression, ReadOptions, WriteOptions};
 
 use crate::registry::{self, BuildError};
 
@@ -123,16 +126,22 @@ impl Recipe {
         };
         let raw: RawRecipe =
             toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+        let (input_span, output_span) = (
+            raw.input.as_ref().map(|t| t.span()),
+            raw.output.as_ref().map(|t| t.span()),
+        );
         let input: ReadOptions =
             options_table(raw.input, "input", text).map_err(|(s, m)| err(s, m))?;
         let output: WriteOptions =
             options_table(raw.output, "output", text).map_err(|(s, m)| err(s, m))?;
-        if input.max_doc_bytes == 0 {
-            return Err(err(None, "[input]: max_doc_bytes must be > 0".into()));
-        }
-        if output.shard_max_docs == 0 || output.shard_max_bytes == 0 {
-            return Err(err(None, "[output]: shard sizes must be > 0".into()));
-        }
+        check_input(&input).map_err(|m| {
+            let span = input_span.map(|s| key_span_msg(text, &s, &m).unwrap_or(s));
+            err(span, format!("[input]: {m}"))
+        })?;
+        check_output(&output).map_err(|m| {
+            let span = output_span.map(|s| key_span_msg(text, &s, &m).unwrap_or(s));
+            err(span, format!("[output]: {m}"))
+        })?;
         let mut steps = Vec::new();
         for (i, s) in raw.step.into_iter().enumerate() {
             let span = s.span();
@@ -162,11 +171,19 @@ impl Recipe {
                     ),
                 ));
             }
-            steps.push(StepSpec {
+            let spec = StepSpec {
                 type_name,
                 params,
                 span,
-            });
+            };
+            // Bad parameters are refused here, before any input is read: validating is cheap
+            // (building may allocate filters and sketches, so it waits for `build_steps`).
+            match registry::check_step(&spec.type_name, spec.params.clone()) {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(step_error(origin, text, &spec, &e)),
+                None => return Err(step_error(origin, text, &spec, &missing_step(&spec))),
+            }
+            steps.push(spec);
         }
         if steps.is_empty() {
             return Err(err(None, "the recipe has no [[step]]".into()));
@@ -185,22 +202,12 @@ impl Recipe {
     pub fn build_steps(&self) -> Result<Vec<Box<dyn Step>>, RecipeError> {
         let mut out = Vec::with_capacity(self.steps.len());
         for spec in &self.steps {
-            let built = registry::build_step(&spec.type_name, spec.params.clone())
-                .unwrap_or_else(|| unreachable_step(&spec.type_name));
-            match built {
-                Ok(step) => out.push(step),
-                Err(e) => {
-                    let message = match &e {
-                        BuildError::Params(p) => p.message().to_string(),
-                        BuildError::Invalid(i) => i.to_string(),
-                    };
-                    let span = key_span_msg(&self.text, &spec.span, &message)
-                        .unwrap_or_else(|| spec.span.clone());
-                    return Err(RecipeError {
-                        origin: self.origin.clone(),
-                        line: Some(line_of(&self.text, span.start)),
-                        message: format!("step `{}`: {message}", spec.type_name),
-                    });
+            match registry::build_step(&spec.type_name, spec.params.clone()) {
+                Some(Ok(step)) => out.push(step),
+                Some(Err(e)) => return Err(step_error(&self.origin, &self.text, spec, &e)),
+                None => {
+                    let e = missing_step(spec);
+                    return Err(step_error(&self.origin, &self.text, spec, &e));
                 }
             }
         }
@@ -208,13 +215,84 @@ impl Recipe {
     }
 }
 
-fn unreachable_step(name: &str) -> Result<Box<dyn Step>, BuildError> {
-    // `parse` checked the name against `step_names`; a mismatch between the two registry lists
-    // is a programming error, reported as a recipe error rather than a panic.
-    Err(BuildError::Invalid(thresher_core::Error::config(
-        name,
-        "step listed in step_names() but missing from build_step()",
-    )))
+/// A step error, at the line of the key it names (else of the `[[step]]` table).
+fn step_error(origin: &str, text: &str, spec: &StepSpec, e: &BuildError) -> RecipeError {
+    let (message, key) = match e {
+        BuildError::Params { key, error } => (error.message().to_string(), key.clone()),
+        BuildError::Invalid(thresher_core::Error::Config { message, .. }) => {
+            (message.clone(), None)
+        }
+        BuildError::Invalid(other) => (other.to_string(), None),
+    };
+    let span = key
+        .and_then(|k| find_key_line(text, &spec.span, &k))
+        .or_else(|| key_span_msg(text, &spec.span, &message))
+        .unwrap_or_else(|| spec.span.clone());
+    RecipeError {
+        origin: origin.to_string(),
+        line: Some(line_of(text, span.start)),
+        message: format!("step `{}`: {message}", spec.type_name),
+    }
+}
+
+fn missing_step(spec: &StepSpec) -> BuildError {
+    // `parse` checked the name against `step_names`, which the registry derives from the same
+    // list as `build_step`: a miss is a programming error, reported rather than a panic.
+    BuildError::Invalid(thresher_core::Error::config(
+        &spec.type_name,
+        "step listed in step_names() but missing from the registry",
+    ))
+}
+
+/// zstd's fast levels go down to -7 here (`zstd --fast=7`; the `zstd` crate passes any level
+/// to libzstd). 0 is refused although libzstd reads it as its default (3): a recipe that wants
+/// the default leaves `level` out, as for gzip.
+const ZSTD_LEVELS: std::ops::RangeInclusive<i32> = -7..=22;
+
+/// `[input]` values that cannot be right: every record would become an error (an empty field
+/// name, a zero size limit). The message names the key in backticks.
+fn check_input(o: &ReadOptions) -> Result<(), String> {
+    for (key, v) in [
+        ("text_field", &o.text_field),
+        ("id_field", &o.id_field),
+        ("metadata_field", &o.metadata_field),
+    ] {
+        if v.is_empty() {
+            return Err(format!("`{key}` must not be empty"));
+        }
+    }
+    if o.max_doc_bytes == 0 {
+        return Err("`max_doc_bytes` must be at least 1".into());
+    }
+    Ok(())
+}
+
+/// `[output]` values that cannot be right: empty shards, or a compression level outside the
+/// codec's range (gzip 0-9; zstd 1-22 or the fast levels -7..=-1), which the writer would
+/// otherwise clamp or refuse only once the first shard is opened.
+fn check_output(o: &WriteOptions) -> Result<(), String> {
+    if o.shard_max_docs == 0 {
+        return Err("`shard_max_docs` must be at least 1".into());
+    }
+    if o.shard_max_bytes == 0 {
+        return Err("`shard_max_bytes` must be at least 1".into());
+    }
+    let Some(level) = o.level else {
+        return Ok(());
+    };
+    match o.compression {
+        OutputCompression::None => Err(format!(
+            "`level` = {level} has no effect without `compression` (\"gzip\" or \"zstd\")"
+        )),
+        OutputCompression::Gzip if !(0..=9).contains(&level) => {
+            Err(format!("`level` = {level}: gzip levels are 0..=9"))
+        }
+        OutputCompression::Zstd if level == 0 || !ZSTD_LEVELS.contains(&level) => Err(format!(
+            "`level` = {level}: zstd levels are 1..=22, or -7..=-1 for the fast levels \
+             (leave `level` out for the default)"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Deserializes an optional options table (`[input]`, `[output]`); errors point at the bad key.
@@ -227,18 +305,14 @@ fn options_table<T: serde::de::DeserializeOwned + Default>(
         return Ok(T::default());
     };
     let span = t.span();
-    table_into::<T>(t.into_inner()).map_err(|e| {
-        (
-            Some(key_span_msg(text, &span, &e).unwrap_or(span)),
-            format!("[{name}]: {e}"),
-        )
+    registry::deserialize_table::<T>(t.into_inner()).map_err(|(key, e)| {
+        let message = e.message().to_string();
+        let line = key
+            .and_then(|k| find_key_line(text, &span, &k))
+            .or_else(|| key_span_msg(text, &span, &message))
+            .unwrap_or(span);
+        (Some(line), format!("[{name}]: {message}"))
     })
-}
-
-fn table_into<T: serde::de::DeserializeOwned>(t: toml::Table) -> Result<T, String> {
-    toml::Value::Table(t)
-        .try_into()
-        .map_err(|e: toml::de::Error| e.message().to_string())
 }
 
 fn line_of(text: &str, byte: usize) -> usize {
@@ -249,13 +323,14 @@ fn line_of(text: &str, byte: usize) -> usize {
         + 1
 }
 
-/// The span of the line of the key named in a serde message (``unknown field `x` ``) within a
-/// table's span.
+/// The span of the line, within a table's span, of the first key named in backticks in an error
+/// message (``unknown field `x` ``, `` `min_x` = 5 is above `max_x` = 3``) that the table sets.
 fn key_span_msg(text: &str, span: &Range<usize>, message: &str) -> Option<Range<usize>> {
-    let start = message.find('`')? + 1;
-    let len = message[start..].find('`')?;
-    let key = &message[start..start + len];
-    find_key_line(text, span, key)
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find_map(|key| find_key_line(text, span, key))
 }
 
 fn find_key_line(text: &str, span: &Range<usize>, key: &str) -> Option<Range<usize>> {
@@ -307,14 +382,11 @@ mod tests {
             "{e}"
         );
 
-        let r = Recipe::parse(
+        let e = Recipe::parse(
             "r.toml",
             "[[step]]\ntype = \"exact_dedup\"\nnormalise = true\n",
         )
-        .unwrap();
-        let Err(e) = r.build_steps() else {
-            panic!("expected an error")
-        };
+        .unwrap_err();
         assert_eq!(e.line, Some(3), "{e}");
         assert!(e.message.contains("unknown field `normalise`"), "{e}");
 
@@ -343,5 +415,166 @@ mod tests {
         .unwrap();
         assert_eq!(r.input.text_field, "content");
         assert_eq!(r.output.compression, thresher_io::OutputCompression::Zstd);
+    }
+
+    /// Parses `text` and expects a refusal at `line` whose message contains `what`.
+    fn refused(text: &str, line: usize, what: &str) {
+        let e = Recipe::parse("r.toml", text).expect_err(text);
+        assert_eq!(e.line, Some(line), "{e}");
+        assert!(e.message.contains(what), "{e}");
+    }
+
+    const STEP: &str = "[[step]]\ntype = \"exact_dedup\"\n";
+
+    /// Issue 17: a negative ratio threshold rejected every document.
+    #[test]
+    fn negative_ratio_threshold_is_refused() {
+        refused(
+            "[[step]]\ntype = \"gopher_repetition\"\ndup_line_frac = -0.3\n",
+            3,
+            "`dup_line_frac` = -0.3",
+        );
+        refused(
+            "[[step]]\ntype = \"gopher_quality\"\n\nmax_bullet_lines_ratio = -1\n",
+            4,
+            "`max_bullet_lines_ratio` = -1",
+        );
+        refused(
+            "[[step]]\ntype = \"c4_badwords\"\nkeep_fraction = -0.5\n",
+            3,
+            "`keep_fraction`",
+        );
+    }
+
+    #[test]
+    fn line_punct_thr_above_one_is_refused() {
+        refused(
+            "[[step]]\ntype = \"exact_dedup\"\n[[step]]\ntype = \"fineweb_quality\"\nshort_line_thr = 0.5\nline_punct_thr = 7.0\n",
+            6,
+            "step `fineweb_quality`: `line_punct_thr` = 7 must be within [0, 1]",
+        );
+    }
+
+    #[test]
+    fn min_doc_words_above_max_doc_words_is_refused() {
+        // The line of the key the recipe sets: the minimum...
+        refused(
+            "[[step]]\ntype = \"gopher_quality\"\nmin_doc_words = 200000\n",
+            3,
+            "`min_doc_words` = 200000 is above `max_doc_words` = 100000",
+        );
+        // ...or the maximum, when the minimum is the default.
+        refused(
+            "[[step]]\ntype = \"gopher_quality\"\nmax_doc_words = 10\n",
+            3,
+            "`min_doc_words` = 50 is above `max_doc_words` = 10",
+        );
+        refused(
+            "[[step]]\ntype = \"gopher_quality\"\nmax_avg_word_length = 2.5\n",
+            3,
+            "`min_avg_word_length` = 3 is above `max_avg_word_length` = 2.5",
+        );
+    }
+
+    #[test]
+    fn zstd_level_9999_is_refused() {
+        refused(
+            &format!("[output]\ncompression = \"zstd\"\nlevel = 9999\n{STEP}"),
+            3,
+            "[output]: `level` = 9999: zstd levels are 1..=22",
+        );
+        refused(
+            &format!("[output]\nlevel = 12\ncompression = \"gzip\"\n{STEP}"),
+            2,
+            "gzip levels are 0..=9",
+        );
+        refused(
+            &format!("[output]\nlevel = 3\n{STEP}"),
+            2,
+            "no effect without `compression`",
+        );
+        refused(
+            &format!("[output]\ncompression = \"zstd\"\nlevel = 0\n{STEP}"),
+            3,
+            "zstd levels",
+        );
+        for ok in [
+            "compression = \"zstd\"\nlevel = 22",
+            "compression = \"zstd\"\nlevel = -7",
+            "compression = \"zstd\"\nlevel = 1",
+            "compression = \"gzip\"\nlevel = 0",
+            "compression = \"gzip\"\nlevel = 9",
+        ] {
+            Recipe::parse("r", &format!("[output]\n{ok}\n{STEP}")).unwrap();
+        }
+    }
+
+    #[test]
+    fn empty_text_field_is_refused() {
+        refused(
+            &format!("[input]\nmmap = false\ntext_field = \"\"\n{STEP}"),
+            3,
+            "[input]: `text_field` must not be empty",
+        );
+        refused(
+            &format!("[input]\nid_field = \"\"\n{STEP}"),
+            2,
+            "`id_field` must not be empty",
+        );
+        refused(
+            &format!("[input]\ntext_field = \"t\"\nmax_doc_bytes = 0\n{STEP}"),
+            3,
+            "`max_doc_bytes` must be at least 1",
+        );
+        refused(
+            &format!("[output]\nshard_max_docs = 0\n{STEP}"),
+            2,
+            "`shard_max_docs` must be at least 1",
+        );
+    }
+
+    /// Type errors name no key in toml's message; the line is the key's, not the table's.
+    #[test]
+    fn type_error_points_at_the_key_line() {
+        refused(
+            "[[step]]\ntype = \"gopher_quality\"\nmax_doc_words = 100\nmin_doc_words = \"abc\"\n",
+            4,
+            "invalid type: string \"abc\"",
+        );
+        refused(
+            "[[step]]\ntype = \"minhash_dedup\"\nkeeper = \"best\"\n",
+            3,
+            "unknown variant `best`",
+        );
+        refused(
+            &format!("[input]\nmmap = false\nmax_doc_bytes = -3\n{STEP}"),
+            3,
+            "[input]: invalid value",
+        );
+        refused(
+            &format!("[output]\nfsync = 1\n{STEP}"),
+            2,
+            "[output]: invalid type",
+        );
+    }
+
+    /// Parameters are checked when the recipe is loaded, not only when the steps are built.
+    #[test]
+    fn bad_parameters_are_refused_at_parse() {
+        refused(
+            "[[step]]\ntype = \"language_id\"\nlanguages = [\"en\", \"xx\"]\n",
+            3,
+            "`languages`: unknown language code \"xx\"",
+        );
+        refused(
+            "[[step]]\ntype = \"minhash_dedup\"\nprofile = \"nope\"\n",
+            3,
+            "`profile` = \"nope\" is unknown",
+        );
+        refused(
+            "[[step]]\ntype = \"paragraph_dedup\"\nmax_filter_mb = 1\n",
+            3,
+            "more than `max_filter_mb` = 1",
+        );
     }
 }

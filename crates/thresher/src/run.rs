@@ -211,7 +211,7 @@ fn execute(
     let threads = if opts.threads == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
     } else {
-        opts.threads
+        opts.threads.min(crate::MAX_THREADS) // the CLI refuses more
     };
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
