@@ -259,6 +259,10 @@ fn mutate_bytes(rng: &mut Rng, data: &[u8]) -> Vec<u8> {
 fn crawl_recipe_never_panics_on_damaged_warc_files() {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
     let Ok(rd) = std::fs::read_dir(&samples) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         println!("skipped: {} is absent", samples.display());
         return;
     };

@@ -14,6 +14,10 @@ fn corpus() -> PathBuf {
 fn accuracy(kind: &str) -> Option<(f64, usize)> {
     let path = corpus().join(format!("{kind}.tsv.gz"));
     let Ok(f) = std::fs::File::open(&path) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: {} absent", path.display());
         return None;
     };

@@ -155,6 +155,10 @@ fn scanned_parity_documents_equal_the_readers_own() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/reference/datatrove-filters/docs.jsonl.gz");
     let Ok(file) = std::fs::File::open(&path) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: {} absent", path.display());
         return;
     };

@@ -226,6 +226,10 @@ fn shared_pages(n: usize) -> Vec<(PathBuf, String)> {
 fn real_pages_truncated_and_damaged_never_panic() {
     let pages = shared_pages(env_or("FUZZ_PAGES", 4) as usize);
     if pages.is_empty() {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: ../shared/corpus absent");
         return;
     }

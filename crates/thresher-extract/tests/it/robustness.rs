@@ -118,6 +118,10 @@ fn shared_warc_samples_through_reader_and_step() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/corpus/warc-samples");
     let Ok(rd) = std::fs::read_dir(&dir) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: ../shared/corpus/warc-samples absent");
         return;
     };

@@ -104,6 +104,10 @@ fn decisions_match_datatrove() {
         read_jsonl_gz("docs.jsonl.gz"),
         read_jsonl_gz("decisions.jsonl.gz"),
     ) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         println!("skipping: ../shared/reference/datatrove-filters absent");
         return;
     };
@@ -256,6 +260,10 @@ fn decisions_match_datatrove() {
 #[test]
 fn c4_word_count_equals_fresh_tokenization() {
     let Some(docs) = read_jsonl_gz("docs.jsonl.gz") else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         println!("skipping: ../shared/reference/datatrove-filters absent");
         return;
     };

@@ -19,6 +19,10 @@ pub fn shared_dir(what: &str) -> Option<PathBuf> {
     if p.exists() {
         Some(p)
     } else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: ../shared/{what} absent");
         None
     }

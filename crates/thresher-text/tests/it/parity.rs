@@ -56,6 +56,10 @@ fn hash_words(words: &[&str]) -> u64 {
 fn reference_docs_tokenize_like_spacy() {
     let docs = repo_root().join("../shared/reference/datatrove-filters/docs.jsonl.gz");
     if !docs.exists() {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
         eprintln!("skipping: ../shared/reference/datatrove-filters/docs.jsonl.gz absent");
         return;
     }
