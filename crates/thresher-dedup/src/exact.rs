@@ -222,9 +222,9 @@ fn normalize_into(text: &str, out: &mut Vec<u8>) -> usize {
     normalize_src::<false, false>(text.as_bytes(), out).map_or(0, |r| r.n)
 }
 
-/// [`normalize_into`] for a text given as the body of a JSON string (without the quotes, valid
+/// `normalize_into` for a text given as the body of a JSON string (without the quotes, valid
 /// UTF-8), straight from its escaped bytes: the result is that of the unescaped text. `None`
-/// for a broken escape or character (the caller then unescapes and uses [`normalize_into`]).
+/// for a broken escape or character (the caller then unescapes and uses `normalize_into`).
 ///
 /// Escapes are rare in web text (mostly `\n`), so this skips a whole copy of the text.
 pub fn normalize_json_into(body: &[u8], out: &mut Vec<u8>) -> Option<usize> {

@@ -129,7 +129,7 @@ const FEED_CHUNK: usize = 16 * 1024;
 
 /// Parses `html` into a [`Dom`], or stops with an error once the budget is exceeded.
 ///
-/// Tokenized by [`crate::tokenize`] (fast, for the constructs real pages use) into html5ever's
+/// Tokenized by `crate::tokenize` (fast, for the constructs real pages use) into html5ever's
 /// tree builder; a page with a rarer construct is parsed again by html5ever's own tokenizer. Both
 /// give the same tree ([`parse_with_html5ever`] is the reference the tests compare against).
 pub fn parse(html: &str, budget: Budget) -> Result<Dom, BudgetError> {
