@@ -443,6 +443,7 @@ unsafe fn normalize_avx2<const JSON: bool>(src: &[u8], out: &mut [u8], p: &mut P
             let bs = _mm256_movemask_epi8(bs_v) as u32;
             if bs != 0 {
                 // The byte after each: what the escape is.
+                // SAFETY: the loop runs while 34 bytes from `i` are in `src`, so 33 from `i + 1`.
                 let next = unsafe { _mm256_loadu_si256(src.as_ptr().add(i + 1).cast::<__m256i>()) };
                 let blank = _mm256_or_si256(
                     _mm256_or_si256(is(next, b'n'), is(next, b't')),
