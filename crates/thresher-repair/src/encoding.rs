@@ -79,25 +79,34 @@ impl FlagEncodingDamage {
 
     /// Looks for the signs in `text`.
     pub fn inspect(&self, text: &str) -> EncodingSigns {
-        // The words are split twice instead of listed: a list of slices takes 16 bytes a word,
-        // about three times the text.
-        let words = || {
-            text.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-                .filter(|w| !w.is_empty())
-        };
-        let standalone: HashSet<&str> = words().collect();
-        let mut signs = EncodingSigns::default();
-        for w in words() {
+        // One pass over the words: the set of all of them, and the list of those shaped like a
+        // possessive without its apostrophe (a minority; a list of every word would take 16
+        // bytes a word, about three times the text). The set is complete only after the pass,
+        // so the candidates are checked against it afterwards.
+        let mut standalone: HashSet<&str> = HashSet::new();
+        let mut candidates: Vec<&str> = Vec::new();
+        let words = text
+            .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
+            .filter(|w| !w.is_empty());
+        for w in words {
+            standalone.insert(w);
             let Some(stem) = w.strip_suffix('s') else {
                 continue;
             };
             let capitalised = stem.chars().next().is_some_and(char::is_uppercase);
             let lower_rest = stem.chars().skip(1).all(|c| !c.is_uppercase());
-            if !capitalised
-                || !lower_rest
-                || stem.chars().count() < self.cfg.min_stem_len
-                || !stem.chars().all(char::is_alphabetic)
-                || !standalone.contains(stem)
+            if capitalised
+                && lower_rest
+                && stem.chars().count() >= self.cfg.min_stem_len
+                && stem.chars().all(char::is_alphabetic)
+            {
+                candidates.push(w);
+            }
+        }
+        let mut signs = EncodingSigns::default();
+        for w in candidates {
+            let stem = &w[..w.len() - 1];
+            if !standalone.contains(stem)
                 || standalone.contains(format!("{stem}'s").as_str())
                 || standalone.contains(format!("{stem}’s").as_str())
             {
