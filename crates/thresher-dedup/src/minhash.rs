@@ -453,13 +453,18 @@ impl Step for MinhashDedup {
             if verify {
                 scratch.sort_dedup();
             }
-            writer.add(&DocEntry {
+            let r = writer.add(&DocEntry {
                 node,
                 id: &doc.id,
                 priority,
                 signature: sig,
                 shingles: if verify { &scratch.shingles } else { &[] },
-            })
+            });
+            // One huge page must not pin its shingle hashes for the rest of the run.
+            if scratch.shingles.capacity() > 1 << 18 {
+                scratch.shingles = Vec::new();
+            }
+            r
         })
     }
 

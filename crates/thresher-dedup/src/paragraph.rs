@@ -165,68 +165,83 @@ impl Step for ParagraphDedup {
 
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
         let text = doc.text();
-        // Hash outside the lock: (line, hash or None when too short to be considered).
-        let lines: Vec<(&str, Option<u128>)> = text
-            .split('\n')
-            .map(|line| {
-                let t = line.trim();
-                let considered = !t.is_empty() && t.chars().count() >= self.cfg.min_paragraph_chars;
-                (line, considered.then(|| self.hash(t, &mut cx.scratch)))
-            })
-            .collect();
-        let mut removed = vec![false; lines.len()];
-        {
+        // Hash outside the lock. Only the hashes of the considered lines are kept (16 bytes a
+        // line, not the line itself): the lines are found again by splitting when the text is
+        // rebuilt, so one huge document costs at most 8 bytes per byte of text here.
+        let min_chars = self.cfg.min_paragraph_chars;
+        fn considered(line: &str, min_chars: usize) -> Option<&str> {
+            let t = line.trim();
+            (!t.is_empty() && t.chars().count() >= min_chars).then_some(t)
+        }
+        // Sized once (a growing vector would briefly hold its old and new buffers): at most one
+        // considered line per line, and per two bytes (a character and a line feed).
+        let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
+        let mut hashes: Vec<u128> = Vec::with_capacity(lines.min(text.len() / 2 + 1));
+        hashes.extend(
+            text.split('\n').filter_map(|line| {
+                considered(line, min_chars).map(|t| self.hash(t, &mut cx.scratch))
+            }),
+        );
+        // One flag per considered line.
+        let mut removed = vec![false; hashes.len()];
+        let n_removed = {
             let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
             if self.cfg.within_document {
                 // Check-and-insert in one go, paragraph by paragraph: a repeat later in the same
                 // document is found.
-                for (i, (_, h)) in lines.iter().enumerate() {
-                    if let Some(h) = h {
-                        removed[i] = st.bloom.insert(*h);
-                    }
+                for (r, &h) in removed.iter_mut().zip(&hashes) {
+                    *r = st.bloom.insert(h);
                 }
             } else {
                 // Look everything up first, then insert the new paragraphs once each: the
                 // document is compared with earlier documents only.
-                for (i, (_, h)) in lines.iter().enumerate() {
-                    if let Some(h) = h {
-                        removed[i] = st.bloom.contains(*h);
-                    }
+                for (r, &h) in removed.iter_mut().zip(&hashes) {
+                    *r = st.bloom.contains(h);
                 }
-                for (i, (_, h)) in lines.iter().enumerate() {
-                    if let (Some(h), false) = (h, removed[i]) {
-                        st.bloom.insert(*h);
+                for (&r, &h) in removed.iter().zip(&hashes) {
+                    if !r {
+                        st.bloom.insert(h);
                     }
                 }
             }
-            let n_removed = removed.iter().filter(|&&r| r).count() as u64;
-            st.paragraphs_seen += lines.iter().filter(|l| l.1.is_some()).count() as u64;
-            st.paragraphs_removed += n_removed;
-            if n_removed > 0 {
-                let left = lines
-                    .iter()
-                    .zip(&removed)
-                    .any(|((l, _), &r)| !r && !l.trim().is_empty());
-                if left {
-                    st.docs_edited += 1;
-                } else {
-                    st.docs_rejected += 1;
-                }
-            }
-        }
-        let n_removed = removed.iter().filter(|&&r| r).count();
+            let n_removed = removed.iter().filter(|&&r| r).count();
+            st.paragraphs_seen += hashes.len() as u64;
+            st.paragraphs_removed += n_removed as u64;
+            n_removed
+        };
         if n_removed == 0 {
             return Outcome::Keep(doc);
         }
-        let total = lines.iter().filter(|l| l.1.is_some()).count();
-        let kept: Vec<&str> = lines
-            .iter()
-            .zip(&removed)
-            .filter(|(_, &r)| !r)
-            .map(|((l, _), _)| *l)
-            .collect();
-        let new_text = kept.join("\n");
-        if new_text.trim().is_empty() {
+        let total = hashes.len();
+        drop(hashes);
+        // The kept lines joined by `\n`, in one buffer.
+        let mut new_text = String::with_capacity(text.len());
+        let mut k = 0;
+        let mut first = true;
+        for line in text.split('\n') {
+            if considered(line, min_chars).is_some() {
+                k += 1;
+                if removed[k - 1] {
+                    continue;
+                }
+            }
+            if !first {
+                new_text.push('\n');
+            }
+            first = false;
+            new_text.push_str(line);
+        }
+        drop(removed);
+        let left = !new_text.trim().is_empty();
+        {
+            let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+            if left {
+                st.docs_edited += 1;
+            } else {
+                st.docs_rejected += 1;
+            }
+        }
+        if !left {
             return Outcome::reject(doc, Reason::new("paragraph_duplicate", total as u64));
         }
         doc.set_text(new_text);

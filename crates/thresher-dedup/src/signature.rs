@@ -51,6 +51,19 @@ pub struct SigScratch {
     shingle: String,
     /// The shingle hashes of the last document (see [`MinHasher::shingles`]).
     pub shingles: Vec<u64>,
+    /// Byte ranges of the words of `norm`.
+    spans: Vec<(usize, usize)>,
+}
+
+/// Buffers of more than this many words are not kept for the next document: one huge page
+/// must not pin its memory (the shingle hashes, which the caller still reads, stay).
+const KEEP_MAX_WORDS: usize = 1 << 18;
+
+fn shrink_if_huge(scratch: &mut SigScratch) {
+    if scratch.spans.capacity() > KEEP_MAX_WORDS {
+        scratch.spans = Vec::new();
+        scratch.norm = String::new();
+    }
 }
 
 impl SigScratch {
@@ -101,51 +114,48 @@ impl MinHasher {
         scratch.shingles.clear();
         simplify_text(text, &self.params.norm, &mut scratch.norm);
         let norm = scratch.norm.as_str();
-        let words = thresher_text::split_into_words(norm);
+        // The words as byte ranges of `norm` (datatrove's `split_into_words`, whose words are
+        // these slices), in a buffer kept with the scratch: no list of slices beside it.
+        let spans = &mut scratch.spans;
+        spans.clear();
+        thresher_text::SpacyEnTokenizer.tokenize_spans_into(norm, spans);
         let n = self.params.n_grams;
-        if words.len() < n {
+        if spans.len() < n {
+            shrink_if_huge(scratch);
             return;
         }
-        // Byte range of each word in `norm` (the tokenizer returns slices of its input).
-        let base = norm.as_ptr() as usize;
-        let spans: Vec<(usize, usize)> = words
-            .iter()
-            .map(|w| {
-                let a = (w.as_ptr() as usize).wrapping_sub(base);
-                (a, a + w.len())
-            })
-            .collect();
-        // bad[j]: gaps before word j that are not exactly one space. A window whose words are
-        // separated by single spaces is a slice of `norm` equal to the words joined by spaces,
-        // and is hashed in place instead of being copied.
+        // A window whose words are separated by single spaces is a slice of `norm` equal to the
+        // words joined by spaces, and is hashed in place instead of being copied. `last_bad`:
+        // the last word so far whose gap before it is not exactly one space.
         let bytes = norm.as_bytes();
-        let mut bad = Vec::with_capacity(spans.len());
-        let mut count = 0u32;
-        bad.push(0);
-        for pair in spans.windows(2) {
-            let (prev_end, next_start) = (pair[0].1, pair[1].0);
-            if !(next_start == prev_end + 1 && bytes.get(prev_end) == Some(&b' ')) {
-                count += 1;
+        let mut last_bad = 0;
+        scratch.shingles.reserve(spans.len() + 1 - n);
+        for last in 0..spans.len() {
+            if last > 0 {
+                let (prev_end, next_start) = (spans[last - 1].1, spans[last].0);
+                if !(next_start == prev_end + 1 && bytes.get(prev_end) == Some(&b' ')) {
+                    last_bad = last;
+                }
             }
-            bad.push(count);
-        }
-        scratch.shingles.reserve(words.len() + 1 - n);
-        for i in 0..=words.len() - n {
-            let last = i + n - 1;
-            let hash = if bad[last] == bad[i] && spans[last].1 <= norm.len() {
+            if last + 1 < n {
+                continue;
+            }
+            let i = last + 1 - n;
+            let hash = if last_bad <= i {
                 xxhash_rust::xxh64::xxh64(&bytes[spans[i].0..spans[last].1], 0)
             } else {
                 scratch.shingle.clear();
-                for (k, w) in words[i..=last].iter().enumerate() {
+                for (k, &(a, b)) in spans[i..=last].iter().enumerate() {
                     if k > 0 {
                         scratch.shingle.push(' ');
                     }
-                    scratch.shingle.push_str(w);
+                    scratch.shingle.push_str(&norm[a..b]);
                 }
                 xxhash_rust::xxh64::xxh64(scratch.shingle.as_bytes(), 0)
             };
             scratch.shingles.push(hash);
         }
+        shrink_if_huge(scratch);
     }
 
     /// Writes the signature of a (non-empty) shingle set into `sig` (`bands * rows` values).

@@ -60,21 +60,39 @@ struct Scratch {
     /// Prefix sums over words: code points and bytes.
     cum_chars: Vec<usize>,
     cum_bytes: Vec<usize>,
-    /// The first `PREFIX` bytes of the concatenated words from each word on (zero-padded), their
-    /// hash, and whether that prefix occurs at more than one word (see `prepare_hashes`).
-    prefix: Vec<u128>,
-    prefix_hash: Vec<u64>,
+    /// Whether the first `PREFIX` bytes of the concatenated words from each word on (zero-padded:
+    /// see [`prefix_at`]) occur at more than one word (see `prepare_hashes`).
     repeated_prefix: Vec<bool>,
     /// Positions that a duplicate pass of n-grams of `cand_n` or more words must look up:
     /// repeated prefix, or an n-gram shorter than `PREFIX` bytes.
     cands: Vec<u32>,
     cand_n: usize,
-    /// Occurrence table of `prefix`.
-    prefix_table: PosTable,
     /// The words' bytes concatenated (then `PREFIX` zero bytes).
     concat: Vec<u8>,
-    /// The n-gram table (reused by every pass).
+    /// The n-gram table, reused by every pass (and by the prefix screen before them).
     table: PosTable,
+}
+
+/// Documents of more words than this do not leave their tables to the thread: the next
+/// (ordinary) document does not need them, and one huge page must not pin its memory.
+const KEEP_MAX_WORDS: usize = 1 << 18;
+
+/// The first `PREFIX` bytes of `concat` from `at` (`concat` ends with `PREFIX` zero bytes, so
+/// a prefix near the end is zero-padded). Loaded when needed instead of kept per word: 16 bytes
+/// a word is three times the text.
+#[inline]
+fn prefix_at(concat: &[u8], at: usize) -> u128 {
+    let mut buf = [0u8; PREFIX];
+    if let Some(src) = concat.get(at..at + PREFIX) {
+        buf.copy_from_slice(src);
+    }
+    u128::from_le_bytes(buf)
+}
+
+/// The table hash of a prefix.
+#[inline]
+fn prefix_hash(key: u128) -> u64 {
+    (key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// An open-addressing table from 64-bit hashes to (first position, count), for the n-gram
@@ -99,7 +117,15 @@ fn fingerprint(h: u64) -> u32 {
 impl PosTable {
     /// Empties the table for a pass over `n` items.
     fn reset(&mut self, n: usize) {
-        let bits = (n.max(8) * 2).next_power_of_two().trailing_zeros();
+        // At most half full (short probes) for ordinary documents; a huge one gets 1.5 slots an
+        // item instead of 2 (before rounding up), which saves a third of the table's memory for
+        // a few more probes.
+        let want = if n > KEEP_MAX_WORDS {
+            n + n / 2
+        } else {
+            n.max(8) * 2
+        };
+        let bits = want.next_power_of_two().trailing_zeros();
         let cap = 1usize << bits;
         if cap > self.slots.len() {
             self.slots.resize(cap, (0, 0));
@@ -173,7 +199,11 @@ pub fn with_ngrams<R>(
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
         Ok(mut s) => {
             let mut ng = Ngrams::new(text, words, vocab, &mut s);
-            f(&mut ng)
+            let r = f(&mut ng);
+            if words.len() > KEEP_MAX_WORDS {
+                *s = Scratch::default();
+            }
+            r
         }
         // Re-entrant use (not expected) gets fresh tables instead of a panic.
         Err(_) => {
@@ -326,34 +356,22 @@ impl<'a> Ngrams<'a> {
         // PREFIX bytes of concatenated words. So an n-gram whose first PREFIX bytes occur at no
         // other word can neither repeat an earlier n-gram nor be repeated by a later one, and
         // the duplicate passes skip it: in ordinary prose that is almost every n-gram.
-        s.prefix.clear();
-        s.prefix_hash.clear();
-        for i in 0..nw {
-            let at = s.cum_bytes[i];
-            let mut buf = [0u8; PREFIX];
-            if let Some(src) = s.concat.get(at..at + PREFIX) {
-                buf.copy_from_slice(src);
-            }
-            let key = u128::from_le_bytes(buf);
-            s.prefix.push(key);
-            s.prefix_hash
-                .push((key as u64) ^ ((key >> 64) as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
-        }
         // The probes go to random slots of a table larger than the L1 cache: each one asks for
         // the slot of the probe `AHEAD` positions on, so its line is there when needed.
         const AHEAD: usize = 8;
         s.repeated_prefix.clear();
         s.repeated_prefix.resize(nw, false);
-        s.prefix_table.reset(nw);
+        s.table.reset(nw);
         // Disjoint borrows, so that the loop keeps the slices in registers.
-        let (prefix, hashes) = (&s.prefix[..], &s.prefix_hash[..]);
-        let (repeated, table) = (&mut s.repeated_prefix[..], &mut s.prefix_table);
-        for (i, &h) in hashes.iter().enumerate() {
-            if let Some(&ahead) = hashes.get(i + AHEAD) {
-                table.prefetch(ahead);
+        let (concat, starts) = (&s.concat[..], &s.cum_bytes[..nw]);
+        let (repeated, table) = (&mut s.repeated_prefix[..], &mut s.table);
+        for (i, &at) in starts.iter().enumerate() {
+            if let Some(&ahead) = starts.get(i + AHEAD) {
+                table.prefetch(prefix_hash(prefix_at(concat, ahead)));
             }
-            let key = prefix[i];
-            match table.find(h, |p| prefix[p as usize] == key) {
+            let key = prefix_at(concat, at);
+            let h = prefix_hash(key);
+            match table.find(h, |p| prefix_at(concat, starts[p as usize]) == key) {
                 // Both the first occurrence and this one are repeated.
                 Ok(slot) => {
                     repeated[table.slots[slot].1 as usize] = true;
@@ -404,8 +422,7 @@ impl<'a> Ngrams<'a> {
         s.table.reset(s.cands.len());
         // Disjoint borrows, so that the loop keeps the slices in registers.
         let (cum_bytes, cum_chars, concat) = (&s.cum_bytes[..], &s.cum_chars[..], &s.concat[..]);
-        let (prefix, repeated_prefix, table) =
-            (&s.prefix[..], &s.repeated_prefix[..], &mut s.table);
+        let (repeated_prefix, table) = (&s.repeated_prefix[..], &mut s.table);
         let total_chars = cum_chars[nw];
         let mut repeated = 0;
         // The scan position: n-grams starting before it were jumped over after a repeat.
@@ -426,7 +443,7 @@ impl<'a> Ngrams<'a> {
                 continue;
             }
             let gram = &concat[a..b];
-            let h = gram_hash(prefix[i], concat, a, b);
+            let h = gram_hash(prefix_at(concat, a), concat, a, b);
             match table.find(h, |st| {
                 let st = st as usize;
                 &concat[cum_bytes[st]..cum_bytes[st + n]] == gram

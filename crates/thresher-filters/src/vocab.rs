@@ -110,7 +110,14 @@ impl Vocab {
     /// Interns the words `words` (byte ranges into `text`).
     pub fn new(text: &str, words: &[(usize, usize)]) -> Vocab {
         TABLE.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut t) => Self::build(text, words, &mut t),
+            Ok(mut t) => {
+                let v = Self::build(text, words, &mut t);
+                // One huge page must not pin its table for the rest of the run.
+                if words.len() > SPARE_MAX_TOKENS {
+                    *t = Table::default();
+                }
+                v
+            }
             Err(_) => Self::build(text, words, &mut Table::default()),
         })
     }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
-use crate::lines::{line_key, normalize_line, remove_lines, spans_json, split_lines};
+use crate::lines::{count_lines, line_key, normalize_line, remove_lines, spans_json, split_lines};
 
 /// Recipe parameters of `collapse_repeats`.
 ///
@@ -127,14 +127,16 @@ impl CollapseRepeats {
     /// removed if it is long enough; scanning goes on after it. So the first copy is always the
     /// one kept, and each line is compared against at most `max_candidates_per_line` earlier ones.
     pub fn find(&self, text: &str, scratch: &mut String) -> Repeats {
-        let lines = split_lines(text);
-        let mut drop = vec![false; lines.len()];
-        if lines.len() > self.cfg.max_lines {
+        // Counted before they are listed: a document over the limit costs no line list.
+        let n_lines = count_lines(text);
+        if n_lines > self.cfg.max_lines {
             return Repeats {
-                drop,
+                drop: vec![false; n_lines],
                 ..Repeats::default()
             };
         }
+        let lines = split_lines(text);
+        let mut drop = vec![false; lines.len()];
         // Units: lines with at least one letter or digit, with their key and weight.
         let mut unit_line = Vec::new();
         let mut keys = Vec::new();

@@ -86,33 +86,51 @@ impl FlagEncodingDamage {
 
     /// Looks for the signs in `text`.
     pub fn inspect(&self, text: &str) -> EncodingSigns {
-        let words: Vec<&str> = text
+        // One pass over the words: the set of all of them, and the list of those shaped like a
+        // possessive without its apostrophe (a minority; a list of every word would take 16
+        // bytes a word, about three times the text). The set is complete only after the pass,
+        // so the candidates are checked against it afterwards.
+        let mut standalone: HashSet<&str> = HashSet::new();
+        let mut candidates: Vec<&str> = Vec::new();
+        let words = text
             .split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
-            .filter(|w| !w.is_empty())
-            .collect();
-        let standalone: HashSet<&str> = words.iter().copied().collect();
-        let mut signs = EncodingSigns::default();
-        for w in &words {
+            .filter(|w| !w.is_empty());
+        for w in words {
+            standalone.insert(w);
             let Some(stem) = w.strip_suffix('s') else {
                 continue;
             };
             let capitalised = stem.chars().next().is_some_and(char::is_uppercase);
             let lower_rest = stem.chars().skip(1).all(|c| !c.is_uppercase());
-            if !capitalised
-                || !lower_rest
-                || stem.chars().count() < self.cfg.min_stem_len
-                || !stem.chars().all(char::is_alphabetic)
-                || !standalone.contains(stem)
+            if capitalised
+                && lower_rest
+                && stem.chars().count() >= self.cfg.min_stem_len
+                && stem.chars().all(char::is_alphabetic)
+            {
+                candidates.push(w);
+            }
+        }
+        let mut signs = EncodingSigns::default();
+        for w in candidates {
+            let stem = &w[..w.len() - 1];
+            if !standalone.contains(stem)
                 || standalone.contains(format!("{stem}'s").as_str())
                 || standalone.contains(format!("{stem}’s").as_str())
             {
                 continue;
             }
-            *signs.lost_apostrophe.entry((*w).to_string()).or_default() += 1;
+            *signs.lost_apostrophe.entry(w.to_string()).or_default() += 1;
         }
-        let chars: Vec<char> = text.chars().collect();
-        for pair in chars.windows(2) {
-            let (a, b) = (pair[0], pair[1]);
+        // Pairs of neighbouring characters, decoded as they come (a list of the characters
+        // would take four bytes a character).
+        let mut prev = None;
+        for b in text.chars() {
+            if b == '\u{FFFD}' {
+                signs.replacement_chars += 1;
+            }
+            let Some(a) = prev.replace(b) else {
+                continue;
+            };
             // Lead bytes of two- and three-byte UTF-8 sequences read as Windows-1252, followed
             // by a continuation byte read the same way.
             let lead = matches!(a, 'Ã' | 'Â' | 'â');
@@ -150,7 +168,6 @@ impl FlagEncodingDamage {
                 signs.mojibake += 1;
             }
         }
-        signs.replacement_chars = chars.iter().filter(|&&c| c == '\u{FFFD}').count();
         signs
     }
 }

@@ -42,6 +42,14 @@ pub fn split_lines(text: &str) -> Vec<Line> {
     out
 }
 
+/// The number of lines [`split_lines`] finds in `text`, without listing them (a [`Line`] takes
+/// 24 bytes: a text of short lines would need many times its size).
+pub fn count_lines(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    let newlines = bytes.iter().filter(|&&c| c == b'\n').count();
+    newlines + usize::from(bytes.last().is_some_and(|&c| c != b'\n'))
+}
+
 fn memchr_newline(b: &[u8]) -> Option<usize> {
     b.iter().position(|&c| c == b'\n')
 }
@@ -109,6 +117,9 @@ mod tests {
         assert_eq!(ls[0].next, 3);
         assert_eq!(ls[3].next, t.len());
         assert!(split_lines("").is_empty());
+        for t in ["", "\n", "a", "a\n", "a\nb", "\n\nb\r\n", t] {
+            assert_eq!(count_lines(t), split_lines(t).len(), "{t:?}");
+        }
         assert_eq!(split_lines("x\n").len(), 1);
     }
 
