@@ -556,6 +556,7 @@ fn read_whole_file(path: &Path, name: &Arc<str>, opts: &ReadOptions) -> (Record,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Write;
     use std::path::PathBuf;
     use std::sync::mpsc;
     use std::time::Duration;
@@ -626,6 +627,63 @@ mod tests {
                 .collect();
             want.push("line@0:{\"text\": \"ok\"}".into());
             assert_eq!(got, want);
+        }
+    }
+
+    fn jsonl(name: &str) -> InputFile {
+        InputFile {
+            path: PathBuf::from(name),
+            format: Format::Jsonl,
+        }
+    }
+
+    /// A UTF-8 byte-order mark made the first, valid record of a JSONL file an error. It is
+    /// skipped, and the later records keep their true byte offsets: small (read), large
+    /// (mapped) and gzipped files.
+    #[test]
+    fn jsonl_bom_is_skipped() {
+        let d = tempfile::tempdir().unwrap();
+        let mut body = Vec::new();
+        body.extend_from_slice(b"\xef\xbb\xbf{\"text\": \"one\"}\n{\"text\": \"two\"}\n");
+        let small = d.path().join("small.jsonl");
+        std::fs::write(&small, &body).unwrap();
+        let gz = d.path().join("small.jsonl.gz");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&body).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        // Over MMAP_MIN_BYTES, so it is mapped.
+        let big = d.path().join("big.jsonl");
+        let filler = format!("{{\"text\": \"{}\"}}\n", "x".repeat(1000));
+        let mut big_body = body.clone();
+        while (big_body.len() as u64) < MMAP_MIN_BYTES + 10 {
+            big_body.extend_from_slice(filler.as_bytes());
+        }
+        std::fs::write(&big, &big_body).unwrap();
+        let want = ["line@3:{\"text\": \"one\"}", "line@19:{\"text\": \"two\"}"];
+        for (p, mmap) in [(&small, true), (&gz, true), (&big, true), (&big, false)] {
+            let opts = ReadOptions {
+                mmap,
+                ..ReadOptions::default()
+            };
+            let got = read_all_within(vec![jsonl(p.to_str().unwrap())], opts.clone());
+            assert_eq!(got[..2], want, "{} mmap {mmap}", p.display());
+            if p == &big {
+                assert_eq!(got.len(), big_body[body.len()..].len() / filler.len() + 2);
+                let second = format!("line@{}:{}", body.len(), filler.trim_end());
+                assert_eq!(got[2], second);
+            }
+            // And the first line parses as a document.
+            let mut r = BatchReader::new(vec![jsonl(p.to_str().unwrap())], opts);
+            let b = r.next_batch().unwrap();
+            let Item::Line { range, source } = &b.items[0] else {
+                panic!("{:?}", b.items[0])
+            };
+            let rec = crate::parse_jsonl_line(
+                &b.buf[range.clone()],
+                source.clone(),
+                &ReadOptions::default(),
+            );
+            assert!(matches!(rec, Record::Doc(d) if d.text() == "one"));
         }
     }
 }
