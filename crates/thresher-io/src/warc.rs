@@ -55,7 +55,15 @@ pub struct WarcReader<R: Read> {
 /// The byte source: plain or gunzipped (member after member, so both gzip layouts work).
 enum Source<R: Read> {
     Plain(BufReader<R>),
-    Gzip(Box<BufReader<GzMembers<R>>>),
+    Gzip(Box<GzSource<R>>),
+}
+
+/// The decompressed bytes of a gzip stream. They stop at a gap (see [`GzMembers`]) until it
+/// is taken: a record cut by corrupt data is not completed with the bytes after it.
+struct GzSource<R: Read> {
+    r: BufReader<GzMembers<R>>,
+    /// Decompressed bytes consumed.
+    consumed: u64,
 }
 
 impl<R: Read> Source<R> {
@@ -63,8 +71,8 @@ impl<R: Read> Source<R> {
     fn take_gap(&mut self, upto: u64) -> Option<Gap> {
         match self {
             Source::Plain(_) => None,
-            Source::Gzip(r) => {
-                let gaps = &mut r.get_mut().gaps;
+            Source::Gzip(g) => {
+                let gaps = &mut g.r.get_mut().gaps;
                 if gaps.front()?.at <= upto {
                     gaps.pop_front()
                 } else {
@@ -73,13 +81,27 @@ impl<R: Read> Source<R> {
             }
         }
     }
+
+    /// Whether a gap is still to be taken.
+    fn has_gap(&self) -> bool {
+        match self {
+            Source::Plain(_) => false,
+            Source::Gzip(g) => !g.r.get_ref().gaps.is_empty(),
+        }
+    }
 }
 
 impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Source::Plain(r) => r.read(buf),
-            Source::Gzip(r) => r.read(buf),
+            Source::Gzip(_) => {
+                let avail = self.fill_buf()?;
+                let n = avail.len().min(buf.len());
+                buf[..n].copy_from_slice(&avail[..n]);
+                self.consume(n);
+                Ok(n)
+            }
         }
     }
 }
@@ -88,13 +110,27 @@ impl<R: Read> BufRead for Source<R> {
     fn fill_buf(&mut self) -> io::Result<&[u8]> {
         match self {
             Source::Plain(r) => r.fill_buf(),
-            Source::Gzip(r) => r.fill_buf(),
+            Source::Gzip(g) => {
+                g.r.fill_buf()?;
+                // Read after the fill, which may have found a gap before the bytes it gave.
+                let room = match g.r.get_ref().gaps.front() {
+                    Some(gap) => {
+                        usize::try_from(gap.at.saturating_sub(g.consumed)).unwrap_or(usize::MAX)
+                    }
+                    None => usize::MAX,
+                };
+                let buf = g.r.buffer();
+                Ok(&buf[..buf.len().min(room)])
+            }
         }
     }
     fn consume(&mut self, n: usize) {
         match self {
             Source::Plain(r) => r.consume(n),
-            Source::Gzip(r) => r.consume(n),
+            Source::Gzip(g) => {
+                g.r.consume(n);
+                g.consumed += n as u64;
+            }
         }
     }
 }
@@ -119,6 +155,8 @@ struct GzMembers<R: Read> {
     /// Decompressed bytes produced so far.
     out: u64,
     gaps: std::collections::VecDeque<Gap>,
+    /// The last member's tape, cleared, for the next one.
+    spare_tape: Vec<u8>,
 }
 
 enum Members<R: Read> {
@@ -135,6 +173,7 @@ impl<R: Read> GzMembers<R> {
             state: Members::Between(Counting::new(inner)),
             out: 0,
             gaps: Default::default(),
+            spare_tape: Vec::new(),
         }
     }
 
@@ -170,7 +209,14 @@ impl<R: Read> Read for GzMembers<R> {
             match std::mem::replace(&mut self.state, Members::Done) {
                 Members::Done => return Ok(0),
                 Members::In(mut dec, start) => match dec.read(buf) {
-                    Ok(0) => self.state = Members::Between(dec.into_inner()),
+                    Ok(0) => {
+                        let mut inner = dec.into_inner();
+                        if let Some(mut tape) = inner.tape.take() {
+                            tape.clear();
+                            self.spare_tape = tape;
+                        }
+                        self.state = Members::Between(inner);
+                    }
                     Ok(n) => {
                         self.out += n as u64;
                         self.state = Members::In(dec, start);
@@ -181,13 +227,23 @@ impl<R: Read> Read for GzMembers<R> {
                     }
                     Err(e) => {
                         let mut inner = dec.into_inner();
-                        if inner.pos <= start {
-                            // Not this header again.
-                            let n = inner.fill_at_least(1).len().min(1);
-                            inner.consume(n);
-                        }
-                        if !matches!(Self::skip_to_member(&mut inner), Ok(true)) {
-                            return Err(e); // truncated or corrupt to the end: the stream's error
+                        // The decoder may have read past the next member's header, taking it
+                        // for more of this one: look for it again in this member's bytes.
+                        let tape = inner.tape.take().unwrap_or_default();
+                        let again = tape
+                            .get(1..)
+                            .and_then(|t| memchr::memmem::find(t, &GZIP_MAGIC));
+                        if let Some(i) = again {
+                            inner.unread(&tape[i + 1..]);
+                        } else {
+                            if inner.pos <= start {
+                                // Not this header again.
+                                let n = inner.fill_at_least(1).len().min(1);
+                                inner.consume(n);
+                            }
+                            if !matches!(Self::skip_to_member(&mut inner), Ok(true)) {
+                                return Err(e); // truncated or corrupt to the end
+                            }
                         }
                         self.gaps.push_back(Gap {
                             at: self.out,
@@ -210,6 +266,7 @@ impl<R: Read> Read for GzMembers<R> {
                     }
                     if head.starts_with(&GZIP_MAGIC[..2]) {
                         let start = inner.pos;
+                        inner.tape = Some(std::mem::take(&mut self.spare_tape));
                         let dec = flate2::bufread::GzDecoder::new(inner);
                         self.state = Members::In(Box::new(dec), start);
                         continue;
@@ -252,7 +309,15 @@ struct Counting<B> {
     at: usize,
     /// An error of `inner` met while looking ahead, returned when `back` has been read.
     err: Option<io::Error>,
+    /// When set, the bytes consumed are copied here too (up to [`TAPE_MAX`] bytes, then it is
+    /// dropped): the compressed bytes of the current gzip member, searched again for the next
+    /// member's header when this one turns out corrupt.
+    tape: Option<Vec<u8>>,
 }
+
+/// The most compressed bytes of one gzip member kept to search again (per-record members are
+/// far smaller; a whole-file member is not kept).
+const TAPE_MAX: usize = 16 << 20;
 
 impl<B: BufRead> Read for Counting<B> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -260,6 +325,7 @@ impl<B: BufRead> Read for Counting<B> {
             // Straight from `inner` (a large read skips its buffer).
             let n = self.inner.read(buf)?;
             self.pos += n as u64;
+            self.record(&buf[..n]);
             return Ok(n);
         }
         let avail = self.fill_buf()?;
@@ -283,6 +349,18 @@ impl<B: BufRead> BufRead for Counting<B> {
 
     fn consume(&mut self, n: usize) {
         let from_back = n.min(self.back.len() - self.at);
+        if let Some(tape) = self.tape.as_mut() {
+            tape.extend_from_slice(&self.back[self.at..self.at + from_back]);
+            if n > from_back {
+                // The bytes `fill_buf` just gave (a `BufReader` returns its buffer again).
+                if let Ok(b) = self.inner.fill_buf() {
+                    tape.extend_from_slice(&b[..(n - from_back).min(b.len())]);
+                }
+            }
+            if tape.len() > TAPE_MAX {
+                self.tape = None;
+            }
+        }
         self.at += from_back;
         if self.at == self.back.len() {
             self.back.clear();
@@ -303,6 +381,17 @@ impl<B: BufRead> Counting<B> {
             back: Vec::new(),
             at: 0,
             err: None,
+            tape: None,
+        }
+    }
+
+    /// Copies `bytes`, just consumed, to the tape if there is one.
+    fn record(&mut self, bytes: &[u8]) {
+        if let Some(tape) = self.tape.as_mut() {
+            tape.extend_from_slice(bytes);
+            if tape.len() > TAPE_MAX {
+                self.tape = None;
+            }
         }
     }
 
@@ -420,10 +509,10 @@ impl<R: Read> WarcReader<R> {
         let mut buf = BufReader::with_capacity(64 * 1024, reader);
         let gz = matches!(buf.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
         let source = if gz {
-            Source::Gzip(Box::new(BufReader::with_capacity(
-                64 * 1024,
-                GzMembers::new(buf),
-            )))
+            Source::Gzip(Box::new(GzSource {
+                r: BufReader::with_capacity(64 * 1024, GzMembers::new(buf)),
+                consumed: 0,
+            }))
         } else {
             Source::Plain(buf)
         };
@@ -462,6 +551,12 @@ impl<R: Read> WarcReader<R> {
         })
     }
 
+    /// Whether the input is over, once a read found no more bytes: not so at a gap of the
+    /// gzip stream (its bytes stop there until the gap is reported).
+    fn at_end(&mut self) -> bool {
+        !self.input.inner.has_gap()
+    }
+
     /// A fatal stream error: report it and stop.
     fn fatal(&mut self, offset: u64, what: &str, e: &io::Error) -> Record {
         self.done = true;
@@ -491,7 +586,7 @@ impl<R: Read> WarcReader<R> {
         if self.pending.is_none() && !self.done {
             match self.next_line() {
                 Ok(Some(at)) => self.pending = Some(at),
-                Ok(None) => self.done = true,
+                Ok(None) => self.done = self.at_end(), // else the gap comes next
                 Err(rec) => return Some(*rec),
             }
         }
@@ -521,7 +616,7 @@ impl<R: Read> WarcReader<R> {
             let at = self.input.pos;
             match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
                 Ok(0) => {
-                    self.done = true;
+                    self.done = self.at_end();
                     break;
                 }
                 Ok(_) if self.line.starts_with(b"WARC/") => {
@@ -557,6 +652,9 @@ impl<R: Read> WarcReader<R> {
             if total > MAX_HEADER_BYTES {
                 return Err("header block too long".into());
             }
+            if !self.line.ends_with(b"\n") {
+                return Err("end of input inside the header block".into());
+            }
             let line = trim_eol(&self.line);
             if line.is_empty() {
                 return Ok(Headers(headers));
@@ -579,11 +677,16 @@ impl<R: Read> WarcReader<R> {
     }
 
     fn read_warc(&mut self, start: u64) -> Record {
-        let headers = match self.read_header_block() {
+        let headers = if self.line.ends_with(b"\n") {
+            self.read_header_block()
+        } else {
+            Err("end of input inside the header block".into())
+        };
+        let headers = match headers {
             Ok(h) => h,
             Err(msg) => {
                 if self.input.peek().ok().flatten().is_none() {
-                    self.done = true;
+                    self.done = self.at_end();
                 }
                 return self.error(start, format!("malformed WARC header: {msg}"), "");
             }
@@ -668,10 +771,13 @@ impl<R: Read> WarcReader<R> {
             );
         }
         if got < len {
-            self.done = true;
+            self.done = self.at_end();
             return self.error(
                 start,
-                format!("truncated record: Content-Length {len} but only {got} bytes before end of input"),
+                format!(
+                    "truncated record: Content-Length {len} but only {got} bytes before the end \
+                     of the input (or of its readable gzip data)"
+                ),
                 id,
             );
         }
@@ -734,7 +840,7 @@ impl<R: Read> WarcReader<R> {
                 )
             }
             None if skipped < len => {
-                self.done = true;
+                self.done = self.at_end();
                 self.error(
                     start,
                     format!(
@@ -773,7 +879,7 @@ impl<R: Read> WarcReader<R> {
             let at = self.input.pos;
             match self.input.read_line(&mut self.line, MAX_HEADER_BYTES) {
                 Ok(0) => {
-                    self.done = true;
+                    self.done = self.at_end();
                     return Ok(());
                 }
                 Ok(_) if self.line.starts_with(b"WARC/") => {
@@ -897,7 +1003,7 @@ impl<R: Read> WarcReader<R> {
         let url = fields[0].to_string();
         if len > self.max_record_bytes {
             match self.input.skip(len) {
-                Ok(got) if got < len => self.done = true,
+                Ok(got) if got < len => self.done = self.at_end(),
                 Ok(_) => {}
                 Err(e) => return self.fatal(start, "read error", &e),
             }
@@ -920,7 +1026,7 @@ impl<R: Read> WarcReader<R> {
             }
         };
         let rec = if got < len {
-            self.done = true;
+            self.done = self.at_end();
             self.error(
                 start,
                 format!("truncated ARC record: length {len}, {got} bytes read"),
@@ -1611,6 +1717,18 @@ mod tests {
             summary(&read_all(&trailing)),
             ["doc@0:one".to_string(), format!("err@{a}")]
         );
+        // A corrupt member between good ones: the records of the good ones are kept.
+        let mut corrupt = gzip(&recs[0]);
+        let mid = gzip(&recs[1].repeat(20));
+        corrupt.extend_from_slice(&mid[..mid.len() / 2]);
+        corrupt.extend(gzip(&recs[2]));
+        // (What the corrupt member decodes to before its checksum fails is garbage: errors.)
+        let out = summary(&read_all(&corrupt));
+        assert_eq!(out[0], "doc@0:one");
+        let (last, middle) = out[1..].split_last().unwrap();
+        assert!(last.ends_with(":three"), "{out:?}");
+        assert!(!middle.is_empty(), "{out:?}");
+        assert!(middle.iter().all(|r| r.starts_with("err@")), "{out:?}");
     }
 
     /// Random cuts, repeats and changed lengths of a valid file: the reader ends, every valid
