@@ -82,6 +82,20 @@ impl<R: Read> Source<R> {
         }
     }
 
+    /// Whether bytes before decompressed offset `end` came from a corrupt gzip member.
+    fn suspect_before(&self, end: u64) -> bool {
+        match self {
+            Source::Plain(_) => false,
+            Source::Gzip(g) => {
+                let m = g.r.get_ref();
+                m.failed_from.is_some_and(|s| s < end)
+                    || m.gaps
+                        .iter()
+                        .any(|gap| gap.suspect_from.is_some_and(|s| s < end))
+            }
+        }
+    }
+
     /// Whether a gap is still to be taken.
     fn has_gap(&self) -> bool {
         match self {
@@ -142,6 +156,9 @@ const GZIP_MAGIC: [u8; 3] = [0x1f, 0x8b, 0x08];
 struct Gap {
     /// Decompressed offset where they were (the records before it come first).
     at: u64,
+    /// For a corrupt member, the decompressed offset where its output began: the bytes from
+    /// there to `at` are not to be trusted.
+    suspect_from: Option<u64>,
     message: String,
 }
 
@@ -157,11 +174,19 @@ struct GzMembers<R: Read> {
     gaps: std::collections::VecDeque<Gap>,
     /// The last member's tape, cleared, for the next one.
     spare_tape: Vec<u8>,
+    /// Set when the stream ended on a corrupt member (not merely cut short): where its output
+    /// began. Bytes from there are not to be trusted.
+    failed_from: Option<u64>,
 }
 
 enum Members<R: Read> {
-    /// Inside the member that starts at this compressed offset.
-    In(Box<flate2::bufread::GzDecoder<Counting<BufReader<R>>>>, u64),
+    /// Inside the member that starts at this compressed offset, whose output starts at this
+    /// decompressed one.
+    In(
+        Box<flate2::bufread::GzDecoder<Counting<BufReader<R>>>>,
+        u64,
+        u64,
+    ),
     /// Between members (or before the first).
     Between(Counting<BufReader<R>>),
     Done,
@@ -174,6 +199,7 @@ impl<R: Read> GzMembers<R> {
             out: 0,
             gaps: Default::default(),
             spare_tape: Vec::new(),
+            failed_from: None,
         }
     }
 
@@ -208,7 +234,7 @@ impl<R: Read> Read for GzMembers<R> {
         loop {
             match std::mem::replace(&mut self.state, Members::Done) {
                 Members::Done => return Ok(0),
-                Members::In(mut dec, start) => match dec.read(buf) {
+                Members::In(mut dec, start, out_start) => match dec.read(buf) {
                     Ok(0) => {
                         let mut inner = dec.into_inner();
                         if let Some(mut tape) = inner.tape.take() {
@@ -219,11 +245,11 @@ impl<R: Read> Read for GzMembers<R> {
                     }
                     Ok(n) => {
                         self.out += n as u64;
-                        self.state = Members::In(dec, start);
+                        self.state = Members::In(dec, start, out_start);
                         return Ok(n);
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                        self.state = Members::In(dec, start);
+                        self.state = Members::In(dec, start, out_start);
                     }
                     Err(e) => {
                         let mut inner = dec.into_inner();
@@ -236,17 +262,26 @@ impl<R: Read> Read for GzMembers<R> {
                         if let Some(i) = again {
                             inner.unread(&tape[i + 1..]);
                         } else {
+                            // A header may start in the last bytes consumed.
+                            let keep = tape.len().saturating_sub(1).min(GZIP_MAGIC.len() - 1);
+                            inner.unread(&tape[tape.len() - keep..]);
                             if inner.pos <= start {
                                 // Not this header again.
                                 let n = inner.fill_at_least(1).len().min(1);
                                 inner.consume(n);
                             }
                             if !matches!(Self::skip_to_member(&mut inner), Ok(true)) {
-                                return Err(e); // truncated or corrupt to the end
+                                // Corrupt or cut to the end: the stream's error. What a cut
+                                // member gave is good (a prefix); a corrupt one's is not.
+                                if e.kind() != io::ErrorKind::UnexpectedEof {
+                                    self.failed_from = Some(out_start);
+                                }
+                                return Err(e);
                             }
                         }
                         self.gaps.push_back(Gap {
                             at: self.out,
+                            suspect_from: Some(out_start),
                             message: format!(
                                 "corrupt gzip member at compressed offset {start} ({e}); \
                                  skipped {} bytes to the next member",
@@ -268,7 +303,7 @@ impl<R: Read> Read for GzMembers<R> {
                         let start = inner.pos;
                         inner.tape = Some(std::mem::take(&mut self.spare_tape));
                         let dec = flate2::bufread::GzDecoder::new(inner);
-                        self.state = Members::In(Box::new(dec), start);
+                        self.state = Members::In(Box::new(dec), start, self.out);
                         continue;
                     }
                     let from = inner.pos;
@@ -276,6 +311,7 @@ impl<R: Read> Read for GzMembers<R> {
                     let n = inner.pos - from;
                     self.gaps.push_back(Gap {
                         at: self.out,
+                        suspect_from: None,
                         message: if found {
                             format!(
                                 "{n} bytes of garbage between gzip members at compressed \
@@ -719,8 +755,17 @@ impl<R: Read> WarcReader<R> {
                 );
             }
         };
-        let rec = if got == len && self.block_end_ok(&block) {
-            self.warc_payload(start, &headers, &block, id)
+        let rec = if got == len && self.block_end_ok(&block) && !ends_with_inner_record(&block) {
+            // Looking past the block made the decoder finish (and check) its gzip member.
+            if self.input.inner.suspect_before(self.input.pos) {
+                self.error(
+                    start,
+                    "record in a corrupt gzip member (see the next error); not kept",
+                    &id,
+                )
+            } else {
+                self.warc_payload(start, &headers, &block, id)
+            }
         } else {
             self.bad_length(start, len, &block, &id)
         };
@@ -759,7 +804,7 @@ impl<R: Read> WarcReader<R> {
     /// small).
     fn bad_length(&mut self, start: u64, len: u64, block: &[u8], id: &str) -> Record {
         let got = block.len() as u64;
-        if let Some(p) = next_record_in(block, true) {
+        if let Some(p) = self.record_start_in(block, true) {
             self.input.unread(&block[p..]);
             return self.error(
                 start,
@@ -793,6 +838,19 @@ impl<R: Read> WarcReader<R> {
         rec
     }
 
+    /// Where a record starts in `block` (just read; see [`next_record_in`]), its version line
+    /// possibly cut by the block's end (`...\r\n\r\nWA` then `RC/1.1`).
+    fn record_start_in(&mut self, block: &[u8], at_start: bool) -> Option<usize> {
+        next_record_in(block, at_start).or_else(|| {
+            let from = block.len().saturating_sub(8);
+            let mut joined = block[from..].to_vec();
+            joined.extend_from_slice(self.input.fill_at_least(8));
+            next_record_in(&joined, at_start && from == 0)
+                .map(|q| from + q)
+                .filter(|&p| p < block.len())
+        })
+    }
+
     /// Skips the block of a record over the size limit without holding it. A record that
     /// starts inside the declared length (a version line after a blank line) ends the skip: a
     /// wrong length such as 10^15 must not swallow the records after it. (A real record over
@@ -817,7 +875,12 @@ impl<R: Read> WarcReader<R> {
                 }
             };
             skipped += got;
-            if let Some(p) = next_record_in(&buf, skipped == got) {
+            let found_here = if skipped == len {
+                self.record_start_in(&buf, skipped == got)
+            } else {
+                next_record_in(&buf, skipped == got)
+            };
+            if let Some(p) = found_here {
                 found = Some(p);
                 break;
             }
@@ -1234,11 +1297,46 @@ fn decode_content(body: &[u8], coding: &str, max: u64) -> Result<Option<Vec<u8>>
 /// version line (`WARC/` and a digit) after a blank line, the end of the record before, or at
 /// the very start when `at_start`.
 fn next_record_in(bytes: &[u8], at_start: bool) -> Option<usize> {
-    memchr::memmem::find_iter(bytes, b"WARC/").find(|&p| {
-        let before = &bytes[..p];
-        bytes.get(p + 5).is_none_or(u8::is_ascii_digit)
-            && ((p == 0 && at_start) || before.ends_with(b"\n\n") || before.ends_with(b"\n\r\n"))
-    })
+    memchr::memmem::find_iter(bytes, b"WARC/").find(|&p| is_record_start(bytes, p, at_start))
+}
+
+fn is_record_start(bytes: &[u8], p: usize, at_start: bool) -> bool {
+    let before = &bytes[..p];
+    bytes.get(p + 5).is_none_or(u8::is_ascii_digit)
+        && ((p == 0 && at_start) || before.ends_with(b"\n\n") || before.ends_with(b"\n\r\n"))
+}
+
+/// Whether `block` ends where a record that starts inside it ends, by that record's
+/// Content-Length (give or take the line ends of its blank line): the mark of a length that ran over the next records and stopped at the
+/// end of one of them, whose blank line then seems to end this one. (An archived WARC file
+/// inside a record ends with its last record's blank line, within the block.)
+fn ends_with_inner_record(block: &[u8]) -> bool {
+    let Some(p) =
+        memchr::memmem::rfind_iter(block, b"WARC/").find(|&p| is_record_start(block, p, true))
+    else {
+        return false;
+    };
+    let rec = &block[p..];
+    let header_len = match memchr::memmem::find(rec, b"\r\n\r\n") {
+        Some(i) => i + 4,
+        None => match memchr::memmem::find(rec, b"\n\n") {
+            Some(i) => i + 2,
+            None => return false,
+        },
+    };
+    let header = String::from_utf8_lossy(&rec[..header_len]);
+    let len = header.lines().find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        if k.trim().eq_ignore_ascii_case("content-length") {
+            v.trim().parse::<usize>().ok()
+        } else {
+            None
+        }
+    });
+    // Up to the line ends that `block_end_ok` tolerates.
+    len.and_then(|n| n.checked_add(header_len))
+        .and_then(|end| rec.get(end..))
+        .is_some_and(|rest| rest.len() <= 4 && rest.iter().all(|b| matches!(b, b'\r' | b'\n')))
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -1786,6 +1884,57 @@ mod tests {
                 .with_max_record_bytes(100_000)
                 .collect();
             assert_eq!(summary(&out), want);
+        }
+    }
+
+    /// Per-record gzip with random garbage between members, and some members cut short: every
+    /// intact member's record is kept, in order, and the reader ends.
+    #[test]
+    fn gzip_members_survive_random_garbage() {
+        let mut seed = 0x9e3779b97f4a7c15u64;
+        let mut next = |n: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % n
+        };
+        for _ in 0..200 {
+            let mut file = Vec::new();
+            let mut want = Vec::new();
+            for i in 0..2 + next(6) {
+                let text = format!("record {i} {}", "y".repeat(next(200) as usize));
+                let member = gzip(&record("conversion", "text/plain", text.as_bytes()));
+                match next(4) {
+                    // (Not before the first, for the same reason.)
+                    0 if i > 0 => {
+                        let junk: Vec<u8> = (0..1 + next(40)).map(|_| next(256) as u8).collect();
+                        file.extend(junk);
+                        file.extend(member);
+                        want.push(text);
+                    }
+                    // (Its header whole: a file that does not start with one is plain.)
+                    1 => file
+                        .extend_from_slice(&member[..3 + next(member.len() as u64 - 3) as usize]),
+                    _ => {
+                        file.extend(member);
+                        want.push(text);
+                    }
+                }
+            }
+            let out = read_all(&file);
+            let docs: Vec<String> = out
+                .iter()
+                .filter_map(|r| match r {
+                    Record::Doc(d) => Some(d.text().to_string()),
+                    _ => None,
+                })
+                .collect();
+            // (A cut member's data runs on into garbage, which, rarely, may look like a
+            // record; what is checked is that no intact record is lost or reordered.)
+            let mut it = docs.iter();
+            for w in &want {
+                assert!(it.any(|d| d == w), "{w:?} lost: {docs:?}");
+            }
         }
     }
 
