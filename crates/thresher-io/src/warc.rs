@@ -755,7 +755,10 @@ impl<R: Read> WarcReader<R> {
                 );
             }
         };
-        let rec = if got == len && self.block_end_ok(&block) && !ends_with_inner_record(&block) {
+        let rec = if got == len
+            && self.block_end_ok(&block)
+            && !ends_with_inner_record(&block, self.blank_line_next())
+        {
             // Looking past the block made the decoder finish (and check) its gzip member.
             if self.input.inner.suspect_before(self.input.pos) {
                 self.error(
@@ -795,7 +798,14 @@ impl<R: Read> WarcReader<R> {
             .take(4)
             .take_while(|b| matches!(b, b'\r' | b'\n'))
             .count();
+        // (No line end at all is seen in the wild: ia-web-commons counts the blank line in
+        // the warcinfo record's length.)
         next_record(&next[eol..])
+    }
+
+    /// Whether a line end comes next (not the end of input, nor a record right away).
+    fn blank_line_next(&mut self) -> bool {
+        matches!(self.input.fill_at_least(1).first(), Some(b'\r' | b'\n'))
     }
 
     /// A record whose block does not end where its Content-Length says is an error, and the
@@ -1310,7 +1320,7 @@ fn is_record_start(bytes: &[u8], p: usize, at_start: bool) -> bool {
 /// Content-Length (give or take the line ends of its blank line): the mark of a length that ran over the next records and stopped at the
 /// end of one of them, whose blank line then seems to end this one. (An archived WARC file
 /// inside a record ends with its last record's blank line, within the block.)
-fn ends_with_inner_record(block: &[u8]) -> bool {
+fn ends_with_inner_record(block: &[u8], blank_line_next: bool) -> bool {
     let Some(p) =
         memchr::memmem::rfind_iter(block, b"WARC/").find(|&p| is_record_start(block, p, true))
     else {
@@ -1333,10 +1343,14 @@ fn ends_with_inner_record(block: &[u8]) -> bool {
             None
         }
     });
-    // Up to the line ends that `block_end_ok` tolerates.
+    // Up to the line ends that `block_end_ok` tolerates. A full blank line after it is the
+    // embedded file's own when the outer one follows the block.
     len.and_then(|n| n.checked_add(header_len))
         .and_then(|end| rec.get(end..))
-        .is_some_and(|rest| rest.len() <= 4 && rest.iter().all(|b| matches!(b, b'\r' | b'\n')))
+        .is_some_and(|rest| {
+            (rest.len() < 4 || (!blank_line_next && rest.len() == 4))
+                && rest.iter().all(|b| matches!(b, b'\r' | b'\n'))
+        })
 }
 
 fn trim_eol(line: &[u8]) -> &[u8] {
@@ -1734,6 +1748,29 @@ mod tests {
         check_bad_middle(|r| with_length(&r, 15 + 40), 55);
         // Larger than what is left of the file.
         check_bad_middle(|r| with_length(&r, 15 + 5000), 5015);
+    }
+
+    /// A record whose block is itself a WARC file (records with their blank lines) has a right
+    /// length: it is one record, not cut at the records inside it.
+    #[test]
+    fn read_warc_keeps_a_record_holding_a_warc_file() {
+        let inner = [
+            record("conversion", "text/plain", b"inner one"),
+            record("conversion", "text/plain", b"inner two"),
+        ]
+        .concat();
+        for last in [false, true] {
+            let mut file = record("resource", "application/warc", &inner);
+            let at = file.len();
+            if !last {
+                file.extend(record("conversion", "text/plain", b"after"));
+            }
+            let mut want = vec!["non_html:application/warc".to_string()];
+            if !last {
+                want.push(format!("doc@{at}:after"));
+            }
+            assert_eq!(summary(&read_all(&file)), want, "last {last}");
+        }
     }
 
     /// A Content-Length too small kept the record with its text cut, plus a junk error.
