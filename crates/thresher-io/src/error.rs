@@ -12,6 +12,14 @@ pub enum IoError {
     /// An input path does not exist (checked before any work starts).
     #[error("input not found: {0}")]
     NotFound(PathBuf),
+    /// An input path is a symbolic link that cannot be resolved (a loop, or a link to nothing).
+    #[error("input {path} is a symbolic link that cannot be resolved: {source}")]
+    Unresolvable {
+        /// The path as given.
+        path: PathBuf,
+        /// Why it cannot be resolved ("Too many levels of symbolic links" for a loop).
+        source: std::io::Error,
+    },
     /// A glob pattern is malformed.
     #[error("bad glob pattern `{pattern}`: {message}")]
     Glob {

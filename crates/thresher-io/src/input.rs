@@ -1,5 +1,7 @@
 //! Finding the input files: paths, directories and globs, each with its format.
 
+use std::collections::HashSet;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 use crate::error::{IoError, Result};
@@ -58,8 +60,13 @@ pub struct InputFile {
 /// Expands the inputs given on the command line into the list of files to read, in a
 /// deterministic order: each argument in turn; a directory contributes all its files
 /// (recursively, sorted by path, hidden files and `.done`/`.tmp` files skipped); a pattern with
-/// `*`, `?` or `[` is a glob (matches sorted). A path that does not exist is an error before any
-/// work starts, as is a glob or directory that matches nothing.
+/// `*`, `?` or `[` is a glob (matches sorted). A path that does not exist (or a symbolic link
+/// that cannot be resolved) is an error before any work starts, as is a glob or directory that
+/// matches nothing.
+///
+/// Within one directory or glob, a directory reached twice (a symbolic link cycle such as
+/// `sub/up -> ..`) is walked once, and a file reached twice (a link to a file already listed)
+/// is listed once, at its first place in sorted order: each input record is read once.
 pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
     let mut files = Vec::new();
     for input in inputs {
@@ -71,23 +78,33 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
                 message: e.to_string(),
             })?;
             let mut found = Vec::new();
+            let mut dirs = HashSet::new();
             for p in paths {
                 let p = p.map_err(|e| {
                     let path = e.path().to_path_buf();
                     IoError::path(path, e.into())
                 })?;
                 if p.is_dir() {
-                    walk_dir(&p, &mut found)?;
+                    walk_dir(&p, &mut found, &mut dirs)?;
                 } else {
                     found.push(p);
                 }
             }
             found.sort();
-            files.extend(found);
+            files.extend(dedup_files(found));
         } else if input.is_dir() {
-            walk_dir(input, &mut files)?;
+            let mut found = Vec::new();
+            walk_dir(input, &mut found, &mut HashSet::new())?;
+            files.extend(dedup_files(found));
         } else if input.exists() {
             files.push(input.clone());
+        } else if let (Ok(_), Err(e)) = (input.symlink_metadata(), input.metadata()) {
+            // The name exists but is a link that leads nowhere: say so (a loop gives "Too many
+            // levels of symbolic links") rather than "not found".
+            return Err(IoError::Unresolvable {
+                path: input.clone(),
+                source: e,
+            });
         } else {
             return Err(IoError::NotFound(input.clone()));
         }
@@ -104,7 +121,30 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
         .collect())
 }
 
-fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// The identity of a file or directory (device and inode, links followed), `None` when it
+/// cannot be read.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+/// `files` without the ones that are the same file as an earlier one (reached through a
+/// symbolic link). A file whose identity cannot be read is kept: the reader reports it.
+fn dedup_files(files: Vec<PathBuf>) -> Vec<PathBuf> {
+    let mut seen = HashSet::new();
+    files
+        .into_iter()
+        .filter(|p| file_id(p).is_none_or(|id| seen.insert(id)))
+        .collect()
+}
+
+/// Lists the files under `dir`, sorted, depth first. `visited` holds the directories already
+/// walked, by (device, inode), so that a symbolic link cycle is not followed round and round.
+fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<(u64, u64)>) -> Result<()> {
+    if let Some(id) = file_id(dir) {
+        if !visited.insert(id) {
+            return Ok(());
+        }
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| IoError::path(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -119,7 +159,7 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
             continue;
         }
         if p.is_dir() {
-            walk_dir(&p, out)?;
+            walk_dir(&p, out, visited)?;
         } else {
             out.push(p);
         }
@@ -169,5 +209,46 @@ mod tests {
         assert_eq!(expand_inputs(&[pat]).unwrap().len(), 1);
         let none = d.path().join("*.warc");
         assert!(matches!(expand_inputs(&[none]), Err(IoError::NoFiles(_))));
+    }
+
+    fn names(files: &[InputFile], root: &Path) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| {
+                let p = f.path.strip_prefix(root).unwrap();
+                p.to_string_lossy().into_owned()
+            })
+            .collect()
+    }
+
+    /// `in/sub/up -> ..` used to make `in/b.jsonl` be read 41 times; a link to a file already
+    /// listed made it be read twice.
+    #[test]
+    fn walk_dir_follows_a_symlink_cycle_once() {
+        let d = tempfile::tempdir().unwrap();
+        let root = d.path().join("in");
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("b.jsonl"), "{}").unwrap();
+        std::fs::write(root.join("sub/c.jsonl"), "{}").unwrap();
+        std::os::unix::fs::symlink("..", root.join("sub/up")).unwrap();
+        std::os::unix::fs::symlink("b.jsonl", root.join("z-link.jsonl")).unwrap();
+        let files = expand_inputs(std::slice::from_ref(&root)).unwrap();
+        assert_eq!(names(&files, &root), ["b.jsonl", "sub/c.jsonl"]);
+        // The same through a glob.
+        let files = expand_inputs(&[root.join("*")]).unwrap();
+        assert_eq!(names(&files, &root), ["b.jsonl", "sub/c.jsonl"]);
+    }
+
+    /// `ln -s loop loop; -i loop` said "input not found".
+    #[test]
+    fn expand_inputs_names_a_symlink_loop() {
+        let d = tempfile::tempdir().unwrap();
+        let l = d.path().join("loop");
+        std::os::unix::fs::symlink("loop", &l).unwrap();
+        let err = expand_inputs(&[l]).unwrap_err();
+        assert!(matches!(err, IoError::Unresolvable { .. }), "{err}");
+        let msg = err.to_string();
+        assert!(msg.contains("symbolic link"), "{msg}");
+        assert!(msg.contains("Too many levels"), "{msg}");
     }
 }

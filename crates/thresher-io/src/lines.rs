@@ -43,7 +43,14 @@ pub enum LineEvent {
     End,
 }
 
+/// The UTF-8 byte-order mark, which some tools write at the start of a text file.
+pub(crate) const BOM: &[u8] = b"\xef\xbb\xbf";
+
 /// Splits a stream into lines, holding at most `max_line` bytes of one line in memory.
+///
+/// A UTF-8 byte-order mark at the start of the stream is skipped (it is not part of the first
+/// line: left in, it would make a valid first JSON record invalid); offsets stay those of the
+/// stream, so the first line is at offset 3 then.
 pub struct LineSplitter {
     inner: Box<dyn Read + Send>,
     buf: Vec<u8>,
@@ -56,6 +63,8 @@ pub struct LineSplitter {
     max_line: usize,
     /// The lines handed out must stay where they are (see [`LineSplitter::set_pinned`]).
     pinned: bool,
+    /// Whether the stream's start has been looked at for a byte-order mark.
+    bom_checked: bool,
     /// Total bytes read from the stream.
     pub bytes_read: u64,
 }
@@ -81,6 +90,7 @@ impl LineSplitter {
             offset: 0,
             max_line,
             pinned: false,
+            bom_checked: false,
             bytes_read: 0,
         }
     }
@@ -156,6 +166,20 @@ impl LineSplitter {
     pub fn next_line(&mut self) -> LineEvent {
         if self.failed {
             return LineEvent::End;
+        }
+        if !self.bom_checked {
+            self.bom_checked = true;
+            while self.end - self.start < BOM.len() && !self.eof {
+                match self.fill() {
+                    Ok(true) => {}
+                    Ok(false) => self.eof = true,
+                    Err(error) => return self.fail(error),
+                }
+            }
+            if self.buf[self.start..self.end].starts_with(BOM) {
+                self.start += BOM.len();
+                self.offset += BOM.len() as u64;
+            }
         }
         let mut searched = self.start;
         loop {
@@ -428,5 +452,22 @@ mod tests {
         // Unterminated huge last line.
         let out = collect(&vec![b'y'; 3 * CHUNK], 1000, false);
         assert_eq!(out, [format!("1@0:TOO LONG {}", 3 * CHUNK)]);
+    }
+
+    /// A byte-order mark at the start is not part of the first line; one elsewhere is left.
+    #[test]
+    fn next_line_skips_a_leading_bom() {
+        for slow in [false, true] {
+            assert_eq!(
+                collect(b"\xef\xbb\xbfab\ncd\n", 100, slow),
+                ["1@3:ab", "2@6:cd"]
+            );
+            assert_eq!(collect(b"\xef\xbb\xbf", 100, slow), Vec::<String>::new());
+            assert_eq!(collect(b"\xef\xbb", 100, slow), ["1@0:\u{fffd}"]);
+            assert_eq!(
+                collect(b"a\n\xef\xbb\xbfb", 100, slow),
+                ["1@0:a", "2@2:\u{feff}b"]
+            );
+        }
     }
 }

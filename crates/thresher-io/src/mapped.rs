@@ -23,6 +23,8 @@ use std::sync::Arc;
 use memmap2::{Mmap, MmapOptions};
 use thresher_core::InputBuf;
 
+use crate::lines::BOM;
+
 /// Files smaller than this are read, not mapped: their lines join other files' in one batch
 /// (a mapped batch holds one file's lines), and a map costs a few system calls.
 pub(crate) const MMAP_MIN_BYTES: u64 = 4 << 20;
@@ -75,12 +77,21 @@ pub(crate) struct MappedLines {
     failed: bool,
     /// File offset up to which the line at `pos` is known to have no newline.
     no_newline_until: u64,
+    /// Bytes of a byte-order mark skipped at the start, not yet counted in a chunk's bytes.
+    bom: u64,
 }
 
 impl MappedLines {
     /// Lines of `file` (of `len` bytes), at most `max_line` bytes each, about `chunk` bytes per
-    /// batch.
+    /// batch. A UTF-8 byte-order mark at the start is skipped (as the read path does).
     pub(crate) fn new(file: File, len: u64, max_line: usize, chunk: usize) -> Self {
+        use std::os::unix::fs::FileExt;
+        let mut head = [0u8; 3];
+        let bom = if len >= 3 && file.read_exact_at(&mut head, 0).is_ok() && head == *BOM {
+            BOM.len() as u64
+        } else {
+            0
+        };
         // Read once, front to back: a larger readahead when the file is not cached (the maps
         // are populated when made, so this is what reads a cold file).
         #[cfg(target_os = "linux")]
@@ -93,12 +104,13 @@ impl MappedLines {
         MappedLines {
             file,
             len,
-            pos: 0,
+            pos: bom,
             line: 0,
             max_line,
             chunk: chunk.max(1),
             failed: false,
             no_newline_until: 0,
+            bom,
         }
     }
 
@@ -130,6 +142,14 @@ impl MappedLines {
     /// The next batch of at most `max_docs` records, or the end.
     pub(crate) fn next_chunk(&mut self, max_docs: usize) -> Chunk {
         if self.failed || self.pos >= self.len {
+            if self.bom > 0 && !self.failed {
+                // A file of a byte-order mark alone: its bytes still count.
+                return Chunk::Lines {
+                    buf: InputBuf::default(),
+                    items: Vec::new(),
+                    bytes: std::mem::take(&mut self.bom),
+                };
+            }
             return Chunk::End;
         }
         match self.file.metadata() {
@@ -198,8 +218,8 @@ impl MappedLines {
             drop(map);
             return self.long_line();
         }
-        let bytes = start as u64;
-        self.pos += bytes;
+        self.pos += start as u64;
+        let bytes = start as u64 + std::mem::take(&mut self.bom);
         let shared: Arc<dyn AsRef<[u8]> + Send + Sync> = map;
         match InputBuf::mapped(shared, 0..start) {
             Some(buf) => Chunk::Lines { buf, items, bytes },
@@ -242,7 +262,7 @@ impl MappedLines {
                     offset,
                     len,
                 }],
-                bytes: next - offset,
+                bytes: next - offset + std::mem::take(&mut self.bom),
             };
         }
         // Within the limit (so it fits in memory): map it with its newline.
@@ -275,7 +295,7 @@ impl MappedLines {
         Chunk::Lines {
             buf,
             items,
-            bytes: next - offset,
+            bytes: next - offset + std::mem::take(&mut self.bom),
         }
     }
 }
@@ -376,6 +396,9 @@ mod tests {
             }
             if round % 3 == 0 {
                 data.extend_from_slice(b"last line without a newline");
+            }
+            if round % 5 == 1 {
+                data.splice(0..0, BOM.iter().copied()); // the same lines, from offset 3
             }
             for (max, chunk, docs) in [
                 (1 << 20, 4096, 1024),

@@ -340,6 +340,20 @@ impl BatchReader {
             return false;
         };
         let name: Arc<str> = Arc::from(file.path.to_string_lossy().as_ref());
+        // A FIFO without a writer blocks `open` forever, and a device or socket never ends:
+        // they are told from their `stat` (never opened) and reported as a file that cannot
+        // be opened is, an error record at position 0, so the run goes on with the other
+        // inputs. (A path that cannot be stat'ed is left to `open` to report.)
+        if let Ok(meta) = std::fs::metadata(&file.path) {
+            if !meta.is_file() {
+                batch.file_bytes.push((name.clone(), 0));
+                batch.items.push(error(
+                    pos(&name, 0, 0),
+                    format!("not a regular file ({})", file_kind(&meta.file_type())),
+                ));
+                return true;
+            }
+        }
         match file.format {
             Format::Jsonl => {
                 if let Some(lines) = self.try_map(&file.path) {
@@ -402,6 +416,24 @@ impl BatchReader {
             }
         }
         true
+    }
+}
+
+/// What a file that is not a regular file is, for the error record.
+fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_fifo() {
+        "FIFO"
+    } else if t.is_socket() {
+        "socket"
+    } else if t.is_char_device() {
+        "character device"
+    } else if t.is_block_device() {
+        "block device"
+    } else if t.is_dir() {
+        "directory"
+    } else {
+        "unknown file type"
     }
 }
 
@@ -519,4 +551,139 @@ fn read_whole_file(path: &Path, name: &Arc<str>, opts: &ReadOptions) -> (Record,
         doc.annotate("reader", "lossy_utf8", true);
     }
     (Record::Doc(doc), n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    /// A record as text: `doc:<text>@<offset>`, `line@<offset>:<bytes>`, `err@<offset>:<msg>`.
+    fn describe(batch: &Batch, item: &Item) -> String {
+        match item {
+            Item::Line { range, source } => format!(
+                "line@{}:{}",
+                source.byte_offset,
+                String::from_utf8_lossy(&batch.buf[range.clone()])
+            ),
+            Item::Record(Record::Doc(d)) => format!("doc@{}:{}", d.source.byte_offset, d.text()),
+            Item::Record(Record::Error(e)) => {
+                let file = Path::new(&*e.source.file).file_name().unwrap().to_owned();
+                format!(
+                    "err {}@{}:{}",
+                    file.to_string_lossy(),
+                    e.source.byte_offset,
+                    e.message
+                )
+            }
+            Item::Record(Record::Skipped { kind, .. }) => format!("skip:{kind}"),
+        }
+    }
+
+    /// Reads `files` on another thread, so that a reader that blocks fails the test instead
+    /// of hanging it.
+    fn read_all_within(files: Vec<InputFile>, opts: ReadOptions) -> Vec<String> {
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut r = BatchReader::new(files, opts);
+            let mut out = Vec::new();
+            while let Some(b) = r.next_batch() {
+                out.extend(b.items.iter().map(|i| describe(&b, i)));
+            }
+            let _ = tx.send(out);
+        });
+        rx.recv_timeout(Duration::from_secs(20))
+            .expect("the reader blocked (or panicked)")
+    }
+
+    fn mkfifo(path: &Path) {
+        let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: a valid NUL-terminated path; mkfifo touches no memory of ours.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+    }
+
+    /// `mkfifo f.jsonl; thresher run default -i f.jsonl` blocked in `open` forever.
+    #[test]
+    fn fifo_input_does_not_hang() {
+        let d = tempfile::tempdir().unwrap();
+        for name in ["a.jsonl", "b.warc", "c.txt", "d.html"] {
+            mkfifo(&d.path().join(name));
+        }
+        std::fs::write(d.path().join("e.jsonl"), "{\"text\": \"ok\"}\n").unwrap();
+        // Named directly, and found by walking the directory.
+        let direct: Vec<PathBuf> = ["a.jsonl", "b.warc", "c.txt", "d.html", "e.jsonl"]
+            .iter()
+            .map(|n| d.path().join(n))
+            .collect();
+        for inputs in [direct, vec![d.path().to_path_buf()]] {
+            let files = crate::expand_inputs(&inputs).unwrap();
+            let got = read_all_within(files, ReadOptions::default());
+            let mut want: Vec<String> = ["a.jsonl", "b.warc", "c.txt", "d.html"]
+                .iter()
+                .map(|n| format!("err {n}@0:not a regular file (FIFO)"))
+                .collect();
+            want.push("line@0:{\"text\": \"ok\"}".into());
+            assert_eq!(got, want);
+        }
+    }
+
+    fn jsonl(name: &str) -> InputFile {
+        InputFile {
+            path: PathBuf::from(name),
+            format: Format::Jsonl,
+        }
+    }
+
+    /// A UTF-8 byte-order mark made the first, valid record of a JSONL file an error. It is
+    /// skipped, and the later records keep their true byte offsets: small (read), large
+    /// (mapped) and gzipped files.
+    #[test]
+    fn jsonl_bom_is_skipped() {
+        let d = tempfile::tempdir().unwrap();
+        let mut body = Vec::new();
+        body.extend_from_slice(b"\xef\xbb\xbf{\"text\": \"one\"}\n{\"text\": \"two\"}\n");
+        let small = d.path().join("small.jsonl");
+        std::fs::write(&small, &body).unwrap();
+        let gz = d.path().join("small.jsonl.gz");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&body).unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        // Over MMAP_MIN_BYTES, so it is mapped.
+        let big = d.path().join("big.jsonl");
+        let filler = format!("{{\"text\": \"{}\"}}\n", "x".repeat(1000));
+        let mut big_body = body.clone();
+        while (big_body.len() as u64) < MMAP_MIN_BYTES + 10 {
+            big_body.extend_from_slice(filler.as_bytes());
+        }
+        std::fs::write(&big, &big_body).unwrap();
+        let want = ["line@3:{\"text\": \"one\"}", "line@19:{\"text\": \"two\"}"];
+        for (p, mmap) in [(&small, true), (&gz, true), (&big, true), (&big, false)] {
+            let opts = ReadOptions {
+                mmap,
+                ..ReadOptions::default()
+            };
+            let got = read_all_within(vec![jsonl(p.to_str().unwrap())], opts.clone());
+            assert_eq!(got[..2], want, "{} mmap {mmap}", p.display());
+            if p == &big {
+                assert_eq!(got.len(), big_body[body.len()..].len() / filler.len() + 2);
+                let second = format!("line@{}:{}", body.len(), filler.trim_end());
+                assert_eq!(got[2], second);
+            }
+            // And the first line parses as a document.
+            let mut r = BatchReader::new(vec![jsonl(p.to_str().unwrap())], opts);
+            let b = r.next_batch().unwrap();
+            let Item::Line { range, source } = &b.items[0] else {
+                panic!("{:?}", b.items[0])
+            };
+            let rec = crate::parse_jsonl_line(
+                &b.buf[range.clone()],
+                source.clone(),
+                &ReadOptions::default(),
+            );
+            assert!(matches!(rec, Record::Doc(d) if d.text() == "one"));
+        }
+    }
 }
