@@ -2017,6 +2017,10 @@ mod tests {
     fn shared_warc_samples() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
         let Ok(entries) = std::fs::read_dir(&dir) else {
+            assert!(
+                std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+                "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+            );
             eprintln!("skipping: ../shared/corpus/warc-samples absent");
             return;
         };
