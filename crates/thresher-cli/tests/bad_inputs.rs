@@ -8,9 +8,6 @@
 //! - the valid records around it are kept (not lost with it);
 //! - `stats.json` adds up: `in == kept + rejected + errors`, overall and per file, and the
 //!   output files hold exactly that many records.
-//!
-//! The kinds marked `#[ignore = "issue 17: being fixed"]` state the promised behaviour of bugs
-//! being fixed now; run them with `cargo test -p thresher-cli --test bad_inputs -- --ignored`.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -944,15 +941,13 @@ kinds! {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Issue 17: bugs being fixed now. Each states the promised behaviour.
+// Issue 17: the failures found by probing the release binary, each with its promise.
 
 kinds! {
-    #[ignore = "issue 17: being fixed"]
     utf8_bom_at_start_of_jsonl => |d| {
         let p = write(d, "a.jsonl", &cat(&[b"\xef\xbb\xbf", &good("g1"), &good("g2")]));
         Case::new(vec![p]).kept(&["g1", "g2"]).n_in(2)
     };
-    #[ignore = "issue 17: being fixed"]
     directory_symlink_cycle => |d| {
         write(d, "b.jsonl", &good("g1"));
         std::fs::create_dir(d.join("sub")).unwrap();
@@ -961,13 +956,11 @@ kinds! {
         c.timeout = Duration::from_secs(10);
         c
     };
-    #[ignore = "issue 17: being fixed"]
     warc_content_length_too_large => |d| {
         let block = http("", page("bad").as_bytes());
         let bad = warc_raw("WARC/1.0", &warc_headers("bad", &(block.len() + 300).to_string()), &block);
         warc_case(d, &bad, "")
     };
-    #[ignore = "issue 17: being fixed"]
     warc_content_length_too_small => |d| {
         let block = http("", page("bad").as_bytes());
         let bad = warc_raw("WARC/1.0", &warc_headers("bad", &(block.len() - 40).to_string()), &block);
@@ -977,12 +970,10 @@ kinds! {
         c.n_errors = Some(usize::MAX);
         c
     };
-    #[ignore = "issue 17: being fixed"]
     warc_content_length_huge => |d| {
         let block = http("", page("bad").as_bytes());
         warc_case(d, &warc_raw("WARC/1.0", &warc_headers("bad", "1000000000000000"), &block), "")
     };
-    #[ignore = "issue 17: being fixed"]
     warc_gz_garbage_between_members => |d| {
         let data = cat(&[&gzip(&warc_ok("g1")), b"garbage between members\n", &gzip(&warc_ok("g2"))]);
         let p = write(d, "a.warc.gz", &data);
@@ -991,7 +982,6 @@ kinds! {
 }
 
 #[test]
-#[ignore = "issue 17: being fixed"]
 fn fifo_without_writer() {
     // A FIFO nobody writes to: the run must not hang. An error record for it (exit 0) or a
     // refusal of the input path (exit 2) are both kept promises; the test accepts either.
