@@ -62,7 +62,8 @@ fn describe_doc(d: &Document) -> String {
 /// line being one (error) record.
 fn expected_records(data: &[u8], max: usize) -> usize {
     let mut n = 0;
-    let mut rest = data;
+    // A UTF-8 byte-order mark at the start is not part of the first line.
+    let mut rest = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     while !rest.is_empty() {
         let (line, next) = match memchr(b'\n', rest) {
             Some(i) => (&rest[..i], &rest[i + 1..]),

@@ -463,6 +463,11 @@ mod tests {
                 ["1@3:ab", "2@6:cd"]
             );
             assert_eq!(collect(b"\xef\xbb\xbf", 100, slow), Vec::<String>::new());
+            // Found by the jsonl fuzz target: a BOM alone on the first line leaves it blank.
+            assert_eq!(
+                collect(b"\xef\xbb\xbf\n\0\0\0&\"", 100, slow),
+                ["1@3:", "2@4:\0\0\0&\""]
+            );
             assert_eq!(collect(b"\xef\xbb", 100, slow), ["1@0:\u{fffd}"]);
             assert_eq!(
                 collect(b"a\n\xef\xbb\xbfb", 100, slow),
