@@ -36,5 +36,5 @@ mod step;
 pub use document::{json_escape, json_escape_is_canonical, Document, SourcePos};
 pub use error::{Error, Result};
 pub use input_buf::InputBuf;
-pub use stats::{FileStats, NamedStepStats, Stats, StepStats};
+pub use stats::{FileStats, NamedStepStats, Stats, StepStats, Tally};
 pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode, TextScan};

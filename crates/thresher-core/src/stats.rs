@@ -121,7 +121,57 @@ pub struct Stats {
     pub steps: Vec<NamedStepStats>,
 }
 
+/// What became of a record at the end of the pipeline, for [`Stats::tally`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tally {
+    /// Kept by every step.
+    Kept,
+    /// Rejected by some step.
+    Rejected,
+    /// Unreadable, or turned into an error by some step.
+    Error,
+}
+
 impl Stats {
+    /// Counts a record read from `file`, overall and for the file (if it is listed).
+    pub fn count_read(&mut self, file: &str) {
+        self.docs_in += 1;
+        if let Some(f) = self.files.get_mut(file) {
+            f.docs_in += 1;
+        }
+    }
+
+    /// Counts `bytes` read from `file`, overall and for the file (if it is listed).
+    pub fn count_bytes(&mut self, file: &str, bytes: u64) {
+        self.bytes_in += bytes;
+        if let Some(f) = self.files.get_mut(file) {
+            f.bytes += bytes;
+        }
+    }
+
+    /// Counts a record of `file` that is not a document by nature (not in `in`), by `kind`.
+    pub fn count_skipped(&mut self, file: &str, kind: &str) {
+        *self.skipped.entry(kind.to_string()).or_default() += 1;
+        if let Some(f) = self.files.get_mut(file) {
+            *f.skipped.entry(kind.to_string()).or_default() += 1;
+        }
+    }
+
+    /// Counts a record's outcome, overall and for its input `file` (if it is listed). Each
+    /// record read is tallied once, so that `in == kept + rejected + errors`.
+    pub fn tally(&mut self, file: &str, outcome: Tally) {
+        let f = self.files.get_mut(file);
+        let (total, of_file) = match outcome {
+            Tally::Kept => (&mut self.kept, f.map(|f| &mut f.kept)),
+            Tally::Rejected => (&mut self.rejected, f.map(|f| &mut f.rejected)),
+            Tally::Error => (&mut self.errors, f.map(|f| &mut f.errors)),
+        };
+        *total += 1;
+        if let Some(n) = of_file {
+            *n += 1;
+        }
+    }
+
     /// Whether every record is accounted for, overall and per file.
     pub fn balanced(&self) -> bool {
         self.docs_in == self.kept + self.rejected + self.errors
@@ -149,5 +199,24 @@ mod tests {
         a += &b;
         assert_eq!(a.docs_in, 4);
         assert_eq!(a.reasons["x"], 2);
+    }
+
+    #[test]
+    fn tally_balances() {
+        let mut s = Stats::default();
+        s.files.insert("a".into(), FileStats::default());
+        for t in [Tally::Kept, Tally::Rejected, Tally::Error] {
+            s.count_read("a");
+            s.tally("a", t);
+        }
+        // A file not listed is counted overall only.
+        s.count_read("b");
+        s.tally("b", Tally::Kept);
+        s.count_skipped("a", "request");
+        assert!(s.balanced());
+        assert_eq!((s.docs_in, s.kept, s.rejected, s.errors), (4, 2, 1, 1));
+        let a = &s.files["a"];
+        assert_eq!((a.docs_in, a.kept, a.rejected, a.errors), (3, 1, 1, 1));
+        assert_eq!(a.skipped["request"], 1);
     }
 }

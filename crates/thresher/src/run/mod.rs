@@ -1,0 +1,263 @@
+//! The executor: reads the inputs, runs the steps on all cores, writes the outputs and accounts
+//! for every record.
+//!
+//! Data flow: a reader thread cuts the input into batches (bounded channel) -> for each batch,
+//! the worker pool parses the records and runs the steps (a run of `Parallel` steps on all
+//! documents at once; an `Ordered` step one document at a time, in input order) -> the lines
+//! are serialized in parallel and written, batch after batch, by the pool thread that finishes
+//! the batch (an unedited text is written from the batch's input buffer, which then goes back
+//! to the reader). The pool parses the next batch while the current one goes through its steps
+//! and is written, so the one-at-a-time parts of a batch do not leave the cores idle.
+//! Documents keep their input order end to end, so the output is byte-identical whatever the
+//! number of threads.
+//!
+//! A `TwoPass` step splits the pipeline into phases: the documents that reach it are written to
+//! a spill file under `OUTDIR/.work/` while the step `observe`s them; then the next phase reads
+//! the spill back and calls the step's `process` on each, in input order, followed by the steps
+//! after it. Memory stays bounded by a few batches plus what the steps themselves keep.
+
+//!
+//! The modules, in the order a batch meets them: [`outdir`] readies the output directory and
+//! `.work`; [`phases`] cuts the steps into phases and feeds each phase's batches to the pool;
+//! [`batch`] parses a batch, runs the steps on it and serializes its outcomes; [`outputs`]
+//! writes the lines to the shards and the spill file.
+
+mod batch;
+mod outdir;
+mod outputs;
+mod phases;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::Arc;
+use std::time::Instant;
+
+use crossbeam_channel::bounded;
+use thresher_core::{InputBuf, NamedStepStats, Stats, Step, StepStats};
+use thresher_io::outdir::WORK;
+use thresher_io::{expand_inputs, Folder, InputFile, IoError, OutDir, OutDirError};
+
+use crate::recipe::{Recipe, RecipeError};
+use batch::Ctx;
+use outputs::Outputs;
+use phases::Pipeline;
+
+/// How to run a recipe.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// Input files, directories or globs.
+    pub inputs: Vec<PathBuf>,
+    /// Output directory.
+    pub outdir: PathBuf,
+    /// Worker threads; 0 means one per core.
+    pub threads: usize,
+    /// Finish an interrupted run in `outdir` (see the crate docs).
+    pub resume: bool,
+    /// Replace a previous run's output in `outdir`.
+    pub overwrite: bool,
+    /// Live counters for a progress display.
+    pub progress: Option<Arc<Progress>>,
+    /// Set to a signal's number (SIGINT, SIGTERM...) to stop the run after the batch in hand:
+    /// the shards written so far stay, `.work` is removed, and the run returns
+    /// [`RunError::Interrupted`]; `--resume` finishes it.
+    pub cancel: Option<Arc<AtomicUsize>>,
+}
+
+/// Live counters, updated after each batch (for a progress bar).
+#[derive(Debug, Default)]
+pub struct Progress {
+    /// Records read.
+    pub docs: AtomicU64,
+    /// Bytes read (decompressed).
+    pub bytes: AtomicU64,
+    /// Records kept so far.
+    pub kept: AtomicU64,
+    /// Records that reached the end of the current phase.
+    pub phase_docs: AtomicU64,
+    /// Current phase (0-based) and number of phases, packed as `phase << 32 | phases`.
+    pub phase: AtomicU64,
+}
+
+/// Why a run could not be done.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RunError {
+    /// The recipe is invalid.
+    #[error("recipe error: {0}")]
+    Recipe(#[from] RecipeError),
+    /// An input is missing or unreadable (checked before any work starts).
+    #[error("input error: {0}")]
+    Input(#[from] IoError),
+    /// The output directory cannot be used.
+    #[error("output error: {path}: {message}")]
+    Output {
+        /// The path concerned.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+    /// A step failed as a whole (not on one document).
+    #[error("step `{step}` failed: {message}")]
+    Step {
+        /// The step's name.
+        step: String,
+        /// What went wrong.
+        message: String,
+    },
+    /// The run was stopped by a signal (see [`RunOptions::cancel`]).
+    #[error(
+        "interrupted by signal {signal}: the shards written so far are complete; finish the run \
+         with --resume"
+    )]
+    Interrupted {
+        /// The signal's number.
+        signal: i32,
+    },
+}
+
+impl From<OutDirError> for RunError {
+    fn from(e: OutDirError) -> Self {
+        let path = match &e {
+            OutDirError::Locked { path, .. }
+            | OutDirError::NotAFolder { path, .. }
+            | OutDirError::Io { path, .. } => path.clone(),
+            OutDirError::Foreign { dir, .. } => dir.clone(),
+        };
+        let message = e.to_string();
+        // The message names the path already.
+        let message = message
+            .strip_prefix(&format!("{}: ", path.display()))
+            .map_or(message.clone(), str::to_string);
+        RunError::Output { path, message }
+    }
+}
+
+impl RunError {
+    /// The process exit code for this error: 2 for a bad recipe or input (the user's command
+    /// must change), 3 for an output or runtime failure.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            RunError::Recipe(_) | RunError::Input(_) => 2,
+            RunError::Output { .. } | RunError::Step { .. } => 3,
+            // As a shell reports a process ended by the signal: 130 for SIGINT, 143 for SIGTERM.
+            RunError::Interrupted { signal } => 128 + signal,
+        }
+    }
+}
+
+/// An output error on `path`.
+fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
+    RunError::Output {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// Runs `recipe` over the inputs and writes `OUTDIR/{kept,rejected,errors}/` and
+/// `OUTDIR/stats.json`. Returns the run's stats.
+///
+/// The output directory is locked for the run (a second run into it is refused), only files
+/// thresher wrote are ever removed from it, and no link inside it is followed (see
+/// [`thresher_io::outdir`]). Temporary data lives in `OUTDIR/.work`, removed when the run
+/// ends, fails or is interrupted.
+pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
+    let started = Instant::now();
+    let files = expand_inputs(&opts.inputs)?;
+    let steps = recipe.build_steps()?;
+    let out = OutDir::open(&opts.outdir)?;
+    outdir::prepare_outdir(recipe, &files, opts, &out)?;
+    let work = out.folder(WORK)?;
+    let result = execute(recipe, opts, &files, &steps, &out, &work, started);
+    // Whatever happened, the temporary data goes (a resume makes it again); shards stay.
+    drop(steps);
+    let cleaned = outdir::clean_work(&out)?;
+    let stats = result?;
+    cleaned?;
+    Ok(stats)
+}
+
+/// The run itself, once the output directory is ready.
+fn execute(
+    recipe: &Recipe,
+    opts: &RunOptions,
+    files: &[InputFile],
+    steps: &[Box<dyn Step>],
+    out: &OutDir,
+    work: &Folder,
+    started: Instant,
+) -> Result<Stats, RunError> {
+    outdir::set_work_dirs(steps, work)?;
+    let pool = build_pool(opts)?;
+    let mut stats = Stats::default();
+    for f in files {
+        stats
+            .files
+            .insert(f.path.to_string_lossy().into_owned(), Default::default());
+    }
+    let mut step_stats: Vec<StepStats> = vec![StepStats::default(); steps.len()];
+
+    // Consumed batch buffers go back to the reader for reuse once their output is written (it
+    // points into them). Mapped ones go back too, to be unmapped there: unmapping 2 MB costs
+    // about as much as writing it, and writing is the part of a batch that runs on one thread.
+    let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
+    let mut outputs = Outputs::new(out, recipe.output.clone(), opts.resume)?;
+    let pipeline = Pipeline {
+        recipe,
+        opts,
+        files,
+        work,
+        ctx: Ctx {
+            steps,
+            pool: &pool,
+            progress: opts.progress.clone(),
+            recycle: recycle_tx,
+        },
+        recycled: recycle_rx,
+    };
+    pipeline.run_phases(&mut outputs, &mut stats, &mut step_stats)?;
+    outputs.finish().map_err(|e| out_err(&opts.outdir, e))?;
+
+    stats.steps = steps
+        .iter()
+        .zip(&recipe.steps)
+        .zip(step_stats)
+        .map(|((step, spec), st)| NamedStepStats {
+            type_name: spec.type_name.clone(),
+            name: step.name().to_string(),
+            stats: st,
+            report: step.report(),
+        })
+        .collect();
+    stats.seconds = started.elapsed().as_secs_f64();
+    write_stats(&stats, recipe, opts, out)?;
+    Ok(stats)
+}
+
+/// The worker pool: `opts.threads` threads, or one per core.
+fn build_pool(opts: &RunOptions) -> Result<rayon::ThreadPool, RunError> {
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads.min(crate::MAX_THREADS) // the CLI refuses more
+    };
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .thread_name(|i| format!("thresher-worker-{i}"))
+        .build()
+        .map_err(|e| out_err(&opts.outdir, e))
+}
+
+/// Writes `OUTDIR/stats.json`, atomically.
+fn write_stats(
+    stats: &Stats,
+    recipe: &Recipe,
+    opts: &RunOptions,
+    out: &OutDir,
+) -> Result<(), RunError> {
+    let path = opts.outdir.join("stats.json");
+    let text = serde_json::to_string_pretty(stats).map_err(|e| out_err(&path, e))?;
+    out.root()
+        .write_atomic("stats.json", (text + "\n").as_bytes(), recipe.output.fsync)
+        .map_err(|e| out_err(&path, e))?;
+    Ok(())
+}
