@@ -15,12 +15,11 @@
 //! a spill file under `OUTDIR/.work/` while the step `observe`s them; then the next phase reads
 //! the spill back and calls the step's `process` on each, in input order, followed by the steps
 //! after it. Memory stays bounded by a few batches plus what the steps themselves keep.
-
 //!
-//! The modules, in the order a batch meets them: [`outdir`] readies the output directory and
-//! `.work`; [`phases`] cuts the steps into phases and feeds each phase's batches to the pool;
-//! [`batch`] parses a batch, runs the steps on it and serializes its outcomes; [`outputs`]
-//! writes the lines to the shards and the spill file.
+//! The modules: [`outdir`] readies the output directory and `.work`; [`phases`] cuts the steps
+//! into phases and feeds each phase's batches to the pool; [`batch`] parses a batch, runs the
+//! steps on it and serializes its outcomes; [`outputs`] writes the lines to the shards and the
+//! spill file.
 
 mod batch;
 mod outdir;
