@@ -74,7 +74,7 @@ enum Command {
         /// Print this recipe's TOML text.
         name: Option<String>,
     },
-    /// List the step types a recipe can use.
+    /// List the step types a recipe can use, each with a one-line description.
     Steps,
     /// Sharded near-dedup, middle stage: cluster the band files that every shard's
     /// `minhash_dedup` (stage = "signatures") wrote to the recipe's work_dir; then run each
@@ -159,9 +159,7 @@ fn main() -> ExitCode {
         }
         Command::Recipes { name: None } => {
             for (name, text) in thresher::recipe::bundled() {
-                let desc = Recipe::parse(name, text)
-                    .map(|r| r.description)
-                    .unwrap_or_default();
+                let desc = thresher::recipe::description(text);
                 println!("{name:<14} {desc}");
             }
             ExitCode::SUCCESS
@@ -183,8 +181,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Steps => {
-            for name in thresher::registry::step_names() {
-                println!("{name}");
+            use thresher::registry;
+            for name in registry::step_names() {
+                let desc = registry::step_description(name).unwrap_or_default();
+                println!("{name:<22} {desc}");
+            }
+            for (name, feature) in registry::FEATURE_STEPS {
+                if registry::feature_message(name).is_some() {
+                    println!("{name:<22} (not in this build: needs the `{feature}` feature)");
+                }
             }
             ExitCode::SUCCESS
         }
