@@ -32,6 +32,7 @@ Examples:
   thresher run my-recipe.toml -i 'shards/*.jsonl.zst' -o out/ --threads 8
   thresher recipes                                    # list bundled recipes
   thresher steps                                      # list step types
+  thresher steps minhash_dedup                        # a step's parameters and defaults
 
 Output: out/kept/, out/rejected/ (with reason and value), out/errors/ (with file and position),
 and out/stats.json (in = kept + rejected + errors, per file and per step).
@@ -74,8 +75,11 @@ enum Command {
         /// Print this recipe's TOML text.
         name: Option<String>,
     },
-    /// List the step types a recipe can use.
-    Steps,
+    /// List the step types a recipe can use, each with a one-line description.
+    Steps {
+        /// Describe this step: each parameter with its type, default and doc line.
+        name: Option<String>,
+    },
     /// Sharded near-dedup, middle stage: cluster the band files that every shard's
     /// `minhash_dedup` (stage = "signatures") wrote to the recipe's work_dir; then run each
     /// shard again with stage = "filter".
@@ -159,9 +163,7 @@ fn main() -> ExitCode {
         }
         Command::Recipes { name: None } => {
             for (name, text) in thresher::recipe::bundled() {
-                let desc = Recipe::parse(name, text)
-                    .map(|r| r.description)
-                    .unwrap_or_default();
+                let desc = thresher::recipe::description(text);
                 println!("{name:<14} {desc}");
             }
             ExitCode::SUCCESS
@@ -182,12 +184,20 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Steps => {
-            for name in thresher::registry::step_names() {
-                println!("{name}");
+        Command::Steps { name: None } => {
+            use thresher::registry;
+            for name in registry::step_names() {
+                let desc = registry::step_description(name).unwrap_or_default();
+                println!("{name:<22} {desc}");
+            }
+            for (name, feature) in registry::FEATURE_STEPS {
+                if registry::feature_message(name).is_some() {
+                    println!("{name:<22} (not in this build: needs the `{feature}` feature)");
+                }
             }
             ExitCode::SUCCESS
         }
+        Command::Steps { name: Some(name) } => print_step(&name),
         Command::Run {
             recipe,
             inputs,
@@ -344,4 +354,30 @@ fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path) {
         eprintln!("  skipped (not documents): {:?}", stats.skipped);
     }
     eprintln!("  output: {}", outdir.display());
+}
+
+/// `thresher steps NAME`: the step's description, then each parameter with its type, default
+/// and doc line.
+fn print_step(name: &str) -> ExitCode {
+    use thresher::registry;
+    let (Some(desc), Some(params)) = (
+        registry::step_description(name),
+        registry::step_params(name),
+    ) else {
+        match registry::feature_message(name) {
+            Some(m) => eprintln!("thresher: {m}"),
+            None => eprintln!(
+                "thresher: no step `{name}` (known: {})",
+                registry::step_names().join(", ")
+            ),
+        }
+        return ExitCode::from(2);
+    };
+    println!("{name}: {desc}\n");
+    println!("Parameters (all optional: name, type, default, doc):");
+    for p in params {
+        println!("  {:<28} {}  (default: {})", p.name, p.ty, p.default);
+        println!("      {}", p.doc);
+    }
+    ExitCode::SUCCESS
 }

@@ -760,3 +760,38 @@ fn bus_error_is_a_message_and_exit_code_3() {
     assert_eq!(o.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("memory map"), "{stderr}");
 }
+
+/// `thresher steps` lists every step with its description; `thresher steps NAME` prints every
+/// parameter of the step's config (its default serialized: every field is a key), with a type,
+/// a default and a doc line.
+#[test]
+fn steps_name_prints_every_parameter() {
+    use thresher::registry;
+    let list = String::from_utf8(run(&["steps"]).stdout).unwrap();
+    for name in registry::step_names() {
+        let line = list
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("{name} not listed:\n{list}"));
+        assert!(
+            line.len() > name.len() + 10,
+            "{name}: no description: {line}"
+        );
+
+        let out = run(&["steps", name]);
+        assert!(out.status.success(), "thresher steps {name}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.starts_with(&format!("{name}: ")), "{text}");
+        let defaults = registry::step_defaults(name).unwrap();
+        for key in defaults.as_object().unwrap().keys() {
+            let line = text
+                .lines()
+                .find(|l| l.split_whitespace().next() == Some(key.as_str()))
+                .unwrap_or_else(|| panic!("{name}: parameter `{key}` not printed:\n{text}"));
+            assert!(line.contains("(default: "), "{name}.{key}: {line}");
+        }
+    }
+    let out = run(&["steps", "nope"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no step `nope` (known: "));
+}

@@ -1,6 +1,9 @@
 //! End-to-end tests of the `language_id` step through the binary: the `fineweb-en` recipe on the
 //! bundled samples and on a multilingual fixture (fixtures/langid/mixed.jsonl).
 
+// The step exists only in builds with the `langid` feature (the default).
+#![cfg(feature = "langid")]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 

@@ -110,3 +110,41 @@ fn threads_above_limit_is_refused() {
     );
     assert!(!tmp.path().join("out").exists());
 }
+
+/// A build without the `langid` feature refuses `language_id` at its line, saying how to get
+/// it; bundled recipes that use it are still listed, and refused only when run.
+#[cfg(not(feature = "langid"))]
+#[test]
+fn language_id_without_the_feature_is_refused() {
+    refused(
+        "[[step]]\ntype = \"exact_dedup\"\n\n[[step]]\ntype = \"language_id\"\n",
+        5,
+        "step `language_id` needs thresher built with the `langid` feature",
+    );
+    let thresher = env!("CARGO_BIN_EXE_thresher");
+    let list = std::process::Command::new(thresher)
+        .arg("recipes")
+        .output()
+        .unwrap();
+    assert!(list.status.success());
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("fineweb-en ") && l.contains("language_id")),
+        "{list}"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(thresher)
+        .args(["run", "fineweb-en", "-i"])
+        .arg(sample())
+        .arg("-o")
+        .arg(tmp.path().join("out"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("bundled:fineweb-en:8: step `language_id` needs"),
+        "{stderr}"
+    );
+}

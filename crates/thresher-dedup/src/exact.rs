@@ -4,14 +4,14 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Mutex;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::{
     Document, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode, TextScan,
 };
 
 /// Recipe parameters of `exact_dedup`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ExactDedupConfig {
     /// Normalise the text before hashing (see [`normalize_for_exact`]). With `false` the raw

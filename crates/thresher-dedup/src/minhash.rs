@@ -38,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Instant;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
@@ -52,7 +52,9 @@ use crate::signature::{MinHasher, SigScratch, SignatureParams};
 const STEP: &str = "minhash_dedup";
 
 /// Which part of a (possibly sharded) run this step instance does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Stage {
     /// Everything in one run: signatures, clustering, filtering.
@@ -107,7 +109,7 @@ pub fn catch_probability(s: f64, bands: usize, rows: usize) -> f64 {
 }
 
 /// Recipe parameters of `minhash_dedup`. Unset shape parameters come from `profile`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct MinhashDedupConfig {
     /// Bundled parameter set: `fineweb` (default) or `high_recall`.

@@ -23,7 +23,7 @@
 
 use std::sync::Mutex;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx, StepMode};
@@ -34,7 +34,7 @@ use crate::exact::normalize_for_exact;
 const STEP: &str = "paragraph_dedup";
 
 /// Recipe parameters of `paragraph_dedup`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct ParagraphDedupConfig {
     /// Number of distinct paragraphs the filter is sized for.

@@ -1,6 +1,6 @@
 //! The `html_extract` pipeline step.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::{check_at_least, check_range};
 use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -25,7 +25,7 @@ use crate::{extract_html, ExtractError, Limits, Options};
 /// type = "html_extract"
 /// max_html_bytes = 20000000
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct HtmlExtractConfig {
     /// Largest page, in bytes of (UTF-8) HTML.

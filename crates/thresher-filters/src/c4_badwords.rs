@@ -39,7 +39,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::check_fraction;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -84,7 +84,7 @@ static BUNDLED: &[(&str, &str)] = &[
 const ALLOWLIST: [&str; 4] = ["sm", "グロ", "女の子", "性"];
 
 /// Recipe parameters of `c4_badwords` (defaults: datatrove 0.10.1's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct C4BadWordsConfig {
     /// Fraction of documents with bad words that are kept anyway.

@@ -41,7 +41,7 @@
 //! ```
 
 use memchr::memmem::Finder;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -52,7 +52,7 @@ use crate::pychar;
 use crate::sentences::{count_sentences, split_into_sentences};
 
 /// Recipe parameters of `c4_quality` (defaults: datatrove 0.10.1's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct C4QualityConfig {
     /// Work on lines (true, as C4) or on sentences (false).

@@ -34,7 +34,7 @@
 //! }
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::{check_fraction, check_non_negative};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -45,7 +45,7 @@ use crate::dup::find_duplicates;
 use crate::pychar;
 
 /// Recipe parameters of `fineweb_quality` (defaults: datatrove 0.10.1's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FineWebQualityConfig {
     /// Minimum fraction of lines ending with a terminal mark.

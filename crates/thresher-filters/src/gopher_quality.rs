@@ -42,7 +42,7 @@
 //! }
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::{check_fraction, check_min_max, check_non_negative};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -79,7 +79,7 @@ static BYTE_FLAGS: [u8; 256] = {
 };
 
 /// Recipe parameters of `gopher_quality` (defaults: datatrove 0.10.1's; 0 switches a rule off).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GopherQualityConfig {
     /// Minimum number of non-symbol words.

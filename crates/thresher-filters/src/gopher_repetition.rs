@@ -39,7 +39,7 @@
 //! }
 //! ```
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::check_fraction;
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
 
@@ -49,7 +49,7 @@ use crate::ngrams::with_ngrams;
 use crate::pychar;
 
 /// Recipe parameters of `gopher_repetition` (defaults: datatrove 0.10.1's).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct GopherRepetitionConfig {
     /// Maximum fraction of lines that repeat an earlier line (0 = rule off).

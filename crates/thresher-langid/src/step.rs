@@ -40,7 +40,7 @@
 
 use std::borrow::Cow;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
@@ -50,7 +50,7 @@ use crate::detect::detect;
 use crate::lang::{Language, LanguageSet};
 
 /// Recipe parameters of `language_id`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct LanguageIdConfig {
     /// Languages to keep (ISO 639-1 or 639-3 codes); empty keeps every language.

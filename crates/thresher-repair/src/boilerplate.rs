@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
@@ -52,7 +52,7 @@ use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 /// max_docs = 2
 /// group_by = "url"
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorpusBoilerplateConfig {
     /// A line found in more than this many documents (of its group) is removed.

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
@@ -96,7 +96,7 @@ use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 /// corpus_min_docs = 2
 /// corpus_group_by = "url"
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct StripChromeConfig {
     /// A line with at least this many words is prose.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
@@ -42,7 +42,7 @@ use crate::lines::{count_lines, line_key, normalize_line, remove_lines, spans_js
 /// type = "collapse_repeats"
 /// min_repeat_frac = 0.2
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CollapseRepeatsConfig {
     /// Letters and digits a repeated run needs to be removed whatever the document's size.

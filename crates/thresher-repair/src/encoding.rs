@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
@@ -32,7 +32,7 @@ use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 /// [[step]]
 /// type = "flag_encoding_damage"
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct FlagEncodingDamageConfig {
     /// Shortest stem (in characters) for the lost-apostrophe rule.

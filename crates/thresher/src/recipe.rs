@@ -37,6 +37,19 @@ pub fn bundled() -> &'static [(&'static str, &'static str)] {
     bundled::BUNDLED
 }
 
+/// A recipe text's `description`, read without checking the rest: a bundled recipe is listed
+/// even in a build that lacks one of its steps (it is refused only when used).
+pub fn description(text: &str) -> String {
+    #[derive(Deserialize)]
+    struct Head {
+        #[serde(default)]
+        description: String,
+    }
+    toml::from_str::<Head>(text)
+        .map(|h| h.description)
+        .unwrap_or_default()
+}
+
 /// A recipe error, with the line it concerns when there is one.
 #[derive(Debug, thiserror::Error)]
 #[error("{origin}{}: {message}", line.map(|l| format!(":{l}")).unwrap_or_default())]
@@ -163,6 +176,9 @@ impl Recipe {
             };
             if !registry::step_names().contains(&type_name.as_str()) {
                 let line_span = find_in(text, &span, &type_name).unwrap_or(span);
+                if let Some(message) = registry::feature_message(&type_name) {
+                    return Err(err(Some(line_span), message));
+                }
                 return Err(err(
                     Some(line_span),
                     format!(
@@ -362,7 +378,18 @@ mod tests {
     #[test]
     fn bundled_recipes_parse_and_build() {
         assert!(bundled().iter().any(|(n, _)| *n == "default"));
-        for (name, _) in bundled() {
+        for (name, text) in bundled() {
+            assert!(!description(text).is_empty(), "{name} has no description");
+            let missing = registry::FEATURE_STEPS
+                .iter()
+                .filter(|(step, _)| registry::feature_message(step).is_some())
+                .find(|(step, _)| text.contains(&format!("type = \"{step}\"")));
+            if let Some((step, _)) = missing {
+                // This build lacks the step: the recipe is refused, with how to get it.
+                let e = Recipe::load(name).unwrap_err();
+                assert!(e.message.contains(&format!("step `{step}` needs")), "{e}");
+                continue;
+            }
             let r = Recipe::load(name).unwrap_or_else(|e| panic!("{e}"));
             r.build_steps().unwrap_or_else(|e| panic!("{e}"));
         }
@@ -561,6 +588,7 @@ mod tests {
     /// Parameters are checked when the recipe is loaded, not only when the steps are built.
     #[test]
     fn bad_parameters_are_refused_at_parse() {
+        #[cfg(feature = "langid")]
         refused(
             "[[step]]\ntype = \"language_id\"\nlanguages = [\"en\", \"xx\"]\n",
             3,
@@ -575,6 +603,18 @@ mod tests {
             "[[step]]\ntype = \"paragraph_dedup\"\nmax_filter_mb = 1\n",
             3,
             "more than `max_filter_mb` = 1",
+        );
+    }
+
+    /// Without the `langid` feature, `language_id` is refused at its line, saying how to get it.
+    #[cfg(not(feature = "langid"))]
+    #[test]
+    fn language_id_needs_the_feature() {
+        refused(
+            &format!("{STEP}\n[[step]]\ntype = \"language_id\"\nlanguages = [\"en\"]\n"),
+            5,
+            "step `language_id` needs thresher built with the `langid` feature \
+             (cargo build --features langid, the default)",
         );
     }
 }

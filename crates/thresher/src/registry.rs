@@ -1,35 +1,57 @@
 //! The step registry: maps a recipe's `type = "..."` to the step's config type.
 //!
 //! To add a step, implement [`StepConfig`] for its config struct (with
-//! `#[serde(deny_unknown_fields)]` and `Default` = the reference tool's defaults) and add one
-//! line to the `registered!` list below.
+//! `#[serde(deny_unknown_fields, default)]`, `Default` = the reference tool's defaults, and
+//! `Serialize` and `schemars::JsonSchema` derived, so that `thresher steps NAME` can show each
+//! field's doc comment, type and default) and add one line to the `registered!` list below.
 
 use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
 use thresher_core::{Step, StepConfig};
 
-/// Calls `$m!` with the list of registered steps (type name => config type), so that building
-/// and checking see the same list.
+/// Calls `$m!` with the list of registered steps (type name => config type: one-line
+/// description), so that building, checking and `thresher steps` see the same list. A step
+/// behind a cargo feature carries its `#[cfg]`, and is named in [`FEATURE_STEPS`].
 macro_rules! registered {
     ($m:ident) => {
         $m! {
-            "exact_dedup" => thresher_dedup::ExactDedupConfig,
-            "minhash_dedup" => thresher_dedup::MinhashDedupConfig,
-            "paragraph_dedup" => thresher_dedup::ParagraphDedupConfig,
-            "collapse_repeats" => thresher_repair::CollapseRepeatsConfig,
-            "strip_chrome" => thresher_repair::StripChromeConfig,
-            "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig,
-            "flag_encoding_damage" => thresher_repair::FlagEncodingDamageConfig,
-            "gopher_repetition" => thresher_filters::GopherRepetitionConfig,
-            "gopher_quality" => thresher_filters::GopherQualityConfig,
-            "c4_quality" => thresher_filters::C4QualityConfig,
-            "c4_badwords" => thresher_filters::C4BadWordsConfig,
-            "fineweb_quality" => thresher_filters::FineWebQualityConfig,
-            "html_extract" => thresher_extract::HtmlExtractConfig,
-            "language_id" => thresher_langid::LanguageIdConfig,
-            // New steps go here, one line each: "type_name" => crate::ConfigType,
+            "exact_dedup" => thresher_dedup::ExactDedupConfig:
+                "drops later copies of a text seen before (optionally normalised)",
+            "minhash_dedup" => thresher_dedup::MinhashDedupConfig:
+                "drops near-duplicate documents (MinHash-LSH)",
+            "paragraph_dedup" => thresher_dedup::ParagraphDedupConfig:
+                "removes paragraphs already seen in other documents (Bloom filter)",
+            "collapse_repeats" => thresher_repair::CollapseRepeatsConfig:
+                "keeps the first copy of a run of lines repeated inside a document",
+            "strip_chrome" => thresher_repair::StripChromeConfig:
+                "removes page chrome at the start of a document and trailers at its end",
+            "corpus_boilerplate" => thresher_repair::CorpusBoilerplateConfig:
+                "drops lines that recur in many documents of the input (or of one site)",
+            "flag_encoding_damage" => thresher_repair::FlagEncodingDamageConfig:
+                "notes (does not repair) signs of a wrong character encoding (mojibake)",
+            "gopher_repetition" => thresher_filters::GopherRepetitionConfig:
+                "drops documents made of repeated lines, paragraphs or word n-grams (Gopher)",
+            "gopher_quality" => thresher_filters::GopherQualityConfig:
+                "Gopher's quality rules: length, word shape, symbols, stop words",
+            "c4_quality" => thresher_filters::C4QualityConfig:
+                "C4's line cleaning and page rules",
+            "c4_badwords" => thresher_filters::C4BadWordsConfig:
+                "drops documents containing a word of their language's LDNOOBW bad-words list",
+            "fineweb_quality" => thresher_filters::FineWebQualityConfig:
+                "FineWeb's own line-level quality rules",
+            "html_extract" => thresher_extract::HtmlExtractConfig:
+                "turns an HTML page into its main text, with title, author, date and URL",
+            #[cfg(feature = "langid")]
+            "language_id" => thresher_langid::LanguageIdConfig:
+                "labels each document with its language; keeps the wanted ones above a score",
+            // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
 }
+
+/// Steps that a cargo feature of this crate provides: (type name, feature). Recipes that use
+/// one in a build without its feature are refused with [`feature_message`].
+pub const FEATURE_STEPS: &[(&str, &str)] = &[("language_id", "langid")];
 
 /// Builds the step of type `type_name` from its recipe table (without the `type` key).
 /// `None` when no step has that type name.
@@ -38,9 +60,9 @@ pub fn build_step(
     table: toml::Table,
 ) -> Option<Result<Box<dyn Step>, BuildError>> {
     macro_rules! steps {
-        ($($name:literal => $cfg:ty),* $(,)?) => {
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
             match type_name {
-                $($name => Some(build::<$cfg>(table)),)*
+                $($(#[$attr])* $name => Some(build::<$cfg>(table)),)*
                 _ => None,
             }
         };
@@ -53,9 +75,9 @@ pub fn build_step(
 /// `None` when no step has that type name.
 pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), BuildError>> {
     macro_rules! steps {
-        ($($name:literal => $cfg:ty),* $(,)?) => {
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
             match type_name {
-                $($name => Some(check::<$cfg>(table)),)*
+                $($(#[$attr])* $name => Some(check::<$cfg>(table)),)*
                 _ => None,
             }
         };
@@ -63,14 +85,236 @@ pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), Buil
     registered!(steps)
 }
 
-/// The type names of all registered steps, for error messages and `thresher steps`.
+/// The type names of the steps this build has, for error messages and `thresher steps`.
 pub fn step_names() -> &'static [&'static str] {
     macro_rules! names {
-        ($($name:literal => $cfg:ty),* $(,)?) => {
-            &[$($name),*]
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
+            &[$($(#[$attr])* $name),*]
         };
     }
     registered!(names)
+}
+
+/// The one-line description of a step this build has.
+pub fn step_description(type_name: &str) -> Option<&'static str> {
+    macro_rules! descriptions {
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
+            match type_name {
+                $($(#[$attr])* $name => Some($desc),)*
+                _ => None,
+            }
+        };
+    }
+    registered!(descriptions)
+}
+
+/// One parameter of a step, as `thresher steps NAME` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    /// The recipe key; a key of a sub-table is `table.key`.
+    pub name: String,
+    /// The value's type, in recipe terms (`integer`, `string or unset`, `one of "a", "b"`...).
+    pub ty: String,
+    /// The default value as TOML would write it; `unset` for an absent optional value.
+    pub default: String,
+    /// The first sentence of the field's doc comment.
+    pub doc: String,
+}
+
+/// The parameters of a step this build has, from its config's schema (doc comments, types)
+/// and `Default`, by name (serde_json sorts keys). Sub-tables (`norm` of `minhash_dedup`) are
+/// listed, then their keys as `table.key`.
+pub fn step_params(type_name: &str) -> Option<Vec<Param>> {
+    macro_rules! params {
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
+            match type_name {
+                $($(#[$attr])* $name => Some(params_of(schemars::schema_for!($cfg).as_value())),)*
+                _ => None,
+            }
+        };
+    }
+    registered!(params)
+}
+
+/// The default parameters of a step this build has: its config's `Default`, serialized (an
+/// unset optional value is `null`), so every parameter is a key.
+pub fn step_defaults(type_name: &str) -> Option<Value> {
+    macro_rules! defaults {
+        ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
+            match type_name {
+                $($(#[$attr])* $name => Some(
+                    serde_json::to_value(<$cfg>::default()).unwrap_or(Value::Null)
+                ),)*
+                _ => None,
+            }
+        };
+    }
+    registered!(defaults)
+}
+
+fn params_of(schema: &Value) -> Vec<Param> {
+    let defs = schema.get("$defs").and_then(Value::as_object);
+    let mut out = Vec::new();
+    collect_params(schema, defs, "", &mut out);
+    out
+}
+
+fn collect_params(
+    schema: &Value,
+    defs: Option<&Map<String, Value>>,
+    prefix: &str,
+    out: &mut Vec<Param>,
+) {
+    let Some(props) = schema.get("properties").and_then(Value::as_object) else {
+        return;
+    };
+    for (key, prop) in props {
+        let name = format!("{prefix}{key}");
+        // A doc comment on the field wins over the one on its type (`$ref`).
+        let target = resolve(prop, defs);
+        let doc = prop
+            .get("description")
+            .or_else(|| target.get("description"))
+            .and_then(Value::as_str)
+            .map(first_sentence)
+            .unwrap_or_default();
+        let default = prop.get("default").map(toml_ish).unwrap_or_default();
+        out.push(Param {
+            name: name.clone(),
+            ty: type_of(prop, defs),
+            default,
+            doc,
+        });
+        if target.get("properties").is_some() {
+            collect_params(target, defs, &format!("{name}."), out);
+        }
+    }
+}
+
+/// Follows a `$ref` into `$defs` (one level: the configs' types are not recursive).
+fn resolve<'a>(schema: &'a Value, defs: Option<&'a Map<String, Value>>) -> &'a Value {
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| defs?.get(name))
+        .unwrap_or(schema)
+}
+
+/// A schema's type in recipe terms.
+fn type_of(schema: &Value, defs: Option<&Map<String, Value>>) -> String {
+    let schema = resolve(schema, defs);
+    if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+        let v: Vec<String> = values.iter().map(toml_ish).collect();
+        return format!("one of {}", v.join(", "));
+    }
+    if let Some(alts) = schema
+        .get("oneOf")
+        .or_else(|| schema.get("anyOf"))
+        .and_then(Value::as_array)
+    {
+        let consts: Vec<String> = alts
+            .iter()
+            .filter_map(|a| resolve(a, defs).get("const").map(toml_ish))
+            .collect();
+        if consts.len() == alts.len() {
+            return format!("one of {}", consts.join(", "));
+        }
+        let mut optional = false;
+        let mut types = Vec::new();
+        for a in alts {
+            if a.get("type").and_then(Value::as_str) == Some("null") {
+                optional = true;
+            } else {
+                types.push(type_of(a, defs));
+            }
+        }
+        let t = types.join(" or ");
+        return if optional { format!("{t} or unset") } else { t };
+    }
+    if schema.get("properties").is_some() {
+        return "table".into();
+    }
+    let mut optional = false;
+    let names: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => return "any".into(),
+    };
+    let mut parts = Vec::new();
+    for t in names {
+        match t {
+            "null" => optional = true,
+            "array" => parts.push(array_type(schema, defs)),
+            "number" => parts.push("float".to_string()),
+            "object" => parts.push("table".to_string()),
+            other => parts.push(other.to_string()),
+        }
+    }
+    let t = parts.join(" or ");
+    if optional {
+        format!("{t} or unset")
+    } else {
+        t
+    }
+}
+
+fn array_type(schema: &Value, defs: Option<&Map<String, Value>>) -> String {
+    if let Some(items) = schema.get("prefixItems").and_then(Value::as_array) {
+        let t: Vec<String> = items.iter().map(|i| type_of(i, defs)).collect();
+        return format!("[{}]", t.join(", "));
+    }
+    match schema.get("items") {
+        Some(items) => format!("array of {}", type_of(items, defs)),
+        None => "array".into(),
+    }
+}
+
+/// A JSON value as TOML writes it (`null`, which TOML lacks, is an unset optional value).
+fn toml_ish(v: &Value) -> String {
+    match v {
+        Value::Null => "unset".into(),
+        Value::Array(items) => {
+            let v: Vec<String> = items.iter().map(toml_ish).collect();
+            format!("[{}]", v.join(", "))
+        }
+        Value::Object(m) => {
+            let v: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k} = {}", toml_ish(v)))
+                .collect();
+            format!("{{ {} }}", v.join(", "))
+        }
+        other => other.to_string(),
+    }
+}
+
+/// The first sentence of a doc comment, on one line, with rustdoc's link brackets removed.
+fn first_sentence(doc: &str) -> String {
+    let para = doc.split("\n\n").next().unwrap_or_default();
+    let line = para.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = line.replace("[`", "`").replace("`]", "`");
+    match line.find(". ") {
+        Some(i) => line[..=i].to_string(),
+        None => line,
+    }
+}
+
+/// When `type_name` is a step this build lacks because a cargo feature was left out: how to get
+/// it. `None` for a step this build has, and for an unknown name.
+pub fn feature_message(type_name: &str) -> Option<String> {
+    if step_names().contains(&type_name) {
+        return None;
+    }
+    FEATURE_STEPS
+        .iter()
+        .find(|(name, _)| *name == type_name)
+        .map(|(name, feature)| {
+            format!(
+                "step `{name}` needs thresher built with the `{feature}` feature \
+                 (cargo build --features {feature}, the default)"
+            )
+        })
 }
 
 /// Why a step could not be built from its table.
@@ -118,5 +362,90 @@ pub(crate) fn deserialize_table<T: DeserializeOwned>(
             });
             Err((key, e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Steps whose defaults are intentionally incomplete, with the reason. None today: every
+    /// step builds from an empty table.
+    const INCOMPLETE_DEFAULTS: &[(&str, &str)] = &[];
+
+    #[test]
+    fn every_step_builds_from_its_defaults() {
+        for name in step_names() {
+            if let Some((_, why)) = INCOMPLETE_DEFAULTS.iter().find(|(n, _)| n == name) {
+                println!("{name}: not built from defaults: {why}");
+                continue;
+            }
+            match build_step(name, toml::Table::new()) {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => panic!("{name} does not build from an empty table: {e:?}"),
+                None => panic!("{name} is listed but not built"),
+            }
+        }
+    }
+
+    /// Every field of every config is a parameter with a type, a default and a doc line; every
+    /// step has a description.
+    #[test]
+    fn every_parameter_is_described() {
+        for name in step_names() {
+            assert!(
+                step_description(name).is_some_and(|d| !d.is_empty()),
+                "{name}"
+            );
+            let defaults = step_defaults(name).unwrap();
+            let keys: Vec<&String> = defaults.as_object().unwrap().keys().collect();
+            let params = step_params(name).unwrap();
+            let top: Vec<&String> = params
+                .iter()
+                .map(|p| &p.name)
+                .filter(|n| !n.contains('.'))
+                .collect();
+            assert_eq!(top, keys, "{name}");
+            for p in &params {
+                assert!(
+                    !p.ty.is_empty() && p.ty != "any",
+                    "{name}.{}: {p:?}",
+                    p.name
+                );
+                assert!(!p.default.is_empty(), "{name}.{}: no default", p.name);
+                assert!(!p.doc.is_empty(), "{name}.{}: no doc comment", p.name);
+            }
+        }
+    }
+
+    #[test]
+    fn parameter_types_read_well() {
+        let params = step_params("minhash_dedup").unwrap();
+        let get = |n: &str| params.iter().find(|p| p.name == n).unwrap();
+        assert_eq!(get("profile").ty, "string");
+        assert_eq!(get("profile").default, "\"fineweb\"");
+        assert_eq!(get("bands").ty, "integer or unset");
+        assert_eq!(get("bands").default, "unset");
+        assert!(
+            get("keeper").ty.starts_with("one of \"lowest_seq\""),
+            "{:?}",
+            get("keeper")
+        );
+        assert_eq!(get("norm").ty, "table");
+        assert_eq!(get("norm.lowercase").ty, "boolean");
+        let top = step_params("gopher_repetition").unwrap();
+        let g = top.iter().find(|p| p.name == "top_n_grams").unwrap();
+        assert_eq!(g.ty, "array of [integer, float]", "{g:?}");
+    }
+
+    #[test]
+    fn missing_feature_steps_say_how_to_get_them() {
+        for (name, feature) in FEATURE_STEPS {
+            match feature_message(name) {
+                Some(m) => assert!(m.contains(&format!("--features {feature}")), "{m}"),
+                None => assert!(step_names().contains(name)),
+            }
+        }
+        assert_eq!(feature_message("nope"), None);
     }
 }
