@@ -46,7 +46,9 @@ enum Command {
     Run {
         /// A bundled recipe's name (see `thresher recipes`) or a path to a TOML recipe.
         recipe: String,
-        /// Input files, directories or globs (JSONL, .txt; .gz/.zst read transparently).
+        /// Input files, directories or globs: JSONL (.jsonl, .json, .ndjson), WARC/WET/ARC
+        /// (.warc, .wet, .wat, .arc), HTML pages (.html, .htm, .xhtml) and text (.txt and any
+        /// other name, one document a file); .gz and .zst are read transparently.
         #[arg(short, long = "input", required = true, num_args = 1..)]
         inputs: Vec<PathBuf>,
         /// Output directory.
