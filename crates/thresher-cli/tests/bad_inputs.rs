@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod common;
+use common::lines_of;
+
 /// A recipe that keeps every distinct text: what is checked is the reading, not the steps.
 const RECIPE: &str = "\
 [input]
@@ -184,9 +187,9 @@ fn check(kind: &str, build: impl FnOnce(&Path) -> Case) {
             "{kind}: in != kept + rejected + errors for {name}: {stats:#}"
         );
     }
-    let kept = records(&out.join("kept"));
-    let rejected = records(&out.join("rejected"));
-    let errors = records(&out.join("errors"));
+    let kept = lines_of(&out.join("kept"));
+    let rejected = lines_of(&out.join("rejected"));
+    let errors = lines_of(&out.join("errors"));
     assert_eq!(kept.len() as u64, n(&stats, "kept"), "{kind}: kept records");
     assert_eq!(
         rejected.len() as u64,
@@ -274,27 +277,6 @@ fn run_with_timeout(kind: &str, mut cmd: Command, timeout: Duration) -> (i32, St
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-}
-
-/// The records of the shards in `dir` (hidden files aside).
-fn records(dir: &Path) -> Vec<Value> {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut files: Vec<PathBuf> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    let mut out = Vec::new();
-    for f in files {
-        if f.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
-        for l in std::fs::read_to_string(&f).unwrap().lines() {
-            out.push(serde_json::from_str(l).unwrap());
-        }
-    }
-    out
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1014,14 +996,14 @@ fn fifo_without_writer() {
         "fifo_without_writer: exit {code}; stderr:\n{stderr}"
     );
     if code == 0 {
-        let errors = records(&out.join("errors"));
+        let errors = lines_of(&out.join("errors"));
         assert!(
             errors
                 .iter()
                 .any(|e| e["file"].as_str().unwrap_or("").ends_with("a.jsonl")),
             "fifo_without_writer: no error record for the FIFO: {errors:?}"
         );
-        let kept = records(&out.join("kept"));
+        let kept = lines_of(&out.join("kept"));
         assert!(kept.iter().any(|k| k["id"] == "g1"), "b.jsonl is read");
     }
 }

@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::Value;
 
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_thresher"))
-}
+mod common;
+use common::{bin, lines_of, run, stats};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -18,39 +17,6 @@ fn repo() -> PathBuf {
 
 fn sample() -> PathBuf {
     repo().join("fixtures/sample")
-}
-
-fn run(args: &[&str]) -> Output {
-    let out = bin().args(args).output().expect("run thresher");
-    if !out.status.success() {
-        eprintln!("stderr: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    out
-}
-
-fn stats(outdir: &Path) -> Value {
-    let text = std::fs::read_to_string(outdir.join("stats.json")).expect("stats.json");
-    serde_json::from_str(&text).expect("stats.json is JSON")
-}
-
-fn lines_of(dir: &Path) -> Vec<Value> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    let mut files: Vec<_> = rd.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    for f in files {
-        if f.file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-        {
-            continue;
-        }
-        for l in std::fs::read_to_string(&f).unwrap().lines() {
-            out.push(serde_json::from_str(l).unwrap());
-        }
-    }
-    out
 }
 
 /// Every output file's bytes, and stats.json without timings.

@@ -4,18 +4,11 @@
 
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Output};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
-fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_thresher"))
-}
-
-fn run(args: &[&str]) -> Output {
-    bin().args(args).output().expect("run thresher")
-}
+mod common;
+use common::{bin, run, stats};
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -47,10 +40,6 @@ fn write_input(path: &Path, n: usize) {
         let line = serde_json::json!({"id": format!("d{i}"), "text": text});
         writeln!(f, "{line}").unwrap();
     }
-}
-
-fn stats(outdir: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(outdir.join("stats.json")).unwrap()).unwrap()
 }
 
 fn counts_add_up(outdir: &Path, n: u64) {

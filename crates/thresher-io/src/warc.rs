@@ -109,13 +109,7 @@ impl<R: Read> Read for Source<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
             Source::Plain(r) => r.read(buf),
-            Source::Gzip(_) => {
-                let avail = self.fill_buf()?;
-                let n = avail.len().min(buf.len());
-                buf[..n].copy_from_slice(&avail[..n]);
-                self.consume(n);
-                Ok(n)
-            }
+            Source::Gzip(_) => read_buffered(self, buf),
         }
     }
 }
@@ -364,12 +358,17 @@ impl<B: BufRead> Read for Counting<B> {
             self.record(&buf[..n]);
             return Ok(n);
         }
-        let avail = self.fill_buf()?;
-        let n = avail.len().min(buf.len());
-        buf[..n].copy_from_slice(&avail[..n]);
-        self.consume(n);
-        Ok(n)
+        read_buffered(self, buf)
     }
+}
+
+/// `Read::read` for a reader whose bytes come from its own `BufRead` buffer.
+fn read_buffered(r: &mut impl BufRead, buf: &mut [u8]) -> io::Result<usize> {
+    let avail = r.fill_buf()?;
+    let n = avail.len().min(buf.len());
+    buf[..n].copy_from_slice(&avail[..n]);
+    r.consume(n);
+    Ok(n)
 }
 
 impl<B: BufRead> BufRead for Counting<B> {
