@@ -381,7 +381,9 @@ mod tests {
                 continue;
             }
             match build_step(name, toml::Table::new()) {
-                Some(Ok(_)) => {}
+                // The step's name (stats, the `step` of rejected records, the reason codes'
+                // prefix) is its recipe type name: no versioned variant.
+                Some(Ok(step)) => assert_eq!(step.name(), *name),
                 Some(Err(e)) => panic!("{name} does not build from an empty table: {e:?}"),
                 None => panic!("{name} is listed but not built"),
             }
