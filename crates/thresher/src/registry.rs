@@ -390,6 +390,35 @@ mod tests {
         }
     }
 
+    /// ARCHITECTURE.md lists every step, and the README's reason-code table names every step
+    /// (those that never reject in its sentence about them), the feature-gated ones too.
+    #[test]
+    fn the_docs_name_every_step() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let arch = std::fs::read_to_string(format!("{root}/ARCHITECTURE.md")).unwrap();
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+        let reasons = readme
+            .split("### Reason codes")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("README has a Reason codes section");
+        let names = step_names()
+            .iter()
+            .copied()
+            .chain(FEATURE_STEPS.iter().map(|(n, _)| *n));
+        for name in names {
+            let quoted = format!("`{name}`");
+            assert!(
+                arch.contains(&quoted),
+                "ARCHITECTURE.md does not name {quoted}"
+            );
+            assert!(
+                reasons.contains(&quoted),
+                "README's reason codes do not name {quoted}"
+            );
+        }
+    }
+
     /// Every field of every config is a parameter with a type, a default and a doc line; every
     /// step has a description.
     #[test]
