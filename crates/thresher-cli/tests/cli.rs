@@ -212,7 +212,7 @@ fn bad_records_are_reported_and_counts_add_up() {
     }
     // Rejected records say why and which twin was kept.
     for r in lines_of(&out.join("rejected")) {
-        assert_eq!(r["reason"], "exact_duplicate");
+        assert_eq!(r["reason"], "exact_dedup:duplicate");
         assert!(r["value"].is_string());
     }
 }

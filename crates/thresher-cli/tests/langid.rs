@@ -81,18 +81,18 @@ fn labels_every_document_and_keeps_english_only() {
     }
     for r in &rejected {
         let reason = r["reason"].as_str().expect("reason");
-        if reason.starts_with("language:") {
+        if reason.starts_with("language_id:") {
             assert_eq!(
                 reason,
                 format!(
-                    "language:{}",
+                    "language_id:{}",
                     r["metadata"]["language"].as_str().unwrap_or("")
                 )
             );
         }
     }
     assert!(kept.iter().all(|r| r["metadata"]["gold_language"] == "en"));
-    assert!(rejected.iter().any(|r| r["reason"] == "language:fr"));
+    assert!(rejected.iter().any(|r| r["reason"] == "language_id:fr"));
 }
 
 #[test]

@@ -128,7 +128,8 @@ pub struct StepCx {
 /// Steps are built once from a recipe and shared by all worker threads, so `process` takes
 /// `&self`; steps with state (see [`StepMode`]) use interior mutability and declare their mode.
 pub trait Step: Send + Sync {
-    /// The step's versioned name, e.g. `gopher_repetition_v1`; used in stats and annotations.
+    /// The step's name: its recipe type name (e.g. `gopher_repetition`), unversioned like every
+    /// step's; used in stats, annotations, the `step` of a rejected record and its reason code.
     fn name(&self) -> &str;
 
     /// How the executor must schedule this step.

@@ -1130,7 +1130,7 @@ impl Step for ExactDedup {
             Some(twin) => {
                 let twin = twin.clone();
                 drop(seen);
-                Outcome::reject(doc, Reason::new("exact_duplicate", twin))
+                Outcome::reject(doc, Reason::new("exact_dedup:duplicate", twin))
             }
             None => {
                 seen.insert(hash, doc.id.clone());
@@ -1193,7 +1193,7 @@ mod tests {
         assert!(matches!(run(&step, "b", "other"), Outcome::Keep(_)));
         match run(&step, "c", "hello world") {
             Outcome::Reject { reason, .. } => {
-                assert_eq!(reason.code, "exact_duplicate");
+                assert_eq!(reason.code, "exact_dedup:duplicate");
                 assert_eq!(reason.value, "a");
             }
             o => panic!("expected reject, got {o:?}"),

@@ -3,7 +3,7 @@
 //! What it does: every document gets a MinHash signature (see [`crate::signature`]); documents
 //! that agree on all values of at least one band are candidate pairs; candidate pairs (optionally
 //! checked by true Jaccard similarity) are joined with union-find into clusters; one document per
-//! cluster is kept and the others are rejected with reason `near_duplicate` and the keeper's id.
+//! cluster is kept and the others are rejected with reason `minhash_dedup:duplicate` and the keeper's id.
 //! Kept documents are annotated with their cluster id (the keeper's id) and cluster size.
 //!
 //! Why: near-duplicates (mirrors, templated pages, lightly edited copies) waste training compute
@@ -523,7 +523,9 @@ impl Step for MinhashDedup {
         }
         match fate {
             Fate::Keep { .. } => Outcome::Keep(doc),
-            Fate::Remove { .. } => Outcome::reject(doc, Reason::new("near_duplicate", cluster_id)),
+            Fate::Remove { .. } => {
+                Outcome::reject(doc, Reason::new("minhash_dedup:duplicate", cluster_id))
+            }
         }
     }
 
@@ -584,7 +586,7 @@ mod tests {
                 )
             }
             Outcome::Reject { doc, reason } => {
-                assert_eq!(reason.code, "near_duplicate");
+                assert_eq!(reason.code, "minhash_dedup:duplicate");
                 let a = &doc.annotations[STEP];
                 assert_eq!(a["cluster_id"], reason.value);
                 (

@@ -335,20 +335,12 @@ mod tests {
         assert_eq!(simp(" .,; "), "");
     }
 
-    #[test]
-    fn ascii_fast_path_equals_general_path() {
-        // Appending a non-ASCII word sends the same text through the general path.
-        let alphabet = b"ab 1.,2;\t\n\x01\x7f!-'Z9";
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..2000 {
-            let len = (x % 24) as usize;
-            let mut s = String::new();
-            for _ in 0..len {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(char::from(alphabet[(x % alphabet.len() as u64) as usize]));
-            }
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn ascii_fast_path_equals_general_path(s in "[ab 1.,2;\t\n\x01\x7f!'Z9-]{0,23}") {
+            // Appending a non-ASCII word sends the same text through the general path.
             let plain = simp(&s);
             let general = simp(&format!("{s} \u{e9}"));
             let want = if plain.is_empty() {
@@ -356,7 +348,7 @@ mod tests {
             } else {
                 format!("{plain} e")
             };
-            assert_eq!(general, want, "{s:?}");
+            proptest::prop_assert_eq!(general, want, "{:?}", s);
         }
     }
 
@@ -398,23 +390,19 @@ mod tests {
         nfd.trim().to_string()
     }
 
-    #[test]
-    fn fused_pass_equals_step_by_step_reference() {
-        let alphabet: Vec<char> =
-            "aZ 1.,2;\t\n\u{1}\u{7f}!-'9é\u{301}ΣσΟİ٣٤٫\u{85}\u{a0}\u{2014}\u{ff11}ß한\u{2000}"
-                .chars()
-                .collect();
-        let mut x = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..5000 {
-            let len = (x % 16) as usize;
-            let mut s = String::new();
-            for _ in 0..len {
-                x ^= x << 13;
-                x ^= x >> 7;
-                x ^= x << 17;
-                s.push(alphabet[(x % alphabet.len() as u64) as usize]);
-            }
-            assert_eq!(simp(&s), reference(&s), "{s:?}");
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(5_000))]
+
+        #[test]
+        fn fused_pass_equals_step_by_step_reference(
+            s in "[aZ 1.,2;\t\n\u{1}\u{7f}!'9é\u{301}ΣσΟİ٣٤٫\u{85}\u{a0}\u{2014}\u{ff11}ß한\u{2000}-]{0,15}"
+        ) {
+            proptest::prop_assert_eq!(simp(&s), reference(&s), "{:?}", s);
+        }
+
+        #[test]
+        fn fused_pass_equals_reference_on_any_text(s in "\\PC{0,40}") {
+            proptest::prop_assert_eq!(simp(&s), reference(&s), "{:?}", s);
         }
     }
 

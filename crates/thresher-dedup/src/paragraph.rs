@@ -4,7 +4,7 @@
 //! paragraph/line dedup do). Each paragraph with at least `min_paragraph_chars` characters is
 //! normalised (whitespace collapsed, lower-cased: [`normalize_for_exact`]) and hashed (XXH3-128).
 //! A paragraph already seen in an *earlier* document is removed from the text; a document left
-//! without any non-blank paragraph is rejected with reason `paragraph_duplicate`. Documents
+//! without any non-blank paragraph is rejected with reason `paragraph_dedup:duplicate`. Documents
 //! are handled in input order ([`StepMode::Ordered`]), so the first occurrence is the one kept.
 //!
 //! Why: boilerplate paragraphs (cookie notices, navigation, legal footers) repeat across
@@ -242,7 +242,7 @@ impl Step for ParagraphDedup {
             }
         }
         if !left {
-            return Outcome::reject(doc, Reason::new("paragraph_duplicate", total as u64));
+            return Outcome::reject(doc, Reason::new("paragraph_dedup:duplicate", total as u64));
         }
         doc.set_text(new_text);
         doc.annotate(STEP, "removed_paragraphs", n_removed as u64);
@@ -307,7 +307,7 @@ mod tests {
             o => panic!("{o:?}"),
         }
         assert!(
-            matches!(run(&s, "Body A\n\nIntro B"), Outcome::Reject { reason, .. } if reason.code == "paragraph_duplicate")
+            matches!(run(&s, "Body A\n\nIntro B"), Outcome::Reject { reason, .. } if reason.code == "paragraph_dedup:duplicate")
         );
         let r = s.report();
         assert_eq!(r["paragraphs_removed"], 3);

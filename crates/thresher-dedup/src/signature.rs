@@ -221,7 +221,7 @@ fn min_hashes(a: &[u64], b: &[u64], shingles: &[u64], sig: &mut [u64]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn min_hashes_avx2(a: &[u64], b: &[u64], shingles: &[u64], sig: &mut [u64]) {
+fn min_hashes_avx2(a: &[u64], b: &[u64], shingles: &[u64], sig: &mut [u64]) {
     min_hashes_body(a, b, shingles, sig);
 }
 

@@ -83,7 +83,7 @@ pub struct HtmlExtract {
 
 impl Step for HtmlExtract {
     fn name(&self) -> &str {
-        "html_extract_v1"
+        "html_extract"
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {

@@ -225,7 +225,7 @@ impl C4BadWords {
 
 impl Step for C4BadWords {
     fn name(&self) -> &str {
-        "c4_badwords_v1"
+        "c4_badwords"
     }
 
     fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {

@@ -443,7 +443,7 @@ fn remove_citations(line: &str) -> std::borrow::Cow<'_, str> {
 
 impl Step for C4Quality {
     fn name(&self) -> &str {
-        "c4_quality_v1"
+        "c4_quality"
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {

@@ -183,7 +183,7 @@ impl FineWebQuality {
 
 impl Step for FineWebQuality {
     fn name(&self) -> &str {
-        "fineweb_quality_v1"
+        "fineweb_quality"
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {

@@ -358,7 +358,7 @@ impl GopherQuality {
 
 impl Step for GopherQuality {
     fn name(&self) -> &str {
-        "gopher_quality_v1"
+        "gopher_quality"
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {

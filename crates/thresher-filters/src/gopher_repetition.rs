@@ -254,7 +254,7 @@ fn paragraph_duplicates(text: &str) -> (usize, usize, usize) {
 
 impl Step for GopherRepetition {
     fn name(&self) -> &str {
-        "gopher_repetition_v1"
+        "gopher_repetition"
     }
 
     fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {

@@ -4,9 +4,11 @@
 //! `isalpha`) and with character sets of their own. Rust's `char` predicates follow other
 //! definitions (`char::is_whitespace` misses U+001C..U+001F, `char::is_alphabetic` includes marks
 //! and letter numbers) and a newer Unicode version, so the filters classify characters with the
-//! tables generated from the reference (see `tools/gen_pychar_tables.py`).
+//! tables generated from the reference (see `tools/gen_pychar_tables.py`); Python's `isspace`,
+//! `\w` and `\d` come from [`thresher_text::pyclass`], whose tables the tokenizer uses too.
 
 use crate::pychar_tables as t;
+use thresher_text::pyclass;
 
 fn in_ranges(table: &[(u32, u32)], c: char) -> bool {
     let cp = c as u32;
@@ -29,7 +31,7 @@ pub fn is_space(c: char) -> bool {
     if c.is_ascii() {
         matches!(c as u8, b'\t'..=b'\r' | 0x1c..=0x20)
     } else {
-        in_ranges(t::PY_SPACE, c)
+        pyclass::is_space(c)
     }
 }
 
@@ -49,7 +51,7 @@ pub fn is_word_char(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_alphanumeric() || c == '_'
     } else {
-        in_ranges(t::PY_WORD, c)
+        pyclass::is_word(c)
     }
 }
 
@@ -71,7 +73,7 @@ pub fn is_decimal(c: char) -> bool {
     if c.is_ascii() {
         c.is_ascii_digit()
     } else {
-        in_ranges(t::UNICODE_ND, c)
+        pyclass::is_decimal(c)
     }
 }
 

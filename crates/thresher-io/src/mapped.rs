@@ -372,34 +372,41 @@ mod tests {
         }
     }
 
-    #[test]
-    fn maps_give_the_lines_the_splitter_gives() {
-        let mut state = 7u64;
-        let mut next = |n: u64| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) % n
-        };
-        for round in 0..300 {
-            let mut data = Vec::new();
-            for _ in 0..next(40) {
-                let len = match next(10) {
-                    0 => 0,
-                    1 => 50 + next(200),
-                    _ => next(20),
-                };
-                for _ in 0..len {
-                    data.push(b"ab c\r"[next(5) as usize]);
+    /// Input files as the splitter meets them: lines of 0, 1-19 or 50-249 bytes of `ab c\r`
+    /// (a lone `\r` is not a line end), ended by `\n` or `\r\n`; sometimes a last line without
+    /// a newline, sometimes a BOM in front (the same lines, from offset 3).
+    fn input_file() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let byte = || prop::sample::select(&b"ab c\r"[..]);
+        let body = prop_oneof![
+            1 => Just(Vec::new()),
+            1 => prop::collection::vec(byte(), 50..250),
+            8 => prop::collection::vec(byte(), 1..20),
+        ];
+        let line = (body, prop::bool::weighted(1.0 / 6.0)).prop_map(|(mut line, crlf)| {
+            line.extend_from_slice(if crlf { b"\r\n" } else { b"\n" });
+            line
+        });
+        (
+            prop::collection::vec(line, 0..40),
+            prop::bool::weighted(1.0 / 3.0),
+            prop::bool::weighted(1.0 / 5.0),
+        )
+            .prop_map(|(lines, unterminated, bom)| {
+                let mut data = if bom { BOM.to_vec() } else { Vec::new() };
+                data.extend(lines.concat());
+                if unterminated {
+                    data.extend_from_slice(b"last line without a newline");
                 }
-                data.extend_from_slice(if next(6) == 0 { b"\r\n" } else { b"\n" });
-            }
-            if round % 3 == 0 {
-                data.extend_from_slice(b"last line without a newline");
-            }
-            if round % 5 == 1 {
-                data.splice(0..0, BOM.iter().copied()); // the same lines, from offset 3
-            }
+                data
+            })
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn maps_give_the_lines_the_splitter_gives(data in input_file()) {
             for (max, chunk, docs) in [
                 (1 << 20, 4096, 1024),
                 (60, 64, 3),
@@ -408,8 +415,8 @@ mod tests {
             ] {
                 let want = by_splitter(&data, max);
                 let (got, bytes) = by_maps(&data, max, chunk, docs);
-                assert_eq!(got, want, "round {round}, max {max}, chunk {chunk}");
-                assert_eq!(bytes, data.len() as u64);
+                proptest::prop_assert_eq!(got, want, "max {}, chunk {}", max, chunk);
+                proptest::prop_assert_eq!(bytes, data.len() as u64);
             }
         }
     }

@@ -1657,27 +1657,32 @@ mod tests {
         assert!(matches!(&recs[1], Record::Doc(_)));
     }
 
-    #[test]
-    fn arbitrary_bytes_never_panic() {
-        let mut seed = 0x9e3779b97f4a7c15u64;
-        let base = record(
-            "response",
-            "application/http;msgtype=response",
-            &http(
-                "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\nContent-Encoding: br\r\n",
-                b"ff\r\nabc",
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(300))]
+
+        /// A chunked, brotli-encoded response with 1-7 bytes changed and cut anywhere, read
+        /// plain and gzip-cut in half: the reader ends without a panic.
+        #[test]
+        fn arbitrary_bytes_never_panic(
+            edits in proptest::collection::vec(
+                (proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()),
+                1..=7,
             ),
-        );
-        for i in 0..300 {
-            let mut b = base.clone();
-            for _ in 0..(i % 7 + 1) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                let at = (seed as usize) % b.len();
-                b[at] = (seed >> 32) as u8;
+            cut in proptest::prelude::any::<proptest::sample::Index>(),
+        ) {
+            let mut b = record(
+                "response",
+                "application/http;msgtype=response",
+                &http(
+                    "Content-Type: text/html\r\nTransfer-Encoding: chunked\r\nContent-Encoding: br\r\n",
+                    b"ff\r\nabc",
+                ),
+            );
+            for (at, byte) in edits {
+                let at = at.index(b.len());
+                b[at] = byte;
             }
-            b.truncate((seed as usize >> 8) % (b.len() + 1));
+            b.truncate(cut.index(b.len() + 1));
             let _ = read_all(&b).len();
             let _ = read_all(&gzip(&b)[..b.len() / 2]).len();
         }
@@ -1865,33 +1870,49 @@ mod tests {
         assert!(middle.iter().all(|r| r.starts_with("err@")), "{out:?}");
     }
 
-    /// Random cuts, repeats and changed lengths of a valid file: the reader ends, every valid
-    /// record it gives is one of the originals, and a file whose records are all intact gives
-    /// them all.
-    #[test]
-    fn read_warc_mangled_lengths_never_lose_intact_neighbours() {
-        let mut seed = 0x2545f4914f6cdd1du64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
-        for _ in 0..200 {
-            let n = 2 + next(5) as usize;
-            let bad = next(n as u64) as usize;
+    /// How `read_warc_mangled_lengths_never_lose_intact_neighbours` breaks one record's
+    /// Content-Length: too long (past the blank line), too short, or near `u64::MAX`.
+    #[derive(Debug, Clone)]
+    enum WrongLength {
+        Longer(u64),
+        Shorter(proptest::sample::Index),
+        Huge(u64),
+    }
+
+    fn wrong_length() -> impl proptest::strategy::Strategy<Value = WrongLength> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0..600u64).prop_map(WrongLength::Longer),
+            any::<proptest::sample::Index>().prop_map(WrongLength::Shorter),
+            (0..5u64).prop_map(WrongLength::Huge),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Changed lengths of one record of a valid file, plain or gzipped per record: the
+        /// reader ends, that record is an error at its offset and every other record is read.
+        #[test]
+        fn read_warc_mangled_lengths_never_lose_intact_neighbours(
+            sizes in proptest::collection::vec(0..300usize, 2..7),
+            bad in proptest::prelude::any::<proptest::sample::Index>(),
+            wrong in wrong_length(),
+            per_record_gzip in proptest::prelude::any::<bool>(),
+        ) {
+            let bad = bad.index(sizes.len());
             let mut file = Vec::new();
             let mut want = Vec::new();
-            for i in 0..n {
-                let text = format!("record {i} {}", "x".repeat(next(300) as usize));
+            for (i, &size) in sizes.iter().enumerate() {
+                let text = format!("record {i} {}", "x".repeat(size));
                 let rec = record("conversion", "text/plain", text.as_bytes());
                 if i == bad {
                     let len = text.len() as u64;
-                    let wrong = match next(3) {
+                    let wrong = match &wrong {
                         // (Off by four bytes or fewer, into the blank line, is tolerated.)
-                        0 => len + 5 + next(600),
-                        1 => len.saturating_sub(1 + next(len)),
-                        _ => u64::MAX - next(5),
+                        WrongLength::Longer(by) => len + 5 + by,
+                        WrongLength::Shorter(to) => to.index(len as usize) as u64,
+                        WrongLength::Huge(below) => u64::MAX - below,
                     };
                     want.push(format!("err@{}", file.len()));
                     file.extend(with_length(&rec, wrong));
@@ -1900,10 +1921,7 @@ mod tests {
                     file.extend(rec);
                 }
             }
-            let per_record = if next(2) == 0 {
-                file.clone()
-            } else {
-                // Per-record gzip of the same records.
+            let per_record = if per_record_gzip {
                 let mut out = Vec::new();
                 let mut at = 0;
                 for w in &want {
@@ -1915,42 +1933,63 @@ mod tests {
                 }
                 out.extend(gzip(&file[at..]));
                 out
+            } else {
+                file.clone()
             };
             let out: Vec<_> = WarcReader::new(&per_record[..], Arc::from("t"))
                 .with_max_record_bytes(100_000)
                 .collect();
-            assert_eq!(summary(&out), want);
+            proptest::prop_assert_eq!(summary(&out), want);
         }
     }
 
-    /// Per-record gzip with random garbage between members, and some members cut short: every
-    /// intact member's record is kept, in order, and the reader ends.
-    #[test]
-    fn gzip_members_survive_random_garbage() {
-        let mut seed = 0x9e3779b97f4a7c15u64;
-        let mut next = |n: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % n
-        };
-        for _ in 0..200 {
+    /// What `gzip_members_survive_random_garbage` does with one gzip member.
+    #[derive(Debug, Clone)]
+    enum Member {
+        /// Garbage bytes, then the member whole.
+        AfterJunk(Vec<u8>),
+        /// The member cut short (its 3-byte header kept).
+        Cut(proptest::sample::Index),
+        /// The member whole.
+        Whole,
+    }
+
+    fn member() -> impl proptest::strategy::Strategy<Value = (usize, Member)> {
+        use proptest::prelude::*;
+        let fate = prop_oneof![
+            1 => prop::collection::vec(any::<u8>(), 1..=40).prop_map(Member::AfterJunk),
+            1 => any::<prop::sample::Index>().prop_map(Member::Cut),
+            2 => Just(Member::Whole),
+        ];
+        (0..200usize, fate)
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// Per-record gzip with random garbage between members, and some members cut short:
+        /// every intact member's record is kept, in order, and the reader ends.
+        #[test]
+        fn gzip_members_survive_random_garbage(
+            members in proptest::collection::vec(member(), 2..8),
+        ) {
             let mut file = Vec::new();
             let mut want = Vec::new();
-            for i in 0..2 + next(6) {
-                let text = format!("record {i} {}", "y".repeat(next(200) as usize));
+            for (i, (size, fate)) in members.into_iter().enumerate() {
+                let text = format!("record {i} {}", "y".repeat(size));
                 let member = gzip(&record("conversion", "text/plain", text.as_bytes()));
-                match next(4) {
-                    // (Not before the first, for the same reason.)
-                    0 if i > 0 => {
-                        let junk: Vec<u8> = (0..1 + next(40)).map(|_| next(256) as u8).collect();
+                match fate {
+                    // (Not before the first: a file that does not start with a gzip header is
+                    // read as plain.)
+                    Member::AfterJunk(junk) if i > 0 => {
                         file.extend(junk);
                         file.extend(member);
                         want.push(text);
                     }
                     // (Its header whole: a file that does not start with one is plain.)
-                    1 => file
-                        .extend_from_slice(&member[..3 + next(member.len() as u64 - 3) as usize]),
+                    Member::Cut(at) => {
+                        file.extend_from_slice(&member[..3 + at.index(member.len() - 3)])
+                    }
                     _ => {
                         file.extend(member);
                         want.push(text);
@@ -1969,7 +2008,7 @@ mod tests {
             // record; what is checked is that no intact record is lost or reordered.)
             let mut it = docs.iter();
             for w in &want {
-                assert!(it.any(|d| d == w), "{w:?} lost: {docs:?}");
+                proptest::prop_assert!(it.any(|d| d == w), "{:?} lost: {:?}", w, docs);
             }
         }
     }

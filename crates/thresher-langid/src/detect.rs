@@ -949,7 +949,8 @@ fn run_stage(
 ) {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU supports AVX2 (checked just above).
+        // SAFETY: the CPU supports AVX2 (checked just above), the only requirement of a
+        // `#[target_feature(enable = "avx2")]` function.
         unsafe { run_stage_avx2(model, acc, probes, positions, lo, hi) };
         return;
     }
@@ -960,7 +961,7 @@ fn run_stage(
 /// take half the instructions, and the per-position adding is inlined into the loop.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn run_stage_avx2(
+fn run_stage_avx2(
     model: &Model,
     acc: &mut Acc,
     probes: &mut [Probe],

@@ -6,7 +6,7 @@
 //! `metadata.language_score` (the confidence in [0, 1]) to every document, as datatrove's
 //! `LanguageFilter` does. Newlines need no replacing: words are letter runs. A document whose
 //! language is not in `languages` (empty: any language), or whose score is not above
-//! `min_score`, is rejected as `language:<code>` with the score as value, unless `label_only`.
+//! `min_score`, is rejected as `language_id:<code>` with the score as value, unless `label_only`.
 //! Long documents are identified on a bounded sample: `sample_windows` evenly spaced windows
 //! whose sizes add up to `sample_bytes`, so the cost per document is bounded whatever its length.
 //! Each window is identified alone; the language of the most sampled bytes wins, and its score is
@@ -340,7 +340,7 @@ impl Step for LanguageId {
         if wanted && score > self.cfg.min_score {
             Outcome::Keep(doc)
         } else {
-            Outcome::reject(doc, Reason::new(format!("language:{code}"), score))
+            Outcome::reject(doc, Reason::new(format!("language_id:{code}"), score))
         }
     }
 }
@@ -378,7 +378,7 @@ mod tests {
         );
         match s.process(doc, &mut StepCx::default()) {
             Outcome::Reject { doc, reason } => {
-                assert_eq!(reason.code, "language:de");
+                assert_eq!(reason.code, "language_id:de");
                 assert_eq!(doc.metadata["language"], "de");
                 assert_eq!(
                     Some(reason.value),
@@ -394,7 +394,7 @@ mod tests {
         let doc = || Document::new("d", "1234 5678 -- !!");
         let s = step(LanguageIdConfig::default());
         match s.process(doc(), &mut StepCx::default()) {
-            Outcome::Reject { reason, .. } => assert_eq!(reason.code, "language:und"),
+            Outcome::Reject { reason, .. } => assert_eq!(reason.code, "language_id:und"),
             other => panic!("kept: {:?}", other.doc().metadata),
         }
         let s = step(LanguageIdConfig {

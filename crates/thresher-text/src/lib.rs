@@ -34,6 +34,42 @@ mod spacy_en;
 
 pub use spacy_en::SpacyEnTokenizer;
 
+/// Python's own character classes, from the tables generated for the tokenizer (Python 3.11,
+/// Unicode 14.0.0; `scripts/gen_spacy_en_tables.py`): the one copy that the filters use too.
+///
+/// Rust's `char` predicates follow other definitions (`char::is_whitespace` misses
+/// U+001C..U+001F, `char::is_alphanumeric` includes marks) and a newer Unicode, so code that must
+/// decide as Python does asks these.
+///
+/// ```
+/// use thresher_text::pyclass;
+///
+/// assert!(pyclass::is_word('_') && pyclass::is_word('é') && !pyclass::is_word('-'));
+/// assert!(pyclass::is_decimal('٣') && !pyclass::is_decimal('Ⅻ'));
+/// assert!(pyclass::is_space('\u{1c}') && !pyclass::is_space('\u{200b}'));
+/// ```
+pub mod pyclass {
+    use crate::spacy_en::classes;
+
+    /// Python `re`'s `\w` on str patterns (`str.isalnum()` or `_`).
+    #[inline]
+    pub fn is_word(c: char) -> bool {
+        classes::is_re_word(c)
+    }
+
+    /// Python `re`'s `\d` on str patterns (general category Nd: decimal digits of every script).
+    #[inline]
+    pub fn is_decimal(c: char) -> bool {
+        classes::is_re_digit(c)
+    }
+
+    /// Python's `str.isspace()`: what `strip()` and `split()` treat as whitespace.
+    #[inline]
+    pub fn is_space(c: char) -> bool {
+        classes::is_space(c)
+    }
+}
+
 /// A word tokenizer with a stable name: the same name must always give the same boundaries, so a
 /// change of behaviour gets a new name (`..._v2`).
 pub trait WordTokenizer: Send + Sync + std::fmt::Debug {

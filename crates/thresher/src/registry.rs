@@ -381,10 +381,41 @@ mod tests {
                 continue;
             }
             match build_step(name, toml::Table::new()) {
-                Some(Ok(_)) => {}
+                // The step's name (stats, the `step` of rejected records, the reason codes'
+                // prefix) is its recipe type name: no versioned variant.
+                Some(Ok(step)) => assert_eq!(step.name(), *name),
                 Some(Err(e)) => panic!("{name} does not build from an empty table: {e:?}"),
                 None => panic!("{name} is listed but not built"),
             }
+        }
+    }
+
+    /// ARCHITECTURE.md lists every step, and the README's reason-code table names every step
+    /// (those that never reject in its sentence about them), the feature-gated ones too.
+    #[test]
+    fn the_docs_name_every_step() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let arch = std::fs::read_to_string(format!("{root}/ARCHITECTURE.md")).unwrap();
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).unwrap();
+        let reasons = readme
+            .split("### Reason codes")
+            .nth(1)
+            .and_then(|s| s.split("\n### ").next())
+            .expect("README has a Reason codes section");
+        let names = step_names()
+            .iter()
+            .copied()
+            .chain(FEATURE_STEPS.iter().map(|(n, _)| *n));
+        for name in names {
+            let quoted = format!("`{name}`");
+            assert!(
+                arch.contains(&quoted),
+                "ARCHITECTURE.md does not name {quoted}"
+            );
+            assert!(
+                reasons.contains(&quoted),
+                "README's reason codes do not name {quoted}"
+            );
         }
     }
 

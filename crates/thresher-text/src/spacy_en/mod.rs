@@ -1,6 +1,6 @@
 //! spaCy 3.8's English tokenizer rules, re-implemented: see [`SpacyEnTokenizer`].
 
-mod classes;
+pub(crate) mod classes;
 mod specials;
 mod tables;
 mod url;

@@ -2,23 +2,8 @@
 //! input, in order, cut into non-empty, non-overlapping pieces (spaCy never drops or rewrites a
 //! character, and datatrove only drops whitespace tokens).
 
+use proptest::prelude::*;
 use thresher_text::{for_each_word, split_into_words, tokenizer_for};
-
-/// A small deterministic generator (xorshift64*), so the test needs no extra dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const PIECES: &[&str] = &[
     "a",
@@ -143,12 +128,25 @@ fn check(text: &str) {
     );
 }
 
-#[test]
-fn random_inputs_keep_every_non_whitespace_character() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..20_000 {
-        let n = 1 + rng.below(16);
-        let text: String = (0..n).map(|_| PIECES[rng.below(PIECES.len())]).collect();
+proptest! {
+    // 20,000 texts of the pieces the rules care about, as the hand-rolled generator made before;
+    // a few seconds in the dev profile.
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+
+    #[test]
+    fn texts_of_tricky_pieces_keep_every_non_whitespace_character(
+        pieces in prop::collection::vec(prop::sample::select(PIECES), 1..=16)
+    ) {
+        check(&pieces.concat());
+    }
+}
+
+proptest! {
+    // Any string (every code point, not only the pieces above).
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    #[test]
+    fn any_text_keeps_every_non_whitespace_character(text in any::<String>()) {
         check(&text);
     }
 }
