@@ -1186,8 +1186,15 @@ fn extract_inner(dom: &Dom, opts: &Options, dbg: Option<&mut String>) -> Extract
             }
         }
     }
-    let mut out = Extracted::default();
-    crate::meta::fill(dom, &mut out);
+    let meta = crate::meta::read(dom);
+    let mut out = Extracted {
+        text: String::new(),
+        title: meta.title,
+        author: meta.author,
+        date: meta.date,
+        canonical_url: meta.canonical_url,
+        lang: meta.lang,
+    };
     if blocks.is_empty() {
         return out;
     }
