@@ -200,6 +200,7 @@ const H_POS: u8 = 4;
 const H_LEAD: u8 = 8;
 
 /// The name hint of an element from its `class` and `id` values.
+#[inline]
 pub(super) fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut NameCache<'a>) -> Hint {
     let mut bits = 0;
     for src in [class, id] {

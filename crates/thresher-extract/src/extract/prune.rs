@@ -114,15 +114,15 @@ fn document_order(dom: &Dom) -> Vec<NodeId> {
 /// the article or an `<h1>`.
 fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
     let n = dom.nodes.len();
-    let mut r = Raw {
-        hint: vec![0i8; n],
-        chars: vec![0u32; n],
-        holds_main: vec![false; n],
-        has_h1: vec![false; n],
-        strong: vec![false; n],
-        flags: vec![0u8; n],
-        bits: vec![0u8; n],
-    };
+    // Local vectors, gathered into `Raw` at the end: the hot loop keeps their pointers in
+    // registers (as fields of one struct, this pass took 2% more instructions: callgrind).
+    let mut hint = vec![0i8; n];
+    let mut raw_chars = vec![0u32; n];
+    let mut holds_main = vec![false; n];
+    let mut has_h1 = vec![false; n];
+    let mut strong = vec![false; n];
+    let mut flags = vec![0u8; n];
+    let mut bits = vec![0u8; n];
     let mut name_cache = NameCache::default();
     for &id in order.iter().rev() {
         let i = id as usize;
@@ -137,26 +137,26 @@ fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
             Kind::Element { name, .. } => {
                 let tag: &str = name;
                 if matches!(tag, "script" | "style" | "template" | "head") {
-                    r.chars[i] = 0;
+                    raw_chars[i] = 0;
                     continue;
                 }
-                r.bits[i] = tag_bits(tag);
+                bits[i] = tag_bits(tag);
                 let a = scan_attrs(node);
                 let mut h = name_hint(a.class, a.id, &mut name_cache);
                 // A lead paragraph is text even when its name also says `header` or `teaser`.
                 if h.lead && !h.strong_neg {
                     h.weak_neg = false;
                 }
-                r.hint[i] = h.score();
-                r.strong[i] = h.strong_neg;
-                r.flags[i] = a.flags;
+                hint[i] = h.score();
+                strong[i] = h.strong_neg;
+                flags[i] = a.flags;
                 if h.lead && !h.strong_neg && !h.weak_neg {
-                    r.flags[i] |= LEAD;
+                    flags[i] |= LEAD;
                 }
                 for c in dom.children(id) {
-                    chars = chars.saturating_add(r.chars[c as usize]);
-                    main |= r.holds_main[c as usize];
-                    h1 |= r.has_h1[c as usize];
+                    chars = chars.saturating_add(raw_chars[c as usize]);
+                    main |= holds_main[c as usize];
+                    h1 |= has_h1[c as usize];
                 }
                 h1 |= tag == "h1";
                 // A content name on a small element (a `post-likes` widget inside a share
@@ -167,16 +167,24 @@ fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
             }
             _ => {
                 for c in dom.children(id) {
-                    chars = chars.saturating_add(r.chars[c as usize]);
-                    main |= r.holds_main[c as usize];
+                    chars = chars.saturating_add(raw_chars[c as usize]);
+                    main |= holds_main[c as usize];
                 }
             }
         }
-        r.chars[i] = chars;
-        r.holds_main[i] = main;
-        r.has_h1[i] = h1;
+        raw_chars[i] = chars;
+        holds_main[i] = main;
+        has_h1[i] = h1;
     }
-    r
+    Raw {
+        hint,
+        chars: raw_chars,
+        holds_main,
+        has_h1,
+        strong,
+        flags,
+        bits,
+    }
 }
 
 /// Top-down: which elements are dropped (a dropped element's subtree goes with it). Also
