@@ -6,7 +6,22 @@
 use serde_json::Value;
 
 use crate::dom::{Dom, Kind};
-use crate::extract::Extracted;
+
+/// The metadata of one page; [`crate::extract`] copies it into its
+/// [`Extracted`](crate::Extracted).
+#[derive(Debug, Default)]
+pub(crate) struct Meta {
+    /// `og:title`, else `<title>`, else the first `<h1>`.
+    pub title: Option<String>,
+    /// Author from meta tags, JSON-LD or a `rel`/`itemprop` author element.
+    pub author: Option<String>,
+    /// Publication date as written in the page.
+    pub date: Option<String>,
+    /// `<link rel=canonical>`, else `og:url`.
+    pub canonical_url: Option<String>,
+    /// `<html lang>`.
+    pub lang: Option<String>,
+}
 
 /// Longest metadata value kept; longer ones are page text in the wrong place.
 const MAX_META_CHARS: usize = 500;
@@ -22,8 +37,10 @@ fn set(slot: &mut Option<String>, v: &str) {
     }
 }
 
-/// Fills the metadata fields of `out` from the page.
-pub(crate) fn fill(dom: &Dom, out: &mut Extracted) {
+/// Reads the metadata of the page.
+pub(crate) fn read(dom: &Dom) -> Meta {
+    let mut meta = Meta::default();
+    let out = &mut meta;
     let mut title_tag = None;
     let mut og_title = None;
     let mut h1 = None;
@@ -128,9 +145,10 @@ pub(crate) fn fill(dom: &Dom, out: &mut Extracted) {
     if out.date.is_none() {
         out.date = time;
     }
+    meta
 }
 
-fn from_json_ld(v: &Value, out: &mut Extracted, depth: u32) {
+fn from_json_ld(v: &Value, out: &mut Meta, depth: u32) {
     if depth > 4 {
         return;
     }
