@@ -286,6 +286,17 @@ class Result:
     def __iter__(self):
         return iter((self.kept, self.rejected, self.errors))
 
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Result):
+            return NotImplemented
+        return all(_same(a, b) for a, b in zip(self, other))
+
+
+def _same(a: Any, b: Any) -> bool:
+    if hasattr(a, "equals"):  # pyarrow, pandas
+        return type(a) is type(b) and bool(a.equals(b))
+    return bool(a == b)
+
 
 class Pipeline:
     """A recipe's steps, built once, deciding about in-memory batches.

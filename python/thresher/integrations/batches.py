@@ -12,6 +12,7 @@ A :class:`Filter` pickles as its recipe (the steps are built again in each worke
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Dict, List
 
 from .. import Pipeline
@@ -20,12 +21,12 @@ from .. import Pipeline
 def keep(pipeline: Pipeline, batch: Any) -> Any:
     """The kept rows of ``batch`` (a dict of equal-length column lists, a pyarrow Table or
     RecordBatch, a pandas DataFrame or a list of dicts), in the same form."""
-    if isinstance(batch, dict):
+    if isinstance(batch, Mapping):  # datasets passes a LazyBatch, a Mapping
         return _keep_columns(pipeline, batch)
     return pipeline.process(batch).kept
 
 
-def _keep_columns(pipeline: Pipeline, batch: Dict[str, List[Any]]) -> Dict[str, List[Any]]:
+def _keep_columns(pipeline: Pipeline, batch: Mapping) -> Dict[str, List[Any]]:
     names = list(batch.keys())
     columns = [list(batch[n]) for n in names]
     rows = len(columns[0]) if columns else 0
