@@ -16,6 +16,7 @@
 
 pub mod cluster;
 mod output;
+pub mod pipeline;
 pub mod recipe;
 pub mod registry;
 mod run;

@@ -1,0 +1,5 @@
+"""``python -m thresher``: the ``thresher`` command."""
+
+from ._cli import main
+
+main()
