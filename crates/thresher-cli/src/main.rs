@@ -106,6 +106,9 @@ enum Command {
         /// Change a step parameter, as for `run` (e.g. --set minhash_dedup.work_dir=/scratch/mh).
         #[arg(long = "set", value_name = "STEP.KEY=VALUE")]
         sets: Vec<String>,
+        /// Refuse unless the work_dir holds exactly the shards 0..N (a failed or stale shard).
+        #[arg(long, value_name = "N")]
+        shards: Option<u32>,
     },
     /// Merge the stats.json of a run's shards into one: counts summed overall, per step and per
     /// file, checked (in = kept + rejected + errors; each file in one shard only).
@@ -203,10 +206,11 @@ fn main() -> ExitCode {
             recipe,
             recipe_opt,
             sets,
+            shards,
         } => {
             let recipe = recipe.or(recipe_opt).unwrap_or_default();
             let result = shard_cmds::load_recipe(&recipe, &sets, None)
-                .and_then(|r| thresher::minhash_cluster(&r));
+                .and_then(|r| thresher::cluster::minhash_cluster_shards(&r, shards));
             match result {
                 Ok(report) => {
                     println!(

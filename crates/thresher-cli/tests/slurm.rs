@@ -191,7 +191,11 @@ fn four_shard_slurm_run_equals_the_single_run() {
     assert_eq!((n, seen.len()), (7, 7), "{seen:?}");
 
     // Stage 2: the cluster stage, as docs/dedup.md writes it.
-    let c = run(&["minhash-cluster", "--recipe", r]);
+    // Two shards expected where four are: refused before clustering.
+    let o = run(&["minhash-cluster", "--recipe", r, "--shards", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected the 2 shards"));
+    let c = run(&["minhash-cluster", "--recipe", r, "--shards", "4"]);
     assert!(c.status.success());
     let rep: Value = serde_json::from_slice(&c.stdout).unwrap();
     assert_eq!(rep["shards"], 4, "{rep}");
@@ -254,6 +258,11 @@ fn four_shard_slurm_run_equals_the_single_run() {
         .as_u64()
         .unwrap_or(0);
     assert!(dups >= 40, "expected near duplicates, got {dups}");
+    println!(
+        "single run: in {} kept {} rejected {} errors {}; minhash_dedup:duplicate {dups}; \
+         cluster report {rep}",
+        single_stats["in"], single_stats["kept"], single_stats["rejected"], single_stats["errors"]
+    );
     assert_eq!(single_stats["errors"], 1);
     // Clusters cross shards: some planted copy's kept document is in another shard.
     let rejected = lines_of(&single.join("rejected"));

@@ -152,6 +152,54 @@ impl FromStr for Shard {
     }
 }
 
+impl crate::Recipe {
+    /// Gives `shard` to the steps that need it: every `minhash_dedup` step in a sharded stage
+    /// (`stage` = "signatures" or "filter") gets `shard_index = shard.index`, so one recipe serves
+    /// every shard. A `--set` in `sets` that gives such a step another `shard_index` is refused:
+    /// node numbers would no longer follow the input order.
+    pub fn bind_shard(&mut self, shard: Shard, sets: &[String]) -> Result<(), crate::RecipeError> {
+        let err = |message: String| crate::RecipeError {
+            origin: format!("--shard {shard}"),
+            line: None,
+            message,
+        };
+        for i in 0..self.steps.len() {
+            let spec = &self.steps[i];
+            let sharded = spec.type_name == "minhash_dedup"
+                && matches!(
+                    spec.params.get("stage").and_then(toml::Value::as_str),
+                    Some("signatures" | "filter")
+                );
+            if !sharded {
+                continue;
+            }
+            if let Some(v) = spec.params.get("shard_index") {
+                let from_set = sets
+                    .iter()
+                    .filter_map(|a| crate::set::parse(a).ok())
+                    .any(|a| {
+                        a.key == ["shard_index"]
+                            && match &a.target {
+                                crate::set::Target::Type(t) => *t == spec.type_name,
+                                crate::set::Target::Index(n) => *n == i + 1,
+                            }
+                    });
+                if from_set && v.as_integer() != Some(i64::from(shard.index)) {
+                    return Err(err(format!(
+                        "--set gives step {} (`minhash_dedup`) shard_index = {v}, but this is \
+                         shard {}: leave shard_index to --shard",
+                        i + 1,
+                        shard.index
+                    )));
+                }
+            }
+            self.apply_sets(&[format!("steps.{}.shard_index={}", i + 1, shard.index)])
+                .map_err(|e| err(e.message))?;
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,53 +272,5 @@ mod tests {
         assert_eq!(Shard::assign(4, &[5, 5]), vec![1, 3]);
         assert_eq!(Shard::assign(3, &[0, 0, 0]), vec![0, 1, 2]);
         assert_eq!(Shard::assign(3, &[]), Vec::<u32>::new());
-    }
-}
-
-impl crate::Recipe {
-    /// Gives `shard` to the steps that need it: every `minhash_dedup` step in a sharded stage
-    /// (`stage` = "signatures" or "filter") gets `shard_index = shard.index`, so one recipe serves
-    /// every shard. A `--set` in `sets` that gives such a step another `shard_index` is refused:
-    /// node numbers would no longer follow the input order.
-    pub fn bind_shard(&mut self, shard: Shard, sets: &[String]) -> Result<(), crate::RecipeError> {
-        let err = |message: String| crate::RecipeError {
-            origin: format!("--shard {shard}"),
-            line: None,
-            message,
-        };
-        for i in 0..self.steps.len() {
-            let spec = &self.steps[i];
-            let sharded = spec.type_name == "minhash_dedup"
-                && matches!(
-                    spec.params.get("stage").and_then(toml::Value::as_str),
-                    Some("signatures" | "filter")
-                );
-            if !sharded {
-                continue;
-            }
-            if let Some(v) = spec.params.get("shard_index") {
-                let from_set = sets
-                    .iter()
-                    .filter_map(|a| crate::set::parse(a).ok())
-                    .any(|a| {
-                        a.key == ["shard_index"]
-                            && match &a.target {
-                                crate::set::Target::Type(t) => *t == spec.type_name,
-                                crate::set::Target::Index(n) => *n == i + 1,
-                            }
-                    });
-                if from_set && v.as_integer() != Some(i64::from(shard.index)) {
-                    return Err(err(format!(
-                        "--set gives step {} (`minhash_dedup`) shard_index = {v}, but this is \
-                         shard {}: leave shard_index to --shard",
-                        i + 1,
-                        shard.index
-                    )));
-                }
-            }
-            self.apply_sets(&[format!("steps.{}.shard_index={}", i + 1, shard.index)])
-                .map_err(|e| err(e.message))?;
-        }
-        Ok(())
     }
 }
