@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod shard_cmds;
+
 use clap::{Parser, Subcommand};
-use thresher::{Progress, Recipe, RunOptions};
+use thresher::{Progress, RunOptions};
 
 /// thresher: turn raw crawled web text into clean, deduplicated text for training language
 /// models. Every input record ends up kept, rejected with a reason, or reported as an error.
@@ -66,6 +68,15 @@ enum Command {
         /// No progress bar and no summary.
         #[arg(short, long)]
         quiet: bool,
+        /// Read only shard I of N (zero-based) of the inputs, a contiguous block of the input
+        /// files; default: from SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (0 if unset) and
+        /// SLURM_ARRAY_TASK_COUNT when those are set. Also sets minhash_dedup's shard_index.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<thresher::Shard>,
+        /// Change a step parameter: STEP.KEY=VALUE (the only step of type STEP) or
+        /// steps.N.KEY=VALUE (the N-th step, from 1); VALUE is TOML, else a string. Repeatable.
+        #[arg(long = "set", value_name = "STEP.KEY=VALUE")]
+        sets: Vec<String>,
     },
     /// List the bundled recipes.
     Recipes {
@@ -82,7 +93,27 @@ enum Command {
     /// shard again with stage = "filter".
     MinhashCluster {
         /// The recipe the shards ran (its minhash_dedup step must set work_dir).
-        recipe: String,
+        #[arg(required_unless_present = "recipe_opt", conflicts_with = "recipe_opt")]
+        recipe: Option<String>,
+        /// The same, as an option.
+        #[arg(long = "recipe", value_name = "RECIPE")]
+        recipe_opt: Option<String>,
+        /// Change a step parameter, as for `run` (e.g. --set minhash_dedup.work_dir=/scratch/mh).
+        #[arg(long = "set", value_name = "STEP.KEY=VALUE")]
+        sets: Vec<String>,
+        /// Refuse unless the work_dir holds exactly the shards 0..N (a failed or stale shard).
+        #[arg(long, value_name = "N")]
+        shards: Option<u32>,
+    },
+    /// Merge the stats.json of a run's shards into one: counts summed overall, per step and per
+    /// file, checked (in = kept + rejected + errors; each file in one shard only).
+    MergeStats {
+        /// The shards' stats.json files or output directories.
+        #[arg(required = true, num_args = 1..)]
+        stats: Vec<PathBuf>,
+        /// Where to write the merged stats (default: standard output).
+        #[arg(short, long = "output")]
+        output: Option<PathBuf>,
     },
 }
 
@@ -166,8 +197,16 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             }
             0
         }
-        Command::MinhashCluster { recipe } => {
-            let result = Recipe::load(&recipe).and_then(|r| thresher::minhash_cluster(&r));
+        Command::MergeStats { stats, output } => shard_cmds::merge_stats(&stats, output.as_deref()),
+        Command::MinhashCluster {
+            recipe,
+            recipe_opt,
+            sets,
+            shards,
+        } => {
+            let recipe = recipe.or(recipe_opt).unwrap_or_default();
+            let result = shard_cmds::load_recipe(&recipe, &sets, None)
+                .and_then(|r| thresher::cluster::minhash_cluster_shards(&r, shards));
             match result {
                 Ok(report) => {
                     println!(
@@ -205,6 +244,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             overwrite,
             strict,
             quiet,
+            shard,
+            sets,
         } => {
             if threads > thresher::MAX_THREADS {
                 eprintln!(
@@ -214,7 +255,14 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                 );
                 return 2;
             }
-            let recipe = match Recipe::load(&recipe) {
+            let shard = match shard.map(Ok).or_else(thresher::Shard::from_env).transpose() {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("thresher: --shard: {e}");
+                    return 2;
+                }
+            };
+            let recipe = match shard_cmds::load_recipe(&recipe, &sets, shard) {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("thresher: {e}");
@@ -231,6 +279,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                 overwrite,
                 progress: progress.clone(),
                 cancel: Some(on_stop_signals()),
+                shard,
             };
             let bar = progress.map(spawn_progress);
             let result = thresher::run(&recipe, &opts);

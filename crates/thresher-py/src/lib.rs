@@ -181,6 +181,7 @@ fn run(
         overwrite,
         progress: Some(counters.clone()),
         cancel: Some(cancel.clone()),
+        shard: None,
     };
     let (tx, rx) = crossbeam_channel::bounded(1);
     let worker = std::thread::Builder::new()

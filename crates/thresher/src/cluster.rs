@@ -9,6 +9,16 @@ use crate::recipe::{Recipe, RecipeError};
 /// `work_dir`. The recipe is the one the shards ran (the stage and shard index in it are
 /// ignored); it must set `work_dir`.
 pub fn minhash_cluster(recipe: &Recipe) -> Result<ClusterReport, RecipeError> {
+    minhash_cluster_shards(recipe, None)
+}
+
+/// [`minhash_cluster`], first checking that `work_dir` holds exactly shards `0..n` when `n` is
+/// given: a shard missing (its task failed) or left over from an earlier job with more shards
+/// would otherwise be clustered silently.
+pub fn minhash_cluster_shards(
+    recipe: &Recipe,
+    expect: Option<u32>,
+) -> Result<ClusterReport, RecipeError> {
     let err = |message: String| RecipeError {
         origin: recipe.origin.clone(),
         line: None,
@@ -26,6 +36,28 @@ pub fn minhash_cluster(recipe: &Recipe) -> Result<ClusterReport, RecipeError> {
         .work_dir
         .clone()
         .ok_or_else(|| err("minhash_dedup: a sharded run needs `work_dir`".into()))?;
+    if let Some(n) = expect {
+        let found = thresher_dedup::lsh::shard_dirs(&work_dir)
+            .map_err(|e| err(format!("{}: {e}", work_dir.display())))?;
+        let want: Vec<_> = (0..n)
+            .map(|i| thresher_dedup::lsh::shard_dir(&work_dir, i))
+            .collect();
+        if found != want {
+            let names = |v: &[std::path::PathBuf]| {
+                v.iter()
+                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            return Err(err(format!(
+                "{} holds shards [{}], expected the {n} shards [{}] (a failed task, or shards \
+                 left from another job: use a fresh work_dir per job)",
+                work_dir.display(),
+                names(&found),
+                names(&want)
+            )));
+        }
+    }
     thresher_dedup::cluster_work_dir(&work_dir, &cfg.cluster_options())
         .map_err(|e| err(format!("clustering {}: {e}", work_dir.display())))
 }

@@ -15,15 +15,19 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
+pub mod merge_stats;
 mod output;
 pub mod pipeline;
 pub mod recipe;
 pub mod registry;
 mod run;
+pub mod set;
+pub mod shard;
 
 pub use cluster::minhash_cluster;
 pub use recipe::{Recipe, RecipeError};
 pub use run::{run, Progress, RunError, RunOptions};
+pub use shard::Shard;
 pub use thresher_core::Stats;
 
 /// The most worker threads a run accepts (`--threads`, [`RunOptions::threads`]). The output does

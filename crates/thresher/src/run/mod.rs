@@ -60,6 +60,8 @@ pub struct RunOptions {
     /// the shards written so far stay, `.work` is removed, and the run returns
     /// [`RunError::Interrupted`]; `--resume` finishes it.
     pub cancel: Option<Arc<AtomicUsize>>,
+    /// Read only this shard's block of the input files (see [`crate::shard`]).
+    pub shard: Option<crate::shard::Shard>,
 }
 
 /// Live counters, updated after each batch (for a progress bar).
@@ -161,7 +163,10 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
 /// ends, fails or is interrupted.
 pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let started = Instant::now();
-    let files = expand_inputs(&opts.inputs)?;
+    let mut files = expand_inputs(&opts.inputs)?;
+    if let Some(shard) = &opts.shard {
+        files = shard.select(files);
+    }
     let steps = recipe.build_steps()?;
     let out = OutDir::open(&opts.outdir)?;
     outdir::prepare_outdir(recipe, &files, opts, &out)?;

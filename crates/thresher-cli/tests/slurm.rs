@@ -1,0 +1,375 @@
+//! Slurm-style sharded runs: `--shard I/N` (or the SLURM_ARRAY_* variables), `--set`,
+//! `minhash-cluster` and `merge-stats`, against one single-process run of the same recipe.
+
+mod common;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{bin, lines_of, run, stats};
+use serde_json::Value;
+
+/// The shared reference documents (4,563 real web texts), or `None` when ../shared is absent.
+fn reference_docs() -> Option<Vec<Value>> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/reference/datatrove-filters/docs.jsonl.gz");
+    let Ok(f) = std::fs::File::open(&p) else {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
+        println!("skipped: {} is absent", p.display());
+        return None;
+    };
+    let mut text = String::new();
+    flate2::read::GzDecoder::new(f)
+        .read_to_string(&mut text)
+        .unwrap();
+    Some(
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect(),
+    )
+}
+
+/// The input directory: the reference documents cut into 7 files of uneven sizes, plus planted
+/// near-duplicates (a few words changed) of every 150th document, each put in another file
+/// (before or after its original), and one malformed line. Returns the directory.
+fn build_inputs(dir: &Path, docs: &[Value]) -> PathBuf {
+    let input = dir.join("in");
+    std::fs::create_dir(&input).unwrap();
+    let cuts = [0, 300, 1400, 1500, 2600, 3300, 4100, docs.len()];
+    let mut files: Vec<String> = vec![String::new(); cuts.len() - 1];
+    for k in 0..files.len() {
+        for d in &docs[cuts[k]..cuts[k + 1]] {
+            files[k].push_str(&format!("{d}\n"));
+        }
+    }
+    for (i, d) in docs.iter().enumerate().step_by(150) {
+        let text = d["text"].as_str().unwrap();
+        let words: Vec<&str> = text.split(' ').collect();
+        if words.len() < 200 {
+            continue;
+        }
+        let mut copy = d.clone();
+        let mut w: Vec<String> = words.iter().map(|s| s.to_string()).collect();
+        w[words.len() / 2] = "planted".into();
+        copy["id"] = format!("planted-{i}").into();
+        copy["text"] = w.join(" ").into();
+        let home = cuts.iter().rposition(|&c| c <= i).unwrap();
+        let other = (home + 3) % files.len();
+        files[other].push_str(&format!("{copy}\n"));
+    }
+    files[3].push_str("{\"id\": \"broken\", \"text\": \n");
+    for (k, f) in files.iter().enumerate() {
+        std::fs::write(input.join(format!("part-{k}.jsonl")), f).unwrap();
+    }
+    input
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// Steps: a per-document filter, then MinHash in its sharded `signatures` stage; the single
+/// run turns it back into one process with `--set`.
+fn write_recipe(dir: &Path, work: &Path) -> PathBuf {
+    let p = dir.join("sharded.toml");
+    std::fs::write(
+        &p,
+        format!(
+            "[[step]]\ntype = \"gopher_repetition\"\n\n[[step]]\ntype = \"minhash_dedup\"\n\
+             stage = \"signatures\"\nwork_dir = {:?}\ncluster_metadata = true\n",
+            s(work)
+        ),
+    )
+    .unwrap();
+    p
+}
+
+/// The counts of a stats.json that must not depend on sharding: overall, per file (by name),
+/// and per step without timings or reports.
+fn counts(v: &Value) -> Value {
+    let steps: Vec<Value> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| {
+            serde_json::json!([
+                st["type"],
+                st["in"],
+                st["kept"],
+                st["rejected"],
+                st["errors"],
+                st["edited"],
+                st["reasons"]
+            ])
+        })
+        .collect();
+    serde_json::json!({
+        "in": v["in"], "kept": v["kept"], "rejected": v["rejected"], "errors": v["errors"],
+        "bytes_in": v["bytes_in"], "files": v["files"], "steps": steps,
+    })
+}
+
+/// 4 processes with `--shard i/4` (stage 1), `minhash-cluster`, 4 processes with the filter
+/// stage (one of them given its shard by SLURM_ARRAY_* variables with a 1-based array) give
+/// the single run's kept, rejected and error records, in the same order, and merged stats with
+/// the same counts.
+#[test]
+fn four_shard_slurm_run_equals_the_single_run() {
+    let Some(docs) = reference_docs() else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let input = build_inputs(d.path(), &docs);
+    let work = d.path().join("work");
+    let recipe = write_recipe(d.path(), &work);
+    let r = s(&recipe);
+
+    let single = d.path().join("single");
+    let single_work = d.path().join("single-work");
+    let o = run(&[
+        "run",
+        r,
+        "-i",
+        s(&input),
+        "-o",
+        s(&single),
+        "-q",
+        "--threads",
+        "2",
+        "--set",
+        "minhash_dedup.stage=single",
+        "--set",
+        &format!("minhash_dedup.work_dir=\"{}\"", s(&single_work)),
+    ]);
+    assert!(o.status.success());
+
+    // Stage 1: four concurrent processes.
+    let outs: Vec<PathBuf> = (0..4).map(|i| d.path().join(format!("sig{i}"))).collect();
+    let children: Vec<_> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            bin()
+                .args([
+                    "run",
+                    r,
+                    "-i",
+                    s(&input),
+                    "-o",
+                    s(out),
+                    "-q",
+                    "--threads",
+                    "1",
+                ])
+                .args(["--shard", &format!("{i}/4")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    // Every file went to one shard only, and all files were read.
+    let mut seen: Vec<String> = outs
+        .iter()
+        .flat_map(|o| {
+            stats(o)["files"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let n = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!((n, seen.len()), (7, 7), "{seen:?}");
+
+    // Stage 2: the cluster stage, as docs/dedup.md writes it.
+    // Two shards expected where four are: refused before clustering.
+    let o = run(&["minhash-cluster", "--recipe", r, "--shards", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("expected the 2 shards"));
+    let c = run(&["minhash-cluster", "--recipe", r, "--shards", "4"]);
+    assert!(c.status.success());
+    let rep: Value = serde_json::from_slice(&c.stdout).unwrap();
+    assert_eq!(rep["shards"], 4, "{rep}");
+
+    // Stage 3: the filter stage; shard 2 from Slurm's variables (--array=1-4: task 3).
+    let filt: Vec<PathBuf> = (0..4)
+        .map(|i| d.path().join(format!("filter{i}")))
+        .collect();
+    for (i, out) in filt.iter().enumerate() {
+        let mut cmd: Command = bin();
+        cmd.args([
+            "run",
+            r,
+            "-i",
+            s(&input),
+            "-o",
+            s(out),
+            "-q",
+            "--threads",
+            "1",
+        ])
+        .args(["--set", "minhash_dedup.stage=filter"]);
+        if i == 2 {
+            cmd.env("SLURM_ARRAY_TASK_ID", "3")
+                .env("SLURM_ARRAY_TASK_MIN", "1")
+                .env("SLURM_ARRAY_TASK_COUNT", "4");
+        } else {
+            cmd.args(["--shard", &format!("{i}/4")]);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+
+    // Kept records in the same order; rejected and error records the same set (a run writes
+    // each phase's rejections as they come, so their order follows the phases, not the input).
+    for category in ["kept", "rejected", "errors"] {
+        let line = |v: &Value| v.to_string();
+        let mut want: Vec<String> = lines_of(&single.join(category)).iter().map(line).collect();
+        let mut got: Vec<String> = filt
+            .iter()
+            .flat_map(|o| lines_of(&o.join(category)))
+            .map(|v| line(&v))
+            .collect();
+        if category != "kept" {
+            want.sort();
+            got.sort();
+        }
+        assert_eq!(got.len(), want.len(), "{category}");
+        if let Some(i) = (0..got.len()).find(|&i| got[i] != want[i]) {
+            let id = |l: &str| serde_json::from_str::<Value>(l).unwrap()["id"].clone();
+            panic!(
+                "{category}: record {i} differs: {} vs {}",
+                id(&got[i]),
+                id(&want[i])
+            );
+        }
+    }
+    let single_stats = stats(&single);
+    let dups = single_stats["steps"][1]["reasons"]["minhash_dedup:duplicate"]
+        .as_u64()
+        .unwrap_or(0);
+    assert!(dups >= 40, "expected near duplicates, got {dups}");
+    println!(
+        "single run: in {} kept {} rejected {} errors {}; minhash_dedup:duplicate {dups}; \
+         cluster report {rep}",
+        single_stats["in"], single_stats["kept"], single_stats["rejected"], single_stats["errors"]
+    );
+    assert_eq!(single_stats["errors"], 1);
+    // Clusters cross shards: some planted copy's kept document is in another shard.
+    let rejected = lines_of(&single.join("rejected"));
+    assert!(rejected
+        .iter()
+        .any(|l| l["id"].as_str().unwrap().starts_with("planted-")
+            && l["reason"] == "minhash_dedup:duplicate"));
+
+    // The shards' stats, merged, count what the single run counted.
+    let merged = d.path().join("merged.json");
+    let mut args = vec!["merge-stats".to_string()];
+    args.extend(filt.iter().map(|o| s(o).to_string()));
+    args.extend(["-o".into(), s(&merged).to_string()]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    assert!(run(&args).status.success());
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(counts(&merged), counts(&single_stats));
+
+    // The same stats twice overlap: refused, exit 2.
+    let o = run(&["merge-stats", s(&filt[0]), s(&filt[0])]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("more than one shard"));
+}
+
+/// `--set` errors name the valid keys and exit 2; `--shard` is checked; `minhash-cluster`
+/// takes the recipe positionally or as --recipe, and --set.
+#[test]
+fn set_and_shard_are_checked() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("a.jsonl");
+    std::fs::write(&input, "{\"text\": \"hello world\"}\n").unwrap();
+    let work = d.path().join("work");
+    let recipe = write_recipe(d.path(), &work);
+    let out = d.path().join("out");
+    let base = ["run", s(&recipe), "-i", s(&input), "-o", s(&out), "-q"];
+    let fails = |extra: &[&str], what: &str| {
+        let mut a = base.to_vec();
+        a.extend_from_slice(extra);
+        let o = run(&a);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(what), "{extra:?}: {err}");
+    };
+    fails(&["--set", "minhash_dedup.bandz=3"], "unknown field `bandz`");
+    fails(&["--set", "minhash_dedup.bandz=3"], "`bands`");
+    fails(
+        &["--set", "exact_dedup.normalize=true"],
+        "no `exact_dedup` step",
+    );
+    fails(&["--set", "steps.9.x=1"], "no step 9");
+    fails(&["--set", "nonsense"], "expected STEP.KEY=VALUE");
+    fails(&["--shard", "4/4"], "zero-based");
+    fails(
+        &["--shard", "1/4", "--set", "minhash_dedup.shard_index=3"],
+        "leave shard_index to --shard",
+    );
+
+    // A one-shard "array": signatures, cluster (positional recipe), filter.
+    let mut a = base.to_vec();
+    a.extend(["--shard", "0/1"]);
+    assert!(run(&a).status.success());
+    assert!(run(&["minhash-cluster", s(&recipe)]).status.success());
+    let o = run(&[
+        "minhash-cluster",
+        "--recipe",
+        s(&recipe),
+        "--set",
+        "minhash_dedup.bandz=1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let out2 = d.path().join("out2");
+    let o = run(&[
+        "run",
+        s(&recipe),
+        "-i",
+        s(&input),
+        "-o",
+        s(&out2),
+        "-q",
+        "--shard",
+        "0/1",
+        "--set",
+        "minhash_dedup.stage=filter",
+    ]);
+    assert!(o.status.success());
+    // ("hello world" is rejected by gopher_repetition; the filter stage ran without errors.)
+    assert_eq!(
+        (stats(&out2)["in"].as_u64(), stats(&out2)["errors"].as_u64()),
+        (Some(1), Some(0))
+    );
+
+    // A shard with no files (one file, two shards: the file's midpoint is in shard 1) runs
+    // and reads nothing.
+    let empty = d.path().join("empty");
+    let o = run(&[
+        "run",
+        s(&recipe),
+        "-i",
+        s(&input),
+        "-o",
+        s(&empty),
+        "-q",
+        "--shard",
+        "0/2",
+        "--set",
+        &format!("minhash_dedup.work_dir=\"{}\"", s(&d.path().join("w2"))),
+    ]);
+    assert!(o.status.success());
+    assert_eq!(stats(&empty)["in"], 0);
+}

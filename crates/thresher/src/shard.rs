@@ -1,0 +1,276 @@
+//! Shards of one run over several processes (Slurm array tasks, or any other launcher): shard
+//! `I` of `N` reads a contiguous block of the run's input files.
+//!
+//! The input list is the one a single run reads ([`thresher_io::expand_inputs`]: the arguments in
+//! command-line order, each directory or glob expanded in sorted order). It is cut into `N`
+//! contiguous blocks of about equal size on disk: file `j` goes to shard
+//! `floor(N * (bytes before j + half of j's bytes) / total bytes)`, a rule that depends only
+//! on the list and the file sizes, so every task computes the same split without talking to the
+//! others. Every file, hence every record, belongs to exactly one shard; a shard may be empty
+//! when there are fewer files than shards.
+//!
+//! Because the blocks are contiguous and in order, concatenating the shards in shard order gives
+//! the single run's input order. Steps that decide by input order (`minhash_dedup`'s sharded
+//! stages number node `(shard << 40) | record`, `keeper = "lowest_seq"`) therefore decide as a
+//! single run would. Whole files go to one shard, so document ids made from `file:line` and the
+//! file and position of each error are those of a single run.
+
+use std::fmt;
+use std::str::FromStr;
+
+use thresher_io::InputFile;
+
+/// Shard `index` (zero-based) of `count`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// This shard, `0..count`.
+    pub index: u32,
+    /// How many shards the run has.
+    pub count: u32,
+}
+
+/// Why a shard specification is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ShardError(pub String);
+
+impl fmt::Display for Shard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Shard {
+    /// A shard, checked: `count >= 1` and `index < count`.
+    pub fn new(index: u32, count: u32) -> Result<Shard, ShardError> {
+        if count == 0 {
+            return Err(ShardError("the shard count must be at least 1".into()));
+        }
+        if index >= count {
+            return Err(ShardError(format!(
+                "shard {index} of {count}: the index is zero-based, so it must be below {count}"
+            )));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The shard of a Slurm array task, from the environment: `SLURM_ARRAY_TASK_ID` and
+    /// `SLURM_ARRAY_TASK_COUNT`, offset by `SLURM_ARRAY_TASK_MIN` when it is set (an array
+    /// `--array=1-4` numbers its tasks from 1; this makes them shards 0..4). `None` when either
+    /// of the first two is unset.
+    pub fn from_env() -> Option<Result<Shard, ShardError>> {
+        Shard::from_vars(|k| std::env::var(k).ok())
+    }
+
+    /// [`Shard::from_env`] over any variable lookup (for tests).
+    pub fn from_vars(get: impl Fn(&str) -> Option<String>) -> Option<Result<Shard, ShardError>> {
+        let id = get("SLURM_ARRAY_TASK_ID")?;
+        let count = get("SLURM_ARRAY_TASK_COUNT")?;
+        let num = |name: &str, v: &str| {
+            v.trim()
+                .parse::<u32>()
+                .map_err(|_| ShardError(format!("{name}={v:?} is not a number")))
+        };
+        Some((|| {
+            let id = num("SLURM_ARRAY_TASK_ID", &id)?;
+            let count = num("SLURM_ARRAY_TASK_COUNT", &count)?;
+            let min = match get("SLURM_ARRAY_TASK_MIN") {
+                Some(m) => num("SLURM_ARRAY_TASK_MIN", &m)?,
+                None => 0,
+            };
+            let index = id.checked_sub(min).ok_or_else(|| {
+                ShardError(format!(
+                    "SLURM_ARRAY_TASK_ID={id} is below SLURM_ARRAY_TASK_MIN={min}"
+                ))
+            })?;
+            Shard::new(index, count).map_err(|e| {
+                ShardError(format!(
+                    "from SLURM_ARRAY_TASK_ID={id}, SLURM_ARRAY_TASK_MIN={min}, \
+                     SLURM_ARRAY_TASK_COUNT={count}: {e} (an array with a step, e.g. \
+                     --array=0-15:2, cannot be used; give --shard I/N)"
+                ))
+            })
+        })())
+    }
+
+    /// The shard each of `sizes` (the files' sizes, in input order) belongs to: contiguous
+    /// blocks of about equal total size (see the module docs).
+    pub fn assign(count: u32, sizes: &[u64]) -> Vec<u32> {
+        let n = u128::from(count.max(1));
+        let total: u128 = sizes.iter().map(|&s| u128::from(s)).sum();
+        if total == 0 {
+            // All files empty (or none): by position instead.
+            let len = sizes.len().max(1) as u128;
+            return (0..sizes.len())
+                .map(|j| (j as u128 * n / len) as u32)
+                .collect();
+        }
+        let mut before = 0u128;
+        sizes
+            .iter()
+            .map(|&s| {
+                let s = u128::from(s);
+                // Midpoint, doubled to stay in integers: shard = N * (2*before + s) / (2*total).
+                let shard = (n * (2 * before + s) / (2 * total)).min(n - 1);
+                before += s;
+                shard as u32
+            })
+            .collect()
+    }
+
+    /// This shard's files out of the run's whole input list (in input order).
+    pub fn select(&self, files: Vec<InputFile>) -> Vec<InputFile> {
+        // A file whose size cannot be read counts as empty: the run reports it when it opens it.
+        let sizes: Vec<u64> = files
+            .iter()
+            .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
+            .collect();
+        let owner = Shard::assign(self.count, &sizes);
+        files
+            .into_iter()
+            .zip(owner)
+            .filter(|(_, s)| *s == self.index)
+            .map(|(f, _)| f)
+            .collect()
+    }
+}
+
+impl FromStr for Shard {
+    type Err = ShardError;
+
+    /// `I/N`, e.g. `3/16`.
+    fn from_str(s: &str) -> Result<Shard, ShardError> {
+        let bad = || {
+            ShardError(format!(
+                "`{s}`: expected I/N, e.g. 0/4 (I zero-based, below N)"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let i = i.trim().parse().map_err(|_| bad())?;
+        let n = n.trim().parse().map_err(|_| bad())?;
+        Shard::new(i, n)
+    }
+}
+
+impl crate::Recipe {
+    /// Gives `shard` to the steps that need it: every `minhash_dedup` step in a sharded stage
+    /// (`stage` = "signatures" or "filter") gets `shard_index = shard.index`, so one recipe serves
+    /// every shard. A `--set` in `sets` that gives such a step another `shard_index` is refused:
+    /// node numbers would no longer follow the input order.
+    pub fn bind_shard(&mut self, shard: Shard, sets: &[String]) -> Result<(), crate::RecipeError> {
+        let err = |message: String| crate::RecipeError {
+            origin: format!("--shard {shard}"),
+            line: None,
+            message,
+        };
+        for i in 0..self.steps.len() {
+            let spec = &self.steps[i];
+            let sharded = spec.type_name == "minhash_dedup"
+                && matches!(
+                    spec.params.get("stage").and_then(toml::Value::as_str),
+                    Some("signatures" | "filter")
+                );
+            if !sharded {
+                continue;
+            }
+            if let Some(v) = spec.params.get("shard_index") {
+                let from_set = sets
+                    .iter()
+                    .filter_map(|a| crate::set::parse(a).ok())
+                    .any(|a| {
+                        a.key == ["shard_index"]
+                            && match &a.target {
+                                crate::set::Target::Type(t) => *t == spec.type_name,
+                                crate::set::Target::Index(n) => *n == i + 1,
+                            }
+                    });
+                if from_set && v.as_integer() != Some(i64::from(shard.index)) {
+                    return Err(err(format!(
+                        "--set gives step {} (`minhash_dedup`) shard_index = {v}, but this is \
+                         shard {}: leave shard_index to --shard",
+                        i + 1,
+                        shard.index
+                    )));
+                }
+            }
+            self.apply_sets(&[format!("steps.{}.shard_index={}", i + 1, shard.index)])
+                .map_err(|e| err(e.message))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn parses_i_of_n() {
+        assert_eq!("3/4".parse::<Shard>(), Ok(Shard { index: 3, count: 4 }));
+        assert_eq!("0/1".parse::<Shard>(), Ok(Shard { index: 0, count: 1 }));
+        for bad in ["4/4", "1/0", "3", "a/4", "-1/4", "1/4/5", ""] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> Option<Result<Shard, ShardError>> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Shard::from_vars(|k| m.get(k).cloned())
+    }
+
+    #[test]
+    fn slurm_variables_with_and_without_min() {
+        let s = |i, n| Some(Ok(Shard { index: i, count: n }));
+        assert_eq!(env(&[]), None);
+        assert_eq!(env(&[("SLURM_ARRAY_TASK_ID", "2")]), None);
+        assert_eq!(
+            env(&[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "4")
+            ]),
+            s(2, 4)
+        );
+        // --array=1-4: ids 1..=4 are shards 0..4.
+        let one_based = |id: &'static str| {
+            env(&[
+                ("SLURM_ARRAY_TASK_ID", id),
+                ("SLURM_ARRAY_TASK_COUNT", "4"),
+                ("SLURM_ARRAY_TASK_MIN", "1"),
+            ])
+        };
+        assert_eq!(one_based("1"), s(0, 4));
+        assert_eq!(one_based("4"), s(3, 4));
+        assert!(one_based("5").unwrap().is_err());
+        assert!(one_based("0").unwrap().is_err());
+        assert!(env(&[
+            ("SLURM_ARRAY_TASK_ID", "x"),
+            ("SLURM_ARRAY_TASK_COUNT", "4")
+        ])
+        .unwrap()
+        .is_err());
+    }
+
+    #[test]
+    fn assignment_is_a_contiguous_partition() {
+        let sizes: Vec<u64> = (0..37).map(|i| (i * 7919 % 1000) as u64 + 1).collect();
+        for n in 1..=12u32 {
+            let a = Shard::assign(n, &sizes);
+            assert_eq!(a.len(), sizes.len());
+            assert!(a.windows(2).all(|w| w[0] <= w[1]), "not contiguous: {a:?}");
+            assert!(a.iter().all(|&s| s < n));
+            assert_eq!(a[0], 0);
+        }
+        // Equal sizes split evenly.
+        assert_eq!(Shard::assign(4, &[10; 8]), vec![0, 0, 1, 1, 2, 2, 3, 3]);
+        // One huge file does not pull its neighbours into its shard.
+        assert_eq!(Shard::assign(2, &[1, 1000, 1]), vec![0, 1, 1]);
+        // Fewer files than shards: some shards are empty, none is out of range.
+        assert_eq!(Shard::assign(4, &[5, 5]), vec![1, 3]);
+        assert_eq!(Shard::assign(3, &[0, 0, 0]), vec![0, 1, 2]);
+        assert_eq!(Shard::assign(3, &[]), Vec::<u32>::new());
+    }
+}
