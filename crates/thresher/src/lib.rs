@@ -15,7 +15,6 @@
 #![warn(missing_docs)]
 
 pub mod cluster;
-mod output;
 pub mod recipe;
 pub mod registry;
 mod run;
