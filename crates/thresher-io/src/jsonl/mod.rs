@@ -1,5 +1,5 @@
 //! The JSONL record format, all of it: reading a line into a document ([`read`]), writing the
-//! kept, rejected and error lines of a run ([`write`]), the spill format that carries documents
+//! kept, rejected and error lines of a run ([`mod@write`]), the spill format that carries documents
 //! between the passes of a two-pass step ([`spill`]), and the JSON string rules they share
 //! (`string`: escapes, unescaping, escaping; `scan`: the reader's string scan).
 //!

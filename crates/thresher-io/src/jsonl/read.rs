@@ -2,7 +2,7 @@
 //!
 //! Most lines have the plain `{"id": "..", "text": "..", "metadata": {..}}` layout; a hand-written
 //! parser reads those in one pass, unescaping the strings straight into the document's `String`s
-//! (see [`parse_common`]); a text in a shared buffer whose escapes are the canonical ones is only
+//! (`parse_common`); a text in a shared buffer whose escapes are the canonical ones is only
 //! checked, and left escaped in the buffer as the document's [`RawText`] (in [`JsonString`]), for
 //! the document to unescape if a step reads it and for the writer to copy. Anything it is not
 //! sure of (other fields, repeated fields, a non-string id, odd escapes, broken JSON) goes to the

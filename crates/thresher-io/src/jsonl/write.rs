@@ -149,7 +149,8 @@ pub(super) fn kept_line(doc: &Document) -> Vec<u8> {
     buf.concat()
 }
 
-/// [`kept_line`] appended to `buf` (the caller ends the line: [`OutBuf::end_line`]).
+/// `{"id", "text", "metadata"[, "annotations"]}` and a newline, appended to `buf` (the caller
+/// ends the line: [`OutBuf::end_line`]).
 pub fn write_kept(buf: &mut OutBuf, doc: &Document) {
     doc_fields(buf, doc);
     annotations(&mut buf.bytes, &doc.annotations);
@@ -175,7 +176,8 @@ pub(super) fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<
     buf.concat()
 }
 
-/// [`rejected_line`] appended to `buf` (the caller ends the line).
+/// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it, and a
+/// newline, appended to `out` (the caller ends the line).
 pub fn write_rejected(out: &mut OutBuf, doc: &Document, reason: &Reason, step: &str) {
     doc_fields(out, doc);
     let buf = &mut out.bytes;
