@@ -1,10 +1,9 @@
 //! The JSONL reader end to end on arbitrary bytes: the file is read by `BatchReader` (which
-//! sniffs gzip/zstd and splits lines under `max_doc_bytes`), then every line is parsed the three
-//! ways the executor may parse it (own copy, shared buffer, shared buffer with `exact_dedup`'s
-//! text scan).
+//! sniffs gzip/zstd and splits lines under `max_doc_bytes`), then every line is parsed both
+//! ways the reader may parse it (own copy, shared buffer, where the text may stay escaped).
 //!
 //! The promise checked: no panic; every record is a document or an error record that names
-//! the file and a line; the three parses give the same record; for an uncompressed file, one
+//! the file and a line; both parses give the same record; for an uncompressed file, one
 //! record per non-blank line (an over-long line is one error record), or one "empty file"
 //! error when there is none.
 //!
@@ -15,11 +14,10 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use thresher_core::{Document, TextScan};
-use thresher_dedup::{ExactDedup, ExactDedupConfig};
+use thresher_core::Document;
 use thresher_io::{
-    parse_jsonl_line, parse_jsonl_line_scanned, parse_jsonl_line_shared, BatchReader, Compression,
-    Format, InputFile, Item, ReadOptions, Record, Utf8Policy,
+    parse_jsonl_line, parse_jsonl_line_shared, BatchReader, Compression, Format, InputFile, Item,
+    ReadOptions, Record, Utf8Policy,
 };
 
 /// A file of this process's own (libFuzzer's `-jobs`/`-workers` run several processes).
@@ -30,11 +28,6 @@ fn path() -> &'static PathBuf {
         std::fs::create_dir_all(&dir).expect("temp dir");
         dir.join("input.jsonl")
     })
-}
-
-fn step() -> &'static ExactDedup {
-    static STEP: OnceLock<ExactDedup> = OnceLock::new();
-    STEP.get_or_init(|| ExactDedup::new(ExactDedupConfig::default()))
 }
 
 /// What a document is, for comparing the parses (the shared parse may keep the text escaped,
@@ -115,7 +108,6 @@ fuzz_target!(|data: &[u8]| {
         }],
         opts.clone(),
     );
-    let scan: &dyn TextScan = step();
     let mut records = 0usize;
     let mut empty_file_errors = 0usize;
     while let Some(batch) = reader.next_batch() {
@@ -128,13 +120,9 @@ fuzz_target!(|data: &[u8]| {
                     assert!(source.line >= 1, "a line has a line number: {source}");
                     let line = &buf[range.clone()];
                     let own = parse_jsonl_line(line, source.clone(), &opts);
-                    let shared =
-                        parse_jsonl_line_shared(&buf, range.clone(), source.clone(), &opts);
-                    let scanned =
-                        parse_jsonl_line_scanned(&buf, range, source.clone(), &opts, Some(scan));
+                    let shared = parse_jsonl_line_shared(&buf, range, source.clone(), &opts);
                     let want = describe(&own);
                     assert_eq!(want, describe(&shared), "shared parse of {line:?}");
-                    assert_eq!(want, describe(&scanned), "scanned parse of {line:?}");
                     match own {
                         Record::Doc(d) => assert_eq!(d.source, source),
                         Record::Error(e) => {

@@ -2,6 +2,7 @@
 
 use std::any::Any;
 use std::fmt;
+use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
@@ -38,13 +39,13 @@ impl fmt::Display for SourcePos {
 /// The text is private so that every edit goes through [`Document::set_text`], which drops the
 /// cached text analysis (see [`Document::analysis`]); everything else is a plain field.
 ///
-/// A document read from JSONL may hold its text only as the escaped bytes of the input line
-/// (see [`Document::from_json_text`]): the text is unescaped the first time a step asks for it,
-/// so a run whose steps never read it (exact dedup hashes the escaped bytes) never copies it.
+/// A reader may hand the text over only as the bytes its input holds it in (see [`RawText`]):
+/// the text is decoded the first time a step asks for it, so a document no step reads is never
+/// decoded, and an unedited one is written back as those bytes by a writer of that encoding.
 pub struct Document {
     /// The document's identifier, unique within a run as far as the input is.
     pub id: String,
-    /// Set, except while the text is only known as `text_json` (then filled on first use).
+    /// Set, except while the text is only known as `raw` (then filled on first use).
     text: OnceLock<String>,
     /// Where the record was read from.
     pub source: SourcePos,
@@ -59,18 +60,66 @@ pub struct Document {
     cache: Option<Arc<dyn Any + Send + Sync>>,
     /// How many times the text was replaced (see `text_edits`).
     edits: u32,
-    /// What a step's `prepare` left for its own `process` (see `Step::prepare`).
-    prepared: Option<Box<dyn Any + Send + Sync>>,
-    /// The text as a JSON string body, exactly as the output escaper would write it, when the
-    /// reader found it so in the input (see [`Document::set_text_json`]).
-    text_json: Option<TextJson>,
+    /// The unedited text as the input encoded it (see [`Document::set_raw_text`]).
+    raw: Option<RawText>,
 }
 
-/// Bytes of a shared input buffer: the JSON-escaped form of a document's text.
+/// How the bytes of a [`RawText`] encode a text (e.g. as the body of a JSON string). The reader
+/// that makes the handle gives it, so that this crate knows no input format.
+pub trait TextEncoding: Any + Send + Sync {
+    /// The text that `raw` encodes. `raw` is what the reader checked; should it not decode, the
+    /// broken parts become U+FFFD.
+    fn decode(&self, raw: &[u8]) -> String;
+}
+
+/// A text as its input held it: a range of a shared input buffer, in the encoding a reader
+/// found it in. Opaque to the steps (they read [`Document::text`]); a writer that writes the
+/// same encoding copies these bytes (or points at them) instead of encoding the text again.
 #[derive(Clone)]
-struct TextJson {
+pub struct RawText {
     buf: Arc<InputBuf>,
-    range: std::ops::Range<usize>,
+    range: Range<usize>,
+    encoding: &'static dyn TextEncoding,
+}
+
+impl RawText {
+    /// The text `encoding` encodes as `buf[range]`.
+    pub fn new(
+        buf: Arc<InputBuf>,
+        range: Range<usize>,
+        encoding: &'static dyn TextEncoding,
+    ) -> Self {
+        debug_assert!(buf.get(range.clone()).is_some());
+        RawText {
+            buf,
+            range,
+            encoding,
+        }
+    }
+
+    /// The encoded bytes.
+    #[inline]
+    pub fn bytes(&self) -> &[u8] {
+        &self.buf[self.range.clone()]
+    }
+
+    /// The shared buffer the bytes are in, and their place there, so a writer can point at them
+    /// instead of copying them.
+    #[inline]
+    pub fn source(&self) -> (&Arc<InputBuf>, Range<usize>) {
+        (&self.buf, self.range.clone())
+    }
+
+    /// Whether the bytes are in encoding `E` (so a writer of `E` can copy them as they are).
+    #[inline]
+    pub fn is_encoded_as<E: TextEncoding>(&self) -> bool {
+        (self.encoding as &dyn Any).is::<E>()
+    }
+
+    /// The text the bytes encode.
+    pub fn decode(&self) -> String {
+        self.encoding.decode(self.bytes())
+    }
 }
 
 impl Document {
@@ -85,73 +134,32 @@ impl Document {
             annotations: Map::new(),
             cache: None,
             edits: 0,
-            prepared: None,
-            text_json: None,
+            raw: None,
         }
     }
 
-    /// A document whose text is `buf[range]`, the body of a JSON string (without the quotes)
-    /// escaped exactly as thresher's writer escapes it (see [`Document::set_text_json`]). The
-    /// text is unescaped on first use; the writer writes these bytes as they are.
-    ///
-    /// The caller guarantees that the bytes are valid UTF-8 and valid JSON string escapes (the
-    /// JSONL reader has checked both); should they not be, the text gets replacement characters.
-    pub fn from_json_text(
-        id: impl Into<String>,
-        buf: Arc<InputBuf>,
-        range: std::ops::Range<usize>,
-    ) -> Self {
+    /// A document whose text is the one `raw` encodes, decoded on first use (see
+    /// [`Document::set_raw_text`]).
+    pub fn from_raw_text(id: impl Into<String>, raw: RawText) -> Self {
         let mut doc = Document::new(id, String::new());
         doc.text = OnceLock::new();
-        doc.set_text_json(buf, range);
+        doc.raw = Some(raw);
         doc
     }
 
-    /// Records that `buf[range]` is the text written as the body of a JSON string (without the
-    /// quotes) exactly as thresher's writer escapes it, so the writer can copy these bytes
-    /// instead of escaping the text again. The JSONL reader sets it when the input's escapes
-    /// are the canonical ones; any edit of the text drops it.
+    /// Records that `raw` encodes the document's text, so that a writer of its encoding can
+    /// copy those bytes instead of encoding the text again. Any edit of the text drops it.
     ///
-    /// The caller guarantees the equality; a wrong range would corrupt the output.
-    pub fn set_text_json(&mut self, buf: Arc<InputBuf>, range: std::ops::Range<usize>) {
-        debug_assert!(buf.get(range.clone()).is_some());
-        self.text_json = Some(TextJson { buf, range });
+    /// The caller guarantees the equality; a wrong handle would corrupt the output.
+    pub fn set_raw_text(&mut self, raw: RawText) {
+        self.raw = Some(raw);
     }
 
-    /// The escaped form of the unchanged text, if the reader kept it (see
-    /// [`Document::set_text_json`]).
+    /// The unedited text as the input encoded it, if the reader kept it (see
+    /// [`Document::set_raw_text`]).
     #[inline]
-    pub fn text_json(&self) -> Option<&[u8]> {
-        self.text_json.as_ref().map(|t| &t.buf[t.range.clone()])
-    }
-
-    /// [`Document::text_json`] as the shared buffer it is in and its place there, so a writer
-    /// can point at the bytes instead of copying them.
-    #[inline]
-    pub fn text_json_source(&self) -> Option<(&Arc<InputBuf>, std::ops::Range<usize>)> {
-        self.text_json.as_ref().map(|t| (&t.buf, t.range.clone()))
-    }
-
-    /// Stores what a step's [`Step::prepare`](crate::Step::prepare) computed, for the same
-    /// step's `process` to take.
-    pub fn set_prepared<T: Any + Send + Sync>(&mut self, value: T) {
-        self.prepared = Some(Box::new(value));
-    }
-
-    /// [`Document::set_prepared`] with a value already boxed (what a [`crate::TextScan`] gives).
-    pub fn set_prepared_boxed(&mut self, value: Box<dyn Any + Send + Sync>) {
-        self.prepared = Some(value);
-    }
-
-    /// Whether a prepared value is stored (and not yet taken).
-    pub fn has_prepared(&self) -> bool {
-        self.prepared.is_some()
-    }
-
-    /// Takes what [`Document::set_prepared`] stored, if it is a `T`.
-    pub fn take_prepared<T: Any + Send + Sync>(&mut self) -> Option<T> {
-        let b = self.prepared.take()?;
-        b.downcast::<T>().ok().map(|b| *b)
+    pub fn raw_text(&self) -> Option<&RawText> {
+        self.raw.as_ref()
     }
 
     /// How many times the text has been replaced since the document was read; the executor
@@ -164,9 +172,9 @@ impl Document {
     /// The document's text.
     #[inline]
     pub fn text(&self) -> &str {
-        self.text.get_or_init(|| match &self.text_json {
-            Some(t) => unescape_json_body(&t.buf[t.range.clone()]),
-            None => String::new(), // not reached: the text is set whenever text_json is not
+        self.text.get_or_init(|| match &self.raw {
+            Some(raw) => raw.decode(),
+            None => String::new(), // not reached: the text is set whenever `raw` is not
         })
     }
 
@@ -174,8 +182,7 @@ impl Document {
     pub fn set_text(&mut self, text: String) {
         self.text = OnceLock::from(text);
         self.cache = None;
-        self.prepared = None;
-        self.text_json = None;
+        self.raw = None;
         self.edits = self.edits.wrapping_add(1);
     }
 
@@ -183,7 +190,7 @@ impl Document {
     pub fn take_text(&mut self) -> String {
         self.text();
         self.cache = None;
-        self.text_json = None;
+        self.raw = None;
         self.edits = self.edits.wrapping_add(1);
         let text = self.text.take().unwrap_or_default();
         self.text = OnceLock::from(String::new());
@@ -237,8 +244,7 @@ impl Clone for Document {
             annotations: self.annotations.clone(),
             cache: self.cache.clone(),
             edits: self.edits,
-            prepared: None,
-            text_json: self.text_json.clone(),
+            raw: self.raw.clone(),
         }
     }
 }
@@ -254,83 +260,6 @@ impl fmt::Debug for Document {
             .field("annotations", &self.annotations)
             .finish()
     }
-}
-
-/// The text a JSON string body (without the quotes) stands for: escapes decoded, invalid UTF-8
-/// or a broken escape replaced by U+FFFD (the JSONL reader only hands over checked bodies).
-fn unescape_json_body(body: &[u8]) -> String {
-    let mut out = Vec::with_capacity(body.len());
-    let mut i = 0;
-    while let Some(k) = body[i..].iter().position(|&c| c == b'\\') {
-        out.extend_from_slice(&body[i..i + k]);
-        i += k;
-        // A broken escape is U+FFFD for its backslash; a lone surrogate, for the whole escape.
-        let (c, len) = json_escape(&body[i..]).map_or(('\u{fffd}', 1), |(v, len)| {
-            (char::from_u32(v).unwrap_or('\u{fffd}'), len)
-        });
-        let mut utf8 = [0u8; 4];
-        out.extend_from_slice(c.encode_utf8(&mut utf8).as_bytes());
-        i += len;
-    }
-    out.extend_from_slice(&body[i..]);
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-/// Whether the escape at the start of `b` (a backslash; `v` the code point it stands for, as
-/// [`json_escape`] gives it) is written the way thresher's writer and serde_json write it: never
-/// `\/`, and `\u` only for the control characters without a short form, in lower-case hex.
-pub fn json_escape_is_canonical(b: &[u8], v: u32) -> bool {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    match b.get(1) {
-        Some(b'/') => false,
-        Some(b'u') => {
-            let short = matches!(v, 0x08 | 0x09 | 0x0A | 0x0C | 0x0D);
-            v < 0x20
-                && !short
-                && b.get(2..6).is_some_and(|hex| {
-                    hex[..2] == *b"00"
-                        && hex[2] == HEX[(v >> 4) as usize]
-                        && hex[3] == HEX[(v & 0xF) as usize]
-                })
-        }
-        _ => true,
-    }
-}
-
-/// The JSON escape at the start of `b` (a backslash): the code point it stands for and its length
-/// in bytes. A `\uD8xx\uDCxx` pair is one code point (12 bytes); a lone surrogate comes back as
-/// its own code (6 bytes), which is not a `char`: callers replace or refuse it. `None` for a
-/// broken escape.
-pub fn json_escape(b: &[u8]) -> Option<(u32, usize)> {
-    let hex4 = |at: usize| -> Option<u32> {
-        let h = b.get(at..at + 4)?;
-        h.iter()
-            .try_fold(0u32, |v, &d| Some(v * 16 + char::from(d).to_digit(16)?))
-    };
-    let c = match b.get(1)? {
-        b'"' => '"',
-        b'\\' => '\\',
-        b'/' => '/',
-        b'b' => '\u{8}',
-        b'f' => '\u{c}',
-        b'n' => '\n',
-        b'r' => '\r',
-        b't' => '\t',
-        b'u' => {
-            let v = hex4(2)?;
-            if (0xD800..0xDC00).contains(&v) && b.get(6..8) == Some(b"\\u") {
-                if let Some(lo @ 0xDC00..=0xDFFF) = hex4(8) {
-                    return Some((0x10000 + ((v - 0xD800) << 10) + (lo - 0xDC00), 12));
-                }
-            }
-            return Some((v, 6));
-        }
-        _ => return None,
-    };
-    Some((u32::from(c), 2))
 }
 
 #[cfg(test)]
@@ -354,39 +283,42 @@ mod tests {
         assert_eq!(*n3, 3);
     }
 
-    #[test]
-    fn text_json_is_dropped_by_edits() {
-        let buf = Arc::new(InputBuf::owned(b"x\\ny".to_vec()));
-        let mut doc = Document::new("a", "\ny");
-        doc.set_text_json(buf.clone(), 1..4);
-        assert_eq!(doc.clone().text_json(), Some(&b"\\ny"[..]));
-        doc.set_text("z".into());
-        assert_eq!(doc.text_json(), None);
-        let mut doc = Document::new("a", "\ny");
-        doc.set_text_json(buf, 1..4);
-        doc.take_text();
-        assert_eq!(doc.text_json(), None);
+    /// An encoding for the tests: the text is the bytes, upper-cased.
+    struct Upper;
+
+    impl TextEncoding for Upper {
+        fn decode(&self, raw: &[u8]) -> String {
+            String::from_utf8_lossy(raw).to_uppercase()
+        }
+    }
+
+    /// Another one, to tell apart.
+    struct Other;
+
+    impl TextEncoding for Other {
+        fn decode(&self, _raw: &[u8]) -> String {
+            String::new()
+        }
     }
 
     #[test]
-    fn json_text_is_unescaped_on_first_use() {
-        let text = "a\"b\\c/\n\u{1}é\u{1F600}\u{8}\u{c}\r\t";
-        let body = serde_json::to_string(text).unwrap();
-        let buf = Arc::new(InputBuf::owned(
-            format!("xx{}", &body[1..body.len() - 1]).into_bytes(),
-        ));
-        let doc = Document::from_json_text("a", buf.clone(), 2..buf.len());
-        assert_eq!(doc.text_json(), Some(&buf[2..]));
-        assert_eq!(doc.text(), text);
-        assert_eq!(doc.clone().text(), text);
-        let mut d = Document::from_json_text("a", buf.clone(), 2..buf.len());
-        assert_eq!(d.take_text(), text);
-        assert_eq!((d.text(), d.text_json()), ("", None));
-        // Escapes serde_json does not write, and broken ones.
-        let odd = br"\/\u00e9\ud83d\ude00\ud83d\q\u12".to_vec();
-        let n = odd.len();
-        let doc = Document::from_json_text("b", Arc::new(InputBuf::owned(odd)), 0..n);
-        assert_eq!(doc.text(), "/é😀\u{fffd}\u{fffd}q\u{fffd}u12");
+    fn raw_text_is_decoded_on_first_use_and_dropped_by_edits() {
+        let buf = Arc::new(InputBuf::owned(b"xxabc".to_vec()));
+        let raw = RawText::new(buf.clone(), 2..5, &Upper);
+        assert!(raw.is_encoded_as::<Upper>() && !raw.is_encoded_as::<Other>());
+        let doc = Document::from_raw_text("a", raw.clone());
+        assert_eq!(doc.raw_text().map(RawText::bytes), Some(&b"abc"[..]));
+        assert_eq!(doc.clone().text(), "ABC");
+        assert_eq!(doc.text(), "ABC");
+        let mut d = doc.clone();
+        d.set_text("z".into());
+        assert!(d.raw_text().is_none());
+        let mut d = Document::from_raw_text("a", raw.clone());
+        assert_eq!(d.take_text(), "ABC");
+        assert_eq!((d.text(), d.raw_text().is_none()), ("", true));
+        let mut d = Document::new("a", "ABC");
+        d.set_raw_text(raw);
+        assert_eq!(d.raw_text().unwrap().source().1, 2..5);
     }
 
     #[test]

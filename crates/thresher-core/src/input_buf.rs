@@ -5,8 +5,8 @@ use std::ops::{Deref, Range};
 use std::sync::Arc;
 
 /// The bytes a reader read for a batch of records: a buffer it filled, or a region of a
-/// memory-mapped input file. Documents keep their escaped text as a range of these bytes (see
-/// [`Document::from_json_text`](crate::Document::from_json_text)), and the writer copies an
+/// memory-mapped input file. Documents keep their text as the input encoded it, as a range of
+/// these bytes (see [`RawText`](crate::RawText)), and a writer of that encoding copies an
 /// unedited text straight from them.
 #[derive(Default)]
 pub struct InputBuf {

@@ -33,8 +33,8 @@ mod input_buf;
 mod stats;
 mod step;
 
-pub use document::{json_escape, json_escape_is_canonical, Document, SourcePos};
+pub use document::{Document, RawText, SourcePos, TextEncoding};
 pub use error::{Error, Result};
 pub use input_buf::InputBuf;
 pub use stats::{FileStats, NamedStepStats, Stats, StepStats, Tally};
-pub use step::{Outcome, Reason, Step, StepConfig, StepCx, StepMode, TextScan};
+pub use step::{Outcome, Prepared, Reason, Step, StepConfig, StepCx, StepMode};

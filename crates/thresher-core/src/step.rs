@@ -1,5 +1,6 @@
 //! The step contract: what a pipeline step is and what it may decide.
 
+use std::any::Any;
 use std::borrow::Cow;
 
 use serde_json::{Map, Value};
@@ -99,28 +100,32 @@ pub enum StepMode {
     TwoPass,
 }
 
-/// A step's own scan of a document's text, made by the JSONL reader while it parses the line, so
-/// that the step's per-document work and the reader's check of the text read each byte once.
-pub trait TextScan: Send + Sync {
-    /// `b[start..]` is the rest of a JSON line from the first byte of the text's string (after
-    /// its opening quote). Returns the index of the string's closing quote, whether its escapes
-    /// are all canonical, and the value the step's `prepare` would store for this text -- all
-    /// exactly as the reader's own check and `prepare` would give them -- or `None` to leave the
-    /// string to the reader. `None` is always allowed, and required wherever the reader would
-    /// refuse the string (no closing quote, a raw control character, a broken escape or UTF-8
-    /// sequence).
-    fn scan_json_text(
-        &self,
-        b: &[u8],
-        start: usize,
-    ) -> Option<(usize, bool, Box<dyn std::any::Any + Send + Sync>)>;
-}
+/// What an `Ordered` step's [`Step::prepare`] computed for one document, for its `process`
+/// (see [`StepCx::take_prepared`]).
+pub type Prepared = Box<dyn Any + Send + Sync>;
 
 /// Per-thread context handed to a step: a place for scratch state that outlives one document.
 #[derive(Default)]
 pub struct StepCx {
     /// Reusable scratch buffer, so that hot loops need not allocate per document.
     pub scratch: String,
+    /// What the step's `prepare` returned for the document now being processed.
+    prepared: Option<Prepared>,
+}
+
+impl StepCx {
+    /// Takes what the step's [`Step::prepare`] returned for the document now being processed,
+    /// if it is a `T`. `None` when `prepare` was not run on it (a step called directly, as in a
+    /// test): the step then does that work itself.
+    pub fn take_prepared<T: Any>(&mut self) -> Option<T> {
+        self.prepared.take()?.downcast::<T>().ok().map(|b| *b)
+    }
+
+    /// Hands `prepare`'s value for the next document to its `process` (the executor calls it
+    /// before each `process` of an `Ordered` step; a value not taken is dropped by the next call).
+    pub fn set_prepared(&mut self, value: Option<Prepared>) {
+        self.prepared = value;
+    }
 }
 
 /// A pipeline step.
@@ -139,15 +144,9 @@ pub trait Step: Send + Sync {
 
     /// Work on one document that does not depend on other documents, done by an `Ordered` step
     /// before its `process`: the executor calls it on many documents at once (in parallel), so
-    /// that only the cross-document part (a table lookup) runs one document at a time. Results
-    /// go to [`Document::set_prepared`].
-    fn prepare(&self, _doc: &mut Document, _cx: &mut StepCx) {}
-
-    /// A pass over the text that the JSONL reader may make instead of its own check of the
-    /// text field, in the same read of the bytes (see [`TextScan`]). Asked of a phase's first
-    /// step when it is `Ordered`; a document read that way has its prepared value already, and
-    /// `prepare` is not called on it.
-    fn text_scan(&self) -> Option<&dyn TextScan> {
+    /// that only the cross-document part (a table lookup) runs one document at a time. What it
+    /// returns reaches the same document's `process` through [`StepCx::take_prepared`].
+    fn prepare(&self, _doc: &mut Document, _cx: &mut StepCx) -> Option<Prepared> {
         None
     }
 

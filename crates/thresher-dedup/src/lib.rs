@@ -17,7 +17,7 @@ mod paragraph;
 pub mod signature;
 pub mod union_find;
 
-pub use exact::{normalize_for_exact, normalize_json_into, ExactDedup, ExactDedupConfig};
+pub use exact::{normalize_bytes, normalize_for_exact, ExactDedup, ExactDedupConfig};
 pub use lsh::{cluster_work_dir, ClusterOptions, ClusterReport, Keeper};
 pub use minhash::{catch_probability, MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
 pub use normalize::{simplify_text, TextNorm};

@@ -4,9 +4,8 @@
 //! shared buffer, parsed with `parse_jsonl_line_shared`, in bytes of input per second.
 //! Skipped (with a message) when the shared data is absent.
 //!
-//! A second group follows each line to `exact_dedup`'s hash: the parse and then the step's
-//! `prepare` (two passes over the text, plus the reader's UTF-8 check), against the parse with
-//! the step's `TextScan` (one pass).
+//! `parse_then_text` also asks each document for its text, which unescapes the text the parse
+//! left escaped in the buffer: what a run whose steps read the text pays for reading.
 
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -16,9 +15,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use thresher_core::{InputBuf, SourcePos, Step, StepCx, TextScan};
-use thresher_dedup::{ExactDedup, ExactDedupConfig};
-use thresher_io::{parse_jsonl_line_scanned, parse_jsonl_line_shared, ReadOptions, Record};
+use thresher_core::{InputBuf, SourcePos};
+use thresher_io::{parse_jsonl_line_shared, ReadOptions, Record};
 
 /// The lines, one buffer, and where each line is in it.
 fn load() -> Option<(Arc<InputBuf>, Vec<std::ops::Range<usize>>)> {
@@ -62,43 +60,17 @@ fn bench(c: &mut Criterion) {
             docs
         });
     });
-    g.finish();
-
-    let step = ExactDedup::new(ExactDedupConfig::default());
-    let scan: &dyn TextScan = &step;
-    if step.text_scan().is_none() {
-        eprintln!("no AVX-512 here: a run would not use the scan (measured anyway)");
-    }
-    let mut g = c.benchmark_group("exact_dedup_hash_from_jsonl");
-    g.throughput(Throughput::Bytes(buf.len() as u64));
-    g.sample_size(20);
-    g.bench_function("parse_then_prepare", |b| {
-        let mut cx = StepCx::default();
+    g.bench_function("parse_then_text", |b| {
         b.iter(|| {
-            let mut x = 0u128;
+            let mut chars = 0;
             for r in &ranges {
                 let rec = parse_jsonl_line_shared(&buf, r.clone(), SourcePos::default(), &opts);
-                let Record::Doc(mut d) = rec else {
+                let Record::Doc(d) = rec else {
                     panic!("a parity line is a document")
                 };
-                step.prepare(&mut d, &mut cx);
-                x ^= d.take_prepared::<u128>().expect("prepared");
+                chars += d.text().len();
             }
-            x
-        });
-    });
-    g.bench_function("parse_with_text_scan", |b| {
-        b.iter(|| {
-            let mut x = 0u128;
-            for r in &ranges {
-                let (src, range) = (SourcePos::default(), r.clone());
-                let rec = parse_jsonl_line_scanned(&buf, range, src, &opts, Some(scan));
-                let Record::Doc(mut d) = rec else {
-                    panic!("a parity line is a document")
-                };
-                x ^= d.take_prepared::<u128>().expect("scanned");
-            }
-            x
+            chars
         });
     });
     g.finish();

@@ -3,7 +3,9 @@
 //! - [`expand_inputs`] turns paths, directories and globs into the list of input files.
 //! - [`BatchReader`] reads them in order (`.gz` and `.zst` transparently) and cuts the records
 //!   into batches; JSONL lines are parsed by [`parse_jsonl_line`] on the worker threads.
-//! - [`ShardedWriter`] writes JSONL shards (plain, `.gz` or `.zst`) under temporary names,
+//! - [`jsonl`] is the JSONL record format: reading a line, writing kept / rejected / error
+//!   lines, the spill format of two-pass steps, and the JSON string rules they share.
+//! - [`ShardedWriter`] writes output shards (plain, `.gz` or `.zst`) under temporary names,
 //!   renames each when complete and leaves a completion marker, so a killed run can resume.
 //!
 //! ```
@@ -17,7 +19,7 @@ pub mod charset;
 mod decode;
 mod error;
 mod input;
-mod jsonl;
+pub mod jsonl;
 mod lines;
 mod mapped;
 mod options;
@@ -30,7 +32,7 @@ mod writer;
 pub use decode::{open_decoded, Compression};
 pub use error::{IoError, Result};
 pub use input::{expand_inputs, strip_compression, Format, InputFile};
-pub use jsonl::{parse_jsonl_line, parse_jsonl_line_scanned, parse_jsonl_line_shared};
+pub use jsonl::read::{parse_jsonl_line, parse_jsonl_line_shared};
 pub use lines::{LineEvent, LineSplitter};
 pub use options::{ReadOptions, Utf8Policy};
 pub use outdir::{Folder, OutDir, OutDirError};

@@ -19,7 +19,7 @@ use crate::warc::{read_html_file_limited, WarcReader};
 /// so the reading thread only splits lines), or a record the reader already made.
 #[derive(Debug)]
 pub enum Item {
-    /// A JSONL line whose bytes are `batch.buf[range]`; parse it with `parse_jsonl_line`.
+    /// A JSONL line whose bytes are `batch.buf[range]`; parse it with [`Item::into_record`].
     Line {
         /// Where the line is in the batch's buffer.
         range: Range<usize>,
@@ -28,6 +28,38 @@ pub enum Item {
     },
     /// A record made by the reader (a text file, a page, an error).
     Record(Record),
+}
+
+impl Item {
+    /// The record the item stands for: a JSONL line of the batch's buffer `buf` parsed (see
+    /// [`crate::jsonl::read`]; the document may keep its text as bytes of `buf`), or the record
+    /// the reader made.
+    pub fn into_record(self, buf: &Arc<InputBuf>, opts: &ReadOptions) -> Record {
+        match self {
+            Item::Line { range, source } => {
+                crate::jsonl::read::parse_jsonl_line_shared(buf, range, source, opts)
+            }
+            Item::Record(r) => r,
+        }
+    }
+
+    /// [`Item::into_record`] for a batch of a spill file, whose lines are documents in the
+    /// spill format (see [`crate::jsonl::spill`]); a damaged line is an error record.
+    pub fn into_spilled_record(self, buf: &InputBuf) -> Record {
+        match self {
+            Item::Line { range, source } => {
+                match crate::jsonl::spill::parse_spill_line(&buf[range]) {
+                    Ok(doc) => Record::Doc(doc),
+                    Err(message) => Record::Error(RecordError {
+                        source,
+                        message,
+                        id: String::new(),
+                    }),
+                }
+            }
+            Item::Record(r) => r,
+        }
+    }
 }
 
 /// A run of consecutive input records.

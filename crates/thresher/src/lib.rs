@@ -16,7 +16,6 @@
 
 pub mod cluster;
 pub mod merge_stats;
-mod output;
 pub mod pipeline;
 pub mod recipe;
 pub mod registry;

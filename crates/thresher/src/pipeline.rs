@@ -242,23 +242,27 @@ impl Pipeline {
             } else {
                 let step = &*self.steps[i];
                 let t0 = Instant::now();
-                let prepare = |slot: &mut Slot| {
-                    if let Slot::Live(doc) = slot {
-                        if !doc.has_prepared() {
-                            let mut cx = StepCx::default();
-                            // A panic here is caught again, and reported, by `apply`.
-                            let _ = catch_unwind(AssertUnwindSafe(|| step.prepare(doc, &mut cx)));
-                        }
+                // The per-document part of the step on all cores; its results reach each
+                // document's `process` in order, as in a run.
+                let prepare = |slot: &mut Slot| match slot {
+                    Slot::Live(doc) => {
+                        let mut cx = StepCx::default();
+                        // A panic here is caught again, and reported, by `apply`.
+                        catch_unwind(AssertUnwindSafe(|| step.prepare(doc, &mut cx)))
+                            .ok()
+                            .flatten()
                     }
+                    _ => None,
                 };
-                if parallel {
-                    slots.par_iter_mut().for_each(prepare);
+                let prepared: Vec<_> = if parallel {
+                    slots.par_iter_mut().map(prepare).collect()
                 } else {
-                    slots.iter_mut().for_each(prepare);
-                }
+                    slots.iter_mut().map(prepare).collect()
+                };
                 counts[i].add_time(t0.elapsed());
                 let mut cx = StepCx::default();
-                for slot in slots.iter_mut() {
+                for (slot, p) in slots.iter_mut().zip(prepared) {
+                    cx.set_prepared(p);
                     self.apply(i, slot, &mut cx, &mut counts[i]);
                 }
                 i += 1;

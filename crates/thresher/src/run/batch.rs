@@ -1,6 +1,5 @@
 //! One batch's way through a phase. [`Ctx::parse_batch`] parses the records on the pool's
-//! threads (and runs the `prepare` of a leading ordered step in the same pass); it needs nothing
-//! of the batches before it, so it overlaps the previous batch. [`Ctx::finish_batch`] then
+//! threads; it needs nothing of the batches before it, so it overlaps the previous batch. [`Ctx::finish_batch`] then
 //! counts the input, runs the phase's steps (runs of `Parallel` steps on all documents at once,
 //! an `Ordered` step one document at a time in input order), lets the next two-pass step
 //! observe the survivors, tallies the outcomes and serializes them into [`OutChunk`]s. A
@@ -15,16 +14,15 @@ use std::time::Instant;
 use crossbeam_channel::Sender;
 use rayon::prelude::*;
 use thresher_core::{
-    Document, InputBuf, Outcome, Reason, SourcePos, Stats, Step, StepCx, StepMode, StepStats,
-    Tally, TextScan,
+    Document, InputBuf, Outcome, Prepared, Reason, SourcePos, Stats, Step, StepCx, StepMode,
+    StepStats, Tally,
 };
-use thresher_io::{parse_jsonl_line_scanned, Batch, Item, ReadOptions, Record};
+use thresher_io::jsonl::spill::write_spill;
+use thresher_io::jsonl::write::{line_size_hint, write_error, write_kept, write_rejected, OutBuf};
+use thresher_io::{Batch, Item, ReadOptions, Record};
 
 use super::outputs::{Cat, OutChunk};
 use super::{Progress, RunError};
-use crate::output::{
-    line_size_hint, parse_spill_line, write_error, write_kept, write_rejected, write_spill, OutBuf,
-};
 
 /// What every batch of the run shares: the steps, the pool, the progress counters and the way
 /// back to the reader for consumed input buffers.
@@ -91,12 +89,11 @@ thread_local! {
     static CX: RefCell<StepCx> = RefCell::new(StepCx::default());
 }
 
-/// A batch whose records are parsed, and prepared for the phase's first step when that one is
-/// ordered: the part of a batch's work that needs nothing of the batches before it.
+/// A batch whose records are parsed: the part of a batch's work that needs nothing of the
+/// batches before it.
 pub(super) struct Parsed {
     buf: Arc<InputBuf>,
     slots: Vec<Slot>,
-    early_secs: f64,
     file_bytes: Vec<(Arc<str>, u64)>,
 }
 
@@ -108,43 +105,25 @@ impl Ctx<'_> {
             items,
             file_bytes,
         } = batch;
-        // Shared with the documents, which keep a reference to their escaped text in it.
+        // Shared with the documents, which may keep their text as bytes of it.
         let buf = Arc::new(buf);
         let first_phase = phase.first_phase;
         let read_opts = phase.read_opts;
-        // When the phase starts with an ordered step, its per-document `prepare` runs right
-        // after each record is parsed, in the same parallel pass: the text is still in the
-        // core's cache, and the batch goes through one fewer wait for the slowest thread.
-        let early_step = self.early_step(phase);
-        // The step may also check the text in the reader's pass (a document it did so for is
-        // prepared already).
-        let scan = early_step.and_then(|s| s.text_scan());
-        let (slots, early_secs): (Vec<Slot>, Vec<f64>) = self.pool.install(|| {
+        let slots = self.pool.install(|| {
             items
                 .into_par_iter()
                 .enumerate()
                 .map(|(i, item)| {
                     let seq = first_seq + i as u64;
-                    let mut slot = to_slot(item, &buf, first_phase, read_opts, seq, scan);
-                    let secs = early_step.map_or(0.0, |step| prepare_slot(step, &mut slot));
-                    (slot, secs)
+                    to_slot(item, &buf, first_phase, read_opts, seq)
                 })
-                .unzip()
+                .collect()
         });
         Parsed {
             buf,
             slots,
-            early_secs: early_secs.iter().sum(),
             file_bytes,
         }
-    }
-
-    /// The phase's first step if it is ordered (its `prepare` then runs in [`Ctx::parse_batch`]).
-    fn early_step<'s>(&'s self, phase: &Phase<'_>) -> Option<&'s dyn Step> {
-        self.steps
-            .get(phase.steps.start)
-            .filter(|s| phase.steps.start < phase.steps.end && s.mode() == StepMode::Ordered)
-            .map(|s| &**s)
     }
 
     /// Runs the phase's steps on a parsed batch, in input order where a step asks for it, and
@@ -159,17 +138,12 @@ impl Ctx<'_> {
         let Parsed {
             buf,
             mut slots,
-            early_secs,
             file_bytes,
         } = parsed;
-        let early = self.early_step(phase).is_some();
-        if early {
-            step_stats[phase.steps.start].seconds += early_secs;
-        }
         if phase.first_phase {
             self.count_input(&slots, &file_bytes, stats);
         }
-        self.run_steps(phase, early, &mut slots, step_stats);
+        self.run_steps(phase, &mut slots, step_stats);
         if let Some(obs) = phase.observer {
             self.observe(obs, &slots)?;
         }
@@ -220,14 +194,8 @@ impl Ctx<'_> {
     }
 
     /// Runs the phase's steps: runs of Parallel steps on all documents at once, other steps
-    /// one document at a time in input order. `early`: the first step's `prepare` is done.
-    fn run_steps(
-        &self,
-        phase: &Phase<'_>,
-        early: bool,
-        slots: &mut [Slot],
-        step_stats: &mut [StepStats],
-    ) {
+    /// one document at a time in input order.
+    fn run_steps(&self, phase: &Phase<'_>, slots: &mut [Slot], step_stats: &mut [StepStats]) {
         let mut i = phase.steps.start;
         while i < phase.steps.end {
             let parallel = self.steps[i].mode() == StepMode::Parallel;
@@ -241,8 +209,7 @@ impl Ctx<'_> {
             let merged = if parallel {
                 self.run_parallel(i..j, slots)
             } else {
-                let prepared = early && i == phase.steps.start;
-                self.run_one(i, prepared, slots)
+                self.run_one(i, slots)
             };
             for (k, st) in merged.iter().enumerate() {
                 step_stats[i + k] += st;
@@ -283,24 +250,26 @@ impl Ctx<'_> {
     }
 
     /// Runs step `i` (not Parallel) one document at a time in input order, after the
-    /// per-document part of an Ordered step (unless `prepared`) on all cores; returns its
-    /// counts.
-    fn run_one(&self, i: usize, prepared: bool, slots: &mut [Slot]) -> Vec<StepStats> {
+    /// per-document part of an Ordered step (its `prepare`) on all cores; returns its counts.
+    fn run_one(&self, i: usize, slots: &mut [Slot]) -> Vec<StepStats> {
         let mut st = vec![StepStats::default()];
         let step = &*self.steps[i];
-        if step.mode() == StepMode::Ordered && !prepared {
-            // The per-document part of an ordered step runs on all cores first.
-            let secs: f64 = self.pool.install(|| {
+        let mut prepared: Vec<Option<Prepared>> = Vec::new();
+        if step.mode() == StepMode::Ordered {
+            let secs: Vec<f64>;
+            (prepared, secs) = self.pool.install(|| {
                 slots
                     .par_iter_mut()
                     .map(|slot| prepare_slot(step, slot))
-                    .sum()
+                    .unzip()
             });
-            st[0].seconds += secs;
+            st[0].seconds += secs.iter().sum::<f64>();
         }
+        let mut prepared = prepared.into_iter();
         let mut cx = StepCx::default();
         for slot in slots.iter_mut() {
-            apply(&*self.steps[i], i, slot, &mut cx, &mut st[0]);
+            cx.set_prepared(prepared.next().flatten());
+            apply(step, i, slot, &mut cx, &mut st[0]);
         }
         st
     }
@@ -422,32 +391,19 @@ fn steps_type(steps: &[Box<dyn Step>], i: usize) -> &str {
     steps.get(i).map_or("reader", |s| s.name())
 }
 
-/// The slot of a read item: a parsed document (numbered `seq` in the first phase), an error
-/// or a skipped record.
+/// The slot of a read item: a parsed document (numbered `seq` in the first phase; later phases
+/// read the spill file, whose documents keep their number), an error or a skipped record.
 fn to_slot(
     item: Item,
     buf: &Arc<InputBuf>,
     first_phase: bool,
     opts: &ReadOptions,
     seq: u64,
-    scan: Option<&dyn TextScan>,
 ) -> Slot {
-    let record = match item {
-        Item::Line { range, source } => {
-            if first_phase {
-                parse_jsonl_line_scanned(buf, range, source, opts, scan)
-            } else {
-                match parse_spill_line(&buf[range]) {
-                    Ok(doc) => Record::Doc(doc),
-                    Err(message) => Record::Error(thresher_io::RecordError {
-                        source,
-                        message,
-                        id: String::new(),
-                    }),
-                }
-            }
-        }
-        Item::Record(r) => r,
+    let record = if first_phase {
+        item.into_record(buf, opts)
+    } else {
+        item.into_spilled_record(buf)
     };
     match record {
         Record::Doc(mut d) => {
@@ -466,20 +422,21 @@ fn to_slot(
     }
 }
 
-/// Runs an ordered step's `prepare` on a live document (unless its `TextScan` did the work while
-/// the document was read); returns the seconds it took.
-fn prepare_slot(step: &dyn Step, slot: &mut Slot) -> f64 {
-    let Slot::Live(doc) = slot else { return 0.0 };
-    if doc.has_prepared() {
-        return 0.0;
-    }
+/// Runs an ordered step's `prepare` on a live document; returns what it gave and the seconds it
+/// took.
+fn prepare_slot(step: &dyn Step, slot: &mut Slot) -> (Option<Prepared>, f64) {
+    let Slot::Live(doc) = slot else {
+        return (None, 0.0);
+    };
     let t0 = Instant::now();
-    CX.with(|cx| {
+    let prepared = CX.with(|cx| {
         let mut cx = cx.borrow_mut();
-        // A panic here is caught again, and reported, by `apply`.
-        let _ = catch_unwind(AssertUnwindSafe(|| step.prepare(doc, &mut cx)));
+        // A panic here is caught again, and reported, by `apply` (the step runs without it).
+        catch_unwind(AssertUnwindSafe(|| step.prepare(doc, &mut cx)))
+            .ok()
+            .flatten()
     });
-    t0.elapsed().as_secs_f64()
+    (prepared, t0.elapsed().as_secs_f64())
 }
 
 /// Runs one step on one slot (if its document is still live) and counts what it decided.

@@ -13,7 +13,7 @@ use crossbeam_channel::Sender;
 use thresher_core::InputBuf;
 use thresher_io::{Folder, OutDir, OutDirError, ShardedWriter, WriteOptions};
 
-use crate::output::OutBuf;
+use thresher_io::jsonl::write::OutBuf;
 
 /// `e` with the file it happened on in its message.
 fn name_file(path: &Path, e: std::io::Error) -> std::io::Error {

@@ -1,12 +1,15 @@
-//! The JSON lines thresher writes: kept, rejected and error records, and the internal spill
-//! format that carries documents between the passes of a two-pass step.
+//! Writing JSONL records: the kept, rejected and error lines of a run, byte for byte as
+//! serde_json would write them, into an [`OutBuf`] (a run of lines whose unedited texts point
+//! into the batch's input buffer, handed to [`crate::ShardedWriter::write_pieces`]).
 
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use thresher_core::{Document, InputBuf, Reason, SourcePos};
+
+use super::{write_json_str, JsonString};
 
 #[derive(Serialize)]
 struct Position {
@@ -29,12 +32,12 @@ struct ErrorLine<'a> {
 const SHARE_MIN: usize = 1024;
 
 /// Output lines of one category for a run of documents, as pieces in order: bytes written here,
-/// and texts left where they are in the batch's input buffer (see [`Document::text_json`]), so
+/// and texts left where they are in the batch's input buffer (see [`Document::raw_text`]), so
 /// the writer sends them to the file without a copy in between.
 #[derive(Default)]
 pub struct OutBuf {
     /// Everything but the texts pointed at.
-    bytes: Vec<u8>,
+    pub(super) bytes: Vec<u8>,
     pieces: Vec<Piece>,
     /// Where each line ends in `pieces` (exclusive).
     ends: Vec<usize>,
@@ -102,7 +105,7 @@ impl OutBuf {
 
     /// All lines as one byte string.
     #[cfg(test)]
-    pub fn concat(&self) -> Vec<u8> {
+    pub(super) fn concat(&self) -> Vec<u8> {
         self.pieces().0.concat()
     }
 
@@ -113,29 +116,41 @@ impl OutBuf {
         }
     }
 
-    /// Appends `doc`'s escaped text, pointing at it when it is long and in the shared buffer.
-    fn text_bytes(&mut self, doc: &Document, raw: &[u8]) {
-        if let (Some((buf, range)), Some(shared)) = (doc.text_json_source(), &self.shared) {
+    /// Appends an escaped text (`raw`, the bytes of a document's [`RawText`] in
+    /// [`JsonString`]), pointing at it when it is long and in the shared buffer.
+    ///
+    /// [`RawText`]: thresher_core::RawText
+    fn text_bytes(&mut self, buf: &Arc<InputBuf>, range: Range<usize>) {
+        if let Some(shared) = &self.shared {
             if range.len() >= SHARE_MIN && Arc::ptr_eq(buf, shared) {
                 self.close_piece();
                 self.pieces.push(Piece::Shared(range));
                 return;
             }
         }
-        self.bytes.extend_from_slice(raw);
+        self.bytes.extend_from_slice(&buf[range]);
     }
+}
+
+/// The document's text as it is in its input buffer, if it is there in [`JsonString`] (the
+/// bytes [`write_json_str`] would write, without the quotes).
+fn json_raw(doc: &Document) -> Option<(&Arc<InputBuf>, Range<usize>)> {
+    doc.raw_text()
+        .filter(|r| r.is_encoded_as::<JsonString>())
+        .map(|r| r.source())
 }
 
 /// `{"id", "text", "metadata"[, "annotations"]}` and a newline.
 #[cfg(test)]
-pub fn kept_line(doc: &Document) -> Vec<u8> {
-    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
+pub(super) fn kept_line(doc: &Document) -> Vec<u8> {
+    let mut buf = OutBuf::new(json_raw(doc).map(|s| s.0.clone()));
     write_kept(&mut buf, doc);
     buf.end_line();
     buf.concat()
 }
 
-/// [`kept_line`] appended to `buf` (the caller ends the line: [`OutBuf::end_line`]).
+/// `{"id", "text", "metadata"[, "annotations"]}` and a newline, appended to `buf` (the caller
+/// ends the line: [`OutBuf::end_line`]).
 pub fn write_kept(buf: &mut OutBuf, doc: &Document) {
     doc_fields(buf, doc);
     annotations(&mut buf.bytes, &doc.annotations);
@@ -145,23 +160,24 @@ pub fn write_kept(buf: &mut OutBuf, doc: &Document) {
 /// About how many bytes a document's output line takes in an [`OutBuf`] (the text unless it is
 /// pointed at, its escapes, the rest).
 pub fn line_size_hint(doc: &Document) -> usize {
-    match doc.text_json() {
-        Some(raw) if raw.len() >= SHARE_MIN => doc.id.len() + 128,
-        Some(raw) => raw.len() + doc.id.len() + 128,
+    match json_raw(doc) {
+        Some((_, raw)) if raw.len() >= SHARE_MIN => doc.id.len() + 128,
+        Some((_, raw)) => raw.len() + doc.id.len() + 128,
         None => doc.text().len() + doc.text().len() / 32 + doc.id.len() + 128,
     }
 }
 
 /// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it.
 #[cfg(test)]
-pub fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
-    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
+pub(super) fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
+    let mut buf = OutBuf::new(json_raw(doc).map(|s| s.0.clone()));
     write_rejected(&mut buf, doc, reason, step);
     buf.end_line();
     buf.concat()
 }
 
-/// [`rejected_line`] appended to `buf` (the caller ends the line).
+/// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it, and a
+/// newline, appended to `out` (the caller ends the line).
 pub fn write_rejected(out: &mut OutBuf, doc: &Document, reason: &Reason, step: &str) {
     doc_fields(out, doc);
     let buf = &mut out.bytes;
@@ -191,11 +207,11 @@ fn doc_fields(out: &mut OutBuf, doc: &Document) {
 
 /// The document's text as a JSON string: the input's escaped bytes when the reader kept them
 /// (the text is unedited and they are what [`write_json_str`] would write), else escaped here.
-fn write_text(out: &mut OutBuf, doc: &Document) {
-    match doc.text_json() {
-        Some(raw) => {
+pub(super) fn write_text(out: &mut OutBuf, doc: &Document) {
+    match json_raw(doc) {
+        Some((buf, range)) => {
             out.bytes.push(b'"');
-            out.text_bytes(doc, raw);
+            out.text_bytes(buf, range);
             out.bytes.push(b'"');
         }
         None => write_json_str(&mut out.bytes, doc.text()),
@@ -208,96 +224,6 @@ fn annotations(buf: &mut Vec<u8>, annotations: &Map<String, Value>) {
         buf.extend_from_slice(b",\"annotations\":");
         let _ = serde_json::to_writer(&mut *buf, annotations);
     }
-}
-
-/// How serde_json escapes an ASCII byte inside a string: 0 = as is, `u` = `\u00XX`, else the
-/// letter after the backslash.
-static ESCAPE: [u8; 128] = {
-    let mut t = [0u8; 128];
-    let mut b = 0;
-    while b < 0x20 {
-        t[b] = b'u';
-        b += 1;
-    }
-    t[0x08] = b'b';
-    t[b'\t' as usize] = b't';
-    t[b'\n' as usize] = b'n';
-    t[0x0C] = b'f';
-    t[b'\r' as usize] = b'r';
-    t[b'"' as usize] = b'"';
-    t[b'\\' as usize] = b'\\';
-    t
-};
-
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGHS: u64 = 0x8080_8080_8080_8080;
-
-/// Whether any of the 8 bytes in `w` is a control character, `"` or `\` (exact as a whole-word
-/// test: the classic "has a byte less than n" and "has a zero byte" tricks).
-#[inline]
-fn needs_escape(w: u64) -> bool {
-    let lt_space = w.wrapping_sub(ONES * 0x20) & !w;
-    let q = w ^ (ONES * b'"' as u64);
-    let quote = q.wrapping_sub(ONES) & !q;
-    let s = w ^ (ONES * b'\\' as u64);
-    let backslash = s.wrapping_sub(ONES) & !s;
-    (lt_space | quote | backslash) & HIGHS != 0
-}
-
-/// Writes `s` as a JSON string, byte for byte as serde_json does (`"`, `\` and control
-/// characters escaped, short forms where JSON has them, lower-case hex; everything else as is).
-/// Eight bytes are checked at a time, and runs that need no escape are copied whole.
-pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
-    let b = s.as_bytes();
-    out.reserve(b.len() + 2);
-    out.push(b'"');
-    let mut run = 0; // start of the bytes not yet copied
-    let mut i = 0;
-    while i < b.len() {
-        // Sixteen bytes per test while the text is clean (most of it), then eight.
-        if let Some(pair) = b.get(i..i + 16) {
-            let (mut w0, mut w1) = ([0u8; 8], [0u8; 8]);
-            w0.copy_from_slice(&pair[..8]);
-            w1.copy_from_slice(&pair[8..]);
-            if !needs_escape(u64::from_le_bytes(w0)) && !needs_escape(u64::from_le_bytes(w1)) {
-                i += 16;
-                continue;
-            }
-        }
-        if let Some(word) = b.get(i..i + 8) {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(word);
-            if !needs_escape(u64::from_le_bytes(w)) {
-                i += 8;
-                continue;
-            }
-        }
-        let end = (i + 8).min(b.len());
-        while i < end {
-            let c = b[i];
-            let e = if c < 0x80 { ESCAPE[c as usize] } else { 0 };
-            if e != 0 {
-                out.extend_from_slice(&b[run..i]);
-                if e == b'u' {
-                    const HEX: &[u8; 16] = b"0123456789abcdef";
-                    out.extend_from_slice(&[
-                        b'\\',
-                        b'u',
-                        b'0',
-                        b'0',
-                        HEX[(c >> 4) as usize],
-                        HEX[(c & 0xF) as usize],
-                    ]);
-                } else {
-                    out.extend_from_slice(&[b'\\', e]);
-                }
-                run = i + 1;
-            }
-            i += 1;
-        }
-    }
-    out.extend_from_slice(&b[run..]);
-    out.push(b'"');
 }
 
 /// `{"id", "file", "position": {"line", "byte"}, "error"[, "step"]}` and a newline, appended
@@ -326,114 +252,11 @@ pub fn write_error(
     buf.push(b'\n');
 }
 
-#[derive(Deserialize)]
-struct SpillIn {
-    seq: u64,
-    file: String,
-    line: u64,
-    byte: u64,
-    id: String,
-    text: String,
-    metadata: Map<String, Value>,
-    annotations: Map<String, Value>,
-}
-
-/// A document in the spill format (everything a later pass needs, including its position):
-/// `{"seq","file","line","byte","id","text","metadata","annotations"}`.
-#[cfg(test)]
-pub fn spill_line(doc: &Document) -> Vec<u8> {
-    let mut buf = OutBuf::new(doc.text_json_source().map(|s| s.0.clone()));
-    write_spill(&mut buf, doc);
-    buf.end_line();
-    buf.concat()
-}
-
-/// [`spill_line`] appended to `buf` (the caller ends the line).
-pub fn write_spill(out: &mut OutBuf, doc: &Document) {
-    let buf = &mut out.bytes;
-    buf.extend_from_slice(b"{\"seq\":");
-    buf.extend_from_slice(doc.seq.to_string().as_bytes());
-    buf.extend_from_slice(b",\"file\":");
-    write_json_str(buf, &doc.source.file);
-    buf.extend_from_slice(b",\"line\":");
-    buf.extend_from_slice(doc.source.line.to_string().as_bytes());
-    buf.extend_from_slice(b",\"byte\":");
-    buf.extend_from_slice(doc.source.byte_offset.to_string().as_bytes());
-    buf.extend_from_slice(b",\"id\":");
-    write_json_str(buf, &doc.id);
-    buf.extend_from_slice(b",\"text\":");
-    write_text(out, doc);
-    let buf = &mut out.bytes;
-    buf.extend_from_slice(b",\"metadata\":");
-    let _ = serde_json::to_writer(&mut *buf, &doc.metadata);
-    buf.extend_from_slice(b",\"annotations\":");
-    let _ = serde_json::to_writer(&mut *buf, &doc.annotations);
-    buf.extend_from_slice(b"}\n");
-}
-
-/// Reads back a document written by [`spill_line`].
-pub fn parse_spill_line(line: &[u8]) -> Result<Document, String> {
-    let s: SpillIn =
-        serde_json::from_slice(line).map_err(|e| format!("spill file damaged: {e}"))?;
-    let mut doc = Document::new(s.id, s.text);
-    doc.seq = s.seq;
-    doc.source = SourcePos {
-        file: Arc::from(s.file),
-        line: s.line,
-        byte_offset: s.byte,
-    };
-    doc.metadata = s.metadata;
-    doc.annotations = s.annotations;
-    Ok(doc)
-}
-
 #[cfg(test)]
 mod tests {
+    use thresher_core::RawText;
+
     use super::*;
-
-    #[test]
-    fn spill_round_trip() {
-        let mut d = Document::new("x", "a\"b\n");
-        d.seq = 9;
-        d.source.line = 3;
-        d.metadata.insert("k".into(), 1.into());
-        d.annotate("s", "n", 2);
-        let back = parse_spill_line(&spill_line(&d)).unwrap();
-        assert_eq!(format!("{back:?}"), format!("{d:?}"));
-    }
-
-    #[test]
-    fn strings_are_escaped_as_serde_json_does() {
-        let mut cases: Vec<String> = [
-            "",
-            "plain ascii text that is longer than eight bytes",
-            "quote\" back\\slash / slash",
-            "\u{0}\u{1}\u{8}\t\n\u{b}\u{c}\r\u{1f}\u{7f} end",
-            "héllo “wörld” — 😀 \u{2028}\n",
-            "12345678\"12345678\\1234567\n",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        // Every byte value in every position of a word.
-        for c in 0u8..128 {
-            for pad in 0..9 {
-                let mut s = "x".repeat(pad);
-                s.push(c as char);
-                s.push_str("yyyyyyyyy");
-                cases.push(s);
-            }
-        }
-        for s in cases {
-            let mut ours = Vec::new();
-            write_json_str(&mut ours, &s);
-            assert_eq!(
-                String::from_utf8(ours).unwrap(),
-                serde_json::to_string(&s).unwrap(),
-                "{s:?}"
-            );
-        }
-    }
 
     #[test]
     fn lines_match_serde_structs() {
@@ -473,18 +296,31 @@ mod tests {
         buf.extend_from_slice(&escaped[1..escaped.len() - 1]);
         let mut shared = plain.clone();
         let end = buf.len();
-        shared.set_text_json(Arc::new(InputBuf::owned(buf)), 2..end);
+        shared.set_raw_text(RawText::new(
+            Arc::new(InputBuf::owned(buf)),
+            2..end,
+            &JsonString,
+        ));
         assert_eq!(kept_line(&shared), kept_line(&plain));
-        assert_eq!(spill_line(&shared), spill_line(&plain));
-        let r = Reason::new("exact_duplicate", "y");
+        let r = Reason::new("exact_dedup:duplicate", "y");
         assert_eq!(
             rejected_line(&shared, &r, "s"),
             rejected_line(&plain, &r, "s")
         );
         // The bytes are really used: a (wrong) marker range shows in the output.
         let mut wrong = plain.clone();
-        wrong.set_text_json(Arc::new(InputBuf::owned(b"zz".to_vec())), 0..2);
+        let zz = Arc::new(InputBuf::owned(b"zz".to_vec()));
+        wrong.set_raw_text(RawText::new(zz.clone(), 0..2, &JsonString));
         assert!(kept_line(&wrong).starts_with(b"{\"id\":\"x\",\"text\":\"zz\","));
+        // Another encoding's bytes are not copied: the text is escaped.
+        struct Other;
+        impl thresher_core::TextEncoding for Other {
+            fn decode(&self, _: &[u8]) -> String {
+                String::new()
+            }
+        }
+        wrong.set_raw_text(RawText::new(zz, 0..2, &Other));
+        assert_eq!(kept_line(&wrong), kept_line(&plain));
     }
 
     #[test]
@@ -492,9 +328,10 @@ mod tests {
         let text = format!("{}\n\"end\"", "word ".repeat(400));
         let escaped = serde_json::to_string(&text).unwrap().into_bytes();
         let buf = Arc::new(InputBuf::owned(escaped.clone()));
-        let shared = Document::from_json_text("x", buf.clone(), 1..escaped.len() - 1);
+        let raw = RawText::new(buf.clone(), 1..escaped.len() - 1, &JsonString);
+        let shared = Document::from_raw_text("x", raw);
         let plain = Document::new("x", text.as_str());
-        let r = Reason::new("exact_duplicate", "y");
+        let r = Reason::new("exact_dedup:duplicate", "y");
         let mut out = OutBuf::new(Some(buf.clone()));
         write_kept(&mut out, &shared);
         out.end_line();
@@ -528,10 +365,10 @@ mod tests {
             kept_line(&d),
             b"{\"id\":\"x\",\"text\":\"t\",\"metadata\":{}}\n"
         );
-        let r = Reason::new("exact_duplicate", "y");
+        let r = Reason::new("exact_dedup:duplicate", "y");
         assert_eq!(
             String::from_utf8(rejected_line(&d, &r, "exact_dedup")).unwrap(),
-            "{\"id\":\"x\",\"text\":\"t\",\"metadata\":{},\"reason\":\"exact_duplicate\",\"value\":\"y\",\"step\":\"exact_dedup\"}\n"
+            "{\"id\":\"x\",\"text\":\"t\",\"metadata\":{},\"reason\":\"exact_dedup:duplicate\",\"value\":\"y\",\"step\":\"exact_dedup\"}\n"
         );
     }
 }
