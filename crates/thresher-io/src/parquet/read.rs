@@ -81,8 +81,9 @@ pub struct ParquetReader<R: ChunkReader + 'static> {
     /// The row group being read: its index, reader, first row (0-based, in the file) and the
     /// rows read from it so far.
     group: Option<(usize, ParquetRecordBatchReader, u64, u64)>,
-    /// The batch being read: its columns, next row, and first row (0-based, in the file).
-    batch: Option<(RecordBatch, Columns, usize, u64)>,
+    /// The batch being read: its columns, next row, first row (0-based, in the file) and row
+    /// group.
+    batch: Option<(RecordBatch, Columns, usize, u64, usize)>,
     /// Records made ahead (a file-level error).
     pending: VecDeque<Record>,
     /// Rows (records) yielded so far.
@@ -283,8 +284,15 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
     }
 
     /// The record of row `row` of the current batch, whose first row is row `first` of the
-    /// file (0-based).
-    fn record(&self, batch: &RecordBatch, cols: &Columns, row: usize, first: u64) -> Record {
+    /// file (0-based), in row group `group`.
+    fn record(
+        &self,
+        batch: &RecordBatch,
+        cols: &Columns,
+        row: usize,
+        first: u64,
+        group: usize,
+    ) -> Record {
         let line = first + row as u64 + 1;
         let source = self.pos(line);
         let id = match cols.id.map(|i| value_of(&**batch.column(i), row)) {
@@ -295,7 +303,7 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
         let err = |message: String, id: String| {
             Record::Error(RecordError {
                 source: source.clone(),
-                message,
+                message: format!("row group {group}, row {line}: {message}"),
                 id,
             })
         };
@@ -358,10 +366,10 @@ impl<R: ChunkReader + 'static> Iterator for ParquetReader<R> {
                 self.records += 1;
                 return Some(r);
             }
-            if let Some((batch, cols, row, first)) = self.batch.take() {
+            if let Some((batch, cols, row, first, group)) = self.batch.take() {
                 if row < batch.num_rows() {
-                    let rec = self.record(&batch, &cols, row, first);
-                    self.batch = Some((batch, cols, row + 1, first));
+                    let rec = self.record(&batch, &cols, row, first, group);
+                    self.batch = Some((batch, cols, row + 1, first, group));
                     self.records += 1;
                     return Some(rec);
                 }
@@ -374,9 +382,9 @@ impl<R: ChunkReader + 'static> Iterator for ParquetReader<R> {
             }
             if let Some(b) = self.next_batch() {
                 let cols = self.columns(&b);
-                let end = self.group.as_ref().map_or(0, |g| g.2 + g.3);
+                let (end, group) = self.group.as_ref().map_or((0, 0), |g| (g.2 + g.3, g.0));
                 let first = end - b.num_rows() as u64;
-                self.batch = Some((b, cols, 0, first));
+                self.batch = Some((b, cols, 0, first, group));
             }
         }
     }
