@@ -19,7 +19,7 @@ use std::sync::Arc;
 use arrow_array::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, GzipLevel, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use twox_hash::XxHash3_128;
@@ -165,6 +165,11 @@ impl ParquetShardedWriter {
             .set_dictionary_enabled(false);
         for col in self.category.dictionary_columns() {
             b = b.set_column_dictionary_enabled(ColumnPath::from(*col), true);
+        }
+        // Min/max of whole texts and JSON objects help no reader, and cost a comparison of
+        // every value.
+        for col in ["text", "metadata", "annotations"] {
+            b = b.set_column_statistics_enabled(ColumnPath::from(col), EnabledStatistics::None);
         }
         b.build()
     }
