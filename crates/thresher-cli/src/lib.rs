@@ -44,8 +44,10 @@ enum Command {
         /// A bundled recipe's name (see `thresher recipes`) or a path to a TOML recipe.
         recipe: String,
         /// Input files, directories or globs: JSONL (.jsonl, .json, .ndjson), WARC/WET/ARC
-        /// (.warc, .wet, .wat, .arc), HTML pages (.html, .htm, .xhtml) and text (.txt and any
-        /// other name, one document a file); .gz and .zst are read transparently.
+        /// (.warc, .wet, .wat, .arc), HTML pages (.html, .htm, .xhtml), text (.txt, one
+        /// document a file), each optionally .gz or .zst; and Parquet (.parquet). Other files
+        /// in a directory are skipped (and counted); an explicit path of another name is an
+        /// error. A previous run's output directory means its kept/ documents.
         #[arg(short, long = "input", required = true, num_args = 1..)]
         inputs: Vec<PathBuf>,
         /// Output directory.

@@ -28,6 +28,12 @@ pub enum IoError {
         /// What is wrong with it.
         message: String,
     },
+    /// An input file named explicitly has a name of no format thresher reads.
+    #[error(
+        "{0}: unknown input format (thresher reads {known}); rename the file to say its format",
+        known = crate::input::Format::KNOWN
+    )]
+    UnknownFormat(PathBuf),
     /// A glob or directory matched no input file.
     #[error("no input files match {0}")]
     NoFiles(String),

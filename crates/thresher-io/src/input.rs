@@ -11,31 +11,42 @@ use crate::error::{IoError, Result};
 pub enum Format {
     /// One JSON object per line (`.jsonl`, `.json`, `.ndjson`).
     Jsonl,
-    /// One document per file (`.txt`, and any other name).
+    /// One document per file (`.txt`).
     Text,
     /// WARC / WET / ARC crawl files (`.warc`, `.wet`, `.arc`).
     Warc,
     /// One HTML page per file (`.html`, `.htm`).
     Html,
+    /// Apache Parquet (`.parquet`, uncompressed name: Parquet compresses inside).
+    Parquet,
 }
 
 impl Format {
     /// The format of a file, from its name: compression suffixes (`.gz`, `.zst`, `.zstd`) are
-    /// looked through; unknown extensions are read as plain text.
-    pub fn from_path(path: &Path) -> Format {
+    /// looked through (except for `.parquet`); `None` for a name of no format thresher reads
+    /// (`README.md`, `data.csv`, a name without an extension).
+    pub fn from_path(path: &Path) -> Option<Format> {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().to_ascii_lowercase())
             .unwrap_or_default();
+        if name.ends_with(".parquet") {
+            return Some(Format::Parquet);
+        }
         let base = strip_compression(&name);
         let ext = base.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         match ext {
-            "jsonl" | "json" | "ndjson" => Format::Jsonl,
-            "warc" | "wet" | "wat" | "arc" => Format::Warc,
-            "html" | "htm" | "xhtml" => Format::Html,
-            _ => Format::Text,
+            "jsonl" | "json" | "ndjson" => Some(Format::Jsonl),
+            "warc" | "wet" | "wat" | "arc" => Some(Format::Warc),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
+            "txt" => Some(Format::Text),
+            _ => None,
         }
     }
+
+    /// The names this format is read from, for messages.
+    pub const KNOWN: &'static str = ".jsonl/.json/.ndjson, .txt, .warc/.wet/.wat/.arc, \
+        .html/.htm/.xhtml (each optionally .gz, .zst or .zstd), .parquet";
 }
 
 /// `name` without a trailing compression suffix.
@@ -57,6 +68,28 @@ pub struct InputFile {
     pub format: Format,
 }
 
+/// The input files, and the files of directories and globs that were left out because their
+/// names are of no format thresher reads.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Expanded {
+    /// The files to read, in order.
+    pub files: Vec<InputFile>,
+    /// Files found in directories or by globs and not read (unknown format).
+    pub skipped: Vec<PathBuf>,
+}
+
+/// Whether `dir` is a thresher output directory: it has a `.markers/` folder, or both a
+/// `stats.json` and a `kept/` folder.
+pub fn is_output_dir(dir: &Path) -> bool {
+    dir.join(crate::outdir::MARKERS).is_dir()
+        || (dir.join("stats.json").is_file() && dir.join("kept").is_dir())
+}
+
+/// [`expand_inputs_report`] without the skipped files.
+pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
+    expand_inputs_report(inputs).map(|e| e.files)
+}
+
 /// Expands the inputs given on the command line into the list of files to read, in a
 /// deterministic order: each argument in turn; a directory contributes all its files
 /// (recursively, sorted by path, hidden files and `.done`/`.tmp` files skipped); a pattern with
@@ -67,8 +100,15 @@ pub struct InputFile {
 /// Within one directory or glob, a directory reached twice (a symbolic link cycle such as
 /// `sub/up -> ..`) is walked once, and a file reached twice (a link to a file already listed)
 /// is listed once, at its first place in sorted order: each input record is read once.
-pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
+///
+/// Only files of a known format ([`Format::from_path`]) are read. A directory's or a glob's
+/// other files are listed in [`Expanded::skipped`]; a file named explicitly with an unknown
+/// extension is an error ([`IoError::UnknownFormat`]). A thresher output directory
+/// ([`is_output_dir`]), given or met while walking, contributes the files of its `kept/`
+/// folder only: never its `rejected/`, `errors/` or `stats.json`.
+pub fn expand_inputs_report(inputs: &[PathBuf]) -> Result<Expanded> {
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for input in inputs {
         let s = input.to_string_lossy();
         let before = files.len();
@@ -91,12 +131,15 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
                 }
             }
             found.sort();
-            files.extend(dedup_files(found));
+            split_known(dedup_files(found), &mut files, &mut skipped);
         } else if input.is_dir() {
             let mut found = Vec::new();
             walk_dir(input, &mut found, &mut HashSet::new())?;
-            files.extend(dedup_files(found));
+            split_known(dedup_files(found), &mut files, &mut skipped);
         } else if input.exists() {
+            if Format::from_path(input).is_none() {
+                return Err(IoError::UnknownFormat(input.clone()));
+            }
             files.push(input.clone());
         } else if let (Ok(_), Err(e)) = (input.symlink_metadata(), input.metadata()) {
             // The name exists but is a link that leads nowhere: say so (a loop gives "Too many
@@ -109,16 +152,40 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
             return Err(IoError::NotFound(input.clone()));
         }
         if files.len() == before {
-            return Err(IoError::NoFiles(s.to_string()));
+            let why = if skipped.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " of a format thresher reads ({}); {} other files, e.g. {}",
+                    Format::KNOWN,
+                    skipped.len(),
+                    skipped[0].display()
+                )
+            };
+            return Err(IoError::NoFiles(format!("{s}{why}")));
         }
     }
-    Ok(files
+    let files = files
         .into_iter()
-        .map(|path| InputFile {
-            format: Format::from_path(&path),
-            path,
+        .filter_map(|path| {
+            Some(InputFile {
+                format: Format::from_path(&path)?,
+                path,
+            })
         })
-        .collect())
+        .collect();
+    Ok(Expanded { files, skipped })
+}
+
+/// Moves the files of a known format to `files`, the others to `skipped`.
+fn split_known(found: Vec<PathBuf>, files: &mut Vec<PathBuf>, skipped: &mut Vec<PathBuf>) {
+    for p in found {
+        if Format::from_path(&p).is_some() {
+            files.push(p);
+        } else {
+            skipped.push(p);
+        }
+    }
 }
 
 /// The identity of a file or directory (device and inode, links followed), `None` when it
@@ -144,6 +211,14 @@ fn walk_dir(dir: &Path, out: &mut Vec<PathBuf>, visited: &mut HashSet<(u64, u64)
         if !visited.insert(id) {
             return Ok(());
         }
+    }
+    if is_output_dir(dir) {
+        // A previous run's output: its kept documents only.
+        let kept = dir.join("kept");
+        if kept.is_dir() {
+            return walk_dir(&kept, out, visited);
+        }
+        return Ok(());
     }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| IoError::path(dir, e))?
@@ -173,12 +248,16 @@ mod tests {
 
     #[test]
     fn formats_from_names() {
-        assert_eq!(Format::from_path(Path::new("a/b.jsonl.gz")), Format::Jsonl);
-        assert_eq!(Format::from_path(Path::new("b.JSON.zst")), Format::Jsonl);
-        assert_eq!(Format::from_path(Path::new("x.warc.gz")), Format::Warc);
-        assert_eq!(Format::from_path(Path::new("x.html")), Format::Html);
-        assert_eq!(Format::from_path(Path::new("x.txt")), Format::Text);
-        assert_eq!(Format::from_path(Path::new("README")), Format::Text);
+        let f = |p: &str| Format::from_path(Path::new(p));
+        assert_eq!(f("a/b.jsonl.gz"), Some(Format::Jsonl));
+        assert_eq!(f("b.JSON.zst"), Some(Format::Jsonl));
+        assert_eq!(f("x.warc.gz"), Some(Format::Warc));
+        assert_eq!(f("x.html"), Some(Format::Html));
+        assert_eq!(f("x.txt.gz"), Some(Format::Text));
+        assert_eq!(f("train-00000-of-00002.parquet"), Some(Format::Parquet));
+        assert_eq!(f("README"), None);
+        assert_eq!(f("README.md"), None);
+        assert_eq!(f("data.csv"), None);
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //!   lines, the spill format of two-pass steps, and the JSON string rules they share.
 //! - [`ShardedWriter`] writes output shards (plain, `.gz` or `.zst`) under temporary names,
 //!   renames each when complete and leaves a completion marker, so a killed run can resume.
+//! - [`parquet`] reads Parquet inputs row group by row group and writes Parquet shards with the
+//!   same markers and the same resume promise.
 //!
 //! ```
 //! use thresher_io::{parse_jsonl_line, ReadOptions, Record};
@@ -24,6 +26,7 @@ mod lines;
 mod mapped;
 mod options;
 pub mod outdir;
+pub mod parquet;
 mod record;
 mod source;
 mod warc;
@@ -31,7 +34,10 @@ mod writer;
 
 pub use decode::{open_decoded, Compression};
 pub use error::{IoError, Result};
-pub use input::{expand_inputs, strip_compression, Format, InputFile};
+pub use input::{
+    expand_inputs, expand_inputs_report, is_output_dir, strip_compression, Expanded, Format,
+    InputFile,
+};
 pub use jsonl::read::{parse_jsonl_line, parse_jsonl_line_shared};
 pub use lines::{LineEvent, LineSplitter};
 pub use options::{ReadOptions, Utf8Policy};
@@ -39,4 +45,4 @@ pub use outdir::{Folder, OutDir, OutDirError};
 pub use record::{Record, RecordError};
 pub use source::{id_from_path, Batch, BatchReader, Item};
 pub use warc::{read_html_file, read_html_file_limited, WarcReader, DEFAULT_MAX_RECORD_BYTES};
-pub use writer::{OutputCompression, ShardedWriter, WriteOptions};
+pub use writer::{OutputCompression, OutputFormat, RejectedText, ShardedWriter, WriteOptions};

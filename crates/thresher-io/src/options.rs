@@ -1,9 +1,9 @@
 //! How inputs are read: field names, size limit, UTF-8 policy.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// What to do with bytes that are not valid UTF-8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Utf8Policy {
     /// The record is an error (the default): text with broken encoding is better found than
@@ -16,7 +16,7 @@ pub enum Utf8Policy {
 }
 
 /// Options of the readers, set in a recipe's `[input]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReadOptions {
     /// JSONL field that holds the document id (datatrove and dolma: `id`). Numbers are turned into
@@ -38,6 +38,9 @@ pub struct ReadOptions {
     /// while thresher reads it (the `thresher` command stops with a bus-error message and exit
     /// code 3; `--resume` finishes the run): set `false` for inputs that may change under it.
     pub mmap: bool,
+    /// Parquet inputs: read only these columns besides the id, text and metadata ones (the
+    /// others are not even decoded). Unset: every column, each into the metadata.
+    pub columns: Option<Vec<String>>,
 }
 
 impl Default for ReadOptions {
@@ -49,6 +52,7 @@ impl Default for ReadOptions {
             max_doc_bytes: 64 << 20,
             invalid_utf8: Utf8Policy::Error,
             mmap: true,
+            columns: None,
         }
     }
 }

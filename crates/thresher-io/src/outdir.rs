@@ -34,8 +34,8 @@ pub const MARKERS: &str = ".markers";
 pub const WORK: &str = ".work";
 /// The lock file.
 pub const LOCK: &str = ".lock";
-/// The shard suffixes, one per output compression.
-pub const SHARD_SUFFIXES: [&str; 3] = [".jsonl", ".jsonl.gz", ".jsonl.zst"];
+/// The shard suffixes, one per output format and compression.
+pub const SHARD_SUFFIXES: [&str; 4] = [".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet"];
 
 /// Why an output directory cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -80,6 +80,7 @@ pub struct BatchReader {
     opts: ReadOptions,
     current: Option<Current>,
     warc: Option<CurrentWarc>,
+    parquet: Option<crate::parquet::ParquetReader<std::fs::File>>,
     mapped: Option<CurrentMapped>,
     max_batch_docs: usize,
     max_batch_bytes: usize,
@@ -116,6 +117,7 @@ impl BatchReader {
             opts,
             current: None,
             warc: None,
+            parquet: None,
             mapped: None,
             max_batch_docs: 1024,
             // 2 MB rather than 8: half the peak RSS (the output now points into the batches'
@@ -161,6 +163,18 @@ impl BatchReader {
                     break; // a mapped batch holds one file's lines only: this one goes first
                 }
                 return Some(self.mapped_batch());
+            }
+            if let Some(p) = self.parquet.as_mut() {
+                match p.next() {
+                    Some(r) => {
+                        if let Record::Doc(d) = &r {
+                            record_bytes += d.text().len();
+                        }
+                        batch.items.push(Item::Record(r));
+                    }
+                    None => self.parquet = None,
+                }
+                continue;
             }
             if let Some(w) = self.warc.as_mut() {
                 match w.reader.next() {
@@ -427,6 +441,23 @@ impl BatchReader {
                         name,
                         records: 0,
                     });
+                }
+                Err(e) => {
+                    batch.file_bytes.push((name.clone(), 0));
+                    batch
+                        .items
+                        .push(error(pos(&name, 0, 0), format!("cannot open: {e}")));
+                }
+            },
+            Format::Parquet => match std::fs::File::open(&file.path) {
+                Ok(f) => {
+                    let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    batch.file_bytes.push((name.clone(), bytes));
+                    self.parquet = Some(crate::parquet::ParquetReader::new(
+                        f,
+                        name,
+                        self.opts.clone(),
+                    ));
                 }
                 Err(e) => {
                     batch.file_bytes.push((name.clone(), 0));

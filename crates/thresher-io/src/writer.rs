@@ -10,7 +10,7 @@ use twox_hash::XxHash3_128;
 use crate::outdir::{Folder, OutDir, OutDirError, MARKERS};
 
 /// Compression of output shards.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OutputCompression {
     /// Plain `.jsonl` (the default: fastest, and readable by every tool).
@@ -32,12 +32,86 @@ impl OutputCompression {
     }
 }
 
+/// The format of the output shards.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputFormat {
+    /// JSON lines (the default).
+    #[default]
+    Jsonl,
+    /// Apache Parquet, one fixed schema per category (see [`crate::parquet::Category`]).
+    Parquet,
+}
+
+/// How much of a rejected document's text the `rejected` output holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum RejectedText {
+    /// The whole text (the default).
+    #[default]
+    Full,
+    /// None: the `text` field is an empty string.
+    None,
+    /// The first N characters (Unicode scalar values).
+    Head(usize),
+}
+
+impl TryFrom<String> for RejectedText {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.as_str() {
+            "full" => Ok(RejectedText::Full),
+            "none" => Ok(RejectedText::None),
+            _ => s
+                .strip_prefix("head:")
+                .and_then(|n| n.parse().ok())
+                .map(RejectedText::Head)
+                .ok_or_else(|| format!("`{s}`: rejected_text is \"full\", \"none\" or \"head:N\"")),
+        }
+    }
+}
+
+impl From<RejectedText> for String {
+    fn from(r: RejectedText) -> String {
+        match r {
+            RejectedText::Full => "full".into(),
+            RejectedText::None => "none".into(),
+            RejectedText::Head(n) => format!("head:{n}"),
+        }
+    }
+}
+
+impl RejectedText {
+    /// The part of `text` to write.
+    pub fn apply(self, text: &str) -> &str {
+        match self {
+            RejectedText::Full => text,
+            RejectedText::None => "",
+            RejectedText::Head(n) => match text.char_indices().nth(n) {
+                Some((i, _)) => &text[..i],
+                None => text,
+            },
+        }
+    }
+}
+
 /// Options of the writers, set in a recipe's `[output]` table.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct WriteOptions {
-    /// Compression of every output shard.
-    pub compression: OutputCompression,
+    /// Format of every output shard.
+    pub format: OutputFormat,
+    /// Compression of every output shard; unset: none for JSONL, zstd for Parquet (where it
+    /// compresses the pages inside the file).
+    pub compression: Option<OutputCompression>,
+    /// Compression of the `kept` shards, if not `compression`.
+    pub kept_compression: Option<OutputCompression>,
+    /// Compression of the `rejected` shards, if not `compression`.
+    pub rejected_compression: Option<OutputCompression>,
+    /// Compression of the `errors` shards, if not `compression`.
+    pub errors_compression: Option<OutputCompression>,
+    /// How much of a rejected document's text to write.
+    pub rejected_text: RejectedText,
     /// A shard is closed after this many documents...
     pub shard_max_docs: u64,
     /// ...or once it holds this many (uncompressed) bytes, whichever comes first.
@@ -53,12 +127,34 @@ pub struct WriteOptions {
 impl Default for WriteOptions {
     fn default() -> Self {
         WriteOptions {
-            compression: OutputCompression::None,
+            format: OutputFormat::Jsonl,
+            compression: None,
+            kept_compression: None,
+            rejected_compression: None,
+            errors_compression: None,
+            rejected_text: RejectedText::Full,
             shard_max_docs: 100_000,
             shard_max_bytes: 1 << 30,
             level: None,
             fsync: false,
         }
+    }
+}
+
+impl WriteOptions {
+    /// The compression of `category`'s shards (`kept`, `rejected`, `errors`): its own setting,
+    /// else `compression`, else the format's default.
+    pub fn compression_of(&self, category: &str) -> OutputCompression {
+        let own = match category {
+            "kept" => self.kept_compression,
+            "rejected" => self.rejected_compression,
+            "errors" => self.errors_compression,
+            _ => None,
+        };
+        own.or(self.compression).unwrap_or(match self.format {
+            OutputFormat::Jsonl => OutputCompression::None,
+            OutputFormat::Parquet => OutputCompression::Zstd,
+        })
     }
 }
 
@@ -148,7 +244,7 @@ impl ShardedWriter {
 
     /// The shard's temporary and final names, and its marker's name without the extension.
     fn names(&self, index: u32) -> (String, String, String) {
-        let suffix = self.opts.compression.suffix();
+        let suffix = self.opts.compression_of(&self.category).suffix();
         (
             format!(".{index:05}{suffix}.tmp"),
             format!("{index:05}{suffix}"),
@@ -187,7 +283,7 @@ impl ShardedWriter {
             .create_fresh(&format!("{marker}.open"))?
             .write_all(fin.as_bytes())?;
         let file = BufWriter::with_capacity(1 << 20, self.dir.create_fresh(&tmp)?);
-        let sink = match self.opts.compression {
+        let sink = match self.opts.compression_of(&self.category) {
             OutputCompression::None => Sink::Plain(file),
             OutputCompression::Gzip => {
                 let level = self.opts.level.map_or(6, |l| l.clamp(0, 9) as u32);
@@ -592,7 +688,7 @@ mod tests {
         }
         let gz = tempfile::tempdir().unwrap();
         let opts = WriteOptions {
-            compression: OutputCompression::Gzip,
+            compression: Some(OutputCompression::Gzip),
             ..opts
         };
         let shards = write_all(gz.path(), opts.clone(), false, 4);
@@ -688,7 +784,7 @@ mod tests {
         for c in [OutputCompression::Gzip, OutputCompression::Zstd] {
             let d = tempfile::tempdir().unwrap();
             let opts = WriteOptions {
-                compression: c,
+                compression: Some(c),
                 ..Default::default()
             };
             let shards = write_all(d.path(), opts, false, 3);

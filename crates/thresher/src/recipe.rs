@@ -296,19 +296,31 @@ fn check_output(o: &WriteOptions) -> Result<(), String> {
     let Some(level) = o.level else {
         return Ok(());
     };
-    match o.compression {
-        OutputCompression::None => Err(format!(
+    let codecs: Vec<OutputCompression> = ["kept", "rejected", "errors"]
+        .iter()
+        .map(|c| o.compression_of(c))
+        .filter(|c| *c != OutputCompression::None)
+        .collect();
+    if codecs.is_empty() {
+        return Err(format!(
             "`level` = {level} has no effect without `compression` (\"gzip\" or \"zstd\")"
-        )),
-        OutputCompression::Gzip if !(0..=9).contains(&level) => {
-            Err(format!("`level` = {level}: gzip levels are 0..=9"))
-        }
-        OutputCompression::Zstd if level == 0 || !ZSTD_LEVELS.contains(&level) => Err(format!(
-            "`level` = {level}: zstd levels are 1..=22, or -7..=-1 for the fast levels \
-             (leave `level` out for the default)"
-        )),
-        _ => Ok(()),
+        ));
     }
+    for c in codecs {
+        match c {
+            OutputCompression::Gzip if !(0..=9).contains(&level) => {
+                return Err(format!("`level` = {level}: gzip levels are 0..=9"))
+            }
+            OutputCompression::Zstd if level == 0 || !ZSTD_LEVELS.contains(&level) => {
+                return Err(format!(
+                    "`level` = {level}: zstd levels are 1..=22, or -7..=-1 for the fast levels \
+                     (leave `level` out for the default)"
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Deserializes an optional options table (`[input]`, `[output]`); errors point at the bad key.
@@ -441,7 +453,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(r.input.text_field, "content");
-        assert_eq!(r.output.compression, thresher_io::OutputCompression::Zstd);
+        assert_eq!(
+            r.output.compression,
+            Some(thresher_io::OutputCompression::Zstd)
+        );
     }
 
     /// Parses `text` and expects a refusal at `line` whose message contains `what`.

@@ -5,6 +5,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
+use crate::RejectedText;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use thresher_core::{Document, InputBuf, Reason, SourcePos};
@@ -167,25 +168,67 @@ pub fn line_size_hint(doc: &Document) -> usize {
     }
 }
 
-/// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it.
+/// The kept fields plus `reason`, `value`, `value_text` and the `step` (type name) that
+/// rejected it.
 #[cfg(test)]
 pub(super) fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<u8> {
     let mut buf = OutBuf::new(json_raw(doc).map(|s| s.0.clone()));
-    write_rejected(&mut buf, doc, reason, step);
+    write_rejected(&mut buf, doc, reason, step, RejectedText::Full);
     buf.end_line();
     buf.concat()
 }
 
-/// The kept fields plus `reason`, `value` and the `step` (type name) that rejected it, and a
-/// newline, appended to `out` (the caller ends the line).
-pub fn write_rejected(out: &mut OutBuf, doc: &Document, reason: &Reason, step: &str) {
-    doc_fields(out, doc);
+/// [`rejected_line`] appended to `buf` (the caller ends the line), with as much of the text as
+/// `text` says.
+///
+/// The schema is fixed, whatever the step: `value` is the decisive value when it is a number
+/// (always written as a float, `3.0`), else null; `value_text` is the value when it is not a
+/// number (a string as it is, a boolean, array or object as its JSON text), else `""`. Never a
+/// null string: loaders that infer types per file (`datasets`) refuse a column that is null in
+/// one shard and a string in the next.
+pub fn write_rejected(
+    out: &mut OutBuf,
+    doc: &Document,
+    reason: &Reason,
+    step: &str,
+    text: RejectedText,
+) {
+    match text {
+        RejectedText::Full => doc_fields(out, doc),
+        _ => {
+            out.bytes.extend_from_slice(b"{\"id\":");
+            write_json_str(&mut out.bytes, &doc.id);
+            out.bytes.extend_from_slice(b",\"text\":");
+            write_json_str(&mut out.bytes, text.apply(doc.text()));
+            out.bytes.extend_from_slice(b",\"metadata\":");
+            let _ = serde_json::to_writer(&mut out.bytes, &doc.metadata);
+        }
+    }
     let buf = &mut out.bytes;
     buf.extend_from_slice(b",\"reason\":");
     write_json_str(buf, &reason.code);
-    buf.extend_from_slice(b",\"value\":");
     // Serializing a `Value` into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, &reason.value);
+    match &reason.value {
+        // Always written as a float (`3.0`, not `3`): loaders that infer a column's type from
+        // the values (pyarrow, pandas, datasets) then see one type in every shard.
+        Value::Number(n) => match n.as_f64().and_then(serde_json::Number::from_f64) {
+            Some(f) => {
+                buf.extend_from_slice(b",\"value\":");
+                let _ = serde_json::to_writer(&mut *buf, &f);
+                buf.extend_from_slice(b",\"value_text\":\"\"");
+            }
+            None => buf.extend_from_slice(b",\"value\":null,\"value_text\":\"\""),
+        },
+        Value::Null => buf.extend_from_slice(b",\"value\":null,\"value_text\":\"\""),
+        Value::String(s) => {
+            buf.extend_from_slice(b",\"value\":null,\"value_text\":");
+            write_json_str(buf, s);
+        }
+        other => {
+            buf.extend_from_slice(b",\"value\":null,\"value_text\":");
+            write_json_str(buf, &other.to_string());
+        }
+    }
     buf.extend_from_slice(b",\"step\":");
     write_json_str(buf, step);
     annotations(buf, &doc.annotations);
@@ -335,7 +378,7 @@ mod tests {
         let mut out = OutBuf::new(Some(buf.clone()));
         write_kept(&mut out, &shared);
         out.end_line();
-        write_rejected(&mut out, &shared, &r, "s");
+        write_rejected(&mut out, &shared, &r, "s", RejectedText::Full);
         out.end_line();
         let (pieces, ends) = out.pieces();
         // Each line: the bytes before the text, the text where it is, the bytes after.
@@ -368,7 +411,60 @@ mod tests {
         let r = Reason::new("exact_dedup:duplicate", "y");
         assert_eq!(
             String::from_utf8(rejected_line(&d, &r, "exact_dedup")).unwrap(),
-            "{\"id\":\"x\",\"text\":\"t\",\"metadata\":{},\"reason\":\"exact_dedup:duplicate\",\"value\":\"y\",\"step\":\"exact_dedup\"}\n"
+            "{\"id\":\"x\",\"text\":\"t\",\"metadata\":{},\"reason\":\"exact_dedup:duplicate\",\"value\":null,\"value_text\":\"y\",\"step\":\"exact_dedup\"}\n"
+        );
+    }
+
+    /// `value` is a number or null whatever the step gave; anything else is in `value_text`.
+    /// `rejected_text` cuts the text (by characters) or leaves it out.
+    #[test]
+    fn rejected_value_schema_and_text_policy() {
+        let d = Document::new("x", "héllo world");
+        let line = |v: Value, t: RejectedText| {
+            let mut buf = OutBuf::new(None);
+            write_rejected(&mut buf, &d, &Reason::new("r", v), "s", t);
+            buf.end_line();
+            serde_json::from_slice::<Value>(&buf.concat()).unwrap()
+        };
+        let full = RejectedText::Full;
+        for (v, value, text) in [
+            (
+                serde_json::json!(0.25),
+                serde_json::json!(0.25),
+                serde_json::json!(""),
+            ),
+            (
+                serde_json::json!(7),
+                serde_json::json!(7.0),
+                serde_json::json!(""),
+            ),
+            (Value::Null, Value::Null, serde_json::json!("")),
+            (
+                serde_json::json!(true),
+                Value::Null,
+                serde_json::json!("true"),
+            ),
+            (
+                serde_json::json!("dup-of-1"),
+                Value::Null,
+                serde_json::json!("dup-of-1"),
+            ),
+            (
+                serde_json::json!([1, "a"]),
+                Value::Null,
+                serde_json::json!("[1,\"a\"]"),
+            ),
+        ] {
+            let got = line(v, full);
+            assert_eq!(got["value"], value);
+            assert_eq!(got["value_text"], text);
+            assert_eq!(got["text"], "héllo world");
+        }
+        assert_eq!(line(Value::Null, RejectedText::None)["text"], "");
+        assert_eq!(line(Value::Null, RejectedText::Head(2))["text"], "hé");
+        assert_eq!(
+            line(Value::Null, RejectedText::Head(99))["text"],
+            "héllo world"
         );
     }
 }

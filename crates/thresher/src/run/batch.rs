@@ -31,6 +31,8 @@ pub(super) struct Ctx<'a> {
     pub(super) pool: &'a rayon::ThreadPool,
     pub(super) progress: Option<Arc<Progress>>,
     pub(super) recycle: Sender<InputBuf>,
+    /// How much of a rejected text to write (`[output] rejected_text`).
+    pub(super) rejected_text: thresher_io::RejectedText,
 }
 
 /// The part of the pipeline a batch goes through now.
@@ -341,9 +343,13 @@ impl Ctx<'_> {
         match s {
             Slot::Live(d) if spill => write_spill(buf, d),
             Slot::Live(d) => write_kept(buf, d),
-            Slot::Rejected { doc, reason, step } => {
-                write_rejected(buf, doc, reason, steps_type(self.steps, *step))
-            }
+            Slot::Rejected { doc, reason, step } => write_rejected(
+                buf,
+                doc,
+                reason,
+                steps_type(self.steps, *step),
+                self.rejected_text,
+            ),
             Slot::Error {
                 id,
                 source,

@@ -34,7 +34,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use thresher_core::{InputBuf, NamedStepStats, Stats, Step, StepStats};
 use thresher_io::outdir::WORK;
-use thresher_io::{expand_inputs, Folder, InputFile, IoError, OutDir, OutDirError};
+use thresher_io::{expand_inputs_report, Folder, InputFile, IoError, OutDir, OutDirError};
 
 use crate::recipe::{Recipe, RecipeError};
 use batch::Ctx;
@@ -163,7 +163,9 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
 /// ends, fails or is interrupted.
 pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let started = Instant::now();
-    let mut files = expand_inputs(&opts.inputs)?;
+    let expanded = expand_inputs_report(&opts.inputs)?;
+    warn_skipped(&expanded.skipped);
+    let mut files = expanded.files;
     if let Some(shard) = &opts.shard {
         files = shard.select(files);
     }
@@ -171,7 +173,18 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let out = OutDir::open(&opts.outdir)?;
     outdir::prepare_outdir(recipe, &files, opts, &out)?;
     let work = out.folder(WORK)?;
-    let result = execute(recipe, opts, &files, &steps, &out, &work, started);
+    let result = execute(recipe, opts, &files, &steps, &out, &work, started).map(|mut stats| {
+        if !expanded.skipped.is_empty() {
+            *stats.skipped.entry(SKIPPED_FILES.into()).or_default() +=
+                expanded.skipped.len() as u64;
+        }
+        stats
+    });
+    let result = result.and_then(|stats| {
+        write_stats(&stats, recipe, opts, &out)?;
+        write_run_file(recipe, opts, &files, &expanded.skipped, &out)?;
+        Ok(stats)
+    });
     // Whatever happened, the temporary data goes (a resume makes it again); shards stay.
     drop(steps);
     let cleaned = outdir::clean_work(&out)?;
@@ -215,6 +228,7 @@ fn execute(
             pool: &pool,
             progress: opts.progress.clone(),
             recycle: recycle_tx,
+            rejected_text: recipe.output.rejected_text,
         },
         recycled: recycle_rx,
     };
@@ -233,9 +247,87 @@ fn execute(
         })
         .collect();
     stats.seconds = started.elapsed().as_secs_f64();
-    write_stats(&stats, recipe, opts, out)?;
     Ok(stats)
 }
+
+/// The `skipped` key of `stats.json` that counts the files of directories and globs not read
+/// because their names are of no input format.
+pub const SKIPPED_FILES: &str = "unknown_format_file";
+
+/// One warning line for the files of directories and globs that are not read.
+fn warn_skipped(skipped: &[PathBuf]) {
+    if skipped.is_empty() {
+        return;
+    }
+    let names: Vec<String> = skipped
+        .iter()
+        .take(3)
+        .map(|p| p.display().to_string())
+        .collect();
+    let more = skipped.len().saturating_sub(names.len());
+    eprintln!(
+        "warning: {} input files of no format thresher reads were skipped: {}{} (counted as \
+         `{SKIPPED_FILES}` under `skipped` in stats.json)",
+        skipped.len(),
+        names.join(", "),
+        if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        }
+    );
+}
+
+/// Writes `OUTDIR/run.json`: what made the directory (thresher's version, the recipe as
+/// given and as resolved, the inputs, the threads), so a later run or a person can tell.
+fn write_run_file(
+    recipe: &Recipe,
+    opts: &RunOptions,
+    files: &[InputFile],
+    skipped: &[PathBuf],
+    out: &OutDir,
+) -> Result<(), RunError> {
+    let path = opts.outdir.join(RUN_JSON);
+    let steps: Vec<serde_json::Value> = recipe
+        .steps
+        .iter()
+        .map(|s| {
+            let mut v = serde_json::to_value(&s.params).unwrap_or_default();
+            if let Some(m) = v.as_object_mut() {
+                m.insert("type".into(), s.type_name.clone().into());
+            }
+            v
+        })
+        .collect();
+    let threads = if opts.threads == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        opts.threads.min(crate::MAX_THREADS)
+    };
+    let run = serde_json::json!({
+        "thresher_version": env!("CARGO_PKG_VERSION"),
+        "recipe": {
+            "origin": recipe.origin,
+            "text": recipe.text,
+            "input": recipe.input,
+            "output": recipe.output,
+            "steps": steps,
+        },
+        "inputs": opts.inputs.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        "files": files.iter().map(|f| f.path.to_string_lossy()).collect::<Vec<_>>(),
+        "skipped_files": skipped.iter().map(|p| p.to_string_lossy()).collect::<Vec<_>>(),
+        "threads": threads,
+        "resume": opts.resume,
+    });
+    let text = serde_json::to_string_pretty(&run).map_err(|e| out_err(&path, e))?;
+    out.root()
+        .write_atomic(RUN_JSON, (text + "\n").as_bytes(), recipe.output.fsync)
+        .map_err(|e| out_err(&path, e))?;
+    Ok(())
+}
+
+/// The file beside `stats.json` that records the run's settings.
+pub const RUN_JSON: &str = "run.json";
 
 /// The worker pool: `opts.threads` threads, or one per core.
 fn build_pool(opts: &RunOptions) -> Result<rayon::ThreadPool, RunError> {

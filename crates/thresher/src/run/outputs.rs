@@ -11,7 +11,8 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use thresher_core::InputBuf;
-use thresher_io::{Folder, OutDir, OutDirError, ShardedWriter, WriteOptions};
+use thresher_io::parquet::{Category, ParquetShardedWriter};
+use thresher_io::{Folder, OutDir, OutDirError, OutputFormat, ShardedWriter, WriteOptions};
 
 use thresher_io::jsonl::write::OutBuf;
 
@@ -47,14 +48,60 @@ impl OutChunk {
     }
 }
 
+/// The shards of one category, in the recipe's output format.
+enum CatWriter {
+    Jsonl(Box<ShardedWriter>),
+    Parquet(Box<ParquetShardedWriter>),
+}
+
+impl CatWriter {
+    fn new(
+        outdir: &OutDir,
+        category: Category,
+        opts: &WriteOptions,
+        resume: bool,
+    ) -> Result<Self, OutDirError> {
+        let compression = opts.compression_of(category.name());
+        Ok(match opts.format {
+            OutputFormat::Jsonl => CatWriter::Jsonl(Box::new(ShardedWriter::new(
+                outdir,
+                category.name(),
+                opts.clone(),
+                resume,
+            )?)),
+            OutputFormat::Parquet => CatWriter::Parquet(Box::new(ParquetShardedWriter::new(
+                outdir,
+                category,
+                opts.clone(),
+                compression,
+                resume,
+            )?)),
+        })
+    }
+
+    fn write_pieces(&mut self, pieces: &[&[u8]], ends: &[usize]) -> std::io::Result<()> {
+        match self {
+            CatWriter::Jsonl(w) => w.write_pieces(pieces, ends),
+            CatWriter::Parquet(w) => w.write_pieces(pieces, ends),
+        }
+    }
+
+    fn finish(self) -> std::io::Result<()> {
+        match self {
+            CatWriter::Jsonl(w) => (*w).finish().map(drop),
+            CatWriter::Parquet(w) => (*w).finish().map(drop),
+        }
+    }
+}
+
 /// The run's output files: the shards of each category and the spill file of a two-pass step.
 /// Written by the pool thread that finishes each batch, in input order.
 pub(super) struct Outputs {
     /// The output directory's path (for messages).
     pub(super) outdir: PathBuf,
-    kept: ShardedWriter,
-    rejected: ShardedWriter,
-    errors: ShardedWriter,
+    kept: CatWriter,
+    rejected: CatWriter,
+    errors: CatWriter,
     /// The spill file of a two-pass step, and its path (for messages).
     spill: Option<(BufWriter<fs::File>, PathBuf)>,
 }
@@ -68,9 +115,9 @@ impl Outputs {
     ) -> Result<Self, OutDirError> {
         Ok(Outputs {
             outdir: outdir.path().to_path_buf(),
-            kept: ShardedWriter::new(outdir, "kept", opts.clone(), resume)?,
-            rejected: ShardedWriter::new(outdir, "rejected", opts.clone(), resume)?,
-            errors: ShardedWriter::new(outdir, "errors", opts, resume)?,
+            kept: CatWriter::new(outdir, Category::Kept, &opts, resume)?,
+            rejected: CatWriter::new(outdir, Category::Rejected, &opts, resume)?,
+            errors: CatWriter::new(outdir, Category::Errors, &opts, resume)?,
             spill: None,
         })
     }

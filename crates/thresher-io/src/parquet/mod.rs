@@ -1,0 +1,16 @@
+//! Parquet in and out: [`ParquetReader`] reads documents from a Parquet file row group by row
+//! group; [`ParquetShardedWriter`] writes an output category as Parquet shards of a fixed
+//! schema ([`Category::schema`]).
+
+mod read;
+mod schema;
+mod value;
+mod write;
+
+pub use read::{ParquetReader, Shared, BATCH_ROWS};
+pub use schema::{Category, Rows};
+pub use value::cell as json_cell;
+pub use write::{schema_of, ParquetShardedWriter, ROW_GROUP_BYTES, ROW_GROUP_ROWS};
+
+#[cfg(test)]
+mod tests;
