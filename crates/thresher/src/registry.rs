@@ -44,6 +44,8 @@ macro_rules! registered {
             #[cfg(feature = "langid")]
             "language_id" => thresher_langid::LanguageIdConfig:
                 "labels each document with its language; keeps the wanted ones above a score",
+            "pii" => thresher_filters::PiiConfig:
+                "replaces e-mail and public IP addresses (datatrove's PIIFormatter); never rejects",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };

@@ -1,3 +1,4 @@
 //! Integration tests of thresher-filters (one binary; see the modules).
 
 mod parity;
+mod pii;
