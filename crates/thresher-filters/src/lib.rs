@@ -43,6 +43,7 @@ mod pii;
 pub mod pychar;
 mod pychar_tables;
 pub mod sentences;
+mod text_length;
 pub mod vocab;
 
 pub use c4_badwords::{C4BadWords, C4BadWordsConfig, MissingLanguage};
@@ -51,3 +52,4 @@ pub use fineweb_quality::{FineWebQuality, FineWebQualityConfig};
 pub use gopher_quality::{GopherQuality, GopherQualityConfig};
 pub use gopher_repetition::{GopherRepetition, GopherRepetitionConfig};
 pub use pii::{is_global_v4, Pii, PiiConfig};
+pub use text_length::{TextLength, TextLengthConfig};

@@ -46,6 +46,8 @@ macro_rules! registered {
                 "labels each document with its language; keeps the wanted ones above a score",
             "pii" => thresher_filters::PiiConfig:
                 "replaces e-mail and public IP addresses (datatrove's PIIFormatter); never rejects",
+            "text_length" => thresher_filters::TextLengthConfig:
+                "drops documents shorter or longer than given bounds, in characters",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
