@@ -45,6 +45,7 @@ mod pychar_tables;
 pub mod sentences;
 mod text_length;
 pub mod vocab;
+mod word_count;
 
 pub use c4_badwords::{C4BadWords, C4BadWordsConfig, MissingLanguage};
 pub use c4_quality::{C4Quality, C4QualityConfig, C4Verdict};
@@ -53,3 +54,4 @@ pub use gopher_quality::{GopherQuality, GopherQualityConfig};
 pub use gopher_repetition::{GopherRepetition, GopherRepetitionConfig};
 pub use pii::{is_global_v4, Pii, PiiConfig};
 pub use text_length::{TextLength, TextLengthConfig};
+pub use word_count::{WordCount, WordCountConfig, WordSplit};

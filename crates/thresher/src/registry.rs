@@ -48,6 +48,8 @@ macro_rules! registered {
                 "replaces e-mail and public IP addresses (datatrove's PIIFormatter); never rejects",
             "text_length" => thresher_filters::TextLengthConfig:
                 "drops documents shorter or longer than given bounds, in characters",
+            "word_count" => thresher_filters::WordCountConfig:
+                "drops documents with fewer or more words than given bounds",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
