@@ -50,6 +50,8 @@ macro_rules! registered {
                 "drops documents shorter or longer than given bounds, in characters",
             "word_count" => thresher_filters::WordCountConfig:
                 "drops documents with fewer or more words than given bounds",
+            "regex_filter" => thresher_filters::RegexFilterConfig:
+                "drops documents a pattern matches (or keeps only those)",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
