@@ -52,6 +52,8 @@ macro_rules! registered {
                 "drops documents with fewer or more words than given bounds",
             "regex_filter" => thresher_filters::RegexFilterConfig:
                 "drops documents a pattern matches (or keeps only those)",
+            "sample" => thresher_filters::SampleConfig:
+                "keeps a fraction of documents, chosen by a hash of their id",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
