@@ -9,7 +9,11 @@
 //! `only_remove_public_ips`, a global one; other matches stay as they are and do not move the
 //! turn on. The counts of replaced e-mails, replaced IPs and IP-like matches left alone are in
 //! `stats.json` (the step's report); an edited document is annotated with its own counts
-//! (`pii.emails`, `pii.ips`).
+//! (`pii.emails`, `pii.ips`, and `pii.extra` when `extra_patterns` are given).
+//!
+//! `extra_patterns` (thresher's own, none by default) are further regular expressions in the
+//! `regex` crate's syntax (phone numbers, account ids...), applied after the IPs in list order,
+//! their non-empty matches replaced by the strings of `extra_replacement` in turn.
 //!
 //! # Why
 //! FineWeb ends with this step: an address in the training text can be memorised and
@@ -75,6 +79,10 @@ pub struct PiiConfig {
     pub email_replacement: Vec<String>,
     /// Strings that replace IP addresses, used in turn.
     pub ip_replacement: Vec<String>,
+    /// Further patterns (Rust `regex` syntax) whose matches are replaced, after the IPs.
+    pub extra_patterns: Vec<String>,
+    /// Strings that replace matches of `extra_patterns`, used in turn.
+    pub extra_replacement: Vec<String>,
 }
 
 impl Default for PiiConfig {
@@ -95,6 +103,8 @@ impl Default for PiiConfig {
                 "220.127.116.11",
                 "18.104.22.168",
             ]),
+            extra_patterns: Vec::new(),
+            extra_replacement: s(&["<PII>"]),
         }
     }
 }
@@ -107,6 +117,13 @@ impl StepConfig for PiiConfig {
         }
         if self.remove_ips && self.ip_replacement.is_empty() {
             return Err(Error::config("pii", "ip_replacement is empty"));
+        }
+        if !self.extra_patterns.is_empty() && self.extra_replacement.is_empty() {
+            return Err(Error::config("pii", "extra_replacement is empty"));
+        }
+        for (i, p) in self.extra_patterns.iter().enumerate() {
+            Regex::new(p)
+                .map_err(|e| Error::config("pii", format!("extra_patterns[{i}] {p:?}: {e}")))?;
         }
         Ok(())
     }
@@ -122,10 +139,13 @@ pub struct Pii {
     cfg: PiiConfig,
     email: Regex,
     ip: Regex,
+    extra: Vec<Regex>,
     /// Turn counters: the index of the next replacement string (modulo the list's length).
     email_turn: AtomicU64,
     ip_turn: AtomicU64,
+    extra_turn: AtomicU64,
     emails_replaced: AtomicU64,
+    extra_replaced: AtomicU64,
     ips_replaced: AtomicU64,
     ips_left: AtomicU64,
 }
@@ -139,13 +159,21 @@ impl Pii {
         cfg.validate()?;
         let compile =
             |p: &str| Regex::new(p).map_err(|e| Error::config("pii", format!("pattern: {e}")));
+        let extra = cfg
+            .extra_patterns
+            .iter()
+            .map(|p| compile(p))
+            .collect::<Result<_>>()?;
         Ok(Pii {
             email: compile(EMAIL_PATTERN)?,
             ip: compile(IP_PATTERN)?,
+            extra,
             cfg,
             email_turn: AtomicU64::new(0),
             ip_turn: AtomicU64::new(0),
+            extra_turn: AtomicU64::new(0),
             emails_replaced: AtomicU64::new(0),
+            extra_replaced: AtomicU64::new(0),
             ips_replaced: AtomicU64::new(0),
             ips_left: AtomicU64::new(0),
         })
@@ -172,6 +200,7 @@ impl Pii {
     fn may_have_pii(&self, text: &str) -> bool {
         (self.cfg.remove_emails && text.contains('@') && !self.emails(text).is_empty())
             || (self.cfg.remove_ips && self.ip.is_match(text))
+            || self.extra.iter().any(|r| r.is_match(text))
     }
 
     /// Replaces the matches in `ranges` of `text` in turn, skipping those `keep` says to leave;
@@ -311,12 +340,31 @@ impl Step for Pii {
                 n_ips = n;
             }
         }
+        let mut n_extra = 0;
+        for re in &self.extra {
+            let cur = text.as_deref().unwrap_or(doc.text());
+            // An empty match (`x*`, `\b`) has nothing to replace.
+            let found = re
+                .find_iter(cur)
+                .filter(|m| !m.is_empty())
+                .map(|m| m.range());
+            let list = &self.cfg.extra_replacement;
+            let (t, n) = self.replace(cur, found, list, &self.extra_turn, |_| false);
+            if n > 0 {
+                text = Some(t);
+                n_extra += n;
+            }
+        }
         self.emails_replaced.fetch_add(n_emails, Ordering::Relaxed);
         self.ips_replaced.fetch_add(n_ips, Ordering::Relaxed);
+        self.extra_replaced.fetch_add(n_extra, Ordering::Relaxed);
         if let Some(t) = text {
             doc.set_text(t);
             doc.annotate("pii", "emails", n_emails);
             doc.annotate("pii", "ips", n_ips);
+            if !self.extra.is_empty() {
+                doc.annotate("pii", "extra", n_extra);
+            }
         }
         Outcome::Keep(doc)
     }
@@ -327,6 +375,9 @@ impl Step for Pii {
         m.insert("emails_replaced".into(), load(&self.emails_replaced));
         m.insert("ips_replaced".into(), load(&self.ips_replaced));
         m.insert("ips_left_private_or_invalid".into(), load(&self.ips_left));
+        if !self.extra.is_empty() {
+            m.insert("extra_replaced".into(), load(&self.extra_replaced));
+        }
         m
     }
 }
@@ -441,6 +492,29 @@ mod tests {
         }
         assert_eq!(parse_v4("1.2.3.04"), None);
         assert_eq!(parse_v4("1.2.3.0"), Some(0x0102_0300));
+    }
+
+    #[test]
+    fn extra_patterns_replace_after_the_ips() {
+        let s = Pii::new(PiiConfig {
+            extra_patterns: vec![r"\+?\d[\d -]{7,}\d".into(), "q*".into()],
+            extra_replacement: vec!["<PHONE>".into(), "<P2>".into()],
+            ..PiiConfig::default()
+        })
+        .unwrap();
+        assert_eq!(
+            run(&s, "Call +1 555 123 4567 or 555-987-6543, a@b.io, yy"),
+            "Call <PHONE> or <P2>, email@example.com, yy"
+        );
+        assert_eq!(s.report()["extra_replaced"], 2);
+        // `q*` matches only empty strings here: nothing inserted. Without extra patterns, no
+        // extra count.
+        assert!(step().report().get("extra_replaced").is_none());
+        let bad = PiiConfig {
+            extra_patterns: vec!["(?<=x)".into()],
+            ..PiiConfig::default()
+        };
+        assert!(bad.validate().is_err());
     }
 
     #[test]
