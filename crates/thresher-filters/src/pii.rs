@@ -189,8 +189,10 @@ impl Pii {
                 out.push(m.range());
                 from = m.end();
             } else {
-                // A match starts with an ASCII character, so the next byte is a char boundary.
-                from = m.start() + 1;
+                // No match starts before the next position where `\b` holds; skipping there
+                // (not to the next byte) keeps a long word after a non-ASCII letter linear.
+                // A match starts with an ASCII character, so `start + 1` is a char boundary.
+                from = next_py_boundary(text, m.start() + 1);
             }
         }
         out
@@ -239,6 +241,23 @@ fn py_word_boundary(text: &str, at: usize) -> bool {
         .is_some_and(pychar::is_word_char);
     let after = text[at..].chars().next().is_some_and(pychar::is_word_char);
     before != after
+}
+
+/// The first byte offset at or after `from` (a char boundary) where [`py_word_boundary`] holds,
+/// or the end of the text.
+fn next_py_boundary(text: &str, from: usize) -> usize {
+    let mut prev = text[..from]
+        .chars()
+        .next_back()
+        .is_some_and(pychar::is_word_char);
+    for (i, c) in text[from..].char_indices() {
+        let word = pychar::is_word_char(c);
+        if word != prev {
+            return from + i;
+        }
+        prev = word;
+    }
+    text.len()
 }
 
 /// Parses a dotted IPv4 address as CPython's `ipaddress.ip_address` does: four decimal octets
@@ -457,6 +476,19 @@ mod tests {
         assert_eq!(run(&s, " -x@y.com"), " -firstname.lastname@example.org");
         assert_eq!(run(&s, "a-x@y.com"), "email@example.com");
         assert_eq!(run(&s, "user@[10.0.0.1]"), "firstname.lastname@example.org");
+    }
+
+    #[test]
+    fn long_words_after_a_non_ascii_letter_stay_linear() {
+        let s = step();
+        let text = format!("é{}@b.com", "a".repeat(300_000));
+        let t = std::time::Instant::now();
+        assert_eq!(run(&s, &text), text);
+        let long = format!("é{}", "a-".repeat(100_000));
+        let out = run(&s, &format!("{long}@b.com"));
+        // Python: no `\b` between `é` and `a`; the match starts at the first `-`.
+        assert_eq!(out, "éaemail@example.com");
+        assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
     }
 
     #[test]
