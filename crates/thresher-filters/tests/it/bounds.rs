@@ -151,4 +151,5 @@ fn values_and_regex_decisions_match_python() {
         "the patterns exercise drops"
     );
     assert!(mismatches.is_empty(), "{mismatches:#?}");
+    let _ = std::fs::remove_file(&out);
 }
