@@ -44,6 +44,16 @@ macro_rules! registered {
             #[cfg(feature = "langid")]
             "language_id" => thresher_langid::LanguageIdConfig:
                 "labels each document with its language; keeps the wanted ones above a score",
+            "pii" => thresher_filters::PiiConfig:
+                "replaces e-mail and public IP addresses (datatrove's PIIFormatter); never rejects",
+            "text_length" => thresher_filters::TextLengthConfig:
+                "drops documents shorter or longer than given bounds, in characters",
+            "word_count" => thresher_filters::WordCountConfig:
+                "drops documents with fewer or more words than given bounds",
+            "regex_filter" => thresher_filters::RegexFilterConfig:
+                "drops documents a pattern matches (or keeps only those)",
+            "sample" => thresher_filters::SampleConfig:
+                "keeps a fraction of documents, chosen by a hash of their id",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };

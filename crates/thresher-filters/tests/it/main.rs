@@ -1,3 +1,5 @@
 //! Integration tests of thresher-filters (one binary; see the modules).
 
+mod bounds;
 mod parity;
+mod pii;
