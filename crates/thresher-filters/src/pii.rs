@@ -49,7 +49,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use thresher_core::{Document, Error, Outcome, Result, Step, StepConfig, StepCx, StepMode};
+use thresher_core::{
+    Document, Error, Outcome, Prepared, Result, Step, StepConfig, StepCx, StepMode,
+};
 
 use crate::pychar;
 
@@ -312,13 +314,12 @@ impl Step for Pii {
         StepMode::Ordered
     }
 
-    fn prepare(&self, doc: &mut Document, _cx: &mut StepCx) {
-        let has = self.may_have_pii(doc.text());
-        doc.set_prepared(HasPii(has));
+    fn prepare(&self, doc: &mut Document, _cx: &mut StepCx) -> Option<Prepared> {
+        Some(Box::new(HasPii(self.may_have_pii(doc.text()))))
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let has = match doc.take_prepared::<HasPii>() {
+    fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        let has = match cx.take_prepared::<HasPii>() {
             Some(HasPii(has)) => has,
             None => self.may_have_pii(doc.text()),
         };
