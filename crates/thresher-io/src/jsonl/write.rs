@@ -178,8 +178,8 @@ pub(super) fn rejected_line(doc: &Document, reason: &Reason, step: &str) -> Vec<
     buf.concat()
 }
 
-/// [`rejected_line`] appended to `buf` (the caller ends the line), with as much of the text as
-/// `text` says.
+/// A rejected record appended to `out` (the caller ends the line): the kept fields, with as
+/// much of the text as `text` says, plus `reason`, `value`, `value_text` and `step`.
 ///
 /// The schema is fixed, whatever the step: `value` is the decisive value when it is a number
 /// (always written as a float, `3.0`), else null; `value_text` is the value when it is not a
