@@ -86,7 +86,7 @@ def test_every_record_is_decided_and_bad_ones_are_errors():
     assert errors[2]["error"] == "no `text` field"
     assert errors[3]["error"] == "not a dict but str"
     assert [d["id"] for d in r.rejected] == ["7"]  # a number id becomes its text
-    assert r.rejected[0]["step"] == "gopher_quality_v1"
+    assert r.rejected[0]["step"] == "gopher_quality"
     kept = {d["id"]: d for d in r.kept}
     assert kept["ok"]["metadata"] == {"n": 1}
     assert "batch:6" in kept and kept["batch:6"]["metadata"]["when"].startswith("<object")
@@ -99,7 +99,8 @@ def test_exact_dedup_state_spans_batches():
     assert len(p.process([{"text": "a"}, {"text": "b"}]).kept) == 2
     r = p.process([{"text": "b"}, {"text": "c"}])
     assert [d["text"] for d in r.kept] == ["c"]
-    assert r.rejected[0]["reason"].startswith("exact_dup")
+    assert r.rejected[0]["reason"] == "exact_dedup:duplicate"
+    assert r.rejected[0]["value"] is None and r.rejected[0]["value_text"]  # the kept twin's id
 
 
 def test_run_returns_typed_stats(tmp_path):

@@ -30,7 +30,8 @@ def test_arrow_round_trip_keeps_types():
     assert r.kept.num_rows + r.rejected.num_rows + r.errors.num_rows == n
     assert r.kept.schema.equals(table.schema, check_metadata=True)
     assert r.rejected.schema.field("i32").type == pa.int32()
-    assert r.rejected.schema.names[-3:] == ["reason", "value", "step"]
+    assert r.rejected.schema.names[-4:] == ["reason", "value", "value_text", "step"]
+    assert r.rejected.schema.field("value").type == pa.float64()
     assert r.kept.column("id").to_pylist() == ["a", "d"]
     assert r.kept.column("when").to_pylist()[1] == dt.datetime(2024, 1, 4)
     assert r.kept.column("meta").to_pylist()[1] == {"k": 3, "u": "s"}

@@ -272,10 +272,11 @@ class Result:
 
     For a list of dicts: lists of dicts shaped as the ``thresher`` command's lines (``id``,
     ``text``, ``metadata`` and, when a step noted something, ``annotations``; rejected ones add
-    ``reason``, ``value`` and ``step``; errors are ``id``, ``index`` in the batch, ``error``,
+    ``reason``, ``value``, ``value_text`` and ``step``, as the command writes them; errors are ``id``, ``index`` in the batch, ``error``,
     ``step``). For a pyarrow Table/RecordBatch or a pandas DataFrame: the input's rows with
     every column and its type kept and the text column replaced by the final text; rejected
-    rows add ``reason``, ``value`` (JSON text) and ``step`` columns; errors are ``index``,
+    rows add ``reason``, ``value`` (float64, null when not a number), ``value_text`` (the value
+    when it is not a number, else ``""``) and ``step`` columns; errors are ``index``,
     ``id``, ``error`` and ``step`` columns.
     """
 

@@ -60,7 +60,10 @@ def process_arrow(p: Any, batch: Any) -> Result:
     kept = _take(pa, table, out["kept_index"], p.text_field, out["kept_text"])
     rejected = _take(pa, table, out["rejected_index"], p.text_field, out["rejected_text"])
     rejected = rejected.append_column("reason", pa.array(out["reason"], type=pa.string()))
-    rejected = rejected.append_column("value", pa.array(out["value"], type=pa.string()))
+    rejected = rejected.append_column("value", pa.array(out["value"], type=pa.float64()))
+    rejected = rejected.append_column(
+        "value_text", pa.array(out["value_text"], type=pa.string())
+    )
     rejected = rejected.append_column("step", pa.array(out["step"], type=pa.string()))
     errors = _errors_table(pa, out)
     if is_batch:
@@ -86,7 +89,8 @@ def process_pandas(p: Any, df: Any) -> Result:
     kept = rows(out["kept_index"], out["kept_text"])
     rejected = rows(out["rejected_index"], out["rejected_text"])
     rejected["reason"] = pd.Series(out["reason"], index=rejected.index, dtype=object)
-    rejected["value"] = pd.Series(out["value"], index=rejected.index, dtype=object)
+    rejected["value"] = pd.Series(out["value"], index=rejected.index, dtype="float64")
+    rejected["value_text"] = pd.Series(out["value_text"], index=rejected.index, dtype=object)
     rejected["step"] = pd.Series(out["step"], index=rejected.index, dtype=object)
     errors = pd.DataFrame(
         {

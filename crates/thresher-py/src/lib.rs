@@ -398,7 +398,10 @@ impl Pipeline {
                 Decision::Rejected { doc, reason, step } => {
                     let d = doc_dict(py, &doc)?;
                     d.set_item("reason", reason.code.as_ref())?;
-                    d.set_item("value", pythonize(py, &reason.value)?)?;
+                    let (value, value_text) =
+                        thresher_io::jsonl::write::rejected_value(&reason.value);
+                    d.set_item("value", value)?;
+                    d.set_item("value_text", value_text)?;
                     d.set_item("step", step)?;
                     rejected.push(d.into_any());
                 }
@@ -452,6 +455,7 @@ impl Pipeline {
         let mut rejected_text = Vec::new();
         let mut reason = Vec::new();
         let mut value = Vec::new();
+        let mut value_text = Vec::new();
         let mut step_of = Vec::new();
         let mut error_index = Vec::new();
         let mut error_id = Vec::new();
@@ -471,7 +475,9 @@ impl Pipeline {
                     rejected_index.push(i);
                     rejected_text.push(doc.take_text());
                     reason.push(r.code.into_owned());
-                    value.push(r.value.to_string());
+                    let (v, t) = thresher_io::jsonl::write::rejected_value(&r.value);
+                    value.push(v);
+                    value_text.push(t);
                     step_of.push(step);
                 }
                 Decision::Error {
@@ -491,6 +497,7 @@ impl Pipeline {
         d.set_item("rejected_text", rejected_text)?;
         d.set_item("reason", reason)?;
         d.set_item("value", value)?;
+        d.set_item("value_text", value_text)?;
         d.set_item("step", step_of)?;
         d.set_item("error_index", error_index)?;
         d.set_item("error_id", error_id)?;

@@ -235,6 +235,19 @@ pub fn write_rejected(
     buf.extend_from_slice(b"}\n");
 }
 
+/// A rejection's value in the fixed schema of every output (JSONL, Parquet, the Python API):
+/// `value` is the number as a float, `None` when the value is not a finite number;
+/// `value_text` is the value when it is not a number (a string as it is, anything else as its
+/// JSON text), `""` when it is a number or null. [`write_rejected`] writes the same two fields.
+pub fn rejected_value(value: &Value) -> (Option<f64>, String) {
+    match value {
+        Value::Number(n) => (n.as_f64().filter(|f| f.is_finite()), String::new()),
+        Value::Null => (None, String::new()),
+        Value::String(s) => (None, s.clone()),
+        other => (None, other.to_string()),
+    }
+}
+
 /// `{"id":..,"text":..,"metadata":{..}` (no closing brace), as serde_json writes a struct with
 /// these fields. Written by hand because the text is most of every output byte and
 /// [`write_json_str`] escapes it several times faster than serde_json's byte-at-a-time loop.
@@ -413,6 +426,36 @@ mod tests {
             String::from_utf8(rejected_line(&d, &r, "exact_dedup")).unwrap(),
             "{\"id\":\"x\",\"text\":\"t\",\"metadata\":{},\"reason\":\"exact_dedup:duplicate\",\"value\":null,\"value_text\":\"y\",\"step\":\"exact_dedup\"}\n"
         );
+    }
+
+    /// [`rejected_value`] gives what [`write_rejected`] writes.
+    #[test]
+    fn rejected_value_matches_the_written_fields() {
+        let d = Document::new("x", "t");
+        for v in [
+            serde_json::json!(0.25),
+            serde_json::json!(7),
+            serde_json::json!(-3),
+            Value::Null,
+            serde_json::json!(true),
+            serde_json::json!("dup-of-1"),
+            serde_json::json!([1, "a"]),
+            serde_json::json!({"k": 1}),
+        ] {
+            let mut buf = OutBuf::new(None);
+            write_rejected(
+                &mut buf,
+                &d,
+                &Reason::new("r", v.clone()),
+                "s",
+                RejectedText::Full,
+            );
+            buf.end_line();
+            let line: Value = serde_json::from_slice(&buf.concat()).unwrap();
+            let (num, text) = rejected_value(&v);
+            assert_eq!(line["value"].as_f64(), num, "{v}");
+            assert_eq!(line["value_text"], Value::String(text), "{v}");
+        }
     }
 
     /// `value` is a number or null whatever the step gave; anything else is in `value_text`.
