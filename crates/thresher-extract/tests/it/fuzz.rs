@@ -1,32 +1,19 @@
-//! Fuzz-style checks of the HTML tokenizer and extraction (fixed seeds, a few seconds in the dev
+//! Fuzz-style checks of the HTML tokenizer and extraction (proptest, a few seconds in the dev
 //! profile): generated markup, random bytes and real pages cut and damaged everywhere go through
 //! [`extract_html`], which must return (a text or an error) without panicking, and the fast
 //! tokenizer must give the same tree as html5ever's own. Pathological sizes must finish with the
 //! expected output (no timing is asserted: a quadratic case shows as a test that does not end).
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
 
 use thresher_extract::dom::{
     parse, parse_with_html5ever, parses_fast, Budget, BudgetError, MAX_ATTRS_FOR_HTML5EVER,
 };
 use thresher_extract::{extract_html, ExtractError, Limits, Options};
 use thresher_io::{read_html_file, Record};
-
-/// xorshift64: deterministic, no dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 const BIG: Budget = Budget {
     max_nodes: 1_000_000,
@@ -151,21 +138,28 @@ const PARTS: &[&str] = &[
 
 /// A string from random bytes: mostly bytes the tokenizer cares about, some UTF-8 text, some
 /// arbitrary bytes (decoded lossily, as a charset decoder would hand them over).
-fn random_bytes(r: &mut Rng, len: usize) -> String {
+fn random_bytes() -> impl Strategy<Value = String> {
     const BYTES: &[u8] = b"<>&#;/!?-=\"' \n\r\t\0xX0129aAbpdiv[]CDATA";
-    let mut v = Vec::with_capacity(len);
-    for _ in 0..len {
-        match r.below(10) {
-            0 => v.push(r.next() as u8),
-            1 => v.extend_from_slice("\u{e9}\u{4e2d}".as_bytes()),
-            _ => v.push(BYTES[r.below(BYTES.len())]),
-        }
-    }
-    String::from_utf8_lossy(&v).into_owned()
+    let piece = prop_oneof![
+        1 => any::<u8>().prop_map(|b| vec![b]),
+        1 => Just("\u{e9}\u{4e2d}".as_bytes().to_vec()),
+        8 => prop::sample::select(BYTES).prop_map(|b| vec![b]),
+    ];
+    prop::collection::vec(piece, 0..400)
+        .prop_map(|v| String::from_utf8_lossy(&v.concat()).into_owned())
 }
 
-/// `FUZZ_SEED`, `FUZZ_ROUNDS` and `FUZZ_PAGES` (environment) run other or more inputs by hand, e.g.
-/// `FUZZ_SEED=7 FUZZ_ROUNDS=300000 cargo test --release -p thresher-extract --test it fuzz`.
+/// Generated markup (1-60 pieces of [`PARTS`]) three times in four, random bytes otherwise.
+fn markup_or_bytes() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::collection::vec(prop::sample::select(PARTS), 1..61).prop_map(|p| p.concat()),
+        1 => random_bytes(),
+    ]
+}
+
+/// `FUZZ_ROUNDS` and `FUZZ_PAGES` (environment) run more inputs by hand, and proptest's
+/// `PROPTEST_RNG_SEED` other ones, e.g.
+/// `PROPTEST_RNG_SEED=7 FUZZ_ROUNDS=300000 cargo test --release -p thresher-extract --test it fuzz`.
 fn env_or(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -173,17 +167,20 @@ fn env_or(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-#[test]
-fn generated_markup_and_random_bytes_never_panic() {
-    let mut r = Rng(env_or("FUZZ_SEED", 0x005e_ed0f_7b1d_c0de) | 1);
-    for round in 0..env_or("FUZZ_ROUNDS", 4000) {
-        let html = if round % 4 == 3 {
-            let len = r.below(400);
-            random_bytes(&mut r, len)
-        } else {
-            let len = 1 + r.below(60);
-            (0..len).map(|_| PARTS[r.below(PARTS.len())]).collect()
-        };
+/// A proptest configuration of `cases` cases (failures saved beside this file).
+fn config(cases: u64) -> ProptestConfig {
+    ProptestConfig {
+        cases: u32::try_from(cases).unwrap_or(u32::MAX),
+        source_file: Some(file!()),
+        ..ProptestConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(config(env_or("FUZZ_ROUNDS", 4000)))]
+
+    #[test]
+    fn generated_markup_and_random_bytes_never_panic(html in markup_or_bytes()) {
         check(&html);
     }
 }
@@ -220,24 +217,30 @@ fn shared_pages(n: usize) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Real pages cut at every character (the smallest pages) or at many places (the others), and
-/// damaged with random markup pieces at random places.
-#[test]
-fn real_pages_truncated_and_damaged_never_panic() {
-    let pages = shared_pages(env_or("FUZZ_PAGES", 4) as usize);
+/// The pages of [`shared_pages`] (read once for all tests); skips (or fails, under
+/// THRESHER_REQUIRE_SHARED) when ../shared is absent.
+fn pages() -> &'static [(PathBuf, String)] {
+    static PAGES: OnceLock<Vec<(PathBuf, String)>> = OnceLock::new();
+    let pages = PAGES.get_or_init(|| shared_pages(env_or("FUZZ_PAGES", 4) as usize));
     if pages.is_empty() {
         assert!(
             std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
             "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
         );
         eprintln!("skipping: ../shared/corpus absent");
+    }
+    pages
+}
+
+/// Real pages cut at every character (the smallest pages) or at ~150 places (the others).
+#[test]
+fn real_pages_truncated_never_panic() {
+    let pages = pages();
+    if pages.is_empty() {
         return;
     }
-    let mut r = Rng(env_or("FUZZ_SEED", 0x0000_ddba_11c0_ffee) | 1);
     let mut every_byte = 0;
-    for (k, (path, page)) in pages.iter().enumerate() {
-        let name = path.display();
-        // Cut at every character boundary of the two smallest pages, at ~150 places in the rest.
+    for (path, page) in pages {
         let step = if page.len() < 6000 && every_byte < 2 {
             every_byte += 1;
             1
@@ -251,22 +254,39 @@ fn real_pages_truncated_and_damaged_never_panic() {
             }
             cut += step;
         }
-        // Damage: markup pieces inserted at random character boundaries.
-        for _ in 0..if k % 2 == 0 { 20 } else { 8 } {
-            let mut s = page.clone();
-            for _ in 0..1 + r.below(8) {
-                let mut at = r.below(s.len() + 1);
-                while !s.is_char_boundary(at) {
-                    at -= 1;
-                }
-                s.insert_str(at, PARTS[r.below(PARTS.len())]);
-            }
-            check(&s);
-        }
-        eprintln!("{name}: {} bytes", page.len());
+        eprintln!("{}: {} bytes", path.display(), page.len());
     }
     eprintln!("{} pages, {every_byte} cut at every character", pages.len());
     assert!(every_byte > 0);
+}
+
+proptest! {
+    // As many as the 20 or 8 damaged copies of each page (alternately) the loop made before.
+    #![proptest_config(config(14 * env_or("FUZZ_PAGES", 4) * 6))]
+
+    /// Real pages damaged with 1-8 markup pieces inserted at random character boundaries.
+    #[test]
+    fn real_pages_damaged_never_panic(
+        page in any::<prop::sample::Index>(),
+        edits in prop::collection::vec(
+            (any::<prop::sample::Index>(), prop::sample::select(PARTS)),
+            1..9,
+        ),
+    ) {
+        let pages = pages();
+        if pages.is_empty() {
+            return Ok(());
+        }
+        let mut s = page.get(pages).1.clone();
+        for (at, part) in edits {
+            let mut at = at.index(s.len() + 1);
+            while !s.is_char_boundary(at) {
+                at -= 1;
+            }
+            s.insert_str(at, part);
+        }
+        check(&s);
+    }
 }
 
 fn extract(html: &str) -> Result<thresher_extract::Extracted, ExtractError> {

@@ -509,38 +509,48 @@ mod tests {
             "\\",
             "\"",
         ];
-        let mut state = 12345u64;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize % n
+        // Run by hand (not the `proptest!` macro) so that a count over all cases can be checked.
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let line = (
+            0..8u8,
+            prop::collection::vec(prop::sample::select(pieces.to_vec()), 0..12),
+        )
+            .prop_map(|(layout, pieces)| {
+                let body = pieces.concat();
+                match layout {
+                    0 => format!(
+                        r#"{{"id": "r{layout}", "text": "{body}", "metadata": {{"u": "x", "n": [1, {{}}]}}}}"#
+                    ),
+                    1 => format!(r#"{{"text":"{body}","id":"{body}"}}"#),
+                    2 => format!(r#" {{ "metadata" : {{}} , "text" : "{body}" }} "#),
+                    3 => format!(r#"{{"id": "a", "text": "{body}", "text": "b"}}"#),
+                    4 => format!(r#"{{"id": 5, "text": "{body}", "metadata": null}}"#),
+                    5 => format!(
+                        r#"{{"id": "a", "text": "{body}", "source": "cc", "metadata": {{"k": 1}}}}"#
+                    ),
+                    6 => format!(r#"{{"id": "a", "text": "{body}"}} x"#),
+                    _ => format!(
+                        r#"{{"id": "a", "te\u0078t": "{body}", "metadata": {{"k": 1,}}}}"#
+                    ),
+                }
+            });
+        let passed_through = std::cell::Cell::new(0);
+        let config = Config {
+            cases: 4000,
+            source_file: Some(file!()),
+            ..Config::default()
         };
-        let mut passed_through = 0;
-        for round in 0..4000 {
-            let mut body = String::new();
-            for _ in 0..next(12) {
-                body.push_str(pieces[next(pieces.len())]);
-            }
-            let line = match round % 8 {
-                0 => format!(
-                    r#"{{"id": "r{round}", "text": "{body}", "metadata": {{"u": "x", "n": [1, {{}}]}}}}"#
-                ),
-                1 => format!(r#"{{"text":"{body}","id":"{body}"}}"#),
-                2 => format!(r#" {{ "metadata" : {{}} , "text" : "{body}" }} "#),
-                3 => format!(r#"{{"id": "a", "text": "{body}", "text": "b"}}"#),
-                4 => format!(r#"{{"id": 5, "text": "{body}", "metadata": null}}"#),
-                5 => format!(
-                    r#"{{"id": "a", "text": "{body}", "source": "cc", "metadata": {{"k": 1}}}}"#
-                ),
-                6 => format!(r#"{{"id": "a", "text": "{body}"}} x"#),
-                _ => format!(r#"{{"id": "a", "te\u0078t": "{body}", "metadata": {{"k": 1,}}}}"#),
-            };
-            if check_same(&line, &opts) {
-                passed_through += 1;
-            }
-        }
+        TestRunner::new(config)
+            .run(&line, |line| {
+                if check_same(&line, &opts) {
+                    passed_through.set(passed_through.get() + 1);
+                }
+                Ok(())
+            })
+            .unwrap();
         // The canonical cases do keep their escaped text (the test would be void otherwise).
+        let passed_through = passed_through.get();
         assert!(passed_through > 150, "{passed_through}");
         for line in [
             r#"{"id": "a", "text": "x\ny"}"#,

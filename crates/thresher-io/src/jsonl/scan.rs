@@ -511,32 +511,43 @@ mod tests {
             let s = std::str::from_utf8(&b[..(k + 1).min(b.len())]).ok()?;
             unescape_into(s, 1, None)
         };
-        let mut state = 5u64;
-        let mut next = |n: usize| {
-            state = state
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (state >> 33) as usize % n
+        // Run by hand (not the `proptest!` macro) so that a count over all cases can be checked.
+        use proptest::prelude::*;
+        use proptest::test_runner::{Config, TestRunner};
+        let string = (
+            0..40usize,
+            prop::collection::vec(prop::sample::select(pieces.to_vec()), 0..30),
+        )
+            .prop_map(|(pad, pieces)| {
+                let mut b = b"\"".to_vec();
+                b.extend(std::iter::repeat_n(b'p', pad));
+                b.extend(pieces.concat());
+                b.push(b'"');
+                b
+            });
+        let ended = std::cell::Cell::new(0);
+        let config = Config {
+            cases: 30_000,
+            source_file: Some(file!()),
+            ..Config::default()
         };
-        let mut ended = 0;
-        for _ in 0..30000 {
-            let mut b = b"\"".to_vec();
-            b.extend(std::iter::repeat_n(b'p', next(40)));
-            for _ in 0..next(30) {
-                b.extend_from_slice(pieces[next(pieces.len())]);
-            }
-            b.push(b'"');
-            let want = reference(&b);
-            for (name, scan) in scan_variants() {
-                assert_eq!(
-                    scan(&b, 1),
-                    want,
-                    "{name}: {:?}",
-                    String::from_utf8_lossy(&b)
-                );
-            }
-            ended += usize::from(want.is_some());
-        }
+        TestRunner::new(config)
+            .run(&string, |b| {
+                let want = reference(&b);
+                for (name, scan) in scan_variants() {
+                    prop_assert_eq!(
+                        scan(&b, 1),
+                        want,
+                        "{}: {:?}",
+                        name,
+                        String::from_utf8_lossy(&b)
+                    );
+                }
+                ended.set(ended.get() + usize::from(want.is_some()));
+                Ok(())
+            })
+            .unwrap();
+        let ended = ended.get();
         assert!(ended > 2000, "{ended}");
         // Found by a longer run of this test: an escaped quote ending a 64-byte block, then a
         // stray continuation byte (the tail must not back up onto the quote).
