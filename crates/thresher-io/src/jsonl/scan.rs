@@ -48,12 +48,10 @@ fn next_special(b: &[u8], mut i: usize) -> usize {
 /// The index of the first `"`, `\\` or control character (and with `HIGH`, non-ASCII byte) at
 /// or after `i`, found 32 bytes per step, or of the last bytes (fewer than 32): the text between
 /// escapes is most of every line, and this scans it twice as fast as the SSE2 step.
-///
-/// # Safety
-/// The processor must support AVX2.
+/// Callers check that the processor supports AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn skip_plain_avx2<const HIGH: bool>(b: &[u8], mut i: usize) -> usize {
+fn skip_plain_avx2<const HIGH: bool>(b: &[u8], mut i: usize) -> usize {
     use std::arch::x86_64::*;
     let quote = _mm256_set1_epi8(b'"' as i8);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
@@ -298,12 +296,10 @@ const SHORT_HI: [i8; 16] = [
 ];
 
 /// [`scan_blocks`] with AVX2, two 32-byte halves per block.
-///
-/// # Safety
-/// The processor must support AVX2.
+/// Callers check that the processor supports AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
+fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
     use std::arch::x86_64::*;
     let quote = _mm256_set1_epi8(b'"' as i8);
     let backslash = _mm256_set1_epi8(b'\\' as i8);
@@ -350,12 +346,10 @@ unsafe fn scan_string_avx2(b: &[u8], start: usize) -> Option<(usize, bool)> {
 }
 
 /// [`scan_blocks`] with AVX-512 (F and BW): one register and mask compares per block.
-///
-/// # Safety
-/// The processor must support AVX-512F and AVX-512BW.
+/// Callers check that the processor supports AVX-512F and AVX-512BW.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx512f,avx512bw")]
-unsafe fn scan_string_avx512(b: &[u8], start: usize) -> Option<(usize, bool)> {
+fn scan_string_avx512(b: &[u8], start: usize) -> Option<(usize, bool)> {
     use std::arch::x86_64::*;
     let quote = _mm512_set1_epi8(b'"' as i8);
     let backslash = _mm512_set1_epi8(b'\\' as i8);
