@@ -222,3 +222,27 @@ def test_recipes_the_executor_cannot_run_are_refused():
         thresher.ray.plan({"step": [{"type": "exact_dedup"}, {"type": "gopher_quality"}]})
     p = thresher.ray.plan("default")
     assert p.exact == {"type": "exact_dedup"} and p.minhash["type"] == "minhash_dedup"
+
+
+def test_the_command_runs_the_ray_executor(cluster, inputs, single, tmp_path):
+    """`thresher run ... --executor ray --address A` runs `python -m thresher.ray` against the
+    running cluster."""
+    import sys
+
+    out = tmp_path / "out"
+    env = dict(os.environ, THRESHER_PYTHON=sys.executable)
+    subprocess.run(
+        [*thresher_command(), "run", "default", "-i", *map(str, inputs), "-o", str(out), "-q",
+         "--executor", "ray", "--address", cluster.address, "--tasks", "3"],
+        check=True,
+        env=env,
+    )
+    assert_same_as_single(out, single)
+    bad = subprocess.run(
+        [*thresher_command(), "run", "default", "-i", str(inputs[0]), "-o", str(tmp_path / "x"),
+         "--executor", "ray", "--shard", "0/2"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--shard" in bad.stderr

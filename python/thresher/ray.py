@@ -3,7 +3,8 @@
 runs ``python -m thresher.ray``, this module's :func:`main`).
 
 The executor schedules; the work is the ``thresher`` command's, run by each Ray task as a child
-process (``python -m thresher``, the same program as ``thresher``) on one shard of the inputs.
+process (``python -m thresher``, the same program as ``thresher``, or the program the
+environment variable THRESHER_BIN names on the workers) on one shard of the inputs.
 Every output file lives under ``output``, which must be on a file system all nodes see (as for
 Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
 
@@ -183,8 +184,9 @@ def plan(recipe: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Plan:
 
 
 def _thresher(args: Sequence[str]) -> str:
-    """Runs the ``thresher`` command as a child process that dies with this one; returns its
-    standard output, raises RunError with its standard error on failure."""
+    """Runs the ``thresher`` command as a child process that dies with this one (the program
+    THRESHER_BIN names, else ``python -m thresher``, the package's own); returns its standard
+    output, raises RunError with its standard error on failure."""
 
     def die_with_parent() -> None:
         try:
@@ -194,8 +196,9 @@ def _thresher(args: Sequence[str]) -> str:
         except OSError:
             pass
 
+    program = os.environ.get("THRESHER_BIN")
     p = subprocess.run(
-        [sys.executable, "-m", "thresher", *args],
+        [program] + list(args) if program else [sys.executable, "-m", "thresher", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -525,7 +528,10 @@ def run(
     work.mkdir(parents=True, exist_ok=True)
 
     if not ray.is_initialized():
-        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+        # A local session started here has no dashboard: nothing reads it, and it costs a core
+        # share on a small machine.
+        local = {"include_dashboard": False} if address is None else {}
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, **local)
     if shards is None:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         shards = max(1, cpus // max(1, threads))
