@@ -231,15 +231,17 @@ def test_the_command_runs_the_ray_executor(cluster, inputs, single, tmp_path):
 
     out = tmp_path / "out"
     env = dict(os.environ, THRESHER_PYTHON=sys.executable)
+    # THRESHER_CLI: another build of the command to test (e.g. target/debug/thresher).
+    command = [os.environ["THRESHER_CLI"]] if os.environ.get("THRESHER_CLI") else thresher_command()
     subprocess.run(
-        [*thresher_command(), "run", "default", "-i", *map(str, inputs), "-o", str(out), "-q",
+        [*command, "run", "default", "-i", *map(str, inputs), "-o", str(out), "-q",
          "--executor", "ray", "--address", cluster.address, "--tasks", "3"],
         check=True,
         env=env,
     )
     assert_same_as_single(out, single)
     bad = subprocess.run(
-        [*thresher_command(), "run", "default", "-i", str(inputs[0]), "-o", str(tmp_path / "x"),
+        [*command, "run", "default", "-i", str(inputs[0]), "-o", str(tmp_path / "x"),
          "--executor", "ray", "--shard", "0/2"],
         env=env,
         capture_output=True,

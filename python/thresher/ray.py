@@ -253,8 +253,9 @@ def _prefix_task(
     with_keys: bool,
 ) -> List[Any]:
     """Stage 1 on shard ``shard``: runs the prefix recipe, then scans the kept documents.
-    Returns ``[summary, part_0, ..., part_{N-1}]``: part ``p`` lists ``(key, shard, position,
-    file, offset)`` of the kept documents whose key falls in partition ``p``."""
+    Returns ``[summary, part_0, ..., part_{N-1}]``: part ``p`` lists ``(key, position, kept
+    file's index, offset in it)`` of the shard's kept documents whose key falls in partition
+    ``p`` (about 25 bytes each, pickled)."""
     root = Path(work) / "prefix"
     out = root / f"shard-{shard:05d}"
     marker = root / f"shard-{shard:05d}.done"
@@ -270,9 +271,10 @@ def _prefix_task(
         # Kept documents are written in input order: file by file, each file's kept count.
         file_of = [f for f in order if f in stats["files"] for _ in range(stats["files"][f]["kept"])]
         ids: List[str] = []
-        parts: List[List[Tuple[int, int, int, str, int]]] = [[] for _ in range(shards)]
+        kept_files = _files(out, "kept")
+        entries: List[List[Tuple[int, int, int, int]]] = [[] for _ in range(shards)]
         pos = 0
-        for path in _files(out, "kept"):
+        for file_index, path in enumerate(kept_files):
             with open(path, "rb") as f:
                 offset = 0
                 for line in f:
@@ -280,13 +282,29 @@ def _prefix_task(
                     ids.append(d["id"])
                     if with_keys:
                         key = _exact_key(d["text"])
-                        parts[key % shards].append((key, shard, pos, path, offset))
+                        entries[key % shards].append((key, pos, file_index, offset))
                     offset += len(line)
                     pos += 1
         if pos != len(file_of):
             raise RunError(f"shard {shard}: {pos} kept lines, stats say {len(file_of)}")
+        parts = [{"shard": shard, "files": kept_files, "entries": e} for e in entries]
         done = _mark(marker, {"ids": ids, "file_of": file_of, "parts": parts, "dir": str(out)})
-    return [{k: done[k] for k in ("ids", "file_of", "dir")}, *done["parts"]]
+    # The driver gets the folder only: the ids and files stay in the marker, for this shard's
+    # later tasks.
+    return [{"dir": done["dir"], "marker": str(marker)}, *done["parts"]]
+
+
+def _prefix_doc_files(summary: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+    """The id and the original input file of each kept document of a prefix task, in order."""
+    done = json.loads(Path(summary["marker"]).read_text())
+    return done["ids"], done["file_of"]
+
+
+def _count(files: List[str]) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    for f in files:
+        counts[f] = counts.get(f, 0) + 1
+    return counts
 
 
 def _exact_task(work: str, part: int, exact_step: Dict[str, Any], *shard_parts: Any) -> List[Any]:
@@ -297,9 +315,9 @@ def _exact_task(work: str, part: int, exact_step: Dict[str, Any], *shard_parts: 
     if done is not None:
         return done
     by_key: Dict[int, List[Tuple[int, int, str, int]]] = {}
-    for entries in shard_parts:
-        for key, shard, pos, path, offset in entries:
-            by_key.setdefault(key, []).append((shard, pos, path, offset))
+    for sp in shard_parts:
+        for key, pos, file_index, offset in sp["entries"]:
+            by_key.setdefault(key, []).append((sp["shard"], pos, sp["files"][file_index], offset))
     candidates = sorted(
         e for group in by_key.values() if len({s for s, *_ in group}) > 1 for e in group
     )
@@ -327,7 +345,7 @@ def _exact_task(work: str, part: int, exact_step: Dict[str, Any], *shard_parts: 
     return _mark(marker, removed)
 
 
-def _apply_task(work: str, shard: int, summary: Dict[str, Any], removed: List[Any]) -> Dict[str, Any]:
+def _apply_task(work: str, shard: int, summary: Dict[str, Any], *removed_parts: List[Any]) -> Dict[str, Any]:
     """Moves this shard's cross-shard exact duplicates from kept to rejected; points the reasons
     of the shard's own copies of them at the first copy. Returns the kept files for the MinHash
     stages, the rejected files, and the original file of each removed document."""
@@ -337,15 +355,16 @@ def _apply_task(work: str, shard: int, summary: Dict[str, Any], removed: List[An
     if done is not None:
         return done
     src = Path(summary["dir"])
-    mine = {pos: twin for s, pos, twin in removed if s == shard}
+    mine = {pos: twin for part in removed_parts for s, pos, twin in part if s == shard}
+    ids, file_of = _prefix_doc_files(summary)
     out = root / f"shard-{shard:05d}"
     _fresh(out)
     result: Dict[str, Any] = {"kept": _files(src, "kept"), "rejected": _files(src, "rejected"),
-                              "removed_files": [summary["file_of"][p] for p in sorted(mine)]}
+                              "removed": _count([file_of[p] for p in mine]), "gone": sorted(mine)}
     if mine:
         # The shard's own first copy of a text that an earlier shard had: its later copies
         # (rejected by the shard's run) name the earlier shard's first copy instead.
-        repoint = {summary["ids"][p]: twin for p, twin in mine.items()}
+        repoint = {ids[p]: twin for p, twin in mine.items()}
         kept_out = out / "kept.jsonl"
         moved_out = out / "exact.jsonl"
         pos = 0
@@ -386,7 +405,7 @@ def _rejected_line(d: Dict[str, Any], twin: str) -> bytes:
 
 
 def _minhash_task(work: str, stage: str, shard: int, index: int, recipe_path: str,
-                  kept: List[str], threads: int) -> Dict[str, Any]:
+                  kept: List[str], threads: int, summary: Dict[str, Any], gone: List[int]) -> Dict[str, Any]:
     """A MinHash stage (``signatures`` or ``filter``) on one shard's kept documents, as MinHash
     shard ``index`` (the non-empty shards, numbered in order)."""
     root = Path(work) / stage
@@ -399,7 +418,8 @@ def _minhash_task(work: str, stage: str, shard: int, index: int, recipe_path: st
     _thresher(["run", recipe_path, "-i", *kept, "-o", str(out), "-q", "--overwrite",
                "--threads", str(threads), "--set", f"minhash_dedup.shard_index={index}"])
     stats = json.loads((out / "stats.json").read_text())
-    result: Dict[str, Any] = {"dir": str(out), "stats": stats, "removed_ids": [], "kept": [], "rejected": []}
+    result: Dict[str, Any] = {"dir": str(out), "stats": stats, "removed": {}, "kept": [], "rejected": []}
+    removed_ids: List[str] = []
     if stage == "filter":
         final = root / f"shard-{shard:05d}-final"
         _fresh(final)
@@ -410,9 +430,18 @@ def _minhash_task(work: str, stage: str, shard: int, index: int, recipe_path: st
                     for line in f:
                         d = _restore_annotations(json.loads(line))
                         if kind == "rejected":
-                            result["removed_ids"].append(d["id"])
+                            removed_ids.append(d["id"])
                         w.write((json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
                 result[kind].append(str(fixed))
+        # The original input file of each removed document, by its id among the shard's kept
+        # documents (in order, so repeated ids are matched in turn).
+        ids, file_of = _prefix_doc_files(summary)
+        skip = set(gone)
+        file_by_id: Dict[str, List[str]] = {}
+        for p, (doc_id, fname) in enumerate(zip(ids, file_of)):
+            if p not in skip:
+                file_by_id.setdefault(doc_id, []).append(fname)
+        result["removed"] = _count([file_by_id[d].pop(0) for d in removed_ids])
     return _mark(marker, result)
 
 
@@ -453,19 +482,19 @@ def _add_step(total: Dict[str, Any], s: Dict[str, Any]) -> None:
         total.setdefault("reasons", {})[r] = total.get("reasons", {}).get(r, 0) + n
 
 
-def _move(stats: Dict[str, Any], step: Optional[Dict[str, Any]], files: List[str], reason: str) -> None:
-    """Counts documents of ``files`` (one entry each) moved from kept to rejected, overall, per
-    file and (when given) in ``step``'s counts."""
-    n = len(files)
+def _move(stats: Dict[str, Any], step: Optional[Dict[str, Any]], files: Dict[str, int], reason: str) -> None:
+    """Counts documents moved from kept to rejected (``files``: how many of each input file),
+    overall, per file and (when given) in ``step``'s counts."""
+    n = sum(files.values())
     stats["kept"] -= n
     stats["rejected"] += n
     if step is not None and n:
         step["kept"] -= n
         step["rejected"] += n
         step["reasons"][reason] = step["reasons"].get(reason, 0) + n
-    for f in files:
-        stats["files"][f]["kept"] -= 1
-        stats["files"][f]["rejected"] += 1
+    for f, k in files.items():
+        stats["files"][f]["kept"] -= k
+        stats["files"][f]["rejected"] += k
 
 
 def _link(files: List[str], dest: Path, shard: int, first: int = 0) -> int:
@@ -561,14 +590,13 @@ def run(
         removed_refs = [
             exact.remote(w, p, the_plan.exact, *[refs[1 + p] for refs in stage1]) for p in range(shards)
         ]
-        removed = [r for part in ray.get(removed_refs) for r in part]
         apply = ray.remote(_apply_task).options(**opts)
-        applied = ray.get([apply.remote(w, i, summaries[i], removed) for i in range(shards)])
-        step = stats["steps"][-1]
-        _move(stats, step, [f for a in applied for f in a["removed_files"]], "exact_dedup:duplicate")
+        applied = ray.get([apply.remote(w, i, summaries[i], *removed_refs) for i in range(shards)])
+        for a in applied:
+            _move(stats, stats["steps"][-1], a["removed"], "exact_dedup:duplicate")
     else:
         applied = [{"kept": _files(Path(s["dir"]), "kept"), "rejected": _files(Path(s["dir"]), "rejected"),
-                    "removed_files": []} for s in summaries]
+                    "removed": {}, "gone": []} for s in summaries]
 
     final_kept: List[List[str]] = [a["kept"] for a in applied]
     final_rejected: List[List[str]] = [list(a["rejected"]) for a in applied]
@@ -579,13 +607,13 @@ def run(
         flt_path.write_text(_toml(the_plan.minhash_recipe(mh_work, "filter")))
         busy = [i for i in range(shards) if applied[i]["kept"]]
         mh = ray.remote(_minhash_task).options(**opts)
-        sigs = [mh.remote(w, "signatures", i, k, str(sig_path), applied[i]["kept"], threads)
-                for k, i in enumerate(busy)]
+        sigs = [mh.remote(w, "signatures", i, k, str(sig_path), applied[i]["kept"], threads,
+                          summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)]
         cluster = ray.remote(_cluster_task).options(num_cpus=1, max_retries=max_retries)
         report = cluster.remote(w, str(sig_path), len(busy), *sigs)
         ray.get(report)
-        filtered = ray.get([mh.remote(w, "filter", i, k, str(flt_path), applied[i]["kept"], threads)
-                            for k, i in enumerate(busy)])
+        filtered = ray.get([mh.remote(w, "filter", i, k, str(flt_path), applied[i]["kept"], threads,
+                                      summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)])
         mh_step: Dict[str, Any] = {"type": "minhash_dedup", "name": the_plan.minhash.get("name", "minhash_dedup"),
                                    "in": 0, "kept": 0, "rejected": 0, "errors": 0, "edited": 0,
                                    "reasons": {}, "seconds": 0.0}
@@ -596,13 +624,7 @@ def run(
             _add_step(mh_step, s["steps"][0])
             final_kept[i] = f["kept"]
             final_rejected[i] += f["rejected"]
-            # The original file of each removed document, by its id among the shard's kept ones.
-            gone = {p for s_, p, _ in removed if s_ == i} if the_plan.exact is not None else set()
-            file_by_id: Dict[str, List[str]] = {}
-            for p, (doc_id, fname) in enumerate(zip(summaries[i]["ids"], summaries[i]["file_of"])):
-                if p not in gone:
-                    file_by_id.setdefault(doc_id, []).append(fname)
-            _move(stats, None, [file_by_id[d].pop(0) for d in f["removed_ids"]], "")
+            _move(stats, None, f["removed"], "")
         mh_step["report"] = ray.get(report)
         stats["steps"].append(mh_step)
 
