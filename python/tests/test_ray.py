@@ -220,6 +220,8 @@ def test_recipes_the_executor_cannot_run_are_refused():
         thresher.ray.plan({"step": [{"type": "minhash_dedup"}, {"type": "gopher_quality"}]})
     with pytest.raises(RecipeError, match="exact_dedup"):
         thresher.ray.plan({"step": [{"type": "exact_dedup"}, {"type": "gopher_quality"}]})
+    with pytest.raises(RecipeError, match="compression"):
+        thresher.ray.plan({"output": {"compression": "zstd"}, "step": [{"type": "exact_dedup"}]})
     p = thresher.ray.plan("default")
     assert p.exact == {"type": "exact_dedup"} and p.minhash["type"] == "minhash_dedup"
 

@@ -41,7 +41,6 @@ their lines per task, which equals a single run when each group's documents (a s
 from __future__ import annotations
 
 import argparse
-import glob
 import hashlib
 import json
 import os
@@ -49,7 +48,6 @@ import shutil
 import subprocess
 import sys
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -68,6 +66,13 @@ _PER_TASK_STATS = {"corpus_boilerplate", "strip_chrome"}
 
 def _recipe_dict(recipe: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Dict[str, Any]:
     """The recipe as a dict, from a bundled name, a TOML path, a TOML text or a dict."""
+    try:
+        import tomllib  # Python 3.11
+    except ImportError:  # pragma: no cover - older Pythons
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError as e:
+            raise RecipeError("thresher.ray reads TOML recipes with Python 3.11+ or tomli") from e
     if isinstance(recipe, dict):
         return json.loads(json.dumps(recipe))
     spec = os.fspath(recipe)
@@ -167,6 +172,10 @@ class Plan:
         out = recipe.get("output", {})
         if isinstance(out, dict) and out.get("format", "jsonl") != "jsonl":
             raise RecipeError("the Ray executor writes JSONL only ([output] format)")
+        # The stages re-read and rewrite the kept and rejected JSONL: plain, with texts.
+        other = sorted(set(out) - {"format", "shard_max_docs", "shard_max_bytes", "fsync"})
+        if other:
+            raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
 
     def minhash_recipe(self, work_dir: str, stage: str) -> Dict[str, Any]:
         """The recipe of a MinHash stage: the step alone, over the prefix's kept JSONL."""
