@@ -149,14 +149,15 @@ def test_ray_run_equals_the_single_run(cluster, inputs, single, tmp_path):
 
 
 def _kill_a_minhash_worker(stop: threading.Event, killed: list):
-    """Kills (SIGKILL) the Ray worker whose child runs a MinHash stage, once."""
+    """Kills (SIGKILL), once, the Ray worker whose `thresher` child runs a MinHash stage."""
     while not stop.is_set() and not killed:
         for pid in os.listdir("/proc"):
             if not pid.isdigit():
                 continue
             try:
                 cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-                if not any(c.endswith(b"signatures.toml") for c in cmd):
+                # The signatures, cluster and filter stages all name one of these recipes.
+                if not any(c.endswith((b"signatures.toml", b"filter.toml")) for c in cmd):
                     continue
                 ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
                 os.kill(ppid, signal.SIGKILL)
