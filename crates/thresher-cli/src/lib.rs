@@ -37,6 +37,15 @@ and out/stats.json (in = kept + rejected + errors, per file and per step).
 Exit codes: 0 the run completed (check errors in stats.json); 1 --strict and some records were
 errors; 2 bad command line, recipe or input path; 3 output or runtime failure.";
 
+/// Where `thresher run` runs the recipe.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Executor {
+    /// In this process, with --threads worker threads.
+    Local,
+    /// On a Ray cluster, through the Python package's `thresher.ray`.
+    Ray,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Run a recipe over input files.
@@ -79,6 +88,17 @@ enum Command {
         /// steps.N.KEY=VALUE (the N-th step, from 1); VALUE is TOML, else a string. Repeatable.
         #[arg(long = "set", value_name = "STEP.KEY=VALUE")]
         sets: Vec<String>,
+        /// Where the run happens: `local` (this process) or `ray` (a Ray cluster: runs
+        /// `python -m thresher.ray`, the Python package's executor; the Python is
+        /// THRESHER_PYTHON, else this program when it is Python, else `python3`).
+        #[arg(long, value_enum, default_value_t = Executor::Local)]
+        executor: Executor,
+        /// With --executor ray: the cluster's address (default: a local Ray session).
+        #[arg(long)]
+        address: Option<String>,
+        /// With --executor ray: tasks per stage (default: the cluster's CPUs / --threads).
+        #[arg(long)]
+        tasks: Option<u32>,
     },
     /// List the bundled recipes.
     Recipes {
@@ -248,7 +268,35 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             quiet,
             shard,
             sets,
+            executor,
+            address,
+            tasks,
         } => {
+            if executor == Executor::Ray {
+                let ray = RayRun {
+                    recipe: &recipe,
+                    inputs: &inputs,
+                    outdir: &outdir,
+                    threads,
+                    overwrite,
+                    strict,
+                    quiet,
+                    address: address.as_deref(),
+                    tasks,
+                };
+                if resume || shard.is_some() || !sets.is_empty() {
+                    eprintln!(
+                        "thresher: --executor ray: --resume, --shard and --set are for local \
+                         runs (a Ray job submitted again skips its completed tasks)"
+                    );
+                    return 2;
+                }
+                return ray.exec();
+            }
+            if address.is_some() || tasks.is_some() {
+                eprintln!("thresher: --address and --tasks need --executor ray");
+                return 2;
+            }
             if threads > thresher::MAX_THREADS {
                 eprintln!(
                     "thresher: --threads {threads} is more than {} (the output does not depend \
@@ -305,6 +353,74 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                     eprintln!("thresher: {e}");
                     e.exit_code() as u8
                 }
+            }
+        }
+    }
+}
+
+/// `thresher run --executor ray`: the same run by the Python package's Ray executor.
+struct RayRun<'a> {
+    recipe: &'a str,
+    inputs: &'a [PathBuf],
+    outdir: &'a std::path::Path,
+    threads: usize,
+    overwrite: bool,
+    strict: bool,
+    quiet: bool,
+    address: Option<&'a str>,
+    tasks: Option<u32>,
+}
+
+impl RayRun<'_> {
+    /// The Python that runs `thresher.ray`: THRESHER_PYTHON, else this process's program when
+    /// it is a Python (the package's `thresher` command), else `python3` from the PATH.
+    fn python() -> OsString {
+        if let Some(p) = std::env::var_os("THRESHER_PYTHON") {
+            return p;
+        }
+        std::env::current_exe()
+            .ok()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with("python"))
+            })
+            .map(OsString::from)
+            .unwrap_or_else(|| "python3".into())
+    }
+
+    /// Runs `python -m thresher.ray run ...` and returns its exit code (3 if it cannot start).
+    fn exec(&self) -> u8 {
+        let python = Self::python();
+        let mut cmd = std::process::Command::new(&python);
+        cmd.args(["-m", "thresher.ray", "run", self.recipe, "-i"])
+            .args(self.inputs)
+            .arg("-o")
+            .arg(self.outdir)
+            .args(["--threads", &self.threads.max(1).to_string()]);
+        if let Some(a) = self.address {
+            cmd.args(["--address", a]);
+        }
+        if let Some(t) = self.tasks {
+            cmd.args(["--tasks", &t.to_string()]);
+        }
+        for (flag, on) in [
+            ("--overwrite", self.overwrite),
+            ("--strict", self.strict),
+            ("-q", self.quiet),
+        ] {
+            if on {
+                cmd.arg(flag);
+            }
+        }
+        match cmd.status() {
+            Ok(s) => s.code().map_or(3, |c| c.clamp(0, 255) as u8),
+            Err(e) => {
+                eprintln!(
+                    "thresher: --executor ray: cannot run {} -m thresher.ray ({e}); set \
+                     THRESHER_PYTHON to a Python with the thresher package and ray",
+                    python.to_string_lossy()
+                );
+                3
             }
         }
     }

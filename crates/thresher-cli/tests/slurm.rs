@@ -373,3 +373,94 @@ fn set_and_shard_are_checked() {
     assert!(o.status.success());
     assert_eq!(stats(&empty)["in"], 0);
 }
+
+/// `--executor ray` hands the run to `python -m thresher.ray run ...` (here a stand-in script
+/// named by THRESHER_PYTHON that records its arguments) and exits with its code; the options
+/// of local runs are refused with it, and its options without it.
+#[cfg(unix)]
+#[test]
+fn executor_ray_delegates_to_the_python_executor() {
+    use std::os::unix::fs::PermissionsExt;
+    let d = tempfile::tempdir().unwrap();
+    let args_file = d.path().join("args.txt");
+    let fake = d.path().join("fake-python");
+    std::fs::write(
+        &fake,
+        format!(
+            "#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit 7\n",
+            args_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let o = common::bin()
+        .env("THRESHER_PYTHON", &fake)
+        .args([
+            "run",
+            "default",
+            "-i",
+            "a.jsonl",
+            "b.jsonl",
+            "-o",
+            "out",
+            "--executor",
+            "ray",
+            "--address",
+            "auto",
+            "--tasks",
+            "4",
+            "--threads",
+            "2",
+            "--overwrite",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(7),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let got = std::fs::read_to_string(&args_file).unwrap();
+    let want = "-m thresher.ray run default -i a.jsonl b.jsonl -o out --threads 2 --address auto \
+                --tasks 4 --overwrite -q";
+    assert_eq!(got.split_whitespace().collect::<Vec<_>>().join(" "), want);
+
+    for (args, needle) in [
+        (&["--executor", "ray", "--shard", "0/2"][..], "--shard"),
+        (
+            &["--executor", "ray", "--set", "exact_dedup.normalize=false"][..],
+            "--set",
+        ),
+        (&["--tasks", "3"][..], "--executor ray"),
+    ] {
+        let o = common::bin()
+            .env("THRESHER_PYTHON", &fake)
+            .args(["run", "default", "-i", "a.jsonl", "-o", "out"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(needle),
+            "{args:?}"
+        );
+    }
+    let o = common::bin()
+        .env("THRESHER_PYTHON", d.path().join("missing"))
+        .args([
+            "run",
+            "default",
+            "-i",
+            "a.jsonl",
+            "-o",
+            "out",
+            "--executor",
+            "ray",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("THRESHER_PYTHON"));
+}

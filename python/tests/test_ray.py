@@ -1,0 +1,253 @@
+"""The Ray executor (thresher.ray) on a real 3-node Ray cluster on this machine: the `default`
+recipe on the shared reference documents, cut into files, with planted near-duplicates and exact
+copies in other files, gives what a single `thresher run` gives (kept texts and annotations,
+rejected reasons and values, counts overall, per step and per file); again with a Ray worker
+killed during the MinHash stages, and when a job is submitted again after an interruption.
+
+Needs ray (fails, not skips, without it under THRESHER_REQUIRE_SHARED=1, as without ../shared).
+"""
+
+import json
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED_DOCS, need_shared, read_jsonl, thresher_command
+
+
+def _need_ray():
+    try:
+        import ray  # noqa: F401
+        from ray.cluster_utils import Cluster  # noqa: F401
+    except ImportError as e:
+        if os.environ.get("THRESHER_REQUIRE_SHARED") == "1":
+            pytest.fail(f"ray is not installed: {e}")
+        pytest.skip(f"ray is not installed: {e}")
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """Three Ray nodes of one CPU and an 80 MB object store each, on this machine."""
+    _need_ray()
+    import ray
+    from ray.cluster_utils import Cluster
+
+    node = {"num_cpus": 1, "object_store_memory": 80 * 1024 * 1024}
+    c = Cluster(initialize_head=True, head_node_args=node)
+    for _ in range(2):
+        c.add_node(**node)
+    ray.init(address=c.address, log_to_driver=False)
+    c.wait_for_nodes()
+    assert len([n for n in ray.nodes() if n["Alive"]]) == 3
+    yield c
+    ray.shutdown()
+    c.shutdown()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    """The reference documents cut into 7 files of uneven sizes; a planted near-duplicate (one
+    word changed) of every 150th document and two exact copies of every 97th, each in a file 3
+    further on (wrapping, so some copies come before their original; the second copy's reason
+    must name the original, not the first copy); one malformed line."""
+    docs = read_jsonl(need_shared(SHARED_DOCS))
+    d = tmp_path_factory.mktemp("ray-inputs")
+    cuts = [0, 300, 1400, 1500, 2600, 3300, 4100, len(docs)]
+    files = [[json.dumps(x) for x in docs[cuts[k] : cuts[k + 1]]] for k in range(len(cuts) - 1)]
+
+    def home(i):
+        return max(k for k, c in enumerate(cuts[:-1]) if c <= i)
+
+    for i, doc in enumerate(docs):
+        other = (home(i) + 3) % len(files)
+        words = doc["text"].split(" ")
+        if i % 150 == 0 and len(words) >= 200:
+            words[len(words) // 2] = "planted"
+            files[other].append(json.dumps(dict(doc, id=f"planted-{i}", text=" ".join(words))))
+        if i % 97 == 0:
+            files[other].append(json.dumps(dict(doc, id=f"exact-{i}")))
+            files[other].append(json.dumps(dict(doc, id=f"twice-{i}")))
+    files[3].append('{"id": "broken", "text": ')
+    paths = []
+    for k, lines in enumerate(files):
+        p = d / f"part-{k}.jsonl"
+        p.write_text("\n".join(lines) + "\n")
+        paths.append(p)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def single(inputs, tmp_path_factory):
+    out = tmp_path_factory.mktemp("single") / "out"
+    subprocess.run(
+        [*thresher_command(), "run", "default", "-i", *map(str, inputs), "-o", str(out), "-q",
+         "--threads", "2"],
+        check=True,
+    )
+    return out
+
+
+def _lines(out: Path, kind: str) -> list:
+    return [x for f in sorted((out / kind).glob("*.jsonl")) for x in read_jsonl(f)]
+
+
+def _counts(stats: dict) -> dict:
+    """What must be equal in stats.json: counts overall, per file and per step (not times or
+    the steps' reports, whose figures depend on the sharding)."""
+    keep = ("in", "kept", "rejected", "errors", "edited", "reasons", "type", "name")
+    return {
+        "total": {k: stats[k] for k in ("in", "kept", "rejected", "errors", "bytes_in")},
+        "files": {Path(f).name: v for f, v in stats["files"].items()},
+        "steps": [{k: s[k] for k in keep} for s in stats["steps"]],
+    }
+
+
+def assert_same_as_single(out: Path, single: Path):
+    kept, want_kept = _lines(out, "kept"), _lines(single, "kept")
+    # The same documents in the same order, with the same texts and annotations.
+    assert [d["id"] for d in kept] == [d["id"] for d in want_kept]
+    assert kept == want_kept
+    rejected = {d["id"]: d for d in _lines(out, "rejected")}
+    want_rejected = {d["id"]: d for d in _lines(single, "rejected")}
+    assert rejected.keys() == want_rejected.keys()
+    for k, d in want_rejected.items():
+        assert rejected[k] == d, k
+    errors = {(e.get("file"), e.get("line")): e for e in _lines(out, "errors")}
+    want_errors = {(e.get("file"), e.get("line")): e for e in _lines(single, "errors")}
+    assert errors == want_errors
+    got, want = (json.loads((o / "stats.json").read_text()) for o in (out, single))
+    assert _counts(got) == _counts(want)
+    # The test's inputs exercise every cross-shard path.
+    reasons = {d["id"]: (d["reason"], d["value_text"]) for d in want_rejected.values()}
+    assert sum(r == "minhash_dedup:duplicate" for r, _ in reasons.values()) >= 40
+    assert any(k.startswith("exact-") and r == "exact_dedup:duplicate" for k, (r, _) in reasons.items())
+    # A second copy, whose shard's first copy repeats an earlier file's original, names the
+    # original (the Ray run repoints the reason its shard's run gave).
+    assert any(
+        k.startswith("twice-") and r == "exact_dedup:duplicate" and not v.startswith("exact-")
+        for k, (r, v) in reasons.items()
+    )
+    assert len(want_errors) == 1
+
+
+def test_ray_run_equals_the_single_run(cluster, inputs, single, tmp_path):
+    import thresher.ray
+
+    out = tmp_path / "out"
+    stats = thresher.ray.run("default", inputs, out, shards=4)
+    assert stats.docs_in == stats.kept + stats.rejected + stats.errors
+    assert_same_as_single(out, single)
+    assert not (out / ".ray").exists()
+    # Shard files: kept/IIIII-KKKKK.jsonl, in shard order.
+    names = sorted(p.name for p in (out / "kept").glob("*.jsonl"))
+    assert names and all(len(n) == len("00000-00000.jsonl") for n in names)
+
+
+def _kill_a_minhash_worker(stop: threading.Event, killed: list):
+    """Kills (SIGKILL), once, the Ray worker whose `thresher` child runs a MinHash stage."""
+    while not stop.is_set() and not killed:
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                # The signatures, cluster and filter stages all name one of these recipes.
+                if not any(c.endswith((b"signatures.toml", b"filter.toml")) for c in cmd):
+                    continue
+                ppid = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                os.kill(ppid, signal.SIGKILL)
+                killed.append(ppid)
+                return
+            except (OSError, ValueError, IndexError):
+                continue
+        time.sleep(0.005)
+
+
+def test_a_worker_killed_during_minhash_is_retried(cluster, inputs, single, tmp_path):
+    import thresher.ray
+
+    out = tmp_path / "out"
+    stop, killed = threading.Event(), []
+    killer = threading.Thread(target=_kill_a_minhash_worker, args=(stop, killed))
+    killer.start()
+    try:
+        thresher.ray.run("default", inputs, out, shards=3, max_retries=3)
+    finally:
+        stop.set()
+        killer.join()
+    assert killed, "no MinHash worker was seen to kill"
+    assert_same_as_single(out, single)
+
+
+def test_a_job_submitted_again_skips_completed_tasks(cluster, inputs, single, tmp_path):
+    import thresher.ray
+
+    out = tmp_path / "out"
+    thresher.ray.run("default", inputs, out, shards=3, keep_work=True)
+    work = out / ".ray"
+    # An interrupted job: the final output not written, shard 1's prefix task not finished.
+    for name in ("kept", "rejected", "errors"):
+        for f in (out / name).glob("*"):
+            f.unlink()
+    (out / "stats.json").unlink()
+    (work / "prefix" / "shard-00001.done").unlink()
+    for stage in ("apply", "signatures", "filter"):
+        for m in (work / stage).glob("*.done"):
+            m.unlink()
+    (work / "cluster.done").unlink()
+    for p in (work / "exact").glob("*.done"):
+        p.unlink()
+    before = {i: (work / "prefix" / f"shard-{i:05d}" / "stats.json").stat().st_mtime_ns for i in range(3)}
+    thresher.ray.run("default", inputs, out, shards=3, keep_work=True)
+    after = {i: (work / "prefix" / f"shard-{i:05d}" / "stats.json").stat().st_mtime_ns for i in range(3)}
+    assert before[0] == after[0] and before[2] == after[2], "completed prefix tasks ran again"
+    assert before[1] != after[1], "the unfinished task did not run"
+    assert_same_as_single(out, single)
+
+
+def test_recipes_the_executor_cannot_run_are_refused():
+    _need_ray()
+    import thresher.ray
+    from thresher import RecipeError
+
+    with pytest.raises(RecipeError, match="paragraph_dedup"):
+        thresher.ray.plan({"step": [{"type": "paragraph_dedup"}]})
+    with pytest.raises(RecipeError, match="last step"):
+        thresher.ray.plan({"step": [{"type": "minhash_dedup"}, {"type": "gopher_quality"}]})
+    with pytest.raises(RecipeError, match="exact_dedup"):
+        thresher.ray.plan({"step": [{"type": "exact_dedup"}, {"type": "gopher_quality"}]})
+    with pytest.raises(RecipeError, match="compression"):
+        thresher.ray.plan({"output": {"compression": "zstd"}, "step": [{"type": "exact_dedup"}]})
+    p = thresher.ray.plan("default")
+    assert p.exact == {"type": "exact_dedup"} and p.minhash["type"] == "minhash_dedup"
+
+
+def test_the_command_runs_the_ray_executor(cluster, inputs, single, tmp_path):
+    """`thresher run ... --executor ray --address A` runs `python -m thresher.ray` against the
+    running cluster."""
+    import sys
+
+    out = tmp_path / "out"
+    env = dict(os.environ, THRESHER_PYTHON=sys.executable)
+    # THRESHER_CLI: another build of the command to test (e.g. target/debug/thresher).
+    command = [os.environ["THRESHER_CLI"]] if os.environ.get("THRESHER_CLI") else thresher_command()
+    subprocess.run(
+        [*command, "run", "default", "-i", *map(str, inputs), "-o", str(out), "-q",
+         "--executor", "ray", "--address", cluster.address, "--tasks", "3"],
+        check=True,
+        env=env,
+    )
+    assert_same_as_single(out, single)
+    bad = subprocess.run(
+        [*command, "run", "default", "-i", str(inputs[0]), "-o", str(tmp_path / "x"),
+         "--executor", "ray", "--shard", "0/2"],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert bad.returncode == 2 and "--shard" in bad.stderr

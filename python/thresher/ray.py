@@ -1,0 +1,697 @@
+"""Run a recipe on a Ray cluster: ``thresher.ray.run(recipe, inputs, output, address=...)``, or
+``thresher run RECIPE -i ... -o OUT --executor ray [--address ADDR] [--tasks N]`` (the command
+runs ``python -m thresher.ray``, this module's :func:`main`).
+
+The executor schedules; the work is the ``thresher`` command's, run by each Ray task as a child
+process (``python -m thresher``, the same program as ``thresher``, or the program the
+environment variable THRESHER_BIN names on the workers) on one shard of the inputs.
+Every output file lives under ``output``, which must be on a file system all nodes see (as for
+Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
+
+1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
+   of the inputs (``thresher run --shard I/N``: whole files, contiguous, the shards in order are
+   the single run's input order). Each task then scans its kept documents and returns, hash-
+   partitioned into ``N`` parts, a 64-bit key of each one's exact-dedup normalisation.
+2. ``exact`` (``N`` tasks, when the recipe ends with ``exact_dedup`` before the MinHash step):
+   partition ``p`` gathers part ``p`` of every shard; keys seen in two shards or more are
+   checked with the real ``exact_dedup`` step on the texts, in global input order, so a later
+   shard's copy of an earlier shard's text is rejected with the first copy's id, as one run
+   does. ``apply`` (``N`` tasks) moves those documents from kept to rejected and points the
+   reasons of the shard's own later copies at the first copy.
+3. ``minhash_dedup``'s sharded stages: ``signatures`` (``N`` tasks, on each shard's kept
+   documents), ``thresher minhash-cluster`` (one task), ``filter`` (``N`` tasks).
+4. The outputs are linked into ``output/{kept,rejected,errors}/IIIII-KKKKK.jsonl`` (shard ``I``,
+   its ``K``-th file; names sort in the single run's input order) and the shards' stats merged
+   (``thresher merge-stats``, then the cross-shard removals added per step and per file) into
+   ``output/stats.json``.
+
+Faults: tasks are retried by Ray (``max_retries``); each task writes into a folder of its own
+under ``output/.ray`` and, when done, a marker ``NAME.done`` holding its result; a retried task,
+or the same job submitted again, returns the marker's result instead of working again. A killed
+task's child process dies with it (``PR_SET_PDEATHSIG``) and the retry starts its folder anew.
+
+What is not distributed yet: the MinHash cluster stage runs in one task (``minhash-cluster``:
+memory about 40 bytes per document that has a near-duplicate); ``paragraph_dedup`` and an
+``exact_dedup`` that is not the step right before the trailing ``minhash_dedup`` (or the last
+step) are refused; ``strip_chrome`` (``corpus_min_docs > 0``) and ``corpus_boilerplate`` count
+their lines per task, which equals a single run when each group's documents (a site's, with
+``group_by = "url"``) are in one task or have no group field, and otherwise removes fewer lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+
+from . import RecipeError, RunError, RunStats, recipes
+
+__all__ = ["run", "main", "plan"]
+
+#: Steps that need the whole corpus in input order and have no sharded form here.
+_REFUSED = {"paragraph_dedup"}
+#: Steps whose corpus statistics are counted per task (see the module's doc).
+_PER_TASK_STATS = {"corpus_boilerplate", "strip_chrome"}
+
+
+# --- recipe -------------------------------------------------------------------------------------
+
+
+def _recipe_dict(recipe: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Dict[str, Any]:
+    """The recipe as a dict, from a bundled name, a TOML path, a TOML text or a dict."""
+    try:
+        import tomllib  # Python 3.11
+    except ImportError:  # pragma: no cover - older Pythons
+        try:
+            import tomli as tomllib  # type: ignore[no-redef]
+        except ImportError as e:
+            raise RecipeError("thresher.ray reads TOML recipes with Python 3.11+ or tomli") from e
+    if isinstance(recipe, dict):
+        return json.loads(json.dumps(recipe))
+    spec = os.fspath(recipe)
+    for r in recipes():
+        if r.name == spec:
+            return tomllib.loads(r.text)
+    if os.path.exists(spec):
+        with open(spec, "rb") as f:
+            return tomllib.load(f)
+    try:
+        return tomllib.loads(spec)
+    except tomllib.TOMLDecodeError as e:
+        raise RecipeError(f"{spec}: not a bundled recipe, a file or TOML text: {e}") from e
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        if isinstance(v, float) and v != v:
+            return "nan"
+        if v in (float("inf"), float("-inf")):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v)  # a TOML basic string: JSON's escapes are TOML's
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{json.dumps(k)} = {_toml_value(x)}" for k, x in v.items()) + "}"
+    raise RecipeError(f"cannot write {v!r} as TOML")
+
+
+def _toml(recipe: Dict[str, Any]) -> str:
+    """TOML text for a recipe dict (scalars, then tables, then the ``[[step]]`` array)."""
+    lines: List[str] = []
+    tables = {k: v for k, v in recipe.items() if isinstance(v, dict)}
+    arrays = {
+        k: v
+        for k, v in recipe.items()
+        if isinstance(v, list) and v and all(isinstance(x, dict) for x in v)
+    }
+    for k, v in recipe.items():
+        if k not in tables and k not in arrays:
+            lines.append(f"{json.dumps(k)} = {_toml_value(v)}")
+    for k, v in tables.items():
+        lines.append(f"\n[{json.dumps(k)}]")
+        lines.extend(f"{json.dumps(a)} = {_toml_value(b)}" for a, b in v.items())
+    for k, v in arrays.items():
+        for t in v:
+            lines.append(f"\n[[{json.dumps(k)}]]")
+            lines.extend(f"{json.dumps(a)} = {_toml_value(b)}" for a, b in t.items())
+    return "\n".join(lines) + "\n"
+
+
+class Plan:
+    """How a recipe is cut into distributed stages (see the module's doc)."""
+
+    def __init__(self, recipe: Dict[str, Any]) -> None:
+        steps = list(recipe.get("step", []))
+        if not steps:
+            raise RecipeError("the recipe has no [[step]]")
+        types = [s.get("type") for s in steps]
+        for t in types:
+            if t in _REFUSED:
+                raise RecipeError(
+                    f"the Ray executor cannot run `{t}` across tasks yet: run it with "
+                    "`thresher run` on one machine"
+                )
+        self.minhash: Optional[Dict[str, Any]] = None
+        if types[-1] == "minhash_dedup":
+            self.minhash = dict(steps[-1])
+            steps = steps[:-1]
+            types = types[:-1]
+            if self.minhash.get("stage", "single") != "single":
+                raise RecipeError("minhash_dedup: the Ray executor sets `stage` itself")
+        if "minhash_dedup" in types:
+            raise RecipeError(
+                "the Ray executor runs minhash_dedup distributed only as the recipe's last step"
+            )
+        self.exact: Optional[Dict[str, Any]] = None
+        if "exact_dedup" in types:
+            if types.index("exact_dedup") != len(types) - 1 or types.count("exact_dedup") > 1:
+                raise RecipeError(
+                    "the Ray executor runs exact_dedup across tasks only as the last step "
+                    "before minhash_dedup (or the last step)"
+                )
+            self.exact = dict(steps[-1])
+        #: Steps whose statistics are counted per task.
+        self.per_task_stats = [t for t in types if t in _PER_TASK_STATS]
+        self.prefix: Optional[Dict[str, Any]] = None
+        if steps:
+            self.prefix = {k: v for k, v in recipe.items() if k != "step"}
+            self.prefix["step"] = steps
+        #: The recipe's other sections (input options, output options), for the later stages.
+        self.rest = {k: v for k, v in recipe.items() if k not in ("step", "input")}
+        out = recipe.get("output", {})
+        if isinstance(out, dict) and out.get("format", "jsonl") != "jsonl":
+            raise RecipeError("the Ray executor writes JSONL only ([output] format)")
+        # The stages re-read and rewrite the kept and rejected JSONL: plain, with texts.
+        other = sorted(set(out) - {"format", "shard_max_docs", "shard_max_bytes", "fsync"})
+        if other:
+            raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
+
+    def minhash_recipe(self, work_dir: str, stage: str) -> Dict[str, Any]:
+        """The recipe of a MinHash stage: the step alone, over the prefix's kept JSONL."""
+        assert self.minhash is not None
+        step = dict(self.minhash, stage=stage, work_dir=work_dir)
+        return dict(self.rest, step=[step])
+
+
+def plan(recipe: Union[str, "os.PathLike[str]", Dict[str, Any]]) -> Plan:
+    """The stages the executor would run for ``recipe`` (refuses a recipe it cannot run)."""
+    return Plan(_recipe_dict(recipe))
+
+
+# --- tasks (plain functions; `run` wraps them in ray.remote) -----------------------------------
+
+
+def _thresher(args: Sequence[str]) -> str:
+    """Runs the ``thresher`` command as a child process that dies with this one (the program
+    THRESHER_BIN names, else ``python -m thresher``, the package's own); returns its standard
+    output, raises RunError with its standard error on failure."""
+
+    def die_with_parent() -> None:
+        try:
+            import ctypes
+
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+        except OSError:
+            pass
+
+    program = os.environ.get("THRESHER_BIN")
+    p = subprocess.run(
+        [program] + list(args) if program else [sys.executable, "-m", "thresher", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=die_with_parent,
+    )
+    if p.returncode != 0:
+        raise RunError(f"thresher {' '.join(args)}: exit {p.returncode}: {p.stderr.strip()}")
+    return p.stdout
+
+
+def _done(marker: Path) -> Optional[Any]:
+    """The result a completed task left in its marker, if any."""
+    try:
+        return json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _mark(marker: Path, result: Any) -> Any:
+    tmp = marker.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, marker)
+    return result
+
+
+def _fresh(folder: Path) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+
+
+def _files(folder: Path, kind: str) -> List[str]:
+    return sorted(str(p) for p in (folder / kind).glob("*.jsonl"))
+
+
+def _exact_key(text: str) -> int:
+    """A key equal for any two texts that ``exact_dedup``'s normalisation makes equal
+    (whitespace runs, case); texts with equal keys are then compared by the step itself.
+    Python's lower-casing gives a word-final sigma its final form, the step does not: both
+    sigmas are folded here."""
+    norm = " ".join(text.lower().replace("\u03c2", "\u03c3").split())
+    return int.from_bytes(hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _prefix_task(
+    work: str,
+    shard: int,
+    shards: int,
+    recipe_path: str,
+    inputs: List[str],
+    threads: int,
+    with_keys: bool,
+) -> List[Any]:
+    """Stage 1 on shard ``shard``: runs the prefix recipe, then scans the kept documents.
+    Returns ``[summary, part_0, ..., part_{N-1}]``: part ``p`` lists ``(key, position, kept
+    file's index, offset in it)`` of the shard's kept documents whose key falls in partition
+    ``p`` (about 25 bytes each, pickled)."""
+    root = Path(work) / "prefix"
+    out = root / f"shard-{shard:05d}"
+    marker = root / f"shard-{shard:05d}.done"
+    done = _done(marker)
+    if done is None:
+        _fresh(out)
+        _thresher(
+            ["run", recipe_path, "-i", *inputs, "-o", str(out), "-q", "--overwrite",
+             "--shard", f"{shard}/{shards}", "--threads", str(threads)]
+        )
+        stats = json.loads((out / "stats.json").read_text())
+        order = [p for p, _ in json.loads((out / ".run.json").read_text())["inputs"]]
+        # Kept documents are written in input order: file by file, each file's kept count.
+        file_of = [f for f in order if f in stats["files"] for _ in range(stats["files"][f]["kept"])]
+        ids: List[str] = []
+        kept_files = _files(out, "kept")
+        entries: List[List[Tuple[int, int, int, int]]] = [[] for _ in range(shards)]
+        pos = 0
+        for file_index, path in enumerate(kept_files):
+            with open(path, "rb") as f:
+                offset = 0
+                for line in f:
+                    d = json.loads(line)
+                    ids.append(d["id"])
+                    if with_keys:
+                        key = _exact_key(d["text"])
+                        entries[key % shards].append((key, pos, file_index, offset))
+                    offset += len(line)
+                    pos += 1
+        if pos != len(file_of):
+            raise RunError(f"shard {shard}: {pos} kept lines, stats say {len(file_of)}")
+        parts = [{"shard": shard, "files": kept_files, "entries": e} for e in entries]
+        done = _mark(marker, {"ids": ids, "file_of": file_of, "parts": parts, "dir": str(out)})
+    # The driver gets the folder only: the ids and files stay in the marker, for this shard's
+    # later tasks.
+    return [{"dir": done["dir"], "marker": str(marker)}, *done["parts"]]
+
+
+def _prefix_doc_files(summary: Dict[str, Any]) -> Tuple[List[str], List[str]]:
+    """The id and the original input file of each kept document of a prefix task, in order."""
+    done = json.loads(Path(summary["marker"]).read_text())
+    return done["ids"], done["file_of"]
+
+
+def _count(files: List[str]) -> Dict[str, int]:
+    counts: Dict[str, int] = {}
+    for f in files:
+        counts[f] = counts.get(f, 0) + 1
+    return counts
+
+
+def _exact_task(work: str, part: int, exact_step: Dict[str, Any], *shard_parts: Any) -> List[Any]:
+    """Partition ``part`` of the cross-shard exact dedup: returns ``(shard, position,
+    first copy's id)`` for each kept document that repeats an earlier shard's text."""
+    marker = Path(work) / "exact" / f"part-{part:05d}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    by_key: Dict[int, List[Tuple[int, int, str, int]]] = {}
+    for sp in shard_parts:
+        for key, pos, file_index, offset in sp["entries"]:
+            by_key.setdefault(key, []).append((sp["shard"], pos, sp["files"][file_index], offset))
+    candidates = sorted(
+        e for group in by_key.values() if len({s for s, *_ in group}) > 1 for e in group
+    )
+    removed = []
+    if candidates:
+        from . import Pipeline
+
+        docs, real = [], {}
+        for shard, pos, path, offset in candidates:
+            with open(path, "rb") as f:
+                f.seek(offset)
+                d = json.loads(f.readline())
+            tag = f"{shard}:{pos}"
+            real[tag] = d["id"]
+            docs.append({"id": tag, "text": d["text"]})
+        step = {k: v for k, v in exact_step.items()}
+        kept, rejected, errors = Pipeline({"step": [step]}).process(docs)
+        if errors:
+            raise RunError(f"exact dedup, partition {part}: {errors[0]}")
+        for r in rejected:
+            shard, pos = map(int, r["id"].split(":"))
+            twin = r.get("value_text") or r.get("value")
+            removed.append([shard, pos, real[twin]])
+    (Path(work) / "exact").mkdir(parents=True, exist_ok=True)
+    return _mark(marker, removed)
+
+
+def _apply_task(work: str, shard: int, summary: Dict[str, Any], *removed_parts: List[Any]) -> Dict[str, Any]:
+    """Moves this shard's cross-shard exact duplicates from kept to rejected; points the reasons
+    of the shard's own copies of them at the first copy. Returns the kept files for the MinHash
+    stages, the rejected files, and the original file of each removed document."""
+    root = Path(work) / "apply"
+    marker = root / f"shard-{shard:05d}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    src = Path(summary["dir"])
+    mine = {pos: twin for part in removed_parts for s, pos, twin in part if s == shard}
+    ids, file_of = _prefix_doc_files(summary)
+    out = root / f"shard-{shard:05d}"
+    _fresh(out)
+    result: Dict[str, Any] = {"kept": _files(src, "kept"), "rejected": _files(src, "rejected"),
+                              "removed": _count([file_of[p] for p in mine]), "gone": sorted(mine)}
+    if mine:
+        # The shard's own first copy of a text that an earlier shard had: its later copies
+        # (rejected by the shard's run) name the earlier shard's first copy instead.
+        repoint = {ids[p]: twin for p, twin in mine.items()}
+        kept_out = out / "kept.jsonl"
+        moved_out = out / "exact.jsonl"
+        pos = 0
+        with open(kept_out, "wb") as k, open(moved_out, "wb") as m:
+            for path in result["kept"]:
+                with open(path, "rb") as f:
+                    for line in f:
+                        if pos in mine:
+                            d = json.loads(line)
+                            m.write(_rejected_line(d, mine[pos]))
+                        else:
+                            k.write(line)
+                        pos += 1
+        rejected = []
+        for i, path in enumerate(result["rejected"]):
+            fixed = out / f"rejected-{i:05d}.jsonl"
+            with open(path, "rb") as f, open(fixed, "wb") as w:
+                for line in f:
+                    if b'"exact_dedup:duplicate"' in line:
+                        d = json.loads(line)
+                        if d.get("reason") == "exact_dedup:duplicate" and d.get("value_text") in repoint:
+                            d["value_text"] = repoint[d["value_text"]]
+                            line = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+                    w.write(line)
+            rejected.append(str(fixed))
+        result["kept"] = [str(kept_out)] if pos > len(mine) else []
+        result["rejected"] = rejected + [str(moved_out)]
+    return _mark(marker, result)
+
+
+def _rejected_line(d: Dict[str, Any], twin: str) -> bytes:
+    """A kept line turned into ``exact_dedup``'s rejected line, fields in thresher's order."""
+    r = {"id": d["id"], "text": d["text"], "metadata": d.get("metadata", {}),
+         "reason": "exact_dedup:duplicate", "value": None, "value_text": twin, "step": "exact_dedup"}
+    if "annotations" in d:
+        r["annotations"] = d["annotations"]
+    return (json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+def _minhash_task(work: str, stage: str, shard: int, index: int, recipe_path: str,
+                  kept: List[str], threads: int, summary: Dict[str, Any], gone: List[int]) -> Dict[str, Any]:
+    """A MinHash stage (``signatures`` or ``filter``) on one shard's kept documents, as MinHash
+    shard ``index`` (the non-empty shards, numbered in order)."""
+    root = Path(work) / stage
+    marker = root / f"shard-{shard:05d}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    out = root / f"shard-{shard:05d}"
+    _fresh(out)
+    _thresher(["run", recipe_path, "-i", *kept, "-o", str(out), "-q", "--overwrite",
+               "--threads", str(threads), "--set", f"minhash_dedup.shard_index={index}"])
+    stats = json.loads((out / "stats.json").read_text())
+    result: Dict[str, Any] = {"dir": str(out), "stats": stats, "removed": {}, "kept": [], "rejected": []}
+    removed_ids: List[str] = []
+    if stage == "filter":
+        final = root / f"shard-{shard:05d}-final"
+        _fresh(final)
+        for kind in ("kept", "rejected"):
+            for k, path in enumerate(_files(out, kind)):
+                fixed = final / f"{kind}-{k:05d}.jsonl"
+                with open(path, "rb") as f, open(fixed, "wb") as w:
+                    for line in f:
+                        d = _restore_annotations(json.loads(line))
+                        if kind == "rejected":
+                            removed_ids.append(d["id"])
+                        w.write((json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode())
+                result[kind].append(str(fixed))
+        # The original input file of each removed document, by its id among the shard's kept
+        # documents (in order, so repeated ids are matched in turn).
+        ids, file_of = _prefix_doc_files(summary)
+        skip = set(gone)
+        file_by_id: Dict[str, List[str]] = {}
+        for p, (doc_id, fname) in enumerate(zip(ids, file_of)):
+            if p not in skip:
+                file_by_id.setdefault(doc_id, []).append(fname)
+        result["removed"] = _count([file_by_id[d].pop(0) for d in removed_ids])
+    return _mark(marker, result)
+
+
+def _restore_annotations(d: Dict[str, Any]) -> Dict[str, Any]:
+    """A document of the MinHash stages as one run writes it: reading the prefix's kept JSONL
+    put the prefix steps' annotations into the metadata (as any extra field); they go back in
+    front of the MinHash step's own."""
+    meta = d.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("annotations"), dict):
+        earlier = meta.pop("annotations")
+        later = d.pop("annotations", {})
+        rest = {k: d.pop(k) for k in list(d) if k not in ("id", "text", "metadata")}
+        d["annotations"] = {**earlier, **later}
+        # Rejected lines keep thresher's field order: reason, value, value_text, step, annotations.
+        ann = d.pop("annotations")
+        d.update(rest)
+        d["annotations"] = ann
+    return d
+
+
+def _cluster_task(work: str, recipe_path: str, shards: int, *_after: Any) -> Dict[str, Any]:
+    """The MinHash cluster stage (one process), after every signatures task."""
+    marker = Path(work) / "cluster.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    report = json.loads(_thresher(["minhash-cluster", "--recipe", recipe_path, "--shards", str(shards)]))
+    return _mark(marker, report)
+
+
+# --- the driver ---------------------------------------------------------------------------------
+
+
+def _add_step(total: Dict[str, Any], s: Dict[str, Any]) -> None:
+    for k in ("in", "kept", "rejected", "errors", "edited", "seconds"):
+        total[k] = total.get(k, 0) + s[k]
+    for r, n in s["reasons"].items():
+        total.setdefault("reasons", {})[r] = total.get("reasons", {}).get(r, 0) + n
+
+
+def _move(stats: Dict[str, Any], step: Optional[Dict[str, Any]], files: Dict[str, int], reason: str) -> None:
+    """Counts documents moved from kept to rejected (``files``: how many of each input file),
+    overall, per file and (when given) in ``step``'s counts."""
+    n = sum(files.values())
+    stats["kept"] -= n
+    stats["rejected"] += n
+    if step is not None and n:
+        step["kept"] -= n
+        step["rejected"] += n
+        step["reasons"][reason] = step["reasons"].get(reason, 0) + n
+    for f, k in files.items():
+        stats["files"][f]["kept"] -= k
+        stats["files"][f]["rejected"] += k
+
+
+def _link(files: List[str], dest: Path, shard: int, first: int = 0) -> int:
+    dest.mkdir(parents=True, exist_ok=True)
+    for k, f in enumerate(files, start=first):
+        target = dest / f"{shard:05d}-{k:05d}.jsonl"
+        if target.exists():
+            target.unlink()
+        try:
+            os.link(f, target)
+        except OSError:
+            shutil.copyfile(f, target)
+    return first + len(files)
+
+
+def run(
+    recipe: Union[str, "os.PathLike[str]", Dict[str, Any]],
+    inputs: Union[str, "os.PathLike[str]", Sequence[Union[str, "os.PathLike[str]"]]],
+    output: Union[str, "os.PathLike[str]"],
+    address: Optional[str] = None,
+    shards: Optional[int] = None,
+    threads: int = 1,
+    max_retries: int = 3,
+    overwrite: bool = False,
+    keep_work: bool = False,
+) -> RunStats:
+    """Runs ``recipe`` over ``inputs`` on a Ray cluster and writes ``output`` as
+    ``thresher run`` does (``kept/``, ``rejected/``, ``errors/``, ``stats.json``); the documents
+    kept, their texts, the rejected reasons and the counts are those of a single run (see the
+    module's doc for the limits).
+
+    ``address``: the cluster (``ray.init(address=...)``); ``None`` uses the Ray session this
+    process already has, or starts a local one. ``shards``: tasks per stage (default: the
+    cluster's CPUs divided by ``threads``); the inputs are split by whole files, so more shards
+    than files leaves some empty. ``threads``: worker threads (and Ray CPUs) of each task.
+    ``max_retries``: Ray's retries of a task whose worker died. A job submitted again with the
+    same ``output`` skips the tasks whose markers are there; ``overwrite`` starts afresh.
+    ``keep_work``: keep ``output/.ray`` (the stages' folders) after a successful run.
+    """
+    import ray
+
+    t0 = time.time()
+    if isinstance(inputs, (str, os.PathLike)):
+        inputs = [inputs]
+    inputs = [os.path.abspath(os.fspath(i)) for i in inputs]
+    out = Path(output).absolute()
+    the_plan = Plan(_recipe_dict(recipe))
+    if (out / "stats.json").exists() and not overwrite:
+        if (out / ".ray").exists() or not (out / ".ray-run").exists():
+            raise RunError(f"{out}: holds a previous run's output (give overwrite=True)")
+        return RunStats._from_json((out / "stats.json").read_text())
+    work = out / ".ray"
+    if overwrite:
+        for name in ("kept", "rejected", "errors", ".ray", "stats.json", ".ray-run"):
+            p = out / name
+            if p.is_dir():
+                shutil.rmtree(p)
+            elif p.exists():
+                p.unlink()
+    work.mkdir(parents=True, exist_ok=True)
+
+    if not ray.is_initialized():
+        # A local session started here has no dashboard: nothing reads it, and it costs a core
+        # share on a small machine.
+        local = {"include_dashboard": False} if address is None else {}
+        ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, **local)
+    if shards is None:
+        cpus = int(ray.cluster_resources().get("CPU", 1))
+        shards = max(1, cpus // max(1, threads))
+    opts = dict(num_cpus=threads, max_retries=max_retries, retry_exceptions=False)
+    w = str(work)
+
+    prefix_path = work / "prefix.toml"
+    stats: Dict[str, Any]
+    if the_plan.prefix is None:
+        raise RecipeError("a recipe of minhash_dedup alone: run it with `thresher run`")
+    prefix_path.write_text(_toml(the_plan.prefix))
+    with_keys = the_plan.exact is not None
+    prefix = ray.remote(_prefix_task).options(num_returns=shards + 1, **opts)
+    stage1 = [
+        prefix.remote(w, i, shards, str(prefix_path), inputs, threads, with_keys) for i in range(shards)
+    ]
+    summaries = ray.get([refs[0] for refs in stage1])
+
+    # Stats of the prefix, merged across shards (per file, per step).
+    merged = _thresher(["merge-stats", *[s["dir"] for s in summaries]])
+    stats = json.loads(merged)
+    stats.pop("shards", None)
+
+    applied: List[Dict[str, Any]]
+    if the_plan.exact is not None:
+        exact = ray.remote(_exact_task).options(**opts)
+        removed_refs = [
+            exact.remote(w, p, the_plan.exact, *[refs[1 + p] for refs in stage1]) for p in range(shards)
+        ]
+        apply = ray.remote(_apply_task).options(**opts)
+        applied = ray.get([apply.remote(w, i, summaries[i], *removed_refs) for i in range(shards)])
+        for a in applied:
+            _move(stats, stats["steps"][-1], a["removed"], "exact_dedup:duplicate")
+    else:
+        applied = [{"kept": _files(Path(s["dir"]), "kept"), "rejected": _files(Path(s["dir"]), "rejected"),
+                    "removed": {}, "gone": []} for s in summaries]
+
+    final_kept: List[List[str]] = [a["kept"] for a in applied]
+    final_rejected: List[List[str]] = [list(a["rejected"]) for a in applied]
+    if the_plan.minhash is not None:
+        mh_work = str(work / "minhash")
+        sig_path, flt_path = work / "signatures.toml", work / "filter.toml"
+        sig_path.write_text(_toml(the_plan.minhash_recipe(mh_work, "signatures")))
+        flt_path.write_text(_toml(the_plan.minhash_recipe(mh_work, "filter")))
+        busy = [i for i in range(shards) if applied[i]["kept"]]
+        mh = ray.remote(_minhash_task).options(**opts)
+        sigs = [mh.remote(w, "signatures", i, k, str(sig_path), applied[i]["kept"], threads,
+                          summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)]
+        cluster = ray.remote(_cluster_task).options(num_cpus=1, max_retries=max_retries)
+        report = cluster.remote(w, str(sig_path), len(busy), *sigs)
+        ray.get(report)
+        filtered = ray.get([mh.remote(w, "filter", i, k, str(flt_path), applied[i]["kept"], threads,
+                                      summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)])
+        mh_step: Dict[str, Any] = {"type": "minhash_dedup", "name": the_plan.minhash.get("name", "minhash_dedup"),
+                                   "in": 0, "kept": 0, "rejected": 0, "errors": 0, "edited": 0,
+                                   "reasons": {}, "seconds": 0.0}
+        for i, f in zip(busy, filtered):
+            s = f["stats"]
+            if s["errors"]:
+                raise RunError(f"minhash filter, shard {i}: {s['errors']} errors re-reading kept documents")
+            _add_step(mh_step, s["steps"][0])
+            final_kept[i] = f["kept"]
+            final_rejected[i] += f["rejected"]
+            _move(stats, None, f["removed"], "")
+        mh_step["report"] = ray.get(report)
+        stats["steps"].append(mh_step)
+
+    # The output, laid out as a single run's.
+    for i in range(shards):
+        _link(final_kept[i], out / "kept", i)
+        _link(final_rejected[i], out / "rejected", i)
+        _link(_files(Path(summaries[i]["dir"]), "errors"), out / "errors", i)
+    for kind in ("kept", "rejected", "errors"):
+        (out / kind).mkdir(exist_ok=True)
+    stats["seconds"] = time.time() - t0
+    check = stats["kept"] + stats["rejected"] + stats["errors"]
+    if check != stats["in"]:
+        raise RunError(f"accounting: in {stats['in']} != kept + rejected + errors {check}")
+    (out / ".ray-run").write_text(json.dumps({"recipe": the_plan.prefix, "inputs": inputs, "shards": shards}))
+    tmp = out / "stats.json.tmp"
+    tmp.write_text(json.dumps(stats, indent=2) + "\n")
+    os.replace(tmp, out / "stats.json")
+    if not keep_work:
+        shutil.rmtree(work, ignore_errors=True)
+    return RunStats._from_json((out / "stats.json").read_text())
+
+
+# --- command line -------------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``python -m thresher.ray run RECIPE -i INPUT... -o OUT [--address A] [--tasks N]
+    [--threads T] [--overwrite] [--strict] [-q]``: what ``thresher run --executor ray`` runs.
+    Exit codes as ``thresher run``'s: 0 done, 1 ``--strict`` and errors, 2 bad recipe, 3 failure."""
+    parser = argparse.ArgumentParser(prog="thresher run --executor ray")
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a recipe on a Ray cluster")
+    r.add_argument("recipe")
+    r.add_argument("-i", "--input", dest="inputs", nargs="+", required=True)
+    r.add_argument("-o", "--output", required=True)
+    r.add_argument("--address", default=None, help="Ray cluster address (default: a local one)")
+    r.add_argument("--tasks", type=int, default=None, help="tasks per stage (default: CPUs / threads)")
+    r.add_argument("-t", "--threads", type=int, default=1, help="threads (and Ray CPUs) per task")
+    r.add_argument("--max-retries", type=int, default=3)
+    r.add_argument("--overwrite", action="store_true")
+    r.add_argument("--strict", action="store_true")
+    r.add_argument("-q", "--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        stats = run(args.recipe, args.inputs, args.output, address=args.address, shards=args.tasks,
+                    threads=max(1, args.threads), max_retries=args.max_retries, overwrite=args.overwrite)
+    except RecipeError as e:
+        print(f"thresher: {e}", file=sys.stderr)
+        return 2
+    except RunError as e:
+        print(f"thresher: {e}", file=sys.stderr)
+        return 3
+    if not args.quiet:
+        print(f"in {stats.docs_in}  kept {stats.kept}  rejected {stats.rejected}  errors {stats.errors}"
+              f"  in {stats.seconds:.1f}s\n  output: {args.output}", file=sys.stderr)
+    return 1 if args.strict and stats.errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
