@@ -45,7 +45,7 @@
 //!
 //! Differences from datatrove, all outside its defaults' single-task run (docs/filters-parity.md):
 //! the first copy is the first in input order (datatrove with several tasks keeps the copy with
-//! the lowest index *within its task*); datatrove fails on a document with more than 65,537
+//! the lowest index *within its task*); datatrove fails on a document with more than 65,538
 //! sentences (its sentence index is a `uint16`), thresher handles it; English splitting only.
 //!
 //! # Memory
