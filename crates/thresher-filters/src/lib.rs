@@ -32,6 +32,7 @@
 
 pub mod analysis;
 mod c4_badwords;
+mod c4_paragraph;
 mod c4_quality;
 mod dup;
 mod fineweb_quality;
@@ -50,6 +51,7 @@ pub mod vocab;
 mod word_count;
 
 pub use c4_badwords::{C4BadWords, C4BadWordsConfig, MissingLanguage};
+pub use c4_paragraph::{C4Paragraph, C4ParagraphConfig};
 pub use c4_quality::{C4Quality, C4QualityConfig, C4Verdict};
 pub use fineweb_quality::{FineWebQuality, FineWebQualityConfig};
 pub use gopher_quality::{GopherQuality, GopherQualityConfig};

@@ -98,6 +98,14 @@ pub fn count_sentences(text: &str) -> usize {
     sentencize(text, |_| {}).max(1)
 }
 
+/// Appends to `out` the byte offset where each sentence of `text` ends (spaCy's
+/// `Span.end_char`, trailing whitespace excluded), in order: the ends of datatrove's English
+/// `span_tokenize`. A sentence starts where the previous one ends (whitespace between them
+/// belongs to the next one). Nothing for a text without tokens (the empty text).
+pub fn sentence_ends_into(text: &str, out: &mut Vec<usize>) {
+    sentencize(text, |e| out.push(e));
+}
+
 /// datatrove's `split_into_sentences`: the text cut at the end of each sentence but the last, so
 /// the pieces concatenate back to the text (whitespace between sentences starts the next piece).
 pub fn split_into_sentences(text: &str) -> Vec<&str> {

@@ -54,6 +54,10 @@ macro_rules! registered {
                 "drops documents a pattern matches (or keeps only those)",
             "sample" => thresher_filters::SampleConfig:
                 "keeps a fraction of documents, chosen by a hash of their id",
+            "c4_paragraph" => thresher_filters::C4ParagraphConfig:
+                "drops documents without 3 lines of 200 characters or more (mC4's paragraph rule)",
+            "sentence_dedup" => thresher_dedup::SentenceDedupConfig:
+                "removes spans of 3 sentences seen before (C4's rule, datatrove's SentenceDedup)",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };

@@ -1,5 +1,7 @@
 //! Integration tests of thresher-dedup against real data in `../shared` (skipped when absent).
 
+mod sentence;
+
 use std::path::PathBuf;
 
 use thresher_core::{Document, Outcome, Step, StepCx};

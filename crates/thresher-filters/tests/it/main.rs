@@ -1,5 +1,6 @@
 //! Integration tests of thresher-filters (one binary; see the modules).
 
 mod bounds;
+mod c4_paragraph;
 mod parity;
 mod pii;
