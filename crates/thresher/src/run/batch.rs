@@ -33,6 +33,10 @@ pub(super) struct Ctx<'a> {
     pub(super) recycle: Sender<InputBuf>,
     /// How much of a rejected text to write (`[output] rejected_text`).
     pub(super) rejected_text: thresher_io::RejectedText,
+    /// What the run report gathers from the documents as they end (none: no report).
+    pub(super) report: Option<std::sync::Mutex<crate::report::Collector>>,
+    /// Input bytes on disk read so far, for the progress display (with `progress`).
+    pub(super) meter: Option<std::sync::Mutex<super::meter::InputMeter>>,
 }
 
 /// The part of the pipeline a batch goes through now.
@@ -150,6 +154,10 @@ impl Ctx<'_> {
             self.observe(obs, &slots)?;
         }
         let spill = phase.observer.is_some();
+        if let Some(c) = &self.report {
+            let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+            collect(&mut c, &slots, spill, self.steps);
+        }
         let (kept, spilled) = tally(&slots, spill, stats);
         let lines = self.serialize(&mut slots, &buf, spill);
         if let Some(p) = &self.progress {
@@ -172,6 +180,13 @@ impl Ctx<'_> {
             stats.count_bytes(file, *bytes);
             if let Some(p) = &self.progress {
                 p.bytes.fetch_add(*bytes, Ordering::Relaxed);
+                if let Some(m) = &self.meter {
+                    let done = m
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .add(file, *bytes);
+                    p.input_done.store(done, Ordering::Relaxed);
+                }
             }
         }
         for slot in slots {
@@ -390,6 +405,33 @@ fn tally(slots: &[Slot], spill: bool, stats: &mut Stats) -> (u64, u64) {
         stats.tally(file, outcome);
     }
     (kept, spilled)
+}
+
+/// Shows the run report's collector the documents of a batch that are done (those going to
+/// the spill file are not yet).
+fn collect(c: &mut crate::report::Collector, slots: &[Slot], spill: bool, steps: &[Box<dyn Step>]) {
+    for slot in slots {
+        match slot {
+            Slot::Live(d) if !spill => c.kept(d),
+            Slot::Rejected { doc, reason, step } => {
+                c.rejected(doc, steps_type(steps, *step), &reason.code, &reason.value)
+            }
+            Slot::Error {
+                id,
+                source,
+                message,
+                step,
+            } => c.error(
+                None,
+                &source.file,
+                id,
+                source.line,
+                step.map_or("reader", |s| steps_type(steps, s)),
+                message,
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// The name of step `i`, or `reader` for records that never reached a step.
