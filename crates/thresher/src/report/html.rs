@@ -151,16 +151,13 @@ pub(super) fn threshold(rule: &str, params: &Map<String, Value>) -> Option<(Stri
     // `top_n_grams` and `dup_n_grams` of `[N, fraction]`.
     let ngram = |list: &str, n: &str| {
         let n: u64 = n.parse().ok()?;
-        params
-            .get(list)?
-            .as_array()?
-            .iter()
-            .find_map(|pair| {
-                let pair = pair.as_array()?;
-                (pair.first()?.as_u64()? == n)
-                    .then(|| (format!("{list}[{n}]"), pair.get(1)?.as_f64()))?
-            })
-            .and_then(|(k, x)| x.map(|x| (k, x)))
+        params.get(list)?.as_array()?.iter().find_map(|pair| {
+            let pair = pair.as_array()?;
+            if pair.first()?.as_u64()? != n {
+                return None;
+            }
+            Some((format!("{list}[{n}]"), pair.get(1)?.as_f64()?))
+        })
     };
     if let Some(n) = rule
         .strip_prefix("top_")
