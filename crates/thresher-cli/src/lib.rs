@@ -56,6 +56,7 @@ Examples:
   thresher steps                                      # list step types
   thresher steps minhash_dedup                        # a step's parameters and defaults
   thresher report out/                                # draw out/report.html again
+  thresher explain out/ DOC-ID                        # why one document was kept or rejected
 
 Output: out/kept/, out/rejected/ (with reason and value), out/errors/ (with file and position),
 out/stats.json (in = kept + rejected + errors, per file and per step) and out/report.html (the
@@ -115,6 +116,14 @@ enum Command {
     Report {
         /// The run's output directory.
         outdir: PathBuf,
+    },
+    /// Tell what became of one document of a finished run: the steps it went through, what
+    /// they measured and noted, and why it was kept or rejected (with the threshold).
+    Explain {
+        /// The run's output directory.
+        outdir: PathBuf,
+        /// The document's id (the `id` field of the output records).
+        id: String,
     },
     /// List the bundled recipes.
     Recipes {
@@ -235,6 +244,16 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                 2
             }
         },
+        Command::Explain { outdir, id } => match thresher::report::explain(&outdir, &id) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("thresher: explain: {e}");
+                2
+            }
+        },
         Command::Recipes { name: Some(name) } => {
             match thresher::recipe::bundled().iter().find(|(n, _)| *n == name) {
                 Some((_, text)) => {
@@ -242,7 +261,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                     0
                 }
                 None => {
-                    eprintln!("thresher: no bundled recipe `{name}`");
+                    let names: Vec<&str> = thresher::recipe::bundled()
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect();
+                    eprintln!(
+                        "thresher: no bundled recipe `{name}` (bundled: {}; `thresher recipes` \
+                         describes them)",
+                        names.join(", ")
+                    );
                     2
                 }
             }
@@ -421,13 +448,15 @@ fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path, report: bool
             .map(|(r, n)| format!("{r} {n}"))
             .collect();
         eprintln!(
-            "  {:<22} in {:>9}  kept {:>9}  rejected {:>9}  errors {:>5}  edited {:>7}  {:>7.2}s  {}",
+            "  {:<22} in {:>9}  kept {:>9}  rejected {:>9}  errors {:>5}  edited {:>7}  wall {:>7.2}s {:>5.1}%  thread {:>7.2}s  {}",
             s.name,
             s.stats.docs_in,
             s.stats.kept,
             s.stats.rejected,
             s.stats.errors,
             s.stats.edited,
+            s.stats.wall_seconds,
+            100.0 * s.stats.wall_seconds / stats.seconds.max(1e-9),
             s.stats.seconds,
             top.join(", ")
         );

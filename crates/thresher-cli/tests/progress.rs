@@ -118,7 +118,7 @@ fn on_a_terminal_a_bar_with_percent_eta_and_the_pass() {
     let d = tempfile::tempdir().unwrap();
     let (input, recipe) = input(d.path(), 60_000);
     let (mut master, mut slave) = (0, 0);
-    let mut size = libc::winsize {
+    let size = libc::winsize {
         ws_row: 40,
         ws_col: 200,
         ws_xpixel: 0,
@@ -132,7 +132,7 @@ fn on_a_terminal_a_bar_with_percent_eta_and_the_pass() {
             &mut slave,
             std::ptr::null_mut(),
             std::ptr::null(),
-            &mut size,
+            &size,
         )
     };
     assert_eq!(rc, 0, "openpty");

@@ -90,6 +90,43 @@ fn a_run_writes_its_report_and_report_draws_it_again() {
 }
 
 #[test]
+fn explain_tells_why_a_document_was_rejected_or_kept() {
+    let d = tempfile::tempdir().unwrap();
+    let out = d.path().join("out");
+    sample_run(&out);
+    let rejected = common::lines_of(&out.join("rejected"));
+    // A rejection with a numeric value and a threshold in the recipe.
+    let r = rejected
+        .iter()
+        .find(|r| r["reason"] == "gopher_quality:gopher_short_doc")
+        .expect("a short document in the sample");
+    let id = r["id"].as_str().unwrap();
+    let o = run(&["explain", out.to_str().unwrap(), id]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.starts_with(&format!("document {id}: rejected")),
+        "{text}"
+    );
+    assert!(text.contains("gopher_quality           REJECTED"), "{text}");
+    assert!(
+        text.contains("c4_quality               not reached"),
+        "{text}"
+    );
+    assert!(text.contains("threshold min_doc_words = 50"), "{text}");
+    let kept = common::lines_of(&out.join("kept"));
+    let id = kept[0]["id"].as_str().unwrap();
+    let o = run(&["explain", out.to_str().unwrap(), id]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("why: every step kept it"), "{text}");
+    let o = bin()
+        .args(["explain", out.to_str().unwrap(), "no-such-id"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
 fn report_lists_errors_per_file_and_refuses_a_non_run() {
     let d = tempfile::tempdir().unwrap();
     let input = d.path().join("in.jsonl");

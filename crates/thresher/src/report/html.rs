@@ -88,6 +88,14 @@ fn f(v: &Value, key: &str) -> f64 {
     v.get(key).and_then(Value::as_f64).unwrap_or(0.0)
 }
 
+fn pct_f(x: f64, of: f64) -> f64 {
+    if of > 0.0 {
+        100.0 * x / of
+    } else {
+        0.0
+    }
+}
+
 fn pct(n: u64, of: u64) -> f64 {
     if of == 0 {
         0.0
@@ -98,7 +106,7 @@ fn pct(n: u64, of: u64) -> f64 {
 
 /// The parameters of each step of the run (as run.json records them, over the step's
 /// defaults), by step name.
-fn step_params(run: &Value) -> Vec<(String, Map<String, Value>)> {
+pub(super) fn step_params(run: &Value) -> Vec<(String, Map<String, Value>)> {
     let steps = run
         .pointer("/recipe/steps")
         .and_then(Value::as_array)
@@ -702,23 +710,22 @@ fn timings(page: &mut Page, stats: &Value, steps: &[Value]) {
         "timings",
         "Time per step",
         &format!(
-            "The run took {total:.2} s of wall-clock time. Wall time is the step's share of the \
-             run's elapsed time; CPU time is summed over the worker threads."
+            "The run took {total:.2} s of wall-clock time. Wall time is the part of it the \
+             pipeline spent on the step (a two-pass step's observing and spill reading \
+             included); thread time is the step's time summed over the worker threads (its \
+             processor cost)."
         ),
     );
     let mut rows = Vec::new();
     for s in steps {
         let name = s.get("name").and_then(Value::as_str).unwrap_or("?");
         let wall = s.get("wall_seconds").and_then(Value::as_f64);
-        let cpu = s
-            .get("cpu_seconds")
-            .or_else(|| s.get("seconds"))
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+        let thread = f(s, "seconds");
         if let Some(w) = wall {
-            rows.push(json!({"step": name, "kind": "wall", "seconds": w}));
+            let share = (pct_f(w, total) * 10.0).round() / 10.0;
+            rows.push(json!({"step": name, "kind": "wall", "seconds": w, "share %": share}));
         }
-        rows.push(json!({"step": name, "kind": "cpu", "seconds": cpu}));
+        rows.push(json!({"step": name, "kind": "thread", "seconds": thread}));
     }
     if rows.iter().all(|r| f(r, "seconds") == 0.0) {
         page.p("No step time was recorded.");

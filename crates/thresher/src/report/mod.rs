@@ -10,11 +10,13 @@
 //! run or later (`thresher report OUTDIR`).
 
 mod collect;
+mod explain;
 mod html;
 
 use std::path::{Path, PathBuf};
 
 pub use collect::{Collector, DocExample, DocPoint, End, ErrorExample, ReasonData, ReportData};
+pub use explain::explain;
 pub use html::render;
 
 /// The report page's file name in OUTDIR.

@@ -101,6 +101,8 @@ pub(super) struct Parsed {
     buf: Arc<InputBuf>,
     slots: Vec<Slot>,
     file_bytes: Vec<(Arc<str>, u64)>,
+    /// Wall time of the parsing: in a later phase, the two-pass step's (its spill file).
+    parse_time: std::time::Duration,
 }
 
 impl Ctx<'_> {
@@ -115,6 +117,7 @@ impl Ctx<'_> {
         let buf = Arc::new(buf);
         let first_phase = phase.first_phase;
         let read_opts = phase.read_opts;
+        let t0 = Instant::now();
         let slots = self.pool.install(|| {
             items
                 .into_par_iter()
@@ -129,6 +132,7 @@ impl Ctx<'_> {
             buf,
             slots,
             file_bytes,
+            parse_time: t0.elapsed(),
         }
     }
 
@@ -145,13 +149,22 @@ impl Ctx<'_> {
             buf,
             mut slots,
             file_bytes,
+            parse_time,
         } = parsed;
         if phase.first_phase {
             self.count_input(&slots, &file_bytes, stats);
+        } else if let Some(st) = step_stats.get_mut(phase.steps.start) {
+            // Reading the spill file back is the two-pass step's doing.
+            st.add_wall_and_time(parse_time);
         }
         self.run_steps(phase, &mut slots, step_stats);
         if let Some(obs) = phase.observer {
+            let t0 = Instant::now();
             self.observe(obs, &slots)?;
+            // The observing pass of the next phase's two-pass step (its first step).
+            if let Some(st) = step_stats.get_mut(phase.steps.end) {
+                st.add_wall_and_time(t0.elapsed());
+            }
         }
         let spill = phase.observer.is_some();
         if let Some(c) = &self.report {
@@ -223,11 +236,13 @@ impl Ctx<'_> {
             } else {
                 i + 1
             };
-            let merged = if parallel {
+            let t0 = Instant::now();
+            let mut merged = if parallel {
                 self.run_parallel(i..j, slots)
             } else {
                 self.run_one(i, slots)
             };
+            split_wall(&mut merged, t0.elapsed().as_secs_f64());
             for (k, st) in merged.iter().enumerate() {
                 step_stats[i + k] += st;
             }
@@ -405,6 +420,20 @@ fn tally(slots: &[Slot], spill: bool, stats: &mut Stats) -> (u64, u64) {
         stats.tally(file, outcome);
     }
     (kept, spilled)
+}
+
+/// Splits the wall time of a run of steps done together (each document through all of them)
+/// between them by their thread times.
+fn split_wall(stats: &mut [StepStats], wall: f64) {
+    let total: f64 = stats.iter().map(|s| s.seconds).sum();
+    let n = stats.len().max(1) as f64;
+    for s in stats.iter_mut() {
+        s.wall_seconds += if total > 0.0 {
+            wall * s.seconds / total
+        } else {
+            wall / n
+        };
+    }
 }
 
 /// Shows the run report's collector the documents of a batch that are done (those going to

@@ -76,10 +76,15 @@ impl Pipeline<'_> {
                 outputs
                     .close_spill()
                     .map_err(|e| out_err(self.work.path(), e))?;
+                let t0 = std::time::Instant::now();
                 step.end_observe().map_err(|e| RunError::Step {
                     step: step.name().to_string(),
                     message: e.to_string(),
                 })?;
+                // Between the passes (clustering, tables): the two-pass step's time.
+                if let Some(st) = phases.get(k + 1).and_then(|r| step_stats.get_mut(r.start)) {
+                    st.add_wall_and_time(t0.elapsed());
+                }
                 spill = spill_out.map(|name| (self.work.join(&name), spilled));
             }
         }
