@@ -5,22 +5,47 @@
 use std::ffi::OsString;
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod logging;
+mod progress;
 mod shard_cmds;
 
 use clap::{Parser, Subcommand};
 use thresher::{Progress, RunOptions};
 
-/// thresher: turn raw crawled web text into clean, deduplicated text for training language
-/// models. Every input record ends up kept, rejected with a reason, or reported as an error.
+/// What `--help` opens with.
+const ABOUT: &str = "thresher turns raw crawled web text (JSONL, WARC/WET/ARC, HTML, text, \
+Parquet) into clean, deduplicated text for training language models: a TOML recipe of steps \
+(repair, quality filters, language ID, exact and near dedup) runs on all cores, and every input \
+record ends up kept, rejected with a reason, or reported as an error with its file and position. \
+Each run writes stats.json and an HTML report (report.html) beside its outputs.";
+
+/// `--version`: the version and the commit it was built from.
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("THRESHER_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
-#[command(version, about, long_about = None, after_help = EXAMPLES)]
+#[command(name = "thresher", version = VERSION, about = ABOUT, long_about = None, after_help = EXAMPLES)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// More messages on stderr: -v for each pass and the run's end, -vv for debugging.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    /// No progress display and no summary; only errors on stderr.
+    #[arg(short, long, global = true)]
+    quiet: bool,
+    /// Also write structured logs (JSON lines: the run's start and end, each pass, progress)
+    /// to this file, for batch systems.
+    #[arg(long, value_name = "FILE", global = true)]
+    log_file: Option<PathBuf>,
 }
 
 const EXAMPLES: &str = "\
@@ -30,9 +55,12 @@ Examples:
   thresher recipes                                    # list bundled recipes
   thresher steps                                      # list step types
   thresher steps minhash_dedup                        # a step's parameters and defaults
+  thresher report out/                                # draw out/report.html again
+  thresher explain out/ DOC-ID                        # why one document was kept or rejected
 
 Output: out/kept/, out/rejected/ (with reason and value), out/errors/ (with file and position),
-and out/stats.json (in = kept + rejected + errors, per file and per step).
+out/stats.json (in = kept + rejected + errors, per file and per step) and out/report.html (the
+funnel, rejections by reason, measured values against thresholds, samples; opens offline).
 
 Exit codes: 0 the run completed (check errors in stats.json); 1 --strict and some records were
 errors; 2 bad command line, recipe or input path; 3 output or runtime failure.";
@@ -76,9 +104,12 @@ enum Command {
         /// Exit with code 1 if any record was an error.
         #[arg(long)]
         strict: bool,
-        /// No progress bar and no summary.
-        #[arg(short, long)]
-        quiet: bool,
+        /// Do not write the HTML report (report.html, report-data.json).
+        #[arg(long)]
+        no_report: bool,
+        /// When stderr is not a terminal: print a progress line every SECS seconds (0: none).
+        #[arg(long, value_name = "SECS", default_value_t = 30.0)]
+        progress_every: f64,
         /// Read only shard I of N (zero-based) of the inputs, a contiguous block of the input
         /// files; default: from SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (0 if unset) and
         /// SLURM_ARRAY_TASK_COUNT when those are set. Also sets minhash_dedup's shard_index.
@@ -99,6 +130,20 @@ enum Command {
         /// With --executor ray: tasks per stage (default: the cluster's CPUs / --threads).
         #[arg(long)]
         tasks: Option<u32>,
+    },
+    /// Draw OUTDIR/report.html again for a finished run (from its stats.json, run.json and
+    /// report-data.json); prints the report's path.
+    Report {
+        /// The run's output directory.
+        outdir: PathBuf,
+    },
+    /// Tell what became of one document of a finished run: the steps it went through, what
+    /// they measured and noted, and why it was kept or rejected (with the threshold).
+    Explain {
+        /// The run's output directory.
+        outdir: PathBuf,
+        /// The document's id (the `id` field of the output records).
+        id: String,
     },
     /// List the bundled recipes.
     Recipes {
@@ -199,7 +244,36 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    let log = match logging::init(cli.verbose, cli.quiet, cli.log_file.as_deref()) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("thresher: --log-file: {e}");
+            return 2;
+        }
+    };
+    let quiet = cli.quiet;
+    let _guard = tracing::dispatcher::set_default(&log);
     match cli.command {
+        Command::Report { outdir } => match thresher::report::write_report(&outdir) {
+            Ok(path) => {
+                println!("{}", path.display());
+                0
+            }
+            Err(e) => {
+                eprintln!("thresher: report: {e}");
+                2
+            }
+        },
+        Command::Explain { outdir, id } => match thresher::report::explain(&outdir, &id) {
+            Ok(text) => {
+                print!("{text}");
+                0
+            }
+            Err(e) => {
+                eprintln!("thresher: explain: {e}");
+                2
+            }
+        },
         Command::Recipes { name: Some(name) } => {
             match thresher::recipe::bundled().iter().find(|(n, _)| *n == name) {
                 Some((_, text)) => {
@@ -207,7 +281,15 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                     0
                 }
                 None => {
-                    eprintln!("thresher: no bundled recipe `{name}`");
+                    let names: Vec<&str> = thresher::recipe::bundled()
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect();
+                    eprintln!(
+                        "thresher: no bundled recipe `{name}` (bundled: {}; `thresher recipes` \
+                         describes them)",
+                        names.join(", ")
+                    );
                     2
                 }
             }
@@ -265,7 +347,8 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             resume,
             overwrite,
             strict,
-            quiet,
+            no_report,
+            progress_every,
             shard,
             sets,
             executor,
@@ -319,8 +402,17 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                     return 2;
                 }
             };
-            let show_progress = !quiet && std::io::stderr().is_terminal();
-            let progress = show_progress.then(|| Arc::new(Progress::default()));
+            let mode = if std::io::stderr().is_terminal() {
+                Some(progress::Mode::Bar)
+            } else if progress_every > 0.0 && progress_every.is_finite() {
+                Some(progress::Mode::Lines(Duration::from_secs_f64(
+                    progress_every,
+                )))
+            } else {
+                None
+            };
+            let mode = mode.filter(|_| !quiet);
+            let progress = Some(Arc::new(Progress::default()));
             let opts = RunOptions {
                 inputs,
                 outdir: outdir.clone(),
@@ -330,18 +422,34 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                 progress: progress.clone(),
                 cancel: Some(on_stop_signals()),
                 shard,
+                no_report,
             };
-            let bar = progress.map(spawn_progress);
+            tracing::info!(
+                recipe = %recipe.origin,
+                inputs = opts.inputs.len(),
+                outdir = %outdir.display(),
+                "run started"
+            );
+            let display = mode
+                .zip(progress)
+                .map(|(m, p)| progress::Display::start(p, m, log.clone()));
             let result = thresher::run(&recipe, &opts);
-            if let Some((bar, handle, stop)) = bar {
-                stop.store(true, Ordering::Relaxed);
-                let _ = handle.join();
-                bar.finish_and_clear();
+            if let Some(d) = display {
+                d.stop();
             }
             match result {
                 Ok(stats) => {
+                    tracing::info!(
+                        docs_in = stats.docs_in,
+                        kept = stats.kept,
+                        rejected = stats.rejected,
+                        errors = stats.errors,
+                        bytes_in = stats.bytes_in,
+                        seconds = stats.seconds,
+                        "run finished"
+                    );
                     if !quiet {
-                        print_summary(&stats, &outdir);
+                        print_summary(&stats, &outdir, !no_report);
                     }
                     if strict && stats.errors > 0 {
                         1
@@ -350,6 +458,7 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
                     }
                 }
                 Err(e) => {
+                    tracing::info!(error = %e, "run failed");
                     eprintln!("thresher: {e}");
                     e.exit_code() as u8
                 }
@@ -426,56 +535,7 @@ impl RayRun<'_> {
     }
 }
 
-type ProgressHandle = (
-    indicatif::ProgressBar,
-    std::thread::JoinHandle<()>,
-    Arc<std::sync::atomic::AtomicBool>,
-);
-
-fn spawn_progress(p: Arc<Progress>) -> ProgressHandle {
-    let bar = indicatif::ProgressBar::new_spinner();
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (b, s) = (bar.clone(), stop.clone());
-    let handle = std::thread::spawn(move || {
-        let t0 = std::time::Instant::now();
-        while !s.load(Ordering::Relaxed) {
-            let secs = t0.elapsed().as_secs_f64().max(1e-3);
-            let docs = p.docs.load(Ordering::Relaxed);
-            let bytes = p.bytes.load(Ordering::Relaxed);
-            let kept = p.kept.load(Ordering::Relaxed);
-            let phase = p.phase.load(Ordering::Relaxed);
-            let (k, n) = (phase >> 32, phase & 0xffff_ffff);
-            let pass = if n > 1 {
-                format!(
-                    "pass {}/{n}: {} docs | ",
-                    k + 1,
-                    p.phase_docs.load(Ordering::Relaxed)
-                )
-            } else {
-                String::new()
-            };
-            b.set_message(format!(
-                "{pass}{docs} docs read ({:.0} docs/s, {:.1} MB/s) | kept {kept} ({:.1}%)",
-                docs as f64 / secs,
-                bytes as f64 / secs / 1e6,
-                if docs > 0 {
-                    100.0 * kept as f64 / docs as f64
-                } else {
-                    0.0
-                }
-            ));
-            b.tick();
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    });
-    (bar, handle, stop)
-}
-
-fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path) {
+fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path, report: bool) {
     let pct = |n: u64| {
         if stats.docs_in > 0 {
             100.0 * n as f64 / stats.docs_in as f64
@@ -504,13 +564,15 @@ fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path) {
             .map(|(r, n)| format!("{r} {n}"))
             .collect();
         eprintln!(
-            "  {:<22} in {:>9}  kept {:>9}  rejected {:>9}  errors {:>5}  edited {:>7}  {:>7.2}s  {}",
+            "  {:<22} in {:>9}  kept {:>9}  rejected {:>9}  errors {:>5}  edited {:>7}  wall {:>7.2}s {:>5.1}%  thread {:>7.2}s  {}",
             s.name,
             s.stats.docs_in,
             s.stats.kept,
             s.stats.rejected,
             s.stats.errors,
             s.stats.edited,
+            s.stats.wall_seconds,
+            100.0 * s.stats.wall_seconds / stats.seconds.max(1e-9),
             s.stats.seconds,
             top.join(", ")
         );
@@ -519,6 +581,12 @@ fn print_summary(stats: &thresher::Stats, outdir: &std::path::Path) {
         eprintln!("  skipped (not documents): {:?}", stats.skipped);
     }
     eprintln!("  output: {}", outdir.display());
+    if report {
+        eprintln!(
+            "  report: {}",
+            outdir.join(thresher::report::REPORT_HTML).display()
+        );
+    }
 }
 
 /// `thresher steps NAME`: the step's description, then each parameter with its type, default

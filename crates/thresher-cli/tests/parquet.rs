@@ -298,6 +298,7 @@ fn strip_seconds(v: &mut Value) {
     match v {
         Value::Object(m) => {
             m.remove("seconds");
+            m.remove("wall_seconds");
             m.values_mut().for_each(strip_seconds);
         }
         Value::Array(a) => a.iter_mut().for_each(strip_seconds),

@@ -22,8 +22,16 @@ pub struct StepStats {
     pub edited: u64,
     /// Rejections by reason code.
     pub reasons: BTreeMap<String, u64>,
-    /// Time spent in the step, summed over threads, in seconds.
+    /// Thread time spent in the step, summed over the threads that ran it, in seconds (on 8
+    /// threads, 1 s of the run can hold 8 s of it): the step's processor cost.
     pub seconds: f64,
+    /// The step's share of the run's elapsed (wall-clock) time, in seconds: the time the
+    /// pipeline spent on it, a run of parallel steps' time split by their thread times. It
+    /// includes the step's other passes (a two-pass step's observing, and the reading of the
+    /// spill file that its second pass causes). The steps' wall times add up to about the
+    /// run's time less reading, parsing and writing (a later pass reads its spill file while
+    /// the steps run, so that part overlaps).
+    pub wall_seconds: f64,
 }
 
 impl AddAssign<&StepStats> for StepStats {
@@ -37,13 +45,21 @@ impl AddAssign<&StepStats> for StepStats {
             *self.reasons.entry(k.clone()).or_default() += v;
         }
         self.seconds += o.seconds;
+        self.wall_seconds += o.wall_seconds;
     }
 }
 
 impl StepStats {
-    /// Adds a duration to the step's time.
+    /// Adds a duration to the step's (thread) time.
     pub fn add_time(&mut self, d: Duration) {
         self.seconds += d.as_secs_f64();
+    }
+
+    /// Adds a duration to the step's wall time and its thread time (work the pipeline waited
+    /// for, done on one thread).
+    pub fn add_wall_and_time(&mut self, d: Duration) {
+        self.seconds += d.as_secs_f64();
+        self.wall_seconds += d.as_secs_f64();
     }
 }
 

@@ -182,6 +182,7 @@ fn run(
         progress: Some(counters.clone()),
         cancel: Some(cancel.clone()),
         shard: None,
+        no_report: false,
     };
     let (tx, rx) = crossbeam_channel::bounded(1);
     let worker = std::thread::Builder::new()

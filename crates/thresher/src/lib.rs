@@ -19,6 +19,7 @@ pub mod merge_stats;
 pub mod pipeline;
 pub mod recipe;
 pub mod registry;
+pub mod report;
 mod run;
 pub mod set;
 pub mod shard;

@@ -94,6 +94,9 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, MergeError> {
             }
             add_map(m, "reasons", s.get("reasons"), name)?;
             add_f64(m, "seconds", s.get("seconds"));
+            if s.get("wall_seconds").is_some() {
+                add_f64(m, "wall_seconds", s.get("wall_seconds"));
+            }
             reports[i].push(s.get("report").cloned().unwrap_or(Value::Null));
         }
     }

@@ -33,6 +33,10 @@ pub(super) struct Ctx<'a> {
     pub(super) recycle: Sender<InputBuf>,
     /// How much of a rejected text to write (`[output] rejected_text`).
     pub(super) rejected_text: thresher_io::RejectedText,
+    /// What the run report gathers from the documents as they end (none: no report).
+    pub(super) report: Option<std::sync::Mutex<crate::report::Collector>>,
+    /// Input bytes on disk read so far, for the progress display (with `progress`).
+    pub(super) meter: Option<std::sync::Mutex<super::meter::InputMeter>>,
 }
 
 /// The part of the pipeline a batch goes through now.
@@ -97,6 +101,8 @@ pub(super) struct Parsed {
     buf: Arc<InputBuf>,
     slots: Vec<Slot>,
     file_bytes: Vec<(Arc<str>, u64)>,
+    /// Wall time of the parsing: in a later phase, the two-pass step's (its spill file).
+    parse_time: std::time::Duration,
 }
 
 impl Ctx<'_> {
@@ -111,6 +117,7 @@ impl Ctx<'_> {
         let buf = Arc::new(buf);
         let first_phase = phase.first_phase;
         let read_opts = phase.read_opts;
+        let t0 = Instant::now();
         let slots = self.pool.install(|| {
             items
                 .into_par_iter()
@@ -125,6 +132,7 @@ impl Ctx<'_> {
             buf,
             slots,
             file_bytes,
+            parse_time: t0.elapsed(),
         }
     }
 
@@ -141,15 +149,28 @@ impl Ctx<'_> {
             buf,
             mut slots,
             file_bytes,
+            parse_time,
         } = parsed;
         if phase.first_phase {
             self.count_input(&slots, &file_bytes, stats);
+        } else if let Some(st) = step_stats.get_mut(phase.steps.start) {
+            // Reading the spill file back is the two-pass step's doing.
+            st.add_wall_and_time(parse_time);
         }
         self.run_steps(phase, &mut slots, step_stats);
         if let Some(obs) = phase.observer {
+            let t0 = Instant::now();
             self.observe(obs, &slots)?;
+            // The observing pass of the next phase's two-pass step (its first step).
+            if let Some(st) = step_stats.get_mut(phase.steps.end) {
+                st.add_wall_and_time(t0.elapsed());
+            }
         }
         let spill = phase.observer.is_some();
+        if let Some(c) = &self.report {
+            let mut c = c.lock().unwrap_or_else(|e| e.into_inner());
+            collect(&mut c, &slots, spill, self.steps);
+        }
         let (kept, spilled) = tally(&slots, spill, stats);
         let lines = self.serialize(&mut slots, &buf, spill);
         if let Some(p) = &self.progress {
@@ -172,6 +193,13 @@ impl Ctx<'_> {
             stats.count_bytes(file, *bytes);
             if let Some(p) = &self.progress {
                 p.bytes.fetch_add(*bytes, Ordering::Relaxed);
+                if let Some(m) = &self.meter {
+                    let done = m
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .add(file, *bytes);
+                    p.input_done.store(done, Ordering::Relaxed);
+                }
             }
         }
         for slot in slots {
@@ -208,11 +236,13 @@ impl Ctx<'_> {
             } else {
                 i + 1
             };
-            let merged = if parallel {
+            let t0 = Instant::now();
+            let mut merged = if parallel {
                 self.run_parallel(i..j, slots)
             } else {
                 self.run_one(i, slots)
             };
+            split_wall(&mut merged, t0.elapsed().as_secs_f64());
             for (k, st) in merged.iter().enumerate() {
                 step_stats[i + k] += st;
             }
@@ -390,6 +420,47 @@ fn tally(slots: &[Slot], spill: bool, stats: &mut Stats) -> (u64, u64) {
         stats.tally(file, outcome);
     }
     (kept, spilled)
+}
+
+/// Splits the wall time of a run of steps done together (each document through all of them)
+/// between them by their thread times.
+fn split_wall(stats: &mut [StepStats], wall: f64) {
+    let total: f64 = stats.iter().map(|s| s.seconds).sum();
+    let n = stats.len().max(1) as f64;
+    for s in stats.iter_mut() {
+        s.wall_seconds += if total > 0.0 {
+            wall * s.seconds / total
+        } else {
+            wall / n
+        };
+    }
+}
+
+/// Shows the run report's collector the documents of a batch that are done (those going to
+/// the spill file are not yet).
+fn collect(c: &mut crate::report::Collector, slots: &[Slot], spill: bool, steps: &[Box<dyn Step>]) {
+    for slot in slots {
+        match slot {
+            Slot::Live(d) if !spill => c.kept(d),
+            Slot::Rejected { doc, reason, step } => {
+                c.rejected(doc, steps_type(steps, *step), &reason.code, &reason.value)
+            }
+            Slot::Error {
+                id,
+                source,
+                message,
+                step,
+            } => c.error(
+                None,
+                &source.file,
+                id,
+                source.line,
+                step.map_or("reader", |s| steps_type(steps, s)),
+                message,
+            ),
+            _ => {}
+        }
+    }
 }
 
 /// The name of step `i`, or `reader` for records that never reached a step.

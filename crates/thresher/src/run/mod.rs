@@ -22,6 +22,7 @@
 //! spill file.
 
 mod batch;
+mod meter;
 mod outdir;
 mod outputs;
 mod phases;
@@ -62,6 +63,9 @@ pub struct RunOptions {
     pub cancel: Option<Arc<AtomicUsize>>,
     /// Read only this shard's block of the input files (see [`crate::shard`]).
     pub shard: Option<crate::shard::Shard>,
+    /// Do not write the HTML run report (`report.html`, `report-data.json`; see
+    /// [`crate::report`]).
+    pub no_report: bool,
 }
 
 /// Live counters, updated after each batch (for a progress bar).
@@ -77,6 +81,27 @@ pub struct Progress {
     pub phase_docs: AtomicU64,
     /// Current phase (0-based) and number of phases, packed as `phase << 32 | phases`.
     pub phase: AtomicU64,
+    /// Bytes on disk of all the input files (set before the first batch).
+    pub total_bytes: AtomicU64,
+    /// Bytes on disk of the input read so far: exact for uncompressed files, estimated from
+    /// the compression ratio seen so far for compressed ones.
+    pub input_done: AtomicU64,
+    /// Documents the current phase reads when it is a later pass over a spill file (known in
+    /// advance); 0 in the first phase, which is measured in input bytes.
+    pub phase_total: AtomicU64,
+    /// What the current phase does, for a person: its steps (e.g. `steps 1-8: collapse_repeats
+    /// … exact_dedup, then minhash_dedup observes`).
+    pub phase_name: std::sync::Mutex<String>,
+}
+
+impl Progress {
+    /// The current phase's description (see [`Progress::phase_name`]).
+    pub fn phase_name(&self) -> String {
+        self.phase_name
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
 }
 
 /// Why a run could not be done.
@@ -173,16 +198,20 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     let out = OutDir::open(&opts.outdir)?;
     outdir::prepare_outdir(recipe, &files, opts, &out)?;
     let work = out.folder(WORK)?;
-    let result = execute(recipe, opts, &files, &steps, &out, &work, started).map(|mut stats| {
-        if !expanded.skipped.is_empty() {
-            *stats.skipped.entry(SKIPPED_FILES.into()).or_default() +=
-                expanded.skipped.len() as u64;
-        }
-        stats
-    });
-    let result = result.and_then(|stats| {
+    let result =
+        execute(recipe, opts, &files, &steps, &out, &work, started).map(|(mut stats, report)| {
+            if !expanded.skipped.is_empty() {
+                *stats.skipped.entry(SKIPPED_FILES.into()).or_default() +=
+                    expanded.skipped.len() as u64;
+            }
+            (stats, report)
+        });
+    let result = result.and_then(|(stats, report)| {
         write_stats(&stats, recipe, opts, &out)?;
         write_run_file(recipe, opts, &files, &expanded.skipped, &out)?;
+        if let Some(data) = report {
+            write_report(&data, recipe, opts, &out)?;
+        }
         Ok(stats)
     });
     // Whatever happened, the temporary data goes (a resume makes it again); shards stay.
@@ -202,7 +231,7 @@ fn execute(
     out: &OutDir,
     work: &Folder,
     started: Instant,
-) -> Result<Stats, RunError> {
+) -> Result<(Stats, Option<crate::report::ReportData>), RunError> {
     outdir::set_work_dirs(steps, work)?;
     let pool = build_pool(opts)?;
     let mut stats = Stats::default();
@@ -218,7 +247,7 @@ fn execute(
     // about as much as writing it, and writing is the part of a batch that runs on one thread.
     let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
     let mut outputs = Outputs::new(out, recipe.output.clone(), opts.resume)?;
-    let pipeline = Pipeline {
+    let mut pipeline = Pipeline {
         recipe,
         opts,
         files,
@@ -229,10 +258,22 @@ fn execute(
             progress: opts.progress.clone(),
             recycle: recycle_tx,
             rejected_text: recipe.output.rejected_text,
+            report: (!opts.no_report).then(Default::default),
+            meter: opts.progress.as_ref().map(|p| {
+                let (meter, total) = meter::InputMeter::new(files);
+                p.total_bytes
+                    .store(total, std::sync::atomic::Ordering::Relaxed);
+                std::sync::Mutex::new(meter)
+            }),
         },
         recycled: recycle_rx,
     };
     pipeline.run_phases(&mut outputs, &mut stats, &mut step_stats)?;
+    let report = pipeline
+        .ctx
+        .report
+        .take()
+        .map(|c| c.into_inner().unwrap_or_else(|e| e.into_inner()).finish());
     outputs.finish().map_err(|e| out_err(&opts.outdir, e))?;
 
     stats.steps = steps
@@ -247,7 +288,7 @@ fn execute(
         })
         .collect();
     stats.seconds = started.elapsed().as_secs_f64();
-    Ok(stats)
+    Ok((stats, report))
 }
 
 /// The `skipped` key of `stats.json` that counts the files of directories and globs not read
@@ -341,6 +382,23 @@ fn build_pool(opts: &RunOptions) -> Result<rayon::ThreadPool, RunError> {
         .thread_name(|i| format!("thresher-worker-{i}"))
         .build()
         .map_err(|e| out_err(&opts.outdir, e))
+}
+
+/// Writes `OUTDIR/report-data.json` and the page drawn from it, `OUTDIR/report.html`.
+fn write_report(
+    data: &crate::report::ReportData,
+    recipe: &Recipe,
+    opts: &RunOptions,
+    out: &OutDir,
+) -> Result<(), RunError> {
+    use crate::report::REPORT_DATA;
+    let path = opts.outdir.join(REPORT_DATA);
+    let text = serde_json::to_string(data).map_err(|e| out_err(&path, e))?;
+    out.root()
+        .write_atomic(REPORT_DATA, (text + "\n").as_bytes(), recipe.output.fsync)
+        .map_err(|e| out_err(&path, e))?;
+    crate::report::write_report_to(out).map_err(|e| out_err(&e.path, e.message))?;
+    Ok(())
 }
 
 /// Writes `OUTDIR/stats.json`, atomically.

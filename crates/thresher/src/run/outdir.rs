@@ -46,7 +46,13 @@ pub(super) fn prepare_outdir(
         // Exactly what a previous run wrote; refused, with nothing removed, if anything else
         // is in thresher's folders.
         out.remove_owned(&own, &[])?;
-        for name in ["stats.json", RUN_FILE, super::RUN_JSON] {
+        for name in [
+            "stats.json",
+            RUN_FILE,
+            super::RUN_JSON,
+            crate::report::REPORT_HTML,
+            crate::report::REPORT_DATA,
+        ] {
             root.remove_file(name).map_err(|e| out_err(dir, e))?;
         }
     } else if opts.resume {

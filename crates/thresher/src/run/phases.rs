@@ -44,12 +44,17 @@ impl Pipeline<'_> {
         // The spill file the previous phase wrote, and its number of documents.
         let mut spill: Option<(PathBuf, u64)> = None;
         for (k, range) in phases.iter().enumerate() {
+            let next_two_pass = phases.get(k + 1).map(|r| &*steps[r.start]);
             if let Some(p) = &self.opts.progress {
                 p.phase
                     .store(((k as u64) << 32) | phases.len() as u64, Ordering::Relaxed);
                 p.phase_docs.store(0, Ordering::Relaxed);
+                p.phase_total
+                    .store(spill.as_ref().map_or(0, |s| s.1), Ordering::Relaxed);
+                if let Ok(mut name) = p.phase_name.lock() {
+                    *name = phase_name(steps, range.clone(), next_two_pass);
+                }
             }
-            let next_two_pass = phases.get(k + 1).map(|r| &*steps[r.start]);
             let spill_out = next_two_pass.map(|_| format!("spill-{k}.jsonl"));
             if let Some(name) = &spill_out {
                 outputs
@@ -71,10 +76,15 @@ impl Pipeline<'_> {
                 outputs
                     .close_spill()
                     .map_err(|e| out_err(self.work.path(), e))?;
+                let t0 = std::time::Instant::now();
                 step.end_observe().map_err(|e| RunError::Step {
                     step: step.name().to_string(),
                     message: e.to_string(),
                 })?;
+                // Between the passes (clustering, tables): the two-pass step's time.
+                if let Some(st) = phases.get(k + 1).and_then(|r| step_stats.get_mut(r.start)) {
+                    st.add_wall_and_time(t0.elapsed());
+                }
                 spill = spill_out.map(|name| (self.work.join(&name), spilled));
             }
         }
@@ -191,6 +201,33 @@ fn recycling(mut r: BatchReader, back: Receiver<InputBuf>) -> impl Iterator<Item
         }
         r.next_batch()
     })
+}
+
+/// A phase's description for the progress display: its steps, and the two-pass step that
+/// observes what reaches its end.
+fn phase_name(
+    steps: &[Box<dyn Step>],
+    range: std::ops::Range<usize>,
+    observer: Option<&dyn Step>,
+) -> String {
+    let names: Vec<&str> = steps[range.clone()].iter().map(|s| s.name()).collect();
+    let mut out = match names.as_slice() {
+        [] => "reading".to_string(),
+        [one] => format!("step {}: {one}", range.start + 1),
+        [first, .., last] if names.len() > 3 => {
+            format!("steps {}-{}: {first} … {last}", range.start + 1, range.end)
+        }
+        _ => format!(
+            "steps {}-{}: {}",
+            range.start + 1,
+            range.end,
+            names.join(", ")
+        ),
+    };
+    if let Some(o) = observer {
+        out.push_str(&format!(", {} observing", o.name()));
+    }
+    out
 }
 
 /// Splits the steps into phases: a new phase starts at each `TwoPass` step.
