@@ -229,6 +229,7 @@ fn execute(
             progress: opts.progress.clone(),
             recycle: recycle_tx,
             rejected_text: recipe.output.rejected_text,
+            parquet: recipe.output.format == thresher_io::OutputFormat::Parquet,
         },
         recycled: recycle_rx,
     };
