@@ -13,4 +13,4 @@ pub mod spill;
 mod string;
 pub mod write;
 
-pub use string::{write_json_str, JsonString};
+pub use string::{json_str_len, write_json_str, JsonString};

@@ -186,6 +186,35 @@ pub fn write_json_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// The length of what [`write_json_str`] writes for `s` (the quotes included), without
+/// writing it: what a Parquet row counts as its JSONL line's size, so that shards and row
+/// groups are cut where the lines would cut them.
+pub fn json_str_len(s: &str) -> usize {
+    let b = s.as_bytes();
+    let mut len = b.len() + 2;
+    let mut i = 0;
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8) {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(word);
+            if !needs_escape(u64::from_le_bytes(w)) {
+                i += 8;
+                continue;
+            }
+        }
+        let end = (i + 8).min(b.len());
+        for &c in &b[i..end] {
+            match if c < 0x80 { ESCAPE[c as usize] } else { 0 } {
+                0 => {}
+                b'u' => len += 5,
+                _ => len += 1,
+            }
+        }
+        i = end;
+    }
+    len
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +256,7 @@ mod tests {
         for s in cases {
             let mut ours = Vec::new();
             write_json_str(&mut ours, &s);
+            assert_eq!(json_str_len(&s), ours.len(), "{s:?}");
             assert_eq!(
                 String::from_utf8(ours).unwrap(),
                 serde_json::to_string(&s).unwrap(),

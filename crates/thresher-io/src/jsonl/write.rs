@@ -274,6 +274,15 @@ pub(super) fn write_text(out: &mut OutBuf, doc: &Document) {
     }
 }
 
+/// The length of the document's text as a kept line holds it (what [`write_text`] writes,
+/// the quotes included), without writing it.
+pub fn text_json_len(doc: &Document) -> usize {
+    match json_raw(doc) {
+        Some((_, range)) => range.len() + 2,
+        None => super::json_str_len(doc.text()),
+    }
+}
+
 /// `,"annotations":{..}` when there are any (serde's `skip_serializing_if = "Map::is_empty"`).
 fn annotations(buf: &mut Vec<u8>, annotations: &Map<String, Value>) {
     if !annotations.is_empty() {

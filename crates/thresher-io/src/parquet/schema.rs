@@ -17,10 +17,16 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
-use arrow_array::ArrayRef;
+use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+use thresher_core::{Document, Reason};
+
+use crate::jsonl::json_str_len;
+use crate::jsonl::write::text_json_len;
+use crate::RejectedText;
 
 /// An output category.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -136,11 +142,27 @@ enum Col {
     I64(Int64Builder),
 }
 
-/// Rows of one category being gathered for a row group, a builder per column in schema order.
+/// Rows of one category being gathered, a builder per column in schema order, with the size
+/// of each row's JSONL line (what shards and row groups are cut by, as for JSONL output).
+///
+/// Rows are added from a record's JSON line ([`Rows::push`]), or, on the threads that serialize
+/// a batch, straight from the document ([`Rows::push_kept`], [`Rows::push_rejected`]): the same
+/// values and sizes, without writing the line and parsing it back.
 pub struct Rows {
     category: Category,
     cols: Vec<Col>,
-    len: usize,
+    /// The size of each row's line, newline included.
+    lens: Vec<u64>,
+    /// Reused for the JSON of metadata and annotations.
+    scratch: Vec<u8>,
+}
+
+/// Finished rows: a record batch of a category's schema, and the size of each row's JSONL line.
+pub struct RowChunk {
+    /// The rows.
+    pub batch: RecordBatch,
+    /// The size of each row's JSONL line, newline included.
+    pub lens: Vec<u64>,
 }
 
 impl Rows {
@@ -159,18 +181,141 @@ impl Rows {
         Rows {
             category,
             cols,
-            len: 0,
+            lens: Vec::new(),
+            scratch: Vec::new(),
         }
     }
 
     /// Rows gathered.
     pub fn len(&self) -> usize {
-        self.len
+        self.lens.len()
     }
 
     /// Whether there are none.
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.lens.is_empty()
+    }
+
+    /// Reserves room for `rows` rows holding `bytes` bytes of text, when there are no rows yet
+    /// (else does nothing).
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        if !self.is_empty() {
+            return;
+        }
+        for (i, c) in self.cols.iter_mut().enumerate() {
+            if let Col::Str(b) = c {
+                // The text column (second in every schema but the errors') holds the bytes.
+                let data = if i == 1 && self.category != Category::Errors {
+                    bytes
+                } else {
+                    0
+                };
+                *b = StringBuilder::with_capacity(rows, data);
+            }
+        }
+        self.lens.reserve(rows);
+    }
+
+    /// `map` as JSON (what serde_json writes for it) into the scratch buffer.
+    fn json_of(&mut self, map: &Map<String, Value>) -> usize {
+        self.scratch.clear();
+        // Serializing a map of `Value`s into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut self.scratch, map);
+        self.scratch.len()
+    }
+
+    /// Appends the scratch buffer (JSON serde_json wrote: UTF-8) to string column `i`.
+    fn s_scratch(&mut self, i: usize) {
+        if let Col::Str(b) = &mut self.cols[i] {
+            b.append_value(std::str::from_utf8(&self.scratch).unwrap_or_default());
+        }
+    }
+
+    /// `id`, `text` (as much as `text` says) and `metadata` of a document; returns the size of
+    /// its line's `{"id":..,"text":..,"metadata":{..}` (as [`crate::jsonl::write`] writes it).
+    fn doc_cols(&mut self, doc: &Document, text: RejectedText) -> usize {
+        self.s(0, Some(&doc.id));
+        let t = text.apply(doc.text());
+        self.s(1, Some(t));
+        let text_len = match text {
+            RejectedText::Full => text_json_len(doc),
+            _ => json_str_len(t),
+        };
+        let meta = self.json_of(&doc.metadata);
+        self.s_scratch(2);
+        6 + json_str_len(&doc.id) + 8 + text_len + 12 + meta
+    }
+
+    /// The `annotations` column (`i`) of a document (null when it has none); returns the size
+    /// of its line's `,"annotations":{..}`.
+    fn annotations(&mut self, i: usize, doc: &Document) -> usize {
+        if doc.annotations.is_empty() {
+            self.s(i, None);
+            return 0;
+        }
+        let n = self.json_of(&doc.annotations);
+        self.s_scratch(i);
+        15 + n
+    }
+
+    /// Adds a kept document's row: what [`Rows::push`] adds for its line
+    /// ([`crate::jsonl::write::write_kept`]).
+    pub fn push_kept(&mut self, doc: &Document) {
+        debug_assert_eq!(self.category, Category::Kept);
+        let n = self.doc_cols(doc, RejectedText::Full) + self.annotations(3, doc) + 2;
+        self.lens.push(n as u64);
+    }
+
+    /// Adds a rejected document's row: what [`Rows::push`] adds for its line
+    /// ([`crate::jsonl::write::write_rejected`] with the same arguments).
+    pub fn push_rejected(
+        &mut self,
+        doc: &Document,
+        reason: &Reason,
+        step: &str,
+        text: RejectedText,
+    ) {
+        debug_assert_eq!(self.category, Category::Rejected);
+        let mut n = self.doc_cols(doc, text);
+        self.s(3, Some(&reason.code));
+        n += 10 + json_str_len(&reason.code);
+        // `value` as the line holds it, and as a reader of the line gets it back.
+        let (value, value_text) = match &reason.value {
+            Value::Number(num) => match num.as_f64().and_then(serde_json::Number::from_f64) {
+                Some(f) => {
+                    self.scratch.clear();
+                    let _ = serde_json::to_writer(&mut self.scratch, &f);
+                    n += 9 + self.scratch.len() + 16;
+                    (
+                        serde_json::from_slice::<f64>(&self.scratch).ok(),
+                        Cow::Borrowed(""),
+                    )
+                }
+                None => {
+                    n += 29;
+                    (None, Cow::Borrowed(""))
+                }
+            },
+            Value::Null => {
+                n += 29;
+                (None, Cow::Borrowed(""))
+            }
+            Value::String(s) => {
+                n += 27 + json_str_len(s);
+                (None, Cow::Borrowed(s.as_str()))
+            }
+            other => {
+                let s = other.to_string();
+                n += 27 + json_str_len(&s);
+                (None, Cow::Owned(s))
+            }
+        };
+        self.f(4, value);
+        self.s(5, Some(&value_text));
+        self.s(6, Some(step));
+        n += 8 + json_str_len(step);
+        n += self.annotations(7, doc) + 2;
+        self.lens.push(n as u64);
     }
 
     fn s(&mut self, i: usize, v: Option<&str>) {
@@ -223,13 +368,20 @@ impl Rows {
                 self.s(5, e.step.as_deref());
             }
         }
-        self.len += 1;
+        self.lens.push(line.len() as u64);
         Ok(())
+    }
+
+    /// The gathered rows with their lines' sizes; the builders start again empty.
+    pub fn finish_chunk(&mut self) -> Result<RowChunk, arrow_schema::ArrowError> {
+        let lens = std::mem::take(&mut self.lens);
+        let batch = RecordBatch::try_new(self.category.schema(), self.finish())?;
+        Ok(RowChunk { batch, lens })
     }
 
     /// The gathered rows as columns (in schema order); the builders start again empty.
     pub fn finish(&mut self) -> Vec<ArrayRef> {
-        self.len = 0;
+        self.lens.clear();
         self.cols
             .iter_mut()
             .map(|c| -> ArrayRef {

@@ -529,3 +529,152 @@ fn schemas_are_documented_ones() {
     );
     let _ = Schema::empty();
 }
+
+/// Documents of every shape a row is made from: escapes and control characters, non-ASCII,
+/// empty and long texts, metadata and annotations or none, texts left escaped in an input
+/// buffer (as the JSONL reader leaves them) or decoded.
+fn shaped_docs() -> Vec<thresher_core::Document> {
+    use thresher_core::{Document, InputBuf, RawText};
+    let texts = [
+        String::new(),
+        "plain".to_string(),
+        "quote\" back\\slash\n\ttab \u{1}\u{1f}\u{7f} é “ü” 😀".to_string(),
+        format!("{}\n\"end\"", "word ".repeat(400)),
+    ];
+    let mut docs = Vec::new();
+    for (i, t) in texts.iter().enumerate() {
+        let mut d = Document::new(format!("id\"{i}\n"), t.as_str());
+        d.metadata
+            .insert("url".into(), json!(format!("http://x/{i}\"")));
+        d.metadata.insert("n".into(), json!(i as f64 + 0.1));
+        docs.push(d.clone());
+        d.annotate("step", "score", json!([1, "a", {"b": null}]));
+        docs.push(d);
+        // The text as the JSONL reader leaves it: escaped, in the input buffer.
+        let escaped = serde_json::to_string(t).unwrap().into_bytes();
+        let end = escaped.len() - 1;
+        let buf = Arc::new(InputBuf::owned(escaped));
+        let raw = RawText::new(buf, 1..end, &crate::jsonl::JsonString);
+        docs.push(Document::from_raw_text(format!("r{i}"), raw));
+    }
+    docs
+}
+
+/// Rows built from documents are those built from their JSON lines, with the lines' sizes.
+#[test]
+fn rows_from_documents_are_rows_from_their_lines() {
+    use crate::jsonl::write::{write_kept, write_rejected, OutBuf};
+    use crate::RejectedText;
+    use thresher_core::Reason;
+    let line = |f: &dyn Fn(&mut OutBuf)| {
+        let mut b = OutBuf::new(None);
+        f(&mut b);
+        b.end_line();
+        b.pieces().0.concat()
+    };
+    let docs = shaped_docs();
+    let (mut direct, mut parsed) = (Rows::new(Category::Kept), Rows::new(Category::Kept));
+    for d in &docs {
+        direct.push_kept(d);
+        parsed.push(&line(&|b| write_kept(b, d))).unwrap();
+    }
+    let (a, b) = (
+        direct.finish_chunk().unwrap(),
+        parsed.finish_chunk().unwrap(),
+    );
+    assert_eq!(a.batch, b.batch);
+    assert_eq!(a.lens, b.lens);
+
+    let values = [
+        json!(0.1),
+        json!(3),
+        json!(-7),
+        json!(1e300),
+        json!(u64::MAX),
+        serde_json::Value::Null,
+        json!(true),
+        json!("dup-of \"x\"\n"),
+        json!([1, "a"]),
+        json!({"k": 1}),
+    ];
+    let policies = [
+        RejectedText::Full,
+        RejectedText::None,
+        RejectedText::Head(3),
+    ];
+    let (mut direct, mut parsed) = (Rows::new(Category::Rejected), Rows::new(Category::Rejected));
+    for d in &docs {
+        for v in &values {
+            for &p in &policies {
+                let r = Reason::new("too_\"short", v.clone());
+                direct.push_rejected(d, &r, "gopher_quality", p);
+                parsed
+                    .push(&line(&|b| write_rejected(b, d, &r, "gopher_quality", p)))
+                    .unwrap();
+            }
+        }
+    }
+    let (a, b) = (
+        direct.finish_chunk().unwrap(),
+        parsed.finish_chunk().unwrap(),
+    );
+    assert_eq!(a.batch, b.batch);
+    assert_eq!(a.lens, b.lens);
+}
+
+/// Shards written from row chunks, cut anywhere, are those written from the lines.
+#[test]
+fn row_chunks_make_the_shards_lines_make() {
+    use crate::jsonl::write::{write_kept, OutBuf};
+    let docs: Vec<_> = shaped_docs().into_iter().cycle().take(25_000).collect();
+    // Small shards by bytes: the long texts cut them at different row counts.
+    let opts = WriteOptions {
+        shard_max_bytes: 3 << 20,
+        ..WriteOptions::default()
+    };
+    let write = |dir: &Path, chunk: Option<usize>| {
+        let out = OutDir::open(dir).unwrap();
+        let mut w = ParquetShardedWriter::new(
+            &out,
+            Category::Kept,
+            opts.clone(),
+            OutputCompression::Zstd,
+            false,
+        )
+        .unwrap();
+        match chunk {
+            Some(n) => {
+                for run in docs.chunks(n) {
+                    let mut rows = Rows::new(Category::Kept);
+                    run.iter().for_each(|d| rows.push_kept(d));
+                    w.write_rows(&rows.finish_chunk().unwrap()).unwrap();
+                }
+            }
+            None => {
+                for d in &docs {
+                    let mut b = OutBuf::new(None);
+                    write_kept(&mut b, d);
+                    b.end_line();
+                    w.write_line(&b.pieces().0.concat()).unwrap();
+                }
+            }
+        }
+        w.finish().unwrap()
+    };
+    let base = tempfile::tempdir().unwrap();
+    let want = write(base.path(), None);
+    assert!(want.len() > 2, "{want:?}");
+    for n in [1, 777, 4096, 30_000] {
+        let d = tempfile::tempdir().unwrap();
+        let got = write(d.path(), Some(n));
+        assert_eq!(got.len(), want.len());
+        for (x, y) in got.iter().zip(&want) {
+            assert_eq!(x.1, y.1);
+            assert!(
+                std::fs::read(&x.0).unwrap() == std::fs::read(&y.0).unwrap(),
+                "chunks of {n} changed {}",
+                x.0.display()
+            );
+        }
+    }
+}

@@ -4,13 +4,14 @@
 //! `--resume`, a completed shard is not written again but regenerated in memory and checked
 //! against its marker (documents, bytes, and the XXH3-128 of the file's bytes).
 //!
-//! The writer takes the same JSON lines the JSONL writer does (one per record, in order) and
-//! turns them into rows of the category's fixed schema ([`super::schema`]). Everything that
-//! decides the file's bytes depends only on the sequence of lines: a row group is cut after
-//! [`ROW_GROUP_ROWS`] rows or once its lines hold [`ROW_GROUP_BYTES`] bytes, and handed to the
-//! Arrow writer whole; shards are cut by `shard_max_docs` / `shard_max_bytes` counted on the
-//! lines, as for JSONL; `created_by` is a constant. So a resumed run writes byte-identical
-//! shards.
+//! The writer takes rows of the category's fixed schema ([`super::schema`]) with the size of
+//! each row's JSONL line: built from the documents on the threads that serialize a batch
+//! ([`RowChunk`]), or from the JSON lines the JSONL writer takes (one per record, in order).
+//! Everything that decides the file's bytes depends only on the sequence of rows and line
+//! sizes, not on how they come in chunks: a row group is cut after [`ROW_GROUP_ROWS`] rows or
+//! once its lines hold [`ROW_GROUP_BYTES`] bytes, and handed to the Arrow writer whole (one
+//! record batch); shards are cut by `shard_max_docs` / `shard_max_bytes` counted on the lines,
+//! as for JSONL; `created_by` is a constant. So a resumed run writes byte-identical shards.
 
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
@@ -24,7 +25,7 @@ use parquet::schema::types::ColumnPath;
 use serde::{Deserialize, Serialize};
 use twox_hash::XxHash3_128;
 
-use super::schema::{Category, Rows};
+use super::schema::{Category, RowChunk, Rows};
 use crate::outdir::{Folder, OutDir, OutDirError, MARKERS};
 use crate::writer::{OutputCompression, WriteOptions};
 
@@ -99,7 +100,12 @@ pub struct ParquetShardedWriter {
     compression: OutputCompression,
     resume: bool,
     shard: Option<Shard>,
-    rows: Rows,
+    /// Rows made from JSON lines ([`ParquetShardedWriter::write_pieces`]).
+    lines: Rows,
+    /// The rows of the next row group, in order (slices of the chunks they came in).
+    pending: Vec<RecordBatch>,
+    /// How many rows `pending` holds.
+    pending_rows: usize,
     /// Bytes of the lines of the rows not yet written.
     rows_bytes: u64,
     next_index: u32,
@@ -128,7 +134,9 @@ impl ParquetShardedWriter {
             opts,
             resume,
             shard: None,
-            rows: Rows::new(category),
+            lines: Rows::new(category),
+            pending: Vec::new(),
+            pending_rows: 0,
             rows_bytes: 0,
             next_index: 0,
             line: Vec::new(),
@@ -224,58 +232,91 @@ impl ParquetShardedWriter {
     /// [`crate::ShardedWriter::write_pieces`] takes them.
     pub fn write_pieces(&mut self, pieces: &[&[u8]], ends: &[usize]) -> std::io::Result<()> {
         let mut start = 0;
+        let mut line = std::mem::take(&mut self.line);
         for &end in ends {
-            let mut line = std::mem::take(&mut self.line);
             line.clear();
             for p in &pieces[start..end] {
                 line.extend_from_slice(p);
             }
             start = end;
-            let r = self.write_line(&line);
-            self.line = line;
-            r.map_err(|e| self.name_file(e))?;
+            if let Err(e) = self.lines.push(&line) {
+                self.lines.finish();
+                let e = other(format!(
+                    "output line does not fit the {} schema: {e}",
+                    self.category.name()
+                ));
+                return Err(self.name_file(e));
+            }
         }
-        Ok(())
+        self.line = line;
+        if self.lines.is_empty() {
+            return Ok(());
+        }
+        let chunk = self.lines.finish_chunk().map_err(other)?;
+        self.write_rows(&chunk)
     }
 
     /// Writes one record, given as its JSON line.
     pub fn write_line(&mut self, line: &[u8]) -> std::io::Result<()> {
-        if self.shard.is_none() {
-            self.shard = Some(self.open()?);
+        self.write_pieces(&[line], &[1])
+    }
+
+    /// Writes consecutive rows (in order, after those written before).
+    pub fn write_rows(&mut self, chunk: &RowChunk) -> std::io::Result<()> {
+        self.write_chunk(chunk).map_err(|e| self.name_file(e))
+    }
+
+    fn write_chunk(&mut self, chunk: &RowChunk) -> std::io::Result<()> {
+        let mut start = 0; // the first row not in `pending` yet
+        for (i, &n) in chunk.lens.iter().enumerate() {
+            if self.shard.is_none() {
+                self.shard = Some(self.open()?);
+            }
+            let shard = self.shard.as_mut().expect("opened above");
+            shard.docs += 1;
+            shard.bytes += n;
+            self.rows_bytes += n;
+            self.pending_rows += 1;
+            let shard_full =
+                shard.docs >= self.opts.shard_max_docs || shard.bytes >= self.opts.shard_max_bytes;
+            let group_full =
+                self.pending_rows >= ROW_GROUP_ROWS || self.rows_bytes >= ROW_GROUP_BYTES;
+            if shard_full || group_full {
+                self.pending.push(chunk.batch.slice(start, i + 1 - start));
+                start = i + 1;
+                if shard_full {
+                    self.close_shard()?;
+                } else {
+                    self.flush_rows()?;
+                }
+            }
         }
-        self.rows.push(line).map_err(|e| {
-            other(format!(
-                "output line does not fit the {} schema: {e}",
-                self.category.name()
-            ))
-        })?;
-        let n = line.len() as u64;
-        self.rows_bytes += n;
-        let shard = self.shard.as_mut().expect("opened above");
-        shard.docs += 1;
-        shard.bytes += n;
-        let shard_full =
-            shard.docs >= self.opts.shard_max_docs || shard.bytes >= self.opts.shard_max_bytes;
-        if shard_full {
-            self.close_shard()?;
-        } else if self.rows.len() >= ROW_GROUP_ROWS || self.rows_bytes >= ROW_GROUP_BYTES {
-            self.flush_rows()?;
+        if start < chunk.lens.len() {
+            self.pending
+                .push(chunk.batch.slice(start, chunk.lens.len() - start));
         }
         Ok(())
     }
 
-    /// Writes the buffered rows as one row group.
+    /// Writes the pending rows as one row group.
     fn flush_rows(&mut self) -> std::io::Result<()> {
-        if self.rows.is_empty() {
+        if self.pending.is_empty() {
             return Ok(());
         }
         let Some(shard) = self.shard.as_mut() else {
             return Ok(());
         };
-        let columns = self.rows.finish();
-        let batch = RecordBatch::try_new(self.category.schema(), columns).map_err(other)?;
+        // One record batch per row group, whatever chunks its rows came in: the Arrow writer
+        // cuts pages by the batches it is given, and the bytes must not depend on the chunks.
+        let batch = match self.pending.as_slice() {
+            [one] => one.clone(),
+            many => arrow_select::concat::concat_batches(&self.category.schema(), many)
+                .map_err(other)?,
+        };
+        self.pending.clear();
         shard.writer.write(&batch).map_err(other)?;
         shard.writer.flush().map_err(other)?;
+        self.pending_rows = 0;
         self.rows_bytes = 0;
         Ok(())
     }

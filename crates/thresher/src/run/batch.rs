@@ -19,6 +19,7 @@ use thresher_core::{
 };
 use thresher_io::jsonl::spill::write_spill;
 use thresher_io::jsonl::write::{line_size_hint, write_error, write_kept, write_rejected, OutBuf};
+use thresher_io::parquet::{Category, Rows};
 use thresher_io::{Batch, Item, ReadOptions, Record};
 
 use super::outputs::{Cat, OutChunk};
@@ -37,6 +38,9 @@ pub(super) struct Ctx<'a> {
     pub(super) report: Option<std::sync::Mutex<crate::report::Collector>>,
     /// Input bytes on disk read so far, for the progress display (with `progress`).
     pub(super) meter: Option<std::sync::Mutex<super::meter::InputMeter>>,
+    /// Whether the output is Parquet: kept and rejected documents then become rows of its
+    /// schema here, on the pool's threads, rather than lines the writer parses back.
+    pub(super) parquet: bool,
 }
 
 /// The part of the pipeline a batch goes through now.
@@ -343,11 +347,25 @@ impl Ctx<'_> {
     fn serialize_chunk(&self, chunk: &mut [Slot], buf: &Arc<InputBuf>, spill: bool) -> OutChunk {
         let mut out = OutChunk {
             cats: std::array::from_fn(|_| OutBuf::new(Some(buf.clone()))),
+            rows: self
+                .parquet
+                .then(|| Box::new([Rows::new(Category::Kept), Rows::new(Category::Rejected)])),
         };
+        // Per category: the bytes of its lines, and its rows and their texts' bytes.
         let mut sizes = [0usize; 4];
+        let mut rows = [(0usize, 0usize); 2];
         for s in chunk.iter() {
             let size = match s {
-                Slot::Live(d) | Slot::Rejected { doc: d, .. } => line_size_hint(d),
+                Slot::Live(d) | Slot::Rejected { doc: d, .. } => {
+                    if let (true, Some(c @ (Cat::Kept | Cat::Rejected))) =
+                        (self.parquet, s.cat(spill))
+                    {
+                        rows[c as usize].0 += 1;
+                        rows[c as usize].1 += d.text().len();
+                        continue;
+                    }
+                    line_size_hint(d)
+                }
                 Slot::Error { message, .. } => message.len() + 128,
                 _ => 0,
             };
@@ -358,9 +376,24 @@ impl Ctx<'_> {
         for (buf, size) in out.cats.iter_mut().zip(sizes) {
             buf.reserve(size);
         }
+        if let Some(r) = out.rows.as_deref_mut() {
+            for (r, (n, bytes)) in r.iter_mut().zip(rows) {
+                r.reserve(n, bytes);
+            }
+        }
         for s in chunk.iter_mut() {
             let Some(cat) = s.cat(spill) else { continue };
-            self.write_line(&mut out.cats[cat as usize], s, spill);
+            match (out.rows.as_deref_mut(), &mut *s) {
+                (Some([kept, _]), Slot::Live(d)) if cat == Cat::Kept => kept.push_kept(d),
+                (Some([_, rejected]), Slot::Rejected { doc, reason, step }) => rejected
+                    .push_rejected(
+                        doc,
+                        reason,
+                        steps_type(self.steps, *step),
+                        self.rejected_text,
+                    ),
+                (_, s) => self.write_line(&mut out.cats[cat as usize], s, spill),
+            }
             // Freed here, on the thread that is already at it, rather than all together on the
             // main thread after the batch.
             *s = Slot::Taken;

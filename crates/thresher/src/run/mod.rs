@@ -265,6 +265,7 @@ fn execute(
                     .store(total, std::sync::atomic::Ordering::Relaxed);
                 std::sync::Mutex::new(meter)
             }),
+            parquet: recipe.output.format == thresher_io::OutputFormat::Parquet,
         },
         recycled: recycle_rx,
     };

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crossbeam_channel::Sender;
 use thresher_core::InputBuf;
-use thresher_io::parquet::{Category, ParquetShardedWriter};
+use thresher_io::parquet::{Category, ParquetShardedWriter, Rows};
 use thresher_io::{Folder, OutDir, OutDirError, OutputFormat, ShardedWriter, WriteOptions};
 
 use thresher_io::jsonl::write::OutBuf;
@@ -34,6 +34,9 @@ pub(super) enum Cat {
 /// file, so only the order within a category matters).
 pub(super) struct OutChunk {
     pub(super) cats: [OutBuf; 4],
+    /// With Parquet output, the rows of the kept and rejected documents, built where the lines
+    /// would be (their lines are then not in `cats`).
+    pub(super) rows: Option<Box<[Rows; 2]>>,
 }
 
 impl OutChunk {
@@ -86,6 +89,19 @@ impl CatWriter {
         }
     }
 
+    fn write_rows(&mut self, rows: &mut Rows) -> std::io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        match self {
+            CatWriter::Jsonl(_) => Err(std::io::Error::other("Parquet rows for a JSONL output")),
+            CatWriter::Parquet(w) => {
+                let chunk = rows.finish_chunk().map_err(std::io::Error::other)?;
+                w.write_rows(&chunk)
+            }
+        }
+    }
+
     fn finish(self) -> std::io::Result<()> {
         match self {
             CatWriter::Jsonl(w) => (*w).finish().map(drop),
@@ -123,8 +139,13 @@ impl Outputs {
     }
 
     /// Writes a batch's lines, each category to its own files.
-    pub(super) fn write(&mut self, chunks: &[OutChunk]) -> std::io::Result<()> {
+    pub(super) fn write(&mut self, chunks: &mut [OutChunk]) -> std::io::Result<()> {
         for chunk in chunks {
+            if let Some(rows) = chunk.rows.as_deref_mut() {
+                let [kept, rejected] = rows;
+                self.kept.write_rows(kept)?;
+                self.rejected.write_rows(rejected)?;
+            }
             let [kept_buf, rejected_buf, errors_buf, spill_buf] = &chunk.cats;
             let (pieces, ends) = kept_buf.pieces();
             self.kept.write_pieces(&pieces, ends)?;

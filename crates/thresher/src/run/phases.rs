@@ -159,9 +159,9 @@ impl Pipeline<'_> {
                     let next = brx.recv().ok().map(&mut parse);
                     let (out, next) = rayon::join(
                         || {
-                            let out = ctx.finish_batch(phase, parsed, stats, step_stats)?;
+                            let mut out = ctx.finish_batch(phase, parsed, stats, step_stats)?;
                             outputs
-                                .write(&out.lines)
+                                .write(&mut out.lines)
                                 .map_err(|e| out_err(&outputs.outdir, e))?;
                             Ok::<_, RunError>(out)
                         },
