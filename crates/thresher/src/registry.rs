@@ -54,6 +54,8 @@ macro_rules! registered {
                 "drops documents a pattern matches (or keeps only those)",
             "sample" => thresher_filters::SampleConfig:
                 "keeps a fraction of documents, chosen by a hash of their id",
+            "url_filter" => thresher_filters::UrlFilterConfig:
+                "drops documents whose metadata.url is on a block list (datatrove's URLFilter)",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };

@@ -3,3 +3,4 @@
 mod bounds;
 mod parity;
 mod pii;
+mod url_filter;
