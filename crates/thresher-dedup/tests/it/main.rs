@@ -99,7 +99,7 @@ fn python() -> Option<String> {
     let ok = std::process::Command::new(&py)
         .args([
             "-c",
-            "import importlib.metadata as m, datatrove.pipeline.dedup.minhash; \
+            "import importlib.metadata as m, xxhash, spacy, datatrove.pipeline.dedup.minhash; \
              assert m.version('datatrove') == '0.10.1'",
         ])
         .output()
@@ -120,8 +120,8 @@ fn datatrove_cluster_ids_and_sizes() {
     let Some(py) = python() else {
         assert!(
             std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
-            "THRESHER_REQUIRE_SHARED is set but Python with datatrove 0.10.1 (THRESHER_PYTHON) \
-             is missing"
+            "THRESHER_REQUIRE_SHARED is set but Python with datatrove 0.10.1, spacy and xxhash \
+             (THRESHER_PYTHON) is missing"
         );
         println!("skipping: needs Python with datatrove 0.10.1");
         return;
