@@ -570,6 +570,9 @@ pub struct Decisions {
     /// `(node, cluster size, keeper index or u32::MAX when the node is the keeper)`, by node.
     rows: Vec<(u64, u32, u32)>,
     keeper_ids: Vec<String>,
+    /// With [`Keeper::Datatrove`]: datatrove's cluster number of each row (clusters numbered
+    /// in the order of their first document), as many as `rows`.
+    cluster_no: Option<Vec<u32>>,
 }
 
 /// A document's fate according to [`Decisions`].
@@ -604,6 +607,17 @@ impl Decisions {
         }
     }
 
+    /// datatrove's `minhash_cluster_id` of `node` (its `MinhashDedupCluster(save_cluster_id)`):
+    /// the cluster's number, clusters numbered from 0 in the order of their first document,
+    /// or -1 when the document is alone. `None` unless the keeper is [`Keeper::Datatrove`].
+    pub fn datatrove_cluster_id(&self, node: u64) -> Option<i64> {
+        let numbers = self.cluster_no.as_ref()?;
+        Some(match self.rows.binary_search_by_key(&node, |r| r.0) {
+            Ok(i) => numbers.get(i).map_or(-1, |&c| i64::from(c)),
+            Err(_) => -1,
+        })
+    }
+
     /// Number of documents to remove.
     pub fn removed(&self) -> usize {
         self.rows.iter().filter(|r| r.2 != u32::MAX).count()
@@ -616,19 +630,19 @@ impl Decisions {
 
     /// Heap bytes held.
     pub fn heap_bytes(&self) -> usize {
-        self.rows.capacity() * 16 + self.keeper_ids.iter().map(|s| s.len() + 24).sum::<usize>()
+        self.rows.capacity() * 16
+            + self.keeper_ids.iter().map(|s| s.len() + 24).sum::<usize>()
+            + self.cluster_no.as_ref().map_or(0, |c| c.capacity() * 4)
     }
 
     /// The decisions about the nodes of shard `shard`.
     pub fn for_shard(&self, shard: u32) -> Decisions {
         let lo = u64::from(shard) << SHARD_SHIFT;
         let hi = lo | MAX_SEQ;
-        let rows: Vec<_> = self
-            .rows
-            .iter()
-            .filter(|r| r.0 >= lo && r.0 <= hi)
-            .copied()
-            .collect();
+        let start = self.rows.partition_point(|r| r.0 < lo);
+        let end = self.rows.partition_point(|r| r.0 <= hi);
+        let rows: Vec<_> = self.rows[start..end].to_vec();
+        let cluster_no = self.cluster_no.as_ref().map(|c| c[start..end].to_vec());
         // Re-index the keeper ids this shard needs.
         let mut ids = Vec::new();
         let mut map: IntMap<u32, u32> = IntMap::default();
@@ -648,6 +662,7 @@ impl Decisions {
         Decisions {
             rows,
             keeper_ids: ids,
+            cluster_no,
         }
     }
 
@@ -657,7 +672,8 @@ impl Decisions {
         let tmp = path.with_extension("tmp");
         let mut w = create(&tmp)?;
         let mut put = |b: &[u8]| w.write_all(b).map_err(io_err(&tmp));
-        put(b"THDEC001")?;
+        // Version 2 adds datatrove's cluster numbers (a flag, then one u32 a row).
+        put(b"THDEC002")?;
         put(&(self.keeper_ids.len() as u64).to_le_bytes())?;
         for id in &self.keeper_ids {
             put(&(id.len() as u64).to_le_bytes())?;
@@ -668,6 +684,15 @@ impl Decisions {
             put(&n.to_le_bytes())?;
             put(&s.to_le_bytes())?;
             put(&k.to_le_bytes())?;
+        }
+        match &self.cluster_no {
+            None => put(&[0])?,
+            Some(c) => {
+                put(&[1])?;
+                for n in c {
+                    put(&n.to_le_bytes())?;
+                }
+            }
         }
         w.flush().map_err(io_err(&tmp))?;
         drop(w);
@@ -693,9 +718,11 @@ impl Decisions {
             w.copy_from_slice(s);
             u64::from_le_bytes(w)
         };
-        if take(8)? != b"THDEC001" {
-            return Err(bad());
-        }
+        let version = match take(8)? {
+            b"THDEC001" => 1,
+            b"THDEC002" => 2,
+            _ => return Err(bad()),
+        };
         let n_ids = u64_of(take(8)?);
         let mut keeper_ids = Vec::new();
         for _ in 0..n_ids {
@@ -712,10 +739,25 @@ impl Decisions {
             w.copy_from_slice(take(4)?);
             rows.push((n, s, u32::from_le_bytes(w)));
         }
+        let cluster_no = if version >= 2 && take(1)? == [1] {
+            let mut c = Vec::with_capacity(rows.len());
+            for _ in 0..rows.len() {
+                let mut w = [0u8; 4];
+                w.copy_from_slice(take(4)?);
+                c.push(u32::from_le_bytes(w));
+            }
+            Some(c)
+        } else {
+            None
+        };
         if !rows.windows(2).all(|w| w[0].0 < w[1].0) {
             return Err(bad());
         }
-        Ok(Decisions { rows, keeper_ids })
+        Ok(Decisions {
+            rows,
+            keeper_ids,
+            cluster_no,
+        })
     }
 }
 
@@ -853,7 +895,11 @@ pub fn cluster(dirs: &[PathBuf], opts: &ClusterOptions) -> Result<(Decisions, Cl
         ..ClusterReport::default()
     };
     let Some(first) = manifests.first() else {
-        return Ok((Decisions::default(), report));
+        let decisions = Decisions {
+            cluster_no: (opts.keeper == Keeper::Datatrove).then(Vec::new),
+            ..Decisions::default()
+        };
+        return Ok((decisions, report));
     };
     let bands = first.bands;
     for m in &manifests {
@@ -1023,9 +1069,26 @@ pub fn cluster(dirs: &[PathBuf], opts: &ClusterOptions) -> Result<(Decisions, Cl
         }
     }
     rows.sort_unstable_by_key(|r| r.0);
+    // datatrove numbers the clusters as it meets their roots walking the documents in order:
+    // by each cluster's first document.
+    let cluster_no = (opts.keeper == Keeper::Datatrove).then(|| {
+        let root_of: IntMap<u64, u64> = comps.iter().map(|&(n, r, _)| (n, r)).collect();
+        let mut number: IntMap<u64, u32> = IntMap::default();
+        rows.iter()
+            .map(|r| {
+                let root = root_of.get(&r.0).copied().unwrap_or(r.0);
+                let next = number.len() as u32;
+                *number.entry(root).or_insert(next)
+            })
+            .collect()
+    });
     report.clusters = keeper.len() as u64;
     report.clustered_docs = rows.len() as u64;
-    let decisions = Decisions { rows, keeper_ids };
+    let decisions = Decisions {
+        rows,
+        keeper_ids,
+        cluster_no,
+    };
     report.removed_docs = decisions.removed() as u64;
     report.cluster_heap_bytes = (uf_bytes + decisions.heap_bytes() + comps.capacity() * 24) as u64;
     Ok((decisions, report))
@@ -1243,18 +1306,32 @@ pub(crate) mod tests {
             // Same fate for every document, whichever way it was numbered.
             for (s, w) in cuts.windows(2).enumerate() {
                 for i in w[0]..w[1] {
-                    let a = d1.fate(node_id(0, i as u64).unwrap());
-                    let b = d4.fate(node_id(s as u32, (i - w[0]) as u64).unwrap());
-                    assert_eq!(a, b, "doc {i}");
+                    let (n1, n4) = (
+                        node_id(0, i as u64).unwrap(),
+                        node_id(s as u32, (i - w[0]) as u64).unwrap(),
+                    );
+                    assert_eq!(d1.fate(n1), d4.fate(n4), "doc {i}");
+                    // datatrove's cluster numbers follow document order, across shards too.
+                    assert_eq!(
+                        d1.datatrove_cluster_id(n1),
+                        d4.datatrove_cluster_id(n4),
+                        "doc {i}"
+                    );
                 }
             }
         }
-        // The per-shard decision files round-trip.
-        let r = cluster_work_dir(&many, &opts(Keeper::LowestSeq)).unwrap();
-        let d2 = Decisions::load(&shard_dir(&many, 2).join("decisions.bin")).unwrap();
-        let (full, _) = cluster(&shard_dirs(&many).unwrap(), &opts(Keeper::LowestSeq)).unwrap();
-        assert_eq!(d2, full.for_shard(2));
-        assert_eq!(r.removed_docs as usize, full.removed());
+        // The per-shard decision files round-trip (with datatrove's cluster numbers or not).
+        for keeper in [Keeper::LowestSeq, Keeper::Datatrove] {
+            let r = cluster_work_dir(&many, &opts(keeper)).unwrap();
+            let d2 = Decisions::load(&shard_dir(&many, 2).join("decisions.bin")).unwrap();
+            let (full, _) = cluster(&shard_dirs(&many).unwrap(), &opts(keeper)).unwrap();
+            assert_eq!(d2, full.for_shard(2));
+            assert_eq!(r.removed_docs as usize, full.removed());
+            assert_eq!(
+                d2.datatrove_cluster_id(node_id(3, 0).unwrap()).is_some(),
+                keeper == Keeper::Datatrove
+            );
+        }
     }
 
     #[test]

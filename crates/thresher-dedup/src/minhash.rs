@@ -142,7 +142,9 @@ pub struct MinhashDedupConfig {
     /// This process's shard, for the `signatures` and `filter` stages.
     pub shard_index: u32,
     /// Also write `minhash_cluster_id` / `minhash_cluster_size` into the metadata (datatrove's
-    /// names, for FineWeb-2 style rehydration). Annotations are always written.
+    /// names, for FineWeb-2 style rehydration). With `keeper = "datatrove"` the id is
+    /// datatrove's: the cluster's number (clusters numbered from 0 by their first document),
+    /// -1 for a document alone; else the kept document's id. Annotations are always written.
     pub cluster_metadata: bool,
 }
 
@@ -516,8 +518,12 @@ impl Step for MinhashDedup {
         doc.annotate(STEP, "cluster_id", cluster_id.clone());
         doc.annotate(STEP, "cluster_size", size);
         if self.cfg.cluster_metadata {
-            doc.metadata
-                .insert("minhash_cluster_id".into(), cluster_id.clone().into());
+            // With datatrove's keeper, datatrove's numbers: -1 for a document alone.
+            let id = match decisions.datatrove_cluster_id(node) {
+                Some(n) => Value::from(n),
+                None => Value::from(cluster_id.clone()),
+            };
+            doc.metadata.insert("minhash_cluster_id".into(), id);
             doc.metadata
                 .insert("minhash_cluster_size".into(), size.into());
         }
@@ -717,6 +723,48 @@ mod tests {
             o => panic!("{o:?}"),
         }
         assert!(step.report().contains_key("candidate_pairs"));
+    }
+
+    /// With datatrove's keeper the metadata ids are datatrove's: -1 alone, else the cluster's
+    /// number, clusters numbered from 0 by their first document.
+    #[test]
+    fn datatrove_keeper_writes_datatrove_cluster_ids() {
+        let docs = docs(200);
+        let step = MinhashDedupConfig {
+            keeper: Keeper::Datatrove,
+            cluster_metadata: true,
+            ..MinhashDedupConfig::default()
+        }
+        .build_step()
+        .unwrap();
+        docs.iter().for_each(|d| step.observe(d).unwrap());
+        step.end_observe().unwrap();
+        let mut number_of_cluster: std::collections::HashMap<String, i64> = Default::default();
+        let (mut alone, mut clustered) = (0, 0);
+        for d in &docs {
+            let out = step.process(d.clone(), &mut StepCx::default());
+            let doc = out.doc();
+            let id = doc.metadata["minhash_cluster_id"].as_i64().unwrap();
+            let size = doc.metadata["minhash_cluster_size"].as_u64().unwrap();
+            // The cluster as the annotation names it: its kept document's id.
+            let keeper = doc.annotations[STEP]["cluster_id"]
+                .as_str()
+                .unwrap()
+                .to_string();
+            if size == 1 {
+                assert_eq!(id, -1, "{}", doc.id);
+                alone += 1;
+                continue;
+            }
+            clustered += 1;
+            let next = number_of_cluster.len() as i64;
+            let n = *number_of_cluster.entry(keeper).or_insert(next);
+            assert_eq!(id, n, "{}: numbered in order of first document", doc.id);
+        }
+        assert!(
+            alone > 50 && clustered > 20,
+            "{alone} alone, {clustered} clustered"
+        );
     }
 
     #[test]

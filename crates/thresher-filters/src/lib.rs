@@ -47,6 +47,7 @@ mod regex_filter;
 mod sample;
 pub mod sentences;
 mod text_length;
+mod url_filter;
 pub mod vocab;
 mod word_count;
 
@@ -60,4 +61,5 @@ pub use pii::{is_global_v4, Pii, PiiConfig};
 pub use regex_filter::{RegexFilter, RegexFilterConfig, RegexMode};
 pub use sample::{Sample, SampleConfig};
 pub use text_length::{TextLength, TextLengthConfig};
+pub use url_filter::{lenient_netloc, MissingUrl, UrlFilter, UrlFilterConfig};
 pub use word_count::{WordCount, WordCountConfig, WordSplit};

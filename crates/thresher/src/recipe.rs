@@ -403,6 +403,13 @@ mod tests {
                 continue;
             }
             let r = Recipe::load(name).unwrap_or_else(|e| panic!("{e}"));
+            if text.contains("type = \"url_filter\"") {
+                // Its lists are the user's to give (datatrove's licence): refused until
+                // `--set url_filter.datatrove_assets=DIR`, saying so.
+                let e = r.build_steps().map(|_| ()).unwrap_err();
+                assert!(e.to_string().contains("datatrove_assets"), "{name}: {e}");
+                continue;
+            }
             r.build_steps().unwrap_or_else(|e| panic!("{e}"));
         }
     }

@@ -58,6 +58,8 @@ macro_rules! registered {
                 "drops documents without 3 lines of 200 characters or more (mC4's paragraph rule)",
             "sentence_dedup" => thresher_dedup::SentenceDedupConfig:
                 "removes spans of 3 sentences seen before (C4's rule, datatrove's SentenceDedup)",
+            "url_filter" => thresher_filters::UrlFilterConfig:
+                "drops documents whose metadata.url is on a block list (datatrove's URLFilter)",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
@@ -383,15 +385,27 @@ pub(crate) fn deserialize_table<T: DeserializeOwned>(
 mod tests {
     use super::*;
 
-    /// Steps whose defaults are intentionally incomplete, with the reason. None today: every
-    /// step builds from an empty table.
-    const INCOMPLETE_DEFAULTS: &[(&str, &str)] = &[];
+    /// Steps whose defaults are intentionally incomplete, with the reason (each must refuse
+    /// an empty table with a message naming what to set).
+    const INCOMPLETE_DEFAULTS: &[(&str, &str)] = &[(
+        "url_filter",
+        "its block lists are the user's to give (datatrove_assets = DIR or list files): \
+         datatrove's lists are under their own licence and not shipped",
+    )];
 
     #[test]
     fn every_step_builds_from_its_defaults() {
         for name in step_names() {
             if let Some((_, why)) = INCOMPLETE_DEFAULTS.iter().find(|(n, _)| n == name) {
                 println!("{name}: not built from defaults: {why}");
+                let e = build_step(name, toml::Table::new())
+                    .unwrap()
+                    .map(|_| ())
+                    .unwrap_err();
+                assert!(
+                    format!("{e:?}").contains("datatrove_assets"),
+                    "{name}: {e:?}"
+                );
                 continue;
             }
             match build_step(name, toml::Table::new()) {

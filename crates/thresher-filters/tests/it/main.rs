@@ -4,3 +4,4 @@ mod bounds;
 mod c4_paragraph;
 mod parity;
 mod pii;
+mod url_filter;
