@@ -63,11 +63,37 @@ macro_rules! registered {
 /// one in a build without its feature are refused with [`feature_message`].
 pub const FEATURE_STEPS: &[(&str, &str)] = &[("language_id", "langid")];
 
-/// Builds the step of type `type_name` from its recipe table (without the `type` key).
-/// `None` when no step has that type name.
+/// How a step runs, from the `mode` key every step table may have (it is not a parameter of
+/// the step's config: the registry takes it out before the config sees the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunMode {
+    /// `mode = "filter"` (the default): the step decides.
+    #[default]
+    Filter,
+    /// `mode = "annotate"`: a filter measures every rule, writes the values into
+    /// `metadata.<step>` and keeps every document (see [`thresher_core::Annotate`]).
+    Annotate,
+}
+
+/// Takes the `mode` key out of a step table.
+pub fn take_mode(type_name: &str, table: &mut toml::Table) -> Result<RunMode, BuildError> {
+    match table.remove("mode") {
+        None => Ok(RunMode::Filter),
+        Some(toml::Value::String(m)) if m == "filter" => Ok(RunMode::Filter),
+        Some(toml::Value::String(m)) if m == "annotate" => Ok(RunMode::Annotate),
+        Some(other) => Err(BuildError::Invalid(thresher_core::Error::config(
+            type_name,
+            format!("`mode` = {other}: must be \"filter\" (the default) or \"annotate\""),
+        ))),
+    }
+}
+
+/// Builds the step of type `type_name` from its recipe table (without the `type` key; with
+/// `mode = "annotate"`, the step wrapped in [`thresher_core::Annotate`], which refuses steps
+/// that are not filters). `None` when no step has that type name.
 pub fn build_step(
     type_name: &str,
-    table: toml::Table,
+    mut table: toml::Table,
 ) -> Option<Result<Box<dyn Step>, BuildError>> {
     macro_rules! steps {
         ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
@@ -77,13 +103,26 @@ pub fn build_step(
             }
         };
     }
-    registered!(steps)
+    let mode = match take_mode(type_name, &mut table) {
+        Ok(m) => m,
+        Err(e) => return step_names().contains(&type_name).then_some(Err(e)),
+    };
+    let built = registered!(steps)?;
+    Some(built.and_then(|step| {
+        match mode {
+            RunMode::Filter => Ok(step),
+            RunMode::Annotate => thresher_core::Annotate::new(step)
+                .map(|a| Box::new(a) as Box<dyn Step>)
+                .map_err(BuildError::Invalid),
+        }
+    }))
 }
 
-/// Checks the step's recipe table: deserializes it and runs the config's
-/// [`StepConfig::validate`], without building the step (no allocation, no file access).
-/// `None` when no step has that type name.
-pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), BuildError>> {
+/// Checks the step's recipe table: its `mode`, then deserializes the rest and runs the
+/// config's [`StepConfig::validate`], without building the step (no allocation, no file
+/// access; whether an annotating step is a filter is known once it is built). `None` when no
+/// step has that type name.
+pub fn check_step(type_name: &str, mut table: toml::Table) -> Option<Result<(), BuildError>> {
     macro_rules! steps {
         ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
             match type_name {
@@ -91,6 +130,9 @@ pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), Buil
                 _ => None,
             }
         };
+    }
+    if let Err(e) = take_mode(type_name, &mut table) {
+        return step_names().contains(&type_name).then_some(Err(e));
     }
     registered!(steps)
 }
@@ -457,6 +499,55 @@ mod tests {
                 assert!(!p.doc.is_empty(), "{name}.{}: no doc comment", p.name);
             }
         }
+    }
+
+    /// Every filter annotates: `mode = "annotate"` builds, keeps a document the filter
+    /// rejects, and writes values under the step's name; steps that are not filters refuse it.
+    #[test]
+    fn annotate_mode() {
+        use thresher_core::{Document, Outcome, StepCx};
+        let table = |mode: &str| toml::Table::from_iter([("mode".to_string(), mode.into())]);
+        let mut filters = Vec::new();
+        for name in step_names() {
+            let built = build_step(name, table("annotate")).unwrap();
+            let Ok(step) = built else {
+                // Not a filter: refused, with the key named so the recipe error points at it.
+                let Err(BuildError::Invalid(e)) = built else {
+                    unreachable!()
+                };
+                assert!(e.to_string().contains("not a filter"), "{name}: {e}");
+                continue;
+            };
+            filters.push(*name);
+            let doc = Document::new("d", "Too short.");
+            match step.process(doc, &mut StepCx::default()) {
+                Outcome::Keep(doc) => {
+                    let values = doc.metadata.get(*name).and_then(|v| v.as_object());
+                    assert!(values.is_some_and(|v| !v.is_empty()), "{name}: {doc:?}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        for f in [
+            "gopher_quality",
+            "gopher_repetition",
+            "c4_quality",
+            "c4_badwords",
+            "fineweb_quality",
+            "text_length",
+            "word_count",
+            "regex_filter",
+            "sample",
+        ] {
+            assert!(filters.contains(&f), "{f} does not annotate");
+        }
+        assert!(build_step("gopher_quality", table("filter"))
+            .unwrap()
+            .is_ok());
+        let Some(Err(BuildError::Invalid(e))) = check_step("gopher_quality", table("tag")) else {
+            panic!()
+        };
+        assert!(e.to_string().contains("`mode` = \"tag\""), "{e}");
     }
 
     #[test]
