@@ -84,8 +84,14 @@ pub struct Distribution {
     /// `(q, value)` for each of [`QUANTILES`] (q = 0 is the minimum, 1 the maximum); the
     /// nearest-rank value, an actual value of the data.
     pub quantiles: Vec<(f64, f64)>,
-    /// `bins` equal-width bins between the minimum and the maximum: `(lower edge, count)`.
+    /// `bins` equal-width bins between the 1st and the 99th percentile (between the minimum
+    /// and the maximum when those are equal), so that a few outliers do not squeeze the bulk
+    /// into one bin: `(lower edge, count)`; the last bin includes its upper edge.
     pub histogram: Vec<(f64, usize)>,
+    /// Values below the histogram's range.
+    pub below: usize,
+    /// Values above the histogram's range.
+    pub above: usize,
 }
 
 /// What a threshold drops.
@@ -226,14 +232,25 @@ pub fn distribution(mut v: Vec<f64>, bins: usize) -> Distribution {
             (q, v.get(rank - 1).copied().unwrap_or(f64::NAN))
         })
         .collect();
-    let (lo, hi) = (
-        v.first().copied().unwrap_or(0.0),
-        v.last().copied().unwrap_or(0.0),
-    );
+    let q = |q: f64| v[((q * n as f64).ceil() as usize).clamp(1, n.max(1)) - 1];
+    let (lo, hi) = match n {
+        0 => (0.0, 0.0),
+        _ if q(0.01) < q(0.99) => (q(0.01), q(0.99)),
+        _ => (v[0], v[n - 1]),
+    };
     let bins = bins.max(1);
     let width = (hi - lo) / bins as f64;
     let mut counts = vec![0usize; bins];
+    let (mut below, mut above) = (0, 0);
     for &x in &v {
+        if x < lo {
+            below += 1;
+            continue;
+        }
+        if x > hi {
+            above += 1;
+            continue;
+        }
         let i = if width > 0.0 {
             (((x - lo) / width) as usize).min(bins - 1)
         } else {
@@ -248,13 +265,15 @@ pub fn distribution(mut v: Vec<f64>, bins: usize) -> Distribution {
             .map(|(i, c)| (lo + i as f64 * width, c))
             .collect()
     } else {
-        vec![(lo, n)]
+        vec![(lo, n - below - above)]
     };
     Distribution {
         count: n,
         mean,
         quantiles,
         histogram,
+        below,
+        above,
     }
 }
 
@@ -304,9 +323,15 @@ impl Report {
                 .collect();
             let _ = writeln!(out, "  {}", q.join("  "));
             let most = d.histogram.iter().map(|b| b.1).max().unwrap_or(1).max(1);
+            let bar = |c: usize| "#".repeat((c * 40).div_ceil(most).min(40));
+            if d.below > 0 {
+                let _ = writeln!(out, "  {:>12} | {:<40} {}", "below", bar(d.below), d.below);
+            }
             for (edge, c) in &d.histogram {
-                let bar = "#".repeat((c * 40).div_ceil(most));
-                let _ = writeln!(out, "  {:>12} | {bar:<40} {c}", num(*edge));
+                let _ = writeln!(out, "  {:>12} | {:<40} {c}", num(*edge), bar(*c));
+            }
+            if d.above > 0 {
+                let _ = writeln!(out, "  {:>12} | {:<40} {}", "above", bar(d.above), d.above);
             }
         }
         if !self.thresholds.is_empty() {
@@ -362,9 +387,12 @@ mod tests {
             (1.0, 50.0, 90.0, 99.0, 100.0)
         );
         assert_eq!(d.mean, 50.5);
+        // Bins over [p1, p99] = [1, 99]; 100 is above.
         assert_eq!(d.histogram.len(), 10);
-        assert_eq!(d.histogram.iter().map(|b| b.1).sum::<usize>(), 100);
-        assert_eq!(d.histogram[9], (90.1, 10));
+        assert_eq!((d.below, d.above), (0, 1));
+        assert_eq!(d.histogram.iter().map(|b| b.1).sum::<usize>(), 99);
+        assert_eq!(d.histogram[0], (1.0, 10));
+        assert_eq!(d.histogram[9].1, 10);
         // One distinct value: one bin.
         let d = distribution(vec![2.0; 5], 10);
         assert_eq!(d.histogram, vec![(2.0, 5)]);
