@@ -57,6 +57,7 @@ Examples:
   thresher steps minhash_dedup                        # a step's parameters and defaults
   thresher report out/                                # draw out/report.html again
   thresher explain out/ DOC-ID                        # why one document was kept or rejected
+  thresher stats out/ -d 'gopher_quality.mean_word_length<3'  # annotated values
 
 Output: out/kept/, out/rejected/ (with reason and value), out/errors/ (with file and position),
 out/stats.json (in = kept + rejected + errors, per file and per step) and out/report.html (the
@@ -171,6 +172,27 @@ enum Command {
         /// Refuse unless the work_dir holds exactly the shards 0..N (a failed or stale shard).
         #[arg(long, value_name = "N")]
         shards: Option<u32>,
+    },
+    /// The distribution of the values that annotating filters (`mode = "annotate"`) wrote into
+    /// the documents' metadata: quantiles and a histogram per value, and what thresholds would
+    /// drop. Every number of `metadata` (one object deep: `gopher_quality.mean_word_length`).
+    Stats {
+        /// A run's output directory (its kept/ documents), or files, directories, globs.
+        #[arg(required = true, num_args = 1..)]
+        inputs: Vec<PathBuf>,
+        /// Only the values whose key starts with this (e.g. `gopher_quality.`). Repeatable.
+        #[arg(short, long = "key", value_name = "PREFIX")]
+        keys: Vec<String>,
+        /// What this threshold would drop: KEY<VALUE (also <=, >, >=, ==, !=), e.g.
+        /// 'gopher_quality.mean_word_length<3'. Repeatable; several are also counted together.
+        #[arg(short, long = "drop", value_name = "KEY<VALUE")]
+        drops: Vec<thresher::annotations::Threshold>,
+        /// Histogram bins.
+        #[arg(long, default_value_t = 10)]
+        bins: usize,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Merge the stats.json of a run's shards into one: counts summed overall, per step and per
     /// file, checked (in = kept + rejected + errors; each file in one shard only).
@@ -301,6 +323,29 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             }
             0
         }
+        Command::Stats {
+            inputs,
+            keys,
+            drops,
+            bins,
+            json,
+        } => match thresher::annotations::report(&inputs, &keys, &drops, bins) {
+            Ok(report) if json => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&report).unwrap_or_default()
+                );
+                0
+            }
+            Ok(report) => {
+                print!("{}", report.to_text());
+                0
+            }
+            Err(e) => {
+                eprintln!("thresher: {e}");
+                2
+            }
+        },
         Command::MergeStats { stats, output } => shard_cmds::merge_stats(&stats, output.as_deref()),
         Command::MinhashCluster {
             recipe,

@@ -37,4 +37,6 @@ pub use document::{Document, RawText, SourcePos, TextEncoding};
 pub use error::{Error, Result};
 pub use input_buf::InputBuf;
 pub use stats::{FileStats, NamedStepStats, Stats, StepStats, Tally};
-pub use step::{Outcome, Prepared, Reason, Step, StepConfig, StepCx, StepMode};
+pub use step::{
+    Annotate, Filter, Outcome, Prepared, Reason, Rules, Step, StepConfig, StepCx, StepMode,
+};

@@ -40,8 +40,11 @@ use std::path::PathBuf;
 
 use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_fraction;
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use serde_json::Value;
+use thresher_core::{Document, Error, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 use crate::pychar;
 
@@ -228,24 +231,44 @@ impl Step for C4BadWords {
         "c4_badwords"
     }
 
-    fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "c4_badwords")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for C4BadWords {
+    /// Annotates `badword` (the first bad word found, or null) and `kept_anyway` (whether the
+    /// `keep_fraction` draw keeps the document all the same): rejected when a bad word is found
+    /// and it is not kept anyway.
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let lang = doc
             .metadata
             .get("language")
             .and_then(|v| v.as_str())
-            .unwrap_or(&self.cfg.default_language)
-            .to_string();
-        match self.find(&lang, doc.text()) {
-            Err(MissingLanguage) if self.cfg.fail_on_missing_language => Outcome::error(
-                doc,
-                format!("c4_badwords: no bad-words list for language {lang:?}"),
-            ),
-            Err(MissingLanguage) | Ok(None) => Outcome::Keep(doc),
-            Ok(Some(_)) if self.keep_anyway(&doc) => Outcome::Keep(doc),
-            Ok(Some(word)) => Outcome::reject(
-                doc,
-                Reason::new("c4_badwords:document_removed_with_badwords", word),
-            ),
+            .unwrap_or(&self.cfg.default_language);
+        match self.find(lang, doc.text()) {
+            Err(MissingLanguage) if self.cfg.fail_on_missing_language => {
+                let msg = format!("c4_badwords: no bad-words list for language {lang:?}");
+                rules.error(msg)
+            }
+            Err(MissingLanguage) | Ok(None) => {
+                rules.note("badword", Value::Null);
+                ControlFlow::Continue(())
+            }
+            Ok(Some(word)) => {
+                let kept = self.keep_anyway(doc);
+                rules.note("kept_anyway", kept);
+                rules.rule(
+                    "badword",
+                    word,
+                    !kept,
+                    "c4_badwords:document_removed_with_badwords",
+                )
+            }
         }
     }
 }

@@ -43,9 +43,12 @@
 use memchr::memmem::Finder;
 use serde::{Deserialize, Serialize};
 use thresher_core::check::check_at_least;
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use thresher_core::{
+    Document, Error, Filter, Outcome, Reason, Result, Rules, Step, StepConfig, StepCx,
+};
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use crate::analysis::analysis;
 use crate::pychar;
@@ -274,15 +277,22 @@ impl C4Quality {
 
     /// Applies the rules to `text`.
     pub fn apply(&self, text: &str) -> C4Verdict {
-        match self.decide(text) {
-            Err(reason) => C4Verdict::Reject(reason),
-            Ok(kept) => C4Verdict::Keep(self.join(text, &kept)),
+        let mut rules = Rules::filter();
+        match self.decide(text, &mut rules) {
+            ControlFlow::Break(()) => match rules.take_reason() {
+                Some(reason) => C4Verdict::Reject(reason),
+                None => unreachable!("c4_quality only stops on a rejection"),
+            },
+            ControlFlow::Continue(kept) => C4Verdict::Keep(self.join(text, &kept)),
         }
     }
 
-    /// The kept lines (or sentences) of `text`, or the reason to reject it.
-    fn decide<'t>(&self, text: &'t str) -> std::result::Result<Vec<Cow<'t, str>>, Reason> {
+    /// The kept lines (or sentences) of `text`; breaks when a page rule rejects it. When
+    /// annotating, every line is looked at and every sentence counted.
+    fn decide<'t>(&self, text: &'t str, rules: &mut Rules) -> ControlFlow<(), Vec<Cow<'t, str>>> {
         let c = &self.cfg;
+        let all = rules.annotating();
+        let (mut lorem, mut curly) = (false, false);
         // Lines are walked as they are split (no list of them); sentences come as a list.
         let units: Box<dyn Iterator<Item = &'t str>> = if c.split_paragraph {
             Box::new(pychar::splitlines(text))
@@ -357,20 +367,27 @@ impl C4Quality {
                 }
             };
             if c.filter_lorem_ipsum && found & LOREM != 0 {
-                return Err(Reason::new("c4_quality:lorem_ipsum", true));
+                lorem = true;
+                // Annotating: recorded once the page is done.
+                if !all {
+                    rules.rule("lorem_ipsum", true, true, "c4_quality:lorem_ipsum")?;
+                }
             }
             if c.filter_javascript && found & JAVASCRIPT != 0 {
                 continue;
             }
             if c.filter_curly_bracket && memchr::memchr(b'{', line.as_bytes()).is_some() {
-                return Err(Reason::new("c4_quality:curly_bracket", true));
+                curly = true;
+                if !all {
+                    rules.rule("curly_bracket", true, true, "c4_quality:curly_bracket")?;
+                }
             }
             if c.filter_policy && found & !(LOREM | JAVASCRIPT) != 0 {
                 continue;
             }
             // Only whether the count reaches the minimum matters, so once it does the remaining
             // lines need no sentence splitting.
-            if c.min_num_sentences != -1 && num_sentences < c.min_num_sentences {
+            if all || (c.min_num_sentences != -1 && num_sentences < c.min_num_sentences) {
                 num_sentences += if c.split_paragraph {
                     count_sentences(&line) as i64
                 } else {
@@ -379,10 +396,17 @@ impl C4Quality {
             }
             kept.push(line);
         }
-        if num_sentences < c.min_num_sentences {
-            return Err(Reason::new("c4_quality:too_few_sentences", num_sentences));
+        if all {
+            rules.rule("lorem_ipsum", lorem, lorem, "c4_quality:lorem_ipsum")?;
+            rules.rule("curly_bracket", curly, curly, "c4_quality:curly_bracket")?;
         }
-        Ok(kept)
+        rules.rule(
+            "sentences",
+            num_sentences,
+            num_sentences < c.min_num_sentences,
+            "c4_quality:too_few_sentences",
+        )?;
+        ControlFlow::Continue(kept)
     }
 
     /// The cleaned text from the kept units, `None` when it equals `text`.
@@ -446,15 +470,23 @@ impl Step for C4Quality {
         "c4_quality"
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let an = analysis(&mut doc);
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "c4_quality")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for C4Quality {
+    /// The line edits happen in both modes: later steps see the cleaned text either way.
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
+        let an = analysis(doc);
         let text = doc.text();
-        let kept = match self.decide(text) {
-            Ok(kept) => kept,
-            Err(reason) => return Outcome::reject(doc, reason),
-        };
+        let kept = self.decide(text, rules)?;
         let Some(new_text) = self.join(text, &kept) else {
-            return Outcome::Keep(doc);
+            return ControlFlow::Continue(());
         };
         // The words of the kept lines are already known when an earlier filter tokenized the
         // text: FineWeb's rule then needs no second tokenization of the cleaned text.
@@ -465,9 +497,9 @@ impl Step for C4Quality {
         drop(kept);
         doc.set_text(new_text);
         if let Some(n) = words {
-            analysis(&mut doc).seed_word_count(n);
+            analysis(doc).seed_word_count(n);
         }
-        Outcome::Keep(doc)
+        ControlFlow::Continue(())
     }
 }
 

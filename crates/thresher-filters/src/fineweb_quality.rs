@@ -35,8 +35,12 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::{check_fraction, check_non_negative};
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{
+    Document, Error, Filter, Outcome, Reason, Result, Rules, Step, StepConfig, StepCx,
+};
 
 const STEP: &str = "fineweb_quality";
 
@@ -132,6 +136,12 @@ impl FineWebQuality {
 
     /// The rule that rejects `doc` and its measured value, or `None` to keep it.
     pub fn check(&self, doc: &mut Document) -> Option<Reason> {
+        Rules::verdict(self, doc, &mut StepCx::default()).unwrap_or(None)
+    }
+}
+
+impl Filter for FineWebQuality {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let c = &self.cfg;
         let text = doc.text();
         let (mut n, mut punct, mut short) = (0usize, 0usize, 0usize);
@@ -151,17 +161,25 @@ impl FineWebQuality {
                 line.len() <= c.short_line_length || pychar::char_len(line) <= c.short_line_length,
             );
         }
+        rules.rule("non_blank_lines", n, n == 0, "fineweb_quality:empty")?;
         if n == 0 {
-            return Some(Reason::new("fineweb_quality:empty", 0));
+            // Every other rule is per line.
+            return ControlFlow::Break(());
         }
         let ratio = punct as f64 / n as f64;
-        if ratio < c.line_punct_thr && !(ratio == 0.0 && c.line_punct_exclude_zero) {
-            return Some(Reason::new("fineweb_quality:line_punct_ratio", ratio));
-        }
+        rules.rule(
+            "line_punct_ratio",
+            ratio,
+            ratio < c.line_punct_thr && !(ratio == 0.0 && c.line_punct_exclude_zero),
+            "fineweb_quality:line_punct_ratio",
+        )?;
         let ratio = short as f64 / n as f64;
-        if ratio > c.short_line_thr {
-            return Some(Reason::new("fineweb_quality:short_line_ratio", ratio));
-        }
+        rules.rule(
+            "short_line_ratio",
+            ratio,
+            ratio > c.short_line_thr,
+            "fineweb_quality:short_line_ratio",
+        )?;
         // `split_lf` yields one piece more than there are `\n`.
         let newlines = newlines - 1;
         let (_, dup_chars) = find_duplicates(lines.iter().copied(), lines.len());
@@ -169,15 +187,20 @@ impl FineWebQuality {
         let text = doc.text();
         // Non-blank lines exist, so the text has code points other than `\n`.
         let ratio = dup_chars as f64 / (an.char_len(text) - newlines).max(1) as f64;
-        if ratio > c.char_duplicates_ratio {
-            return Some(Reason::new("fineweb_quality:char_dup_ratio", ratio));
-        }
+        rules.rule(
+            "char_dup_ratio",
+            ratio,
+            ratio > c.char_duplicates_ratio,
+            "fineweb_quality:char_dup_ratio",
+        )?;
         let n_words = an.word_count(text);
         let ratio = newlines as f64 / n_words.max(1) as f64;
-        if ratio > c.new_line_ratio {
-            return Some(Reason::new("fineweb_quality:list_ratio", ratio));
-        }
-        None
+        rules.rule(
+            "list_ratio",
+            ratio,
+            ratio > c.new_line_ratio,
+            "fineweb_quality:list_ratio",
+        )
     }
 }
 
@@ -186,9 +209,12 @@ impl Step for FineWebQuality {
         "fineweb_quality"
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let reason = self.check(&mut doc);
-        Outcome::keep_unless(doc, reason)
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "fineweb_quality")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
     }
 }
 

@@ -43,8 +43,12 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::{check_fraction, check_min_max, check_non_negative};
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{
+    Document, Error, Filter, Outcome, Reason, Result, Rules, Step, StepConfig, StepCx,
+};
 
 const STEP: &str = "gopher_quality";
 
@@ -229,12 +233,20 @@ impl GopherQuality {
 
     /// The rule that rejects `doc` and its measured value, or `None` to keep it.
     pub fn check(&self, doc: &mut Document) -> Option<Reason> {
+        Rules::verdict(self, doc, &mut StepCx::default()).unwrap_or(None)
+    }
+}
+
+impl Filter for GopherQuality {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let c = &self.cfg;
+        let all = rules.annotating();
         let an = analysis(doc);
         let text = doc.text();
         let words = an.words(text);
         let n_words = words.len();
         let vocab = an.vocab(text);
+        let count_stop_words = c.min_stop_words != 0 || all;
 
         // Each distinct word is measured once and counted as often as it occurs.
         let (mut n_non_symbol, mut non_symbol_chars, mut n_alpha) = (0usize, 0usize, 0usize);
@@ -257,7 +269,7 @@ impl GopherQuality {
             if alpha {
                 n_alpha += count;
             }
-            if c.min_stop_words != 0 && w.len() <= self.max_stop_len {
+            if count_stop_words && w.len() <= self.max_stop_len {
                 // Only stop words with the word's first byte and length can match.
                 let first = w
                     .as_bytes()
@@ -275,47 +287,67 @@ impl GopherQuality {
         }
 
         if n_words == 0 {
-            return Some(Reason::new("gopher_quality:gopher_short_doc", 0));
+            // Nothing else can be measured (every ratio is per word).
+            rules.rule(
+                "non_symbol_words",
+                0,
+                true,
+                "gopher_quality:gopher_short_doc",
+            )?;
+            return ControlFlow::Break(());
         }
-        if c.min_doc_words != 0 && n_non_symbol < c.min_doc_words {
-            return Some(Reason::new("gopher_quality:gopher_short_doc", n_non_symbol));
-        }
-        if c.max_doc_words != 0 && n_non_symbol > c.max_doc_words {
-            return Some(Reason::new("gopher_quality:gopher_long_doc", n_non_symbol));
-        }
-        // numpy's mean of no values is NaN, which passes both bounds.
+        let (short, long) = (
+            c.min_doc_words != 0 && n_non_symbol < c.min_doc_words,
+            c.max_doc_words != 0 && n_non_symbol > c.max_doc_words,
+        );
+        rules.rule(
+            "non_symbol_words",
+            n_non_symbol,
+            short || long,
+            if short {
+                "gopher_quality:gopher_short_doc"
+            } else {
+                "gopher_quality:gopher_long_doc"
+            },
+        )?;
+        // numpy's mean of no values is NaN, which passes both bounds (no value to annotate).
         if n_non_symbol > 0 {
             let avg = non_symbol_chars as f64 / n_non_symbol as f64;
-            if c.min_avg_word_length != 0.0 && avg < c.min_avg_word_length {
-                return Some(Reason::new(
-                    "gopher_quality:gopher_below_avg_threshold",
-                    avg,
-                ));
-            }
-            if c.max_avg_word_length != 0.0 && avg > c.max_avg_word_length {
-                return Some(Reason::new(
-                    "gopher_quality:gopher_above_avg_threshold",
-                    avg,
-                ));
-            }
+            let below = c.min_avg_word_length != 0.0 && avg < c.min_avg_word_length;
+            let above = c.max_avg_word_length != 0.0 && avg > c.max_avg_word_length;
+            rules.rule(
+                "mean_word_length",
+                avg,
+                below || above,
+                if below {
+                    "gopher_quality:gopher_below_avg_threshold"
+                } else {
+                    "gopher_quality:gopher_above_avg_threshold"
+                },
+            )?;
         }
-        if c.max_symbol_word_ratio != 0.0 {
+        let max = c.max_symbol_word_ratio;
+        if max != 0.0 || all {
             let ratio = memchr::memchr_iter(b'#', text.as_bytes()).count() as f64 / n_words as f64;
-            if ratio > c.max_symbol_word_ratio {
-                return Some(Reason::new("gopher_quality:gopher_too_many_hashes", ratio));
-            }
+            rules.rule(
+                "hash_word_ratio",
+                ratio,
+                max != 0.0 && ratio > max,
+                "gopher_quality:gopher_too_many_hashes",
+            )?;
             // Non-overlapping occurrences, as Python's `str.count`.
             let ellipses = memchr::memmem::find_iter(text.as_bytes(), "...").count()
                 + memchr::memmem::find_iter(text.as_bytes(), "…").count();
             let ratio = ellipses as f64 / n_words as f64;
-            if ratio > c.max_symbol_word_ratio {
-                return Some(Reason::new(
-                    "gopher_quality:gopher_too_many_ellipsis",
-                    ratio,
-                ));
-            }
+            rules.rule(
+                "ellipsis_word_ratio",
+                ratio,
+                max != 0.0 && ratio > max,
+                "gopher_quality:gopher_too_many_ellipsis",
+            )?;
         }
-        if c.max_bullet_lines_ratio != 0.0 || c.max_ellipsis_lines_ratio != 0.0 {
+        let (max_bullets, max_ellipsis) = (c.max_bullet_lines_ratio, c.max_ellipsis_lines_ratio);
+        if max_bullets != 0.0 || max_ellipsis != 0.0 || all {
             let (mut n_lines, mut bullets, mut ellipsis) = (0usize, 0usize, 0usize);
             for line in pychar::splitlines(text) {
                 n_lines += 1;
@@ -327,43 +359,52 @@ impl GopherQuality {
             // A text with words has at least one line.
             let n_lines = n_lines.max(1) as f64;
             let ratio = bullets as f64 / n_lines;
-            if c.max_bullet_lines_ratio != 0.0 && ratio > c.max_bullet_lines_ratio {
-                return Some(Reason::new("gopher_quality:gopher_too_many_bullets", ratio));
-            }
+            rules.rule(
+                "bullet_lines_ratio",
+                ratio,
+                max_bullets != 0.0 && ratio > max_bullets,
+                "gopher_quality:gopher_too_many_bullets",
+            )?;
             let ratio = ellipsis as f64 / n_lines;
-            if c.max_ellipsis_lines_ratio != 0.0 && ratio > c.max_ellipsis_lines_ratio {
-                return Some(Reason::new(
-                    "gopher_quality:gopher_too_many_end_ellipsis",
-                    ratio,
-                ));
-            }
+            rules.rule(
+                "end_ellipsis_lines_ratio",
+                ratio,
+                max_ellipsis != 0.0 && ratio > max_ellipsis,
+                "gopher_quality:gopher_too_many_end_ellipsis",
+            )?;
         }
         let ratio = n_alpha as f64 / n_words as f64;
-        if c.max_non_alpha_words_ratio != 0.0 && ratio < c.max_non_alpha_words_ratio {
-            return Some(Reason::new(
-                "gopher_quality:gopher_below_alpha_threshold",
-                ratio,
-            ));
-        }
-        let found = stop_hits.count_ones() as usize;
-        if c.min_stop_words != 0 && found < c.min_stop_words {
-            return Some(Reason::new(
-                "gopher_quality:gopher_enough_stop_words",
+        let min_alpha = c.max_non_alpha_words_ratio;
+        rules.rule(
+            "alpha_words_ratio",
+            ratio,
+            min_alpha != 0.0 && ratio < min_alpha,
+            "gopher_quality:gopher_below_alpha_threshold",
+        )?;
+        if count_stop_words {
+            let found = stop_hits.count_ones() as usize;
+            rules.rule(
+                "stop_words",
                 found,
-            ));
+                c.min_stop_words != 0 && found < c.min_stop_words,
+                "gopher_quality:gopher_enough_stop_words",
+            )?;
         }
-        None
+        ControlFlow::Continue(())
     }
 }
 
 impl Step for GopherQuality {
     fn name(&self) -> &str {
-        "gopher_quality"
+        STEP
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let reason = self.check(&mut doc);
-        Outcome::keep_unless(doc, reason)
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, STEP)
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
     }
 }
 

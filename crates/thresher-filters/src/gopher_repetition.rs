@@ -40,8 +40,12 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_fraction;
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{
+    Document, Error, Filter, Outcome, Reason, Result, Rules, Step, StepConfig, StepCx,
+};
 
 use crate::analysis::analysis;
 use crate::dup::find_duplicates;
@@ -154,23 +158,54 @@ impl GopherRepetition {
 
     /// The rule that rejects `doc` and its measured value, or `None` to keep it.
     pub fn check(&self, doc: &mut Document) -> Option<Reason> {
+        Rules::verdict(self, doc, &mut StepCx::default()).unwrap_or(None)
+    }
+}
+
+/// A rule's value name in annotations: its reason code without the step's prefix.
+fn rule_name(code: &str) -> &str {
+    &code[STEP.len() + 1..]
+}
+
+/// The reason code when a rule fails; no allocation when it passes.
+fn code_if(fails: bool, code: &str) -> String {
+    if fails {
+        code.to_string()
+    } else {
+        String::new()
+    }
+}
+
+impl Filter for GopherRepetition {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let c = &self.cfg;
+        let all = rules.annotating();
         let an = analysis(doc);
         let text = doc.text();
         if text.is_empty() {
-            return Some(Reason::new("gopher_repetition:empty", 0.0));
+            // Every rule is a fraction of the text's length.
+            rules.rule("empty", true, true, "gopher_repetition:empty")?;
+            return ControlFlow::Break(());
         }
         let text_len = an.char_len(text) as f64;
 
         let (para_dups, para_chars, n_paras) = paragraph_duplicates(pychar::strip(text));
         let frac = para_dups as f64 / n_paras as f64;
-        if c.dup_para_frac != 0.0 && frac > c.dup_para_frac {
-            return Some(Reason::new("gopher_repetition:dup_para_frac", frac));
-        }
+        let max = c.dup_para_frac;
+        rules.rule(
+            "dup_para_frac",
+            frac,
+            max != 0.0 && frac > max,
+            "gopher_repetition:dup_para_frac",
+        )?;
         let frac = para_chars as f64 / text_len;
-        if c.dup_para_char_frac != 0.0 && frac > c.dup_para_char_frac {
-            return Some(Reason::new("gopher_repetition:dup_para_char_frac", frac));
-        }
+        let max = c.dup_para_char_frac;
+        rules.rule(
+            "dup_para_char_frac",
+            frac,
+            max != 0.0 && frac > max,
+            "gopher_repetition:dup_para_char_frac",
+        )?;
 
         // Split at runs of `\n`, keeping the empty pieces at either end, as `re.split("\n+")`.
         let mut n_lines = 0usize;
@@ -184,45 +219,54 @@ impl GopherRepetition {
         // Lines average some 60 bytes on web pages: a guess that rarely regrows the table.
         let (line_dups, line_chars) = find_duplicates(lines, text.len() / 64);
         let frac = line_dups as f64 / n_lines as f64;
-        if c.dup_line_frac != 0.0 && frac > c.dup_line_frac {
-            return Some(Reason::new("gopher_repetition:dup_line_frac", frac));
-        }
+        let max = c.dup_line_frac;
+        rules.rule(
+            "dup_line_frac",
+            frac,
+            max != 0.0 && frac > max,
+            "gopher_repetition:dup_line_frac",
+        )?;
         let frac = line_chars as f64 / text_len;
-        if c.dup_line_char_frac != 0.0 && frac > c.dup_line_char_frac {
-            return Some(Reason::new("gopher_repetition:dup_line_char_frac", frac));
-        }
+        let max = c.dup_line_char_frac;
+        rules.rule(
+            "dup_line_char_frac",
+            frac,
+            max != 0.0 && frac > max,
+            "gopher_repetition:dup_line_char_frac",
+        )?;
 
         let words = an.words(text);
         with_ngrams(text, words, an.vocab(text), |ng| {
             for ((n, max), code) in c.top_n_grams.iter().zip(&self.top_codes) {
                 // Most documents are far below the limits: bounds from word counts settle them
-                // without counting n-grams, the cheapest first.
-                match ng.top_ngram_chars_quick_bound(*n) {
-                    None => continue,
-                    Some(bound) if bound as f64 / text_len <= *max => continue,
-                    Some(_) => {}
-                }
-                match ng.top_ngram_chars_bound(*n) {
-                    None => continue,
-                    Some(bound) if bound as f64 / text_len <= *max => continue,
-                    Some(_) => {}
-                }
-                if let Some(chars) = ng.top_ngram_chars(*n) {
-                    let frac = chars as f64 / text_len;
-                    if frac > *max {
-                        return Some(Reason::new(code.clone(), frac));
+                // without counting n-grams, the cheapest first (annotations want exact values).
+                if !all {
+                    match ng.top_ngram_chars_quick_bound(*n) {
+                        None => continue,
+                        Some(bound) if bound as f64 / text_len <= *max => continue,
+                        Some(_) => {}
+                    }
+                    match ng.top_ngram_chars_bound(*n) {
+                        None => continue,
+                        Some(bound) if bound as f64 / text_len <= *max => continue,
+                        Some(_) => {}
                     }
                 }
+                // Fewer than n words: no n-gram, the rule does not apply (0 in annotations).
+                let frac = ng.top_ngram_chars(*n).unwrap_or(0) as f64 / text_len;
+                let fails = frac > *max;
+                rules.rule(rule_name(code), frac, fails, code_if(fails, code))?;
             }
             for ((n, max), code) in c.dup_n_grams.iter().zip(&self.dup_codes) {
-                // The scan stops once the rest of the text could not push it over the limit.
-                let chars = ng.duplicate_ngram_chars(*n, |upper| upper as f64 / text_len > *max);
+                // The scan stops once the rest of the text could not push it over the limit
+                // (not when annotating: the exact value is wanted).
+                let chars =
+                    ng.duplicate_ngram_chars(*n, |upper| all || upper as f64 / text_len > *max);
                 let frac = chars as f64 / text_len;
-                if frac > *max {
-                    return Some(Reason::new(code.clone(), frac));
-                }
+                let fails = frac > *max;
+                rules.rule(rule_name(code), frac, fails, code_if(fails, code))?;
             }
-            None
+            ControlFlow::Continue(())
         })
     }
 }
@@ -254,12 +298,15 @@ fn paragraph_duplicates(text: &str) -> (usize, usize, usize) {
 
 impl Step for GopherRepetition {
     fn name(&self) -> &str {
-        "gopher_repetition"
+        STEP
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
-        let reason = self.check(&mut doc);
-        Outcome::keep_unless(doc, reason)
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, STEP)
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
     }
 }
 

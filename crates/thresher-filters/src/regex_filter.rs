@@ -46,7 +46,9 @@
 use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use std::ops::ControlFlow;
+
+use thresher_core::{Document, Error, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 /// What a match means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -128,18 +130,47 @@ impl Step for RegexFilter {
         "regex_filter"
     }
 
-    fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "regex_filter")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for RegexFilter {
+    /// Annotates `matched` (whether any pattern matches) and, when one does, `pattern` (the
+    /// index of the first that matches).
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let text = doc.text();
-        let reason = match self.mode {
-            RegexMode::Drop => self.set.matches(text).iter().next().map(|i| {
-                let found = self.each[i].find(text).map_or("", |m| m.as_str());
-                let shown: String = found.chars().take(100).collect();
-                Reason::new(format!("regex_filter:pattern_{i}"), shown)
-            }),
-            RegexMode::Keep => (!self.set.is_match(text))
-                .then(|| Reason::new("regex_filter:no_match", Value::Null)),
-        };
-        Outcome::keep_unless(doc, reason)
+        match self.mode {
+            RegexMode::Drop => {
+                let first = self.set.matches(text).iter().next();
+                if let Some(i) = first {
+                    rules.note("pattern", i);
+                    if !rules.annotating() {
+                        let found = self.each[i].find(text).map_or("", |m| m.as_str());
+                        let shown: String = found.chars().take(100).collect();
+                        return rules.rule(
+                            "matched",
+                            shown,
+                            true,
+                            format!("regex_filter:pattern_{i}"),
+                        );
+                    }
+                }
+                rules.rule("matched", first.is_some(), false, "")
+            }
+            RegexMode::Keep => {
+                let matched = self.set.is_match(text);
+                if matched || rules.annotating() {
+                    rules.rule("matched", matched, !matched, "regex_filter:no_match")
+                } else {
+                    rules.rule("matched", Value::Null, true, "regex_filter:no_match")
+                }
+            }
+        }
     }
 }
 

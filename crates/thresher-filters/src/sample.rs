@@ -32,8 +32,10 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_fraction;
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{Document, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 /// Recipe parameters of `sample` (defaults: datatrove's `SamplerFilter`, seed 0).
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize, schemars::JsonSchema)]
@@ -82,13 +84,20 @@ impl Step for Sample {
         "sample"
     }
 
-    fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "sample")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for Sample {
+    /// Annotates `draw`, the document's number in [0, 1): kept when below `rate`.
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let u = self.draw(&doc.id);
-        if u < self.cfg.rate {
-            Outcome::Keep(doc)
-        } else {
-            Outcome::reject(doc, Reason::new("sample:not_sampled", u))
-        }
+        rules.rule("draw", u, u >= self.cfg.rate, "sample:not_sampled")
     }
 }
 

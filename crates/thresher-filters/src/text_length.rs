@@ -31,8 +31,10 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_min_max;
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{Document, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 use crate::analysis::analysis;
 
@@ -81,17 +83,27 @@ impl Step for TextLength {
         "text_length"
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "text_length")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for TextLength {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         // The shared analysis: a later filter that counts characters does not count again.
-        let n = analysis(&mut doc).char_len(doc.text()) as u64;
-        let reason = if n < self.cfg.min_chars {
-            Some(Reason::new("text_length:too_short", n))
-        } else if self.cfg.max_chars.is_some_and(|hi| n > hi) {
-            Some(Reason::new("text_length:too_long", n))
+        let n = analysis(doc).char_len(doc.text()) as u64;
+        let short = n < self.cfg.min_chars;
+        let long = self.cfg.max_chars.is_some_and(|hi| n > hi);
+        let code = if short {
+            "text_length:too_short"
         } else {
-            None
+            "text_length:too_long"
         };
-        Outcome::keep_unless(doc, reason)
+        rules.rule("chars", n, short || long, code)
     }
 }
 

@@ -34,8 +34,10 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_min_max;
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
+
+use thresher_core::{Document, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 use crate::analysis::analysis;
 use crate::pychar;
@@ -98,19 +100,29 @@ impl Step for WordCount {
         "word_count"
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "word_count")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for WordCount {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let n = match self.cfg.words {
-            WordSplit::Datatrove => analysis(&mut doc).word_count(doc.text()),
+            WordSplit::Datatrove => analysis(doc).word_count(doc.text()),
             WordSplit::Whitespace => pychar::split_whitespace(doc.text()).count(),
         } as u64;
-        let reason = if n < self.cfg.min_words {
-            Some(Reason::new("word_count:too_few", n))
-        } else if self.cfg.max_words.is_some_and(|hi| n > hi) {
-            Some(Reason::new("word_count:too_many", n))
+        let few = n < self.cfg.min_words;
+        let many = self.cfg.max_words.is_some_and(|hi| n > hi);
+        let code = if few {
+            "word_count:too_few"
         } else {
-            None
+            "word_count:too_many"
         };
-        Outcome::keep_unless(doc, reason)
+        rules.rule("words", n, few || many, code)
     }
 }
 

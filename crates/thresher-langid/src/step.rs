@@ -39,11 +39,12 @@
 //! ```
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use thresher_core::check::{check_at_least, check_fraction};
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use thresher_core::{Document, Error, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 use unicode_script::Script;
 
 use crate::detect::detect;
@@ -309,7 +310,20 @@ impl Step for LanguageId {
         "language_id"
     }
 
-    fn process(&self, mut doc: Document, _cx: &mut StepCx) -> Outcome {
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, "language_id")
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for LanguageId {
+    /// The labels are written in both modes; annotate mode also records `language` and
+    /// `score` under `language_id` (and `wanted`: whether the language is one of `languages`),
+    /// even with `label_only`.
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let id = self.identify(doc.text());
         let (lang, score) = (id.language, id.score);
         let shares = self.cfg.shares.then(|| shares(&id));
@@ -329,19 +343,24 @@ impl Step for LanguageId {
             doc.metadata
                 .insert("language_shares".into(), Value::Object(shares));
         }
-        if self.cfg.label_only {
-            return Outcome::Keep(doc);
+        if self.cfg.label_only && !rules.annotating() {
+            return ControlFlow::Continue(());
         }
         let wanted = match (lang, self.keep) {
             (Some(l), Some(keep)) => keep.contains(l),
             (Some(_), None) => true,
             (None, _) => false,
         };
-        if wanted && score > self.cfg.min_score {
-            Outcome::Keep(doc)
+        rules.note("language", code);
+        rules.note("wanted", wanted);
+        let fails = !(wanted && score > self.cfg.min_score);
+        // The reason code names the language: made only for a rejection.
+        let reason = if fails {
+            format!("language_id:{code}")
         } else {
-            Outcome::reject(doc, Reason::new(format!("language_id:{code}"), score))
-        }
+            String::new()
+        };
+        rules.rule("score", score, fails, reason)
     }
 }
 

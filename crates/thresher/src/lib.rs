@@ -14,6 +14,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod annotations;
 pub mod cluster;
 pub mod merge_stats;
 pub mod pipeline;

@@ -4,6 +4,17 @@
 //! `#[serde(deny_unknown_fields, default)]`, `Default` = the reference tool's defaults, and
 //! `Serialize` and `schemars::JsonSchema` derived, so that `thresher steps NAME` can show each
 //! field's doc comment, type and default) and add one line to the `registered!` list below.
+//!
+//! A step that decides by rules (it rejects when a measured value passes a threshold) is a
+//! filter, and gets annotate mode (`mode = "annotate"`, which this registry takes out of the
+//! table before the config sees it) by reporting its values: implement
+//! [`thresher_core::Filter::judge`], handing each rule's value to
+//! `rules.rule("name", value, fails, "step:code")?` in the order the rules apply (use
+//! `rules.annotating()` to measure everything, exactly, where filtering stops early or skips a
+//! rule that is off); make `process` `Rules::filter().run(self, doc, cx, NAME)` and `as_filter`
+//! `Some(self)`. A step that is not a filter (it edits, deduplicates or labels) changes
+//! nothing: annotate mode is refused for it when the recipe is built. The `annotate_mode` test
+//! below lists the filters that must annotate.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -60,6 +71,8 @@ macro_rules! registered {
                 "removes spans of 3 sentences seen before (C4's rule, datatrove's SentenceDedup)",
             "url_filter" => thresher_filters::UrlFilterConfig:
                 "drops documents whose metadata.url is on a block list (datatrove's URLFilter)",
+            "token_count" => thresher_tokens::TokenCountConfig:
+                "counts tokens with a Hugging Face tokenizer.json (metadata.token_count)",
             // New steps go here: "type_name" => crate::ConfigType: "one-line description",
         }
     };
@@ -69,11 +82,37 @@ macro_rules! registered {
 /// one in a build without its feature are refused with [`feature_message`].
 pub const FEATURE_STEPS: &[(&str, &str)] = &[("language_id", "langid")];
 
-/// Builds the step of type `type_name` from its recipe table (without the `type` key).
-/// `None` when no step has that type name.
+/// How a step runs, from the `mode` key every step table may have (it is not a parameter of
+/// the step's config: the registry takes it out before the config sees the table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RunMode {
+    /// `mode = "filter"` (the default): the step decides.
+    #[default]
+    Filter,
+    /// `mode = "annotate"`: a filter measures every rule, writes the values into
+    /// `metadata.<step>` and keeps every document (see [`thresher_core::Annotate`]).
+    Annotate,
+}
+
+/// Takes the `mode` key out of a step table.
+pub fn take_mode(type_name: &str, table: &mut toml::Table) -> Result<RunMode, BuildError> {
+    match table.remove("mode") {
+        None => Ok(RunMode::Filter),
+        Some(toml::Value::String(m)) if m == "filter" => Ok(RunMode::Filter),
+        Some(toml::Value::String(m)) if m == "annotate" => Ok(RunMode::Annotate),
+        Some(other) => Err(BuildError::Invalid(thresher_core::Error::config(
+            type_name,
+            format!("`mode` = {other}: must be \"filter\" (the default) or \"annotate\""),
+        ))),
+    }
+}
+
+/// Builds the step of type `type_name` from its recipe table (without the `type` key; with
+/// `mode = "annotate"`, the step wrapped in [`thresher_core::Annotate`], which refuses steps
+/// that are not filters). `None` when no step has that type name.
 pub fn build_step(
     type_name: &str,
-    table: toml::Table,
+    mut table: toml::Table,
 ) -> Option<Result<Box<dyn Step>, BuildError>> {
     macro_rules! steps {
         ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
@@ -83,13 +122,26 @@ pub fn build_step(
             }
         };
     }
-    registered!(steps)
+    let mode = match take_mode(type_name, &mut table) {
+        Ok(m) => m,
+        Err(e) => return step_names().contains(&type_name).then_some(Err(e)),
+    };
+    let built = registered!(steps)?;
+    Some(built.and_then(|step| {
+        match mode {
+            RunMode::Filter => Ok(step),
+            RunMode::Annotate => thresher_core::Annotate::new(step)
+                .map(|a| Box::new(a) as Box<dyn Step>)
+                .map_err(BuildError::Invalid),
+        }
+    }))
 }
 
-/// Checks the step's recipe table: deserializes it and runs the config's
-/// [`StepConfig::validate`], without building the step (no allocation, no file access).
-/// `None` when no step has that type name.
-pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), BuildError>> {
+/// Checks the step's recipe table: its `mode`, then deserializes the rest and runs the
+/// config's [`StepConfig::validate`], without building the step (no allocation, no file
+/// access; whether an annotating step is a filter is known once it is built). `None` when no
+/// step has that type name.
+pub fn check_step(type_name: &str, mut table: toml::Table) -> Option<Result<(), BuildError>> {
     macro_rules! steps {
         ($($(#[$attr:meta])* $name:literal => $cfg:ty: $desc:literal),* $(,)?) => {
             match type_name {
@@ -97,6 +149,9 @@ pub fn check_step(type_name: &str, table: toml::Table) -> Option<Result<(), Buil
                 _ => None,
             }
         };
+    }
+    if let Err(e) = take_mode(type_name, &mut table) {
+        return step_names().contains(&type_name).then_some(Err(e));
     }
     registered!(steps)
 }
@@ -385,27 +440,32 @@ pub(crate) fn deserialize_table<T: DeserializeOwned>(
 mod tests {
     use super::*;
 
-    /// Steps whose defaults are intentionally incomplete, with the reason (each must refuse
-    /// an empty table with a message naming what to set).
-    const INCOMPLETE_DEFAULTS: &[(&str, &str)] = &[(
-        "url_filter",
-        "its block lists are the user's to give (datatrove_assets = DIR or list files): \
-         datatrove's lists are under their own licence and not shipped",
-    )];
+    /// Steps whose defaults are intentionally incomplete, with the reason and a word the
+    /// error must name (each must refuse an empty table with a message naming what to set).
+    const INCOMPLETE_DEFAULTS: &[(&str, &str, &str)] = &[
+        (
+            "url_filter",
+            "its block lists are the user's to give (datatrove_assets = DIR or list files): \
+             datatrove's lists are under their own licence and not shipped",
+            "datatrove_assets",
+        ),
+        (
+            "token_count",
+            "needs the path of a tokenizer.json (nothing is downloaded)",
+            "tokenizer",
+        ),
+    ];
 
     #[test]
     fn every_step_builds_from_its_defaults() {
         for name in step_names() {
-            if let Some((_, why)) = INCOMPLETE_DEFAULTS.iter().find(|(n, _)| n == name) {
+            if let Some((_, why, names)) = INCOMPLETE_DEFAULTS.iter().find(|(n, ..)| n == name) {
                 println!("{name}: not built from defaults: {why}");
                 let e = build_step(name, toml::Table::new())
                     .unwrap()
                     .map(|_| ())
                     .unwrap_err();
-                assert!(
-                    format!("{e:?}").contains("datatrove_assets"),
-                    "{name}: {e:?}"
-                );
+                assert!(format!("{e:?}").contains(names), "{name}: {e:?}");
                 continue;
             }
             match build_step(name, toml::Table::new()) {
@@ -475,6 +535,58 @@ mod tests {
                 assert!(!p.doc.is_empty(), "{name}.{}: no doc comment", p.name);
             }
         }
+    }
+
+    /// Every filter annotates: `mode = "annotate"` builds, keeps a document the filter
+    /// rejects, and writes values under the step's name; steps that are not filters refuse it.
+    #[test]
+    fn annotate_mode() {
+        use thresher_core::{Document, Outcome, StepCx};
+        let table = |mode: &str| toml::Table::from_iter([("mode".to_string(), mode.into())]);
+        let mut filters = Vec::new();
+        for name in step_names() {
+            if INCOMPLETE_DEFAULTS.iter().any(|(n, ..)| n == name) {
+                continue; // token_count's own tests cover it
+            }
+            let built = build_step(name, table("annotate")).unwrap();
+            let Ok(step) = built else {
+                // Not a filter: refused, with the key named so the recipe error points at it.
+                let Err(BuildError::Invalid(e)) = built else {
+                    unreachable!()
+                };
+                assert!(e.to_string().contains("not a filter"), "{name}: {e}");
+                continue;
+            };
+            filters.push(*name);
+            let doc = Document::new("d", "Too short.");
+            match step.process(doc, &mut StepCx::default()) {
+                Outcome::Keep(doc) => {
+                    let values = doc.metadata.get(*name).and_then(|v| v.as_object());
+                    assert!(values.is_some_and(|v| !v.is_empty()), "{name}: {doc:?}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        }
+        for f in [
+            "gopher_quality",
+            "gopher_repetition",
+            "c4_quality",
+            "c4_badwords",
+            "fineweb_quality",
+            "text_length",
+            "word_count",
+            "regex_filter",
+            "sample",
+        ] {
+            assert!(filters.contains(&f), "{f} does not annotate");
+        }
+        assert!(build_step("gopher_quality", table("filter"))
+            .unwrap()
+            .is_ok());
+        let Some(Err(BuildError::Invalid(e))) = check_step("gopher_quality", table("tag")) else {
+            panic!()
+        };
+        assert!(e.to_string().contains("`mode` = \"tag\""), "{e}");
     }
 
     #[test]
