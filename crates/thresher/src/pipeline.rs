@@ -22,7 +22,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
-use thresher_core::{Document, NamedStepStats, Reason, SourcePos, Step, StepMode, StepStats};
+use thresher_core::{Document, NamedStepStats, Reason, SourcePos, Step, StepStats};
 use thresher_io::{Record, RecordError};
 
 use crate::recipe::{Recipe, RecipeError};
@@ -224,7 +224,7 @@ fn two_pass(type_name: &str) -> bool {
     TWO_PASS_STEPS.contains(&type_name)
 }
 
-/// The registered steps whose mode is [`StepMode::TwoPass`] (a test checks the list against
+/// The registered steps whose mode is [`thresher_core::StepMode::TwoPass`] (a test checks the list against
 /// the built steps).
 const TWO_PASS_STEPS: &[&str] = &["minhash_dedup", "corpus_boilerplate"];
 
@@ -232,6 +232,7 @@ const TWO_PASS_STEPS: &[&str] = &["minhash_dedup", "corpus_boilerplate"];
 mod tests {
     use super::*;
     use crate::registry;
+    use thresher_core::StepMode;
     use thresher_io::{parse_jsonl_line, ReadOptions};
 
     fn docs(texts: &[&str]) -> Vec<Record> {
