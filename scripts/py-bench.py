@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Python package figures (docs/python.md): Pipeline.process docs/s on one core against the
-`thresher` command on one core, and two Python threads calling process against one.
+`thresher` command on one core and against datatrove's own filters (the same four, FineWeb's
+settings) in this process, and two Python threads calling process against one.
+
+Every figure is given in wall time and in CPU time (this process's, or the command's): on a
+machine shared with other jobs the CPU figures are the ones to compare.
 
 Usage (after `maturin develop --release` or `pip install .` into the active environment):
     python scripts/py-bench.py [../shared/reference/datatrove-filters/docs.jsonl.gz]
@@ -11,6 +15,7 @@ the script pins itself per measurement (os.sched_setaffinity).
 import gzip
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -38,6 +43,50 @@ def best(f, cpu=False):
     return (wall, c) if cpu else wall
 
 
+def cli_cpu(f):
+    """The best (wall, CPU) of REPEAT runs of a child process: CPU is the children's user+sys."""
+    times = []
+    for _ in range(REPEAT):
+        r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        f()
+        r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+        times.append((time.perf_counter() - t0, cpu))
+    return min(times)
+
+
+def datatrove_filters(docs):
+    """datatrove's own filters for the fineweb recipe, run on Documents in this process; returns
+    the (wall, CPU) seconds of the best of REPEAT passes and the number kept."""
+    from datatrove.data import Document
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
+
+    filters = [GopherRepetitionFilter(), GopherQualityFilter(),
+               C4QualityFilter(filter_no_terminal_punct=False), FineWebQualityFilter()]
+    documents = [Document(text=d["text"], id=d["id"], metadata=dict(d.get("metadata") or {}))
+                 for d in docs]
+    kept = 0
+
+    def once():
+        nonlocal kept
+        kept = 0
+        for doc in documents:
+            for f in filters:
+                r = f.filter(doc)
+                if (r[0] if isinstance(r, tuple) else r) is False:
+                    break
+            else:
+                kept += 1
+
+    return best(once, cpu=True), kept
+
+
 def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else
                 Path(__file__).resolve().parents[1].parent / "shared/reference/datatrove-filters/docs.jsonl.gz")
@@ -53,17 +102,27 @@ def main() -> None:
     one = {cores[0]}
     os.sched_setaffinity(0, one)
     p = thresher.Pipeline(RECIPE)
-    t_arrow = best(lambda: [p.process(t) for t in tables])
-    t_dicts = best(lambda: [p.process(b) for b in batches])
+    (w_arrow, c_arrow) = best(lambda: [p.process(t) for t in tables], cpu=True)
+    (w_dicts, c_dicts) = best(lambda: [p.process(b) for b in batches], cpu=True)
     exe = Path(sys.executable).parent / "thresher"
     with tempfile.TemporaryDirectory() as tmp:
         def cli():
             subprocess.run([str(exe), "run", RECIPE, "-i", str(path), "-o", tmp, "--threads", "1",
                             "-q", "--overwrite"], check=True)
-        t_cli = best(cli)
-    print(f"one core: Pipeline.process pyarrow {n / t_arrow:,.0f} docs/s, dicts {n / t_dicts:,.0f} docs/s; "
-          f"thresher run --threads 1 {n / t_cli:,.0f} docs/s (wall, reading the .gz included); "
-          f"pyarrow/CLI = {t_cli / t_arrow:.2f}")
+        (w_cli, c_cli) = cli_cpu(cli)
+    print(f"one core, docs/s (wall | CPU): Pipeline.process pyarrow {n / w_arrow:,.0f} | "
+          f"{n / c_arrow:,.0f}; dicts {n / w_dicts:,.0f} | {n / c_dicts:,.0f}; "
+          f"thresher run --threads 1 {n / w_cli:,.0f} | {n / c_cli:,.0f} (reads the .gz, writes "
+          f"the output); pyarrow/CLI = {w_cli / w_arrow:.2f} (wall), {c_cli / c_arrow:.2f} (CPU)")
+    sub = docs[: int(os.environ.get("PY_BENCH_DATATROVE_DOCS", "1000"))]
+    sub_tables = [pa.Table.from_pylist(sub[i:i + BATCH]) for i in range(0, len(sub), BATCH)]
+    (w_dt, c_dt), kept_dt = datatrove_filters(sub)
+    (w_th, c_th) = best(lambda: [thresher.Pipeline(RECIPE).process(t) for t in sub_tables], cpu=True)
+    kept_th = sum(thresher.Pipeline(RECIPE).process(t).kept.num_rows for t in sub_tables)
+    print(f"one core, first {len(sub)} docs: datatrove filters {len(sub) / w_dt:,.1f} docs/s wall, "
+          f"{len(sub) / c_dt:,.1f} CPU (kept {kept_dt}); Pipeline.process pyarrow "
+          f"{len(sub) / w_th:,.0f} wall, {len(sub) / c_th:,.0f} CPU (kept {kept_th}); "
+          f"thresher/datatrove = {w_dt / w_th:.0f}x (wall), {c_dt / c_th:.0f}x (CPU)")
 
     # Two Python threads, each with its own pipeline, against one thread doing all the batches.
     os.sched_setaffinity(0, set(cores))
@@ -85,9 +144,11 @@ def main() -> None:
                     t.join()
 
             (w1, c1), (w2, c2) = best(serial, cpu=True), best(threaded, cpu=True)
+            # CPU/wall is the cores the process got: 2.0 means both threads ran all along (the
+            # GIL did not serialise them); CPU per doc says the threads did no extra work.
             print(f"two threads vs one ({name}, 2 x {n} docs): wall {w1:.2f}s vs {w2:.2f}s: "
                   f"speed-up {w1 / w2:.2f}x; CPU/wall {c1 / w1:.2f} vs {c2 / w2:.2f}; "
-                  f"loadavg {os.getloadavg()}")
+                  f"CPU s {c1:.2f} vs {c2:.2f}; loadavg {os.getloadavg()}")
 
 
 if __name__ == "__main__":

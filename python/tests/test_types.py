@@ -36,7 +36,7 @@ def test_arrow_round_trip_keeps_types():
     assert r.kept.column("when").to_pylist()[1] == dt.datetime(2024, 1, 4)
     assert r.kept.column("meta").to_pylist()[1] == {"k": 3, "u": "s"}
     assert r.errors.to_pylist() == [
-        {"index": 2, "id": "c", "error": "field `text` is null, not a string", "step": None}
+        {"index": 2, "id": "c", "error": "row 3: `text` is null", "step": None}
     ]
     # A RecordBatch comes back as RecordBatches.
     rb = thresher.Pipeline(RECIPE).process(table.to_batches()[0])
@@ -74,3 +74,29 @@ def test_dict_of_columns_for_datasets_map():
     g = pickle.loads(pickle.dumps(f))
     assert g({"text": [GOOD], "n": [5]}) == {"text": [GOOD], "n": [5]}
     assert keep(f.pipeline, [{"text": GOOD}])[0]["text"] == GOOD
+
+
+def test_arrow_c_stream_inputs_and_missing_text_column():
+    """Anything with __arrow_c_stream__ (polars: string_view columns) is read through the Arrow
+    C stream interface and comes back as pyarrow Tables; without the text column every row is
+    an error; a result stream can be read once."""
+    pa = pytest.importorskip("pyarrow")
+    pl = pytest.importorskip("polars")
+    df = pl.DataFrame({"id": ["a", "b"], "text": [GOOD, "short"], "n": [1, 2]})
+    r = thresher.Pipeline(RECIPE).process(df)
+    assert isinstance(r.kept, pa.Table)
+    assert r.kept.column("id").to_pylist() == ["a"] and r.rejected.column("id").to_pylist() == ["b"]
+    assert r.kept.schema.field("text").type == pa.string_view()  # polars exports string_view
+    assert r.kept.schema.field("n").type == pa.int64()
+
+    no_text = pa.table({"id": ["a", "b"], "body": [GOOD, GOOD]})
+    r = thresher.Pipeline(RECIPE).process(no_text)
+    assert r.kept.num_rows == r.rejected.num_rows == 0
+    assert r.errors.column("index").to_pylist() == [0, 1]
+    assert r.errors.column("error")[0].as_py().startswith("no `text` column (columns: id, body)")
+
+    p = thresher.Pipeline(RECIPE)
+    kept, _, _ = p._native.process_arrow(pa.table({"text": [GOOD]}))
+    assert pa.table(kept).num_rows == 1
+    with pytest.raises(ValueError, match="already consumed"):
+        pa.table(kept)

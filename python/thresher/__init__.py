@@ -277,7 +277,8 @@ class Result:
     every column and its type kept and the text column replaced by the final text; rejected
     rows add ``reason``, ``value`` (float64, null when not a number), ``value_text`` (the value
     when it is not a number, else ``""``) and ``step`` columns; errors are ``index``,
-    ``id``, ``error`` and ``step`` columns.
+    ``id``, ``error`` and ``step`` columns. Any other object with ``__arrow_c_stream__`` (a
+    polars DataFrame, say) gives pyarrow Tables.
     """
 
     kept: Any
@@ -340,6 +341,10 @@ class Pipeline:
             from . import _arrow
 
             return _arrow.process_pandas(self, batch)
+        if hasattr(batch, "__arrow_c_stream__"):  # polars, duckdb, nanoarrow, ...
+            from . import _arrow
+
+            return _arrow.process_arrow(self, batch)
         if isinstance(batch, (tuple,)) or hasattr(batch, "__iter__") and not isinstance(
             batch, (str, bytes, dict)
         ):

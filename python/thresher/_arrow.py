@@ -1,8 +1,13 @@
 """Pipeline.process on pyarrow Tables/RecordBatches and pandas DataFrames.
 
-The columns cross to Rust as Python lists (``to_pylist``): every cell becomes a Python object
-first. The output keeps the input's own columns (``take`` of the kept and rejected rows), so
-each column keeps its Arrow or pandas type exactly; only the text column is replaced.
+pyarrow data crosses to Rust and back through the Arrow C stream interface
+(``__arrow_c_stream__``): no Python object is made per cell, and each text is copied once, from
+the Arrow buffer into its document. The rows are read as the Parquet reader reads a file's
+(id, text, metadata column, every other column as typed metadata). The kept and rejected
+outputs are the input's rows (Arrow ``take``) with every column, its type and the schema's
+metadata kept; only the text column is replaced.
+
+pandas columns cross as Python lists; the output keeps the input's index labels and dtypes.
 """
 
 from __future__ import annotations
@@ -16,56 +21,18 @@ def _columns(p: Any, names: List[str], columns: List[list], rows: int) -> Dict[s
     return p._native.process_columns([str(n) for n in names], columns, rows)
 
 
-def _text_array(pa: Any, texts: List[str], typ: Any) -> Any:
-    try:
-        return pa.array(texts, type=typ)
-    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-        return pa.array(texts, type=pa.string())
-
-
-def _take(pa: Any, table: Any, index: List[int], text_field: str, texts: List[str]) -> Any:
-    out = table.take(pa.array(index, type=pa.int64()))
-    pos = out.schema.get_field_index(text_field)
-    if pos >= 0:
-        f = out.schema.field(pos)
-        arr = _text_array(pa, texts, f.type)
-        out = out.set_column(pos, f.with_type(arr.type), arr)
-    return out
-
-
-def _errors_table(pa: Any, out: Dict[str, list]) -> Any:
-    return pa.table(
-        {
-            "index": pa.array(out["error_index"], type=pa.int64()),
-            "id": pa.array(out["error_id"], type=pa.string()),
-            "error": pa.array(out["error"], type=pa.string()),
-            "step": pa.array(out["error_step"], type=pa.string()),
-        }
-    )
-
-
 def _to_batch(pa: Any, table: Any) -> Any:
     return pa.record_batch([c.combine_chunks() for c in table.columns], schema=table.schema)
 
 
 def process_arrow(p: Any, batch: Any) -> Result:
-    """``p.process`` of a pyarrow Table or RecordBatch."""
+    """``p.process`` of a pyarrow Table or RecordBatch (or any object with
+    ``__arrow_c_stream__``, which gives Tables back)."""
     import pyarrow as pa
 
     is_batch = isinstance(batch, pa.RecordBatch)
-    table = pa.Table.from_batches([batch]) if is_batch else batch
-    names = table.column_names
-    columns = [table.column(n).to_pylist() for n in names]
-    out = _columns(p, names, columns, table.num_rows)
-    kept = _take(pa, table, out["kept_index"], p.text_field, out["kept_text"])
-    rejected = _take(pa, table, out["rejected_index"], p.text_field, out["rejected_text"])
-    rejected = rejected.append_column("reason", pa.array(out["reason"], type=pa.string()))
-    rejected = rejected.append_column("value", pa.array(out["value"], type=pa.float64()))
-    rejected = rejected.append_column(
-        "value_text", pa.array(out["value_text"], type=pa.string())
-    )
-    rejected = rejected.append_column("step", pa.array(out["step"], type=pa.string()))
-    errors = _errors_table(pa, out)
+    data = pa.Table.from_batches([batch]) if is_batch else batch
+    kept, rejected, errors = (pa.table(s) for s in p._native.process_arrow(data))
     if is_batch:
         return Result(_to_batch(pa, kept), _to_batch(pa, rejected), _to_batch(pa, errors))
     return Result(kept, rejected, errors)

@@ -38,7 +38,7 @@ pub use input::{
     expand_inputs, expand_inputs_report, is_output_dir, strip_compression, Expanded, Format,
     InputFile,
 };
-pub use jsonl::read::{parse_jsonl_line, parse_jsonl_line_shared};
+pub use jsonl::read::{parse_jsonl_line, parse_jsonl_line_shared, record_from_map};
 pub use lines::{LineEvent, LineSplitter};
 pub use options::{ReadOptions, Utf8Policy};
 pub use outdir::{Folder, OutDir, OutDirError};

@@ -8,6 +8,8 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod arrow;
+
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use pyo3::exceptions::{PyKeyboardInterrupt, PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList, PyString};
 use serde_json::{Map, Value};
-use thresher::pipeline::{document_from_fields, Decision};
+use thresher::pipeline::Decision;
 use thresher::RecipeError as CoreRecipeError;
 use thresher::{registry, Progress, Recipe, RunError as CoreRunError, RunOptions};
 use thresher_core::SourcePos;
@@ -290,7 +292,11 @@ impl Pipeline {
 
     /// Reads a record's fields (a dict) as the JSONL reader reads a line's.
     fn record(&self, index: usize, fields: Map<String, Value>) -> Record {
-        document_from_fields(fields, self.source(index), &self.inner.recipe().input)
+        thresher_io::record_from_map(
+            Value::Object(fields),
+            self.source(index),
+            &self.inner.recipe().input,
+        )
     }
 
     fn fields_of(&self, d: &Bound<'_, PyAny>) -> Result<Map<String, Value>, String> {
@@ -415,6 +421,27 @@ impl Pipeline {
             }
         }
         Ok((kept, rejected, errors))
+    }
+
+    /// Decides about Arrow data (anything with `__arrow_c_stream__`: a pyarrow Table); its
+    /// rows are read as the Parquet reader reads a file's. Returns (kept, rejected, errors) as
+    /// Arrow streams (`pyarrow.table(x)` reads one): kept and rejected rows keep every column
+    /// and its type, the text column holding the final text; rejected rows add `reason`,
+    /// `value`, `value_text` and `step`; errors are `index`, `id`, `error` and `step`.
+    fn process_arrow(
+        &self,
+        py: Python<'_>,
+        data: &Bound<'_, PyAny>,
+    ) -> PyResult<(arrow::ArrowStream, arrow::ArrowStream, arrow::ArrowStream)> {
+        let (schema, batches) = arrow::import(data)?;
+        let opts = &self.inner.recipe().input;
+        let out = py.detach(|| {
+            let records = arrow::records(&batches, &self.batch_file, opts);
+            let decisions = self.inner.process(records);
+            arrow::outputs(&schema, &batches, decisions, opts)
+        });
+        let out = out.map_err(|e| RunError::new_err(format!("Arrow output: {e}")))?;
+        Ok((out.kept, out.rejected, out.errors))
     }
 
     /// Decides about a batch given as columns (`names[k]` holds `columns[k]`, each a list of
@@ -548,6 +575,7 @@ fn _thresher(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(recipe_text, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
     m.add_class::<Pipeline>()?;
+    m.add_class::<arrow::ArrowStream>()?;
     m.add("RecipeError", m.py().get_type::<RecipeError>())?;
     m.add("RunError", m.py().get_type::<RunError>())?;
     m.add("LANGID_ADVICE", LANGID_ADVICE)?;

@@ -19,19 +19,14 @@
 //! assert!(matches!(&out[0], Decision::Rejected { .. }));
 //! ```
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
-use std::time::Instant;
 
-use rayon::prelude::*;
-use serde_json::{Map, Value};
-use thresher_core::{
-    Document, NamedStepStats, Outcome, Reason, SourcePos, Step, StepCx, StepMode, StepStats,
-};
+use thresher_core::{Document, NamedStepStats, Reason, SourcePos, Step, StepStats};
 use thresher_io::{Record, RecordError};
 
 use crate::recipe::{Recipe, RecipeError};
+use crate::run::batch::{run_steps, Slot};
 
 /// A recipe's steps, built once, ready to decide about batches of documents in memory.
 pub struct Pipeline {
@@ -70,14 +65,6 @@ pub enum Decision {
         /// The step that failed, or `None` for a record that could not be read.
         step: Option<String>,
     },
-}
-
-/// Where a record is between steps.
-enum Slot {
-    Live(Document),
-    Done(Decision),
-    /// Transient, while a step holds the document.
-    Taken,
 }
 
 impl Pipeline {
@@ -150,36 +137,57 @@ impl Pipeline {
                     source,
                     message,
                     id,
-                }) => Slot::Done(Decision::Error {
+                }) => Slot::Error {
                     id,
                     source,
                     message,
                     step: None,
-                }),
-                Record::Skipped { source, kind } => Slot::Done(Decision::Error {
-                    id: String::new(),
-                    source,
-                    message: format!("not a document ({kind})"),
-                    step: None,
-                }),
+                },
+                Record::Skipped { source, kind } => Slot::Skipped { source, kind },
             })
             .collect();
         let mut counts = vec![StepStats::default(); self.steps.len()];
-        match &self.pool {
-            Some(pool) => pool.install(|| self.run_steps(&mut slots, &mut counts)),
-            None => self.run_steps(&mut slots, &mut counts),
-        }
+        // The run's own code, on the pipeline's pool or on the calling thread.
+        run_steps(
+            &self.steps,
+            self.pool.as_ref(),
+            0..self.steps.len(),
+            &mut slots,
+            &mut counts,
+        );
         if let Ok(mut stats) = self.stats.lock() {
             for (total, c) in stats.iter_mut().zip(&counts) {
                 *total += c;
             }
         }
+        let name = |i: usize| self.steps[i].name().to_string();
         slots
             .into_iter()
             .map(|s| match s {
                 Slot::Live(d) => Decision::Kept(d),
-                Slot::Done(d) => d,
-                // Not left behind: `apply` puts every document it takes back.
+                Slot::Rejected { doc, reason, step } => Decision::Rejected {
+                    doc,
+                    reason,
+                    step: name(step),
+                },
+                Slot::Error {
+                    id,
+                    source,
+                    message,
+                    step,
+                } => Decision::Error {
+                    id,
+                    source,
+                    message,
+                    step: step.map(name),
+                },
+                Slot::Skipped { source, kind } => Decision::Error {
+                    id: String::new(),
+                    source,
+                    message: format!("not a document ({kind})"),
+                    step: None,
+                },
+                // Not left behind: the steps put every document they take back.
                 Slot::Taken => Decision::Error {
                     id: String::new(),
                     source: SourcePos::default(),
@@ -208,125 +216,6 @@ impl Pipeline {
             })
             .collect()
     }
-
-    /// Runs the steps: runs of Parallel steps over all documents at once, each document through
-    /// all of them in turn; other steps one document at a time, in input order.
-    fn run_steps(&self, slots: &mut [Slot], counts: &mut [StepStats]) {
-        let parallel = self.pool.is_some();
-        let mut i = 0;
-        while i < self.steps.len() {
-            if self.steps[i].mode() == StepMode::Parallel {
-                let j = (i..self.steps.len())
-                    .find(|&j| self.steps[j].mode() != StepMode::Parallel)
-                    .unwrap_or(self.steps.len());
-                let run = i..j;
-                let each = |mut st: Vec<StepStats>, slot: &mut Slot| {
-                    let mut cx = StepCx::default();
-                    for (k, s) in run.clone().enumerate() {
-                        self.apply(s, slot, &mut cx, &mut st[k]);
-                    }
-                    st
-                };
-                let merged = if parallel {
-                    slots
-                        .par_iter_mut()
-                        .fold(|| vec![StepStats::default(); run.len()], each)
-                        .reduce(|| vec![StepStats::default(); run.len()], add_all)
-                } else {
-                    slots
-                        .iter_mut()
-                        .fold(vec![StepStats::default(); run.len()], each)
-                };
-                add_all_into(&mut counts[i..j], &merged);
-                i = j;
-            } else {
-                let step = &*self.steps[i];
-                let t0 = Instant::now();
-                // The per-document part of the step on all cores; its results reach each
-                // document's `process` in order, as in a run.
-                let prepare = |slot: &mut Slot| match slot {
-                    Slot::Live(doc) => {
-                        let mut cx = StepCx::default();
-                        // A panic here is caught again, and reported, by `apply`.
-                        catch_unwind(AssertUnwindSafe(|| step.prepare(doc, &mut cx)))
-                            .ok()
-                            .flatten()
-                    }
-                    _ => None,
-                };
-                let prepared: Vec<_> = if parallel {
-                    slots.par_iter_mut().map(prepare).collect()
-                } else {
-                    slots.iter_mut().map(prepare).collect()
-                };
-                counts[i].add_time(t0.elapsed());
-                let mut cx = StepCx::default();
-                for (slot, p) in slots.iter_mut().zip(prepared) {
-                    cx.set_prepared(p);
-                    self.apply(i, slot, &mut cx, &mut counts[i]);
-                }
-                i += 1;
-            }
-        }
-    }
-
-    /// Runs step `index` on one slot (if its document is still live) and counts what it
-    /// decided. A panic in a step makes the document an error record, as in a run.
-    fn apply(&self, index: usize, slot: &mut Slot, cx: &mut StepCx, st: &mut StepStats) {
-        let Slot::Live(_) = slot else { return };
-        let Slot::Live(doc) = std::mem::replace(slot, Slot::Taken) else {
-            return;
-        };
-        let step = &*self.steps[index];
-        st.docs_in += 1;
-        let id = doc.id.clone();
-        let source = doc.source.clone();
-        let edits = doc.text_edits();
-        let t0 = Instant::now();
-        let outcome = catch_unwind(AssertUnwindSafe(|| step.process(doc, cx)));
-        st.add_time(t0.elapsed());
-        *slot = match outcome {
-            Ok(Outcome::Keep(d)) => {
-                st.kept += 1;
-                if d.text_edits() != edits {
-                    st.edited += 1;
-                }
-                Slot::Live(d)
-            }
-            Ok(Outcome::Reject { doc, reason }) => {
-                st.rejected += 1;
-                *st.reasons.entry(reason.code.to_string()).or_default() += 1;
-                Slot::Done(Decision::Rejected {
-                    doc,
-                    reason,
-                    step: step.name().to_string(),
-                })
-            }
-            Ok(Outcome::Error { doc, error }) => {
-                st.errors += 1;
-                Slot::Done(Decision::Error {
-                    id: doc.id,
-                    source: doc.source,
-                    message: error,
-                    step: Some(step.name().to_string()),
-                })
-            }
-            Err(panic) => {
-                st.errors += 1;
-                let what = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                Slot::Done(Decision::Error {
-                    id,
-                    source,
-                    message: format!("step panicked (a thresher bug; please report it): {what}"),
-                    step: Some(step.name().to_string()),
-                })
-            }
-        };
-    }
 }
 
 /// Whether a step type is two-pass, known from its name alone (its mode is only known once it
@@ -335,101 +224,15 @@ fn two_pass(type_name: &str) -> bool {
     TWO_PASS_STEPS.contains(&type_name)
 }
 
-/// The registered steps whose mode is [`StepMode::TwoPass`] (a test checks the list against
+/// The registered steps whose mode is [`thresher_core::StepMode::TwoPass`] (a test checks the list against
 /// the built steps).
 const TWO_PASS_STEPS: &[&str] = &["minhash_dedup", "corpus_boilerplate"];
-
-fn add_all(mut a: Vec<StepStats>, b: Vec<StepStats>) -> Vec<StepStats> {
-    add_all_into(&mut a, &b);
-    a
-}
-
-fn add_all_into(a: &mut [StepStats], b: &[StepStats]) {
-    for (x, y) in a.iter_mut().zip(b) {
-        *x += y;
-    }
-}
-
-/// A document made from a record's fields as the JSONL reader reads them with `opts`: the id
-/// (a string; a number becomes its text; absent or null: `<file>:<line>` of `source`), the
-/// text (a string, else the record is an error), and the metadata: the object under
-/// `opts.metadata_field` plus every other field (the object's keys win).
-pub fn document_from_fields(
-    fields: Map<String, Value>,
-    source: SourcePos,
-    opts: &thresher_io::ReadOptions,
-) -> Record {
-    let mut id = None;
-    let mut text = None;
-    let mut metadata = Map::new();
-    let mut extra = Vec::new();
-    for (key, v) in fields {
-        if key == opts.text_field {
-            text = Some(v);
-        } else if key == opts.id_field {
-            id = Some(v);
-        } else if key == opts.metadata_field {
-            match v {
-                Value::Object(m) => {
-                    let stashed = std::mem::replace(&mut metadata, m);
-                    for (k, v) in stashed {
-                        metadata.entry(k).or_insert(v);
-                    }
-                }
-                Value::Null => {}
-                other => extra.push((key, other)),
-            }
-        } else if !key.is_empty() {
-            metadata.entry(key).or_insert(v);
-        }
-    }
-    for (k, v) in extra {
-        metadata.entry(k).or_insert(v);
-    }
-    let id = match id {
-        Some(Value::String(s)) => s,
-        Some(Value::Null) | None => format!("{}:{}", source.file, source.line),
-        Some(v) => v.to_string(),
-    };
-    let text = match text {
-        Some(Value::String(s)) => s,
-        other => {
-            let message = match other {
-                None => format!("no `{}` field", opts.text_field),
-                Some(v) => format!(
-                    "field `{}` is {}, not a string",
-                    opts.text_field,
-                    kind_of(&v)
-                ),
-            };
-            return Record::Error(RecordError {
-                source,
-                message,
-                id,
-            });
-        }
-    };
-    let mut doc = Document::new(id, text);
-    doc.source = source;
-    doc.metadata = metadata;
-    Record::Doc(doc)
-}
-
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::registry;
+    use thresher_core::StepMode;
     use thresher_io::{parse_jsonl_line, ReadOptions};
 
     fn docs(texts: &[&str]) -> Vec<Record> {
@@ -530,38 +333,5 @@ mod tests {
         assert_eq!(serial, run(2));
         assert!(serial.iter().any(|s| s.starts_with("keep")));
         assert!(serial.iter().any(|s| !s.starts_with("keep")));
-    }
-
-    /// `document_from_fields` reads a record as the JSONL reader reads its line.
-    #[test]
-    fn fields_are_read_as_the_reader_reads_them() {
-        let opts = ReadOptions::default();
-        let source = SourcePos {
-            file: "batch".into(),
-            line: 3,
-            byte_offset: 0,
-        };
-        for line in [
-            r#"{"id": "a", "text": "hi", "metadata": {"k": 1}, "url": "u"}"#,
-            r#"{"id": 7, "text": "hi", "k": 2, "metadata": {"k": 1}}"#,
-            r#"{"text": "hi", "metadata": 5}"#,
-            r#"{"text": "hi", "metadata": null, "": 1}"#,
-            r#"{"id": "a", "text": 5}"#,
-            r#"{"id": "a"}"#,
-        ] {
-            let fields: Map<String, Value> = serde_json::from_str(line).unwrap();
-            let ours = document_from_fields(fields, source.clone(), &opts);
-            let reader = parse_jsonl_line(line.as_bytes(), source.clone(), &opts);
-            match (ours, reader) {
-                (Record::Doc(a), Record::Doc(b)) => {
-                    assert_eq!(
-                        (&a.id, a.text(), &a.metadata),
-                        (&b.id, b.text(), &b.metadata)
-                    );
-                }
-                (Record::Error(a), Record::Error(b)) => assert_eq!(a, b),
-                (a, b) => panic!("{line}: {a:?} vs {b:?}"),
-            }
-        }
     }
 }

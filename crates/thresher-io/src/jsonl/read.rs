@@ -144,6 +144,36 @@ fn parse_general(text: &str, lossy: bool, source: SourcePos, opts: &ReadOptions)
     if let Err(e) = de.end() {
         return err(format!("broken JSON: {e}"), String::new());
     }
+    finish(parsed, lossy, source, opts)
+}
+
+/// A record from any serde map (a Python dict through `pythonize`, say) read with the JSONL
+/// reader's field rules: the document, or error, that a line holding the same fields gives.
+/// A value that is not a map, or that cannot be read, is an error record.
+pub fn record_from_map<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    source: SourcePos,
+    opts: &ReadOptions,
+) -> Record {
+    match (RecordSeed { opts }).deserialize(d) {
+        Ok(p) => finish(p, false, source, opts),
+        Err(e) => Record::Error(RecordError {
+            source,
+            message: format!("not a record: {e}"),
+            id: String::new(),
+        }),
+    }
+}
+
+/// The document (or error) of a record's parsed fields.
+fn finish(parsed: Parsed, lossy: bool, source: SourcePos, opts: &ReadOptions) -> Record {
+    let err = |message: String, id: String| {
+        Record::Error(RecordError {
+            source: source.clone(),
+            message,
+            id,
+        })
+    };
     let id = match parsed.id {
         Some(Value::String(s)) => s,
         Some(Value::Null) | None => format!("{}:{}", source.file, source.line),
@@ -414,6 +444,39 @@ mod tests {
             Record::Error(e) => e.message,
             other => panic!("expected an error, got {other:?}"),
         }
+    }
+
+    /// `record_from_map` over a map's fields reads them as the line reader reads the line.
+    #[test]
+    fn record_from_map_reads_as_the_line_reader() {
+        let opts = ReadOptions::default();
+        let source = SourcePos {
+            file: "batch".into(),
+            line: 3,
+            byte_offset: 0,
+        };
+        for line in [
+            r#"{"id": "a", "text": "hi", "metadata": {"k": 1}, "url": "u"}"#,
+            r#"{"id": 7, "text": "hi", "k": 2, "metadata": {"k": 1}}"#,
+            r#"{"text": "hi", "metadata": 5}"#,
+            r#"{"text": "hi", "metadata": null, "": 1}"#,
+            r#"{"id": "a", "text": 5}"#,
+            r#"{"id": "a"}"#,
+        ] {
+            let fields: Value = serde_json::from_str(line).unwrap();
+            let ours = record_from_map(fields, source.clone(), &opts);
+            let reader = parse_jsonl_line(line.as_bytes(), source.clone(), &opts);
+            match (ours, reader) {
+                (Record::Doc(a), Record::Doc(b)) => assert_eq!(
+                    (&a.id, a.text(), &a.metadata),
+                    (&b.id, b.text(), &b.metadata)
+                ),
+                (Record::Error(a), Record::Error(b)) => assert_eq!(a, b),
+                (a, b) => panic!("{line}: {a:?} vs {b:?}"),
+            }
+        }
+        let not_a_map = record_from_map(Value::from(5), source, &opts);
+        assert!(matches!(not_a_map, Record::Error(e) if e.message.starts_with("not a record")));
     }
 
     #[test]

@@ -7,7 +7,7 @@ mod schema;
 mod value;
 mod write;
 
-pub use read::{ParquetReader, Shared, BATCH_ROWS};
+pub use read::{batch_records, text_column, ParquetReader, Shared, BATCH_ROWS};
 pub use schema::{Category, RowChunk, Rows};
 pub use value::cell as json_cell;
 pub use write::{schema_of, ParquetShardedWriter, ROW_GROUP_BYTES, ROW_GROUP_ROWS};

@@ -261,28 +261,6 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
         }
     }
 
-    /// Finds the columns of a batch.
-    fn columns(&self, batch: &RecordBatch) -> Columns {
-        let schema = batch.schema();
-        let find = |name: &str| schema.fields().iter().position(|f| f.name() == name);
-        let text = find(&self.opts.text_field).unwrap_or(0);
-        let id = find(&self.opts.id_field).filter(|&i| i != text);
-        let metadata = find(&self.opts.metadata_field).filter(|&i| i != text && Some(i) != id);
-        let others = schema
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != text && Some(*i) != id && Some(*i) != metadata)
-            .map(|(i, f)| (i, f.name().clone()))
-            .collect();
-        Columns {
-            id,
-            text,
-            metadata,
-            others,
-        }
-    }
-
     /// The record of row `row` of the current batch, whose first row is row `first` of the
     /// file (0-based), in row group `group`.
     fn record(
@@ -293,67 +271,15 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
         first: u64,
         group: usize,
     ) -> Record {
-        let line = first + row as u64 + 1;
-        let source = self.pos(line);
-        let id = match cols.id.map(|i| value_of(&**batch.column(i), row)) {
-            Some(Value::String(s)) => s,
-            Some(Value::Null) | None => format!("{}:{line}", self.name),
-            Some(v) => v.to_string(),
-        };
-        let err = |message: String, id: String| {
-            Record::Error(RecordError {
-                source: source.clone(),
-                message: format!("row group {group}, row {line}: {message}"),
-                id,
-            })
-        };
-        let text_col = &**batch.column(cols.text);
-        let (text, lossy) = match text_at(text_col, row, self.opts.invalid_utf8) {
-            Ok(Some(t)) => t,
-            Ok(None) => {
-                return err(format!("`{}` is null", self.opts.text_field), id);
-            }
-            Err(m) => return err(format!("`{}` {m}", self.opts.text_field), id),
-        };
-        if text.len() as u64 > self.opts.max_doc_bytes {
-            return err(
-                format!(
-                    "record of {} bytes is over max_doc_bytes ({})",
-                    text.len(),
-                    self.opts.max_doc_bytes
-                ),
-                id,
-            );
-        }
-        let mut metadata = Map::new();
-        if let Some(m) = cols.metadata {
-            match value_of(&**batch.column(m), row) {
-                Value::Object(o) => metadata = o,
-                Value::String(s) => match serde_json::from_str::<Value>(&s) {
-                    Ok(Value::Object(o)) => metadata = o,
-                    _ => {
-                        metadata.insert(self.opts.metadata_field.clone(), Value::String(s));
-                    }
-                },
-                Value::Null => {}
-                other => {
-                    metadata.insert(self.opts.metadata_field.clone(), other);
-                }
-            }
-        }
-        for (i, name) in &cols.others {
-            // The metadata column's own entries win, as in the JSONL reader.
-            if !metadata.contains_key(name) {
-                metadata.insert(name.clone(), value_of(&**batch.column(*i), row));
-            }
-        }
-        let mut doc = Document::new(id, text);
-        doc.source = source;
-        doc.metadata = metadata;
-        if lossy {
-            doc.annotate("reader", "lossy_utf8", true);
-        }
-        Record::Doc(doc)
+        row_record(
+            batch,
+            cols,
+            row,
+            first + row as u64 + 1,
+            &self.name,
+            &self.opts,
+            Some(group),
+        )
     }
 }
 
@@ -381,13 +307,165 @@ impl<R: ChunkReader + 'static> Iterator for ParquetReader<R> {
                 continue;
             }
             if let Some(b) = self.next_batch() {
-                let cols = self.columns(&b);
+                let cols = columns(&b, &self.opts);
                 let (end, group) = self.group.as_ref().map_or((0, 0), |g| (g.2 + g.3, g.0));
                 let first = end - b.num_rows() as u64;
                 self.batch = Some((b, cols, 0, first, group));
             }
         }
     }
+}
+
+/// The records of an Arrow record batch's rows, read with the Parquet reader's column rules
+/// (see the module's doc): row `i` is line `first_line + i + 1` of `name`. The Python package's
+/// `Pipeline.process` reads pyarrow data with it. Without the text column every row is an error
+/// record.
+pub fn batch_records(
+    batch: &RecordBatch,
+    name: &Arc<str>,
+    first_line: u64,
+    opts: &ReadOptions,
+) -> Vec<Record> {
+    let rows = 0..batch.num_rows();
+    let line = |row: usize| first_line + row as u64 + 1;
+    if text_column(batch.schema_ref(), opts).is_none() {
+        let names: Vec<&str> = batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        return rows
+            .map(|row| {
+                Record::Error(RecordError {
+                    source: SourcePos {
+                        file: name.clone(),
+                        line: line(row),
+                        byte_offset: 0,
+                    },
+                    message: format!(
+                        "no `{}` column (columns: {}); set [input] text_field",
+                        opts.text_field,
+                        names.join(", ")
+                    ),
+                    id: String::new(),
+                })
+            })
+            .collect();
+    }
+    let cols = columns(batch, opts);
+    rows.map(|row| row_record(batch, &cols, row, line(row), name, opts, None))
+        .collect()
+}
+
+/// The index of the text column (`[input] text_field`) in `schema`, if there is one.
+pub fn text_column(schema: &arrow_schema::Schema, opts: &ReadOptions) -> Option<usize> {
+    schema
+        .fields()
+        .iter()
+        .position(|f| f.name() == &opts.text_field)
+}
+
+/// Finds the columns of a batch.
+fn columns(batch: &RecordBatch, opts: &ReadOptions) -> Columns {
+    let schema = batch.schema();
+    let find = |name: &str| schema.fields().iter().position(|f| f.name() == name);
+    let text = find(&opts.text_field).unwrap_or(0);
+    let id = find(&opts.id_field).filter(|&i| i != text);
+    let metadata = find(&opts.metadata_field).filter(|&i| i != text && Some(i) != id);
+    let others = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != text && Some(*i) != id && Some(*i) != metadata)
+        .map(|(i, f)| (i, f.name().clone()))
+        .collect();
+    Columns {
+        id,
+        text,
+        metadata,
+        others,
+    }
+}
+
+/// The record of row `row` of `batch`, line `line` of `name` (in row group `group` of a
+/// Parquet file, which error messages name).
+fn row_record(
+    batch: &RecordBatch,
+    cols: &Columns,
+    row: usize,
+    line: u64,
+    name: &Arc<str>,
+    opts: &ReadOptions,
+    group: Option<usize>,
+) -> Record {
+    let source = SourcePos {
+        file: name.clone(),
+        line,
+        byte_offset: 0,
+    };
+    let id = match cols.id.map(|i| value_of(&**batch.column(i), row)) {
+        Some(Value::String(s)) => s,
+        Some(Value::Null) | None => format!("{name}:{line}"),
+        Some(v) => v.to_string(),
+    };
+    let err = |message: String, id: String| {
+        Record::Error(RecordError {
+            source: source.clone(),
+            message: match group {
+                Some(g) => format!("row group {g}, row {line}: {message}"),
+                None => format!("row {line}: {message}"),
+            },
+            id,
+        })
+    };
+    let text_col = &**batch.column(cols.text);
+    let (text, lossy) = match text_at(text_col, row, opts.invalid_utf8) {
+        Ok(Some(t)) => t,
+        Ok(None) => {
+            return err(format!("`{}` is null", opts.text_field), id);
+        }
+        Err(m) => return err(format!("`{}` {m}", opts.text_field), id),
+    };
+    if text.len() as u64 > opts.max_doc_bytes {
+        return err(
+            format!(
+                "record of {} bytes is over max_doc_bytes ({})",
+                text.len(),
+                opts.max_doc_bytes
+            ),
+            id,
+        );
+    }
+    let mut metadata = Map::new();
+    if let Some(m) = cols.metadata {
+        match value_of(&**batch.column(m), row) {
+            Value::Object(o) => metadata = o,
+            Value::String(s) => match serde_json::from_str::<Value>(&s) {
+                Ok(Value::Object(o)) => metadata = o,
+                _ => {
+                    metadata.insert(opts.metadata_field.clone(), Value::String(s));
+                }
+            },
+            Value::Null => {}
+            other => {
+                metadata.insert(opts.metadata_field.clone(), other);
+            }
+        }
+    }
+    for (i, name) in &cols.others {
+        // The metadata column's own entries win, as in the JSONL reader.
+        if !metadata.contains_key(name) {
+            metadata.insert(name.clone(), value_of(&**batch.column(*i), row));
+        }
+    }
+    let mut doc = Document::new(id, text);
+    doc.source = source;
+    doc.metadata = metadata;
+    if lossy {
+        doc.annotate("reader", "lossy_utf8", true);
+    }
+    Record::Doc(doc)
 }
 
 /// Runs `f`, turning a panic of the decoder (on a damaged file) into an error.

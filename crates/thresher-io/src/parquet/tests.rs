@@ -678,3 +678,35 @@ fn row_chunks_make_the_shards_lines_make() {
         }
     }
 }
+
+/// An Arrow batch read directly (the Python package's pyarrow path) gives the records the
+/// Parquet reader gives for the same rows, numbered from `first_line`; without the text column
+/// every row is an error.
+#[test]
+fn batch_records_read_as_the_parquet_reader_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.parquet");
+    let batch = fineweb_batch(5);
+    write_parquet(&path, &batch, 5);
+    let from_file = read(&path, ReadOptions::default());
+    let name: Arc<str> = "batch".into();
+    let direct = batch_records(&batch, &name, 10, &ReadOptions::default());
+    assert_eq!(direct.len(), 5);
+    for (a, b) in docs(&direct).iter().zip(docs(&from_file)) {
+        assert_eq!(
+            (&a.id, a.text(), &a.metadata),
+            (&b.id, b.text(), &b.metadata)
+        );
+    }
+    assert_eq!(docs(&direct)[0].source.line, 11);
+    let opts = ReadOptions {
+        text_field: "body".into(),
+        ..ReadOptions::default()
+    };
+    assert_eq!(text_column(batch.schema_ref(), &opts), None);
+    let errors = batch_records(&batch, &name, 0, &opts);
+    assert_eq!(errors.len(), 5);
+    assert!(errors.iter().all(
+        |r| matches!(r, Record::Error(e) if e.message.starts_with("no `body` column (columns: text, id"))
+    ));
+}

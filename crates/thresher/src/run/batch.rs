@@ -54,8 +54,8 @@ pub(super) struct Phase<'a> {
     pub(super) read_opts: &'a ReadOptions,
 }
 
-/// Where a record is after the steps.
-enum Slot {
+/// Where a record is after the steps (also the in-memory [`crate::pipeline`]'s state).
+pub(crate) enum Slot {
     Live(Document),
     Rejected {
         doc: Document,
@@ -227,87 +227,15 @@ impl Ctx<'_> {
         }
     }
 
-    /// Runs the phase's steps: runs of Parallel steps on all documents at once, other steps
-    /// one document at a time in input order.
+    /// Runs the phase's steps on the pool (see [`run_steps`]).
     fn run_steps(&self, phase: &Phase<'_>, slots: &mut [Slot], step_stats: &mut [StepStats]) {
-        let mut i = phase.steps.start;
-        while i < phase.steps.end {
-            let parallel = self.steps[i].mode() == StepMode::Parallel;
-            let j = if parallel {
-                (i..phase.steps.end)
-                    .find(|&j| self.steps[j].mode() != StepMode::Parallel)
-                    .unwrap_or(phase.steps.end)
-            } else {
-                i + 1
-            };
-            let t0 = Instant::now();
-            let mut merged = if parallel {
-                self.run_parallel(i..j, slots)
-            } else {
-                self.run_one(i, slots)
-            };
-            split_wall(&mut merged, t0.elapsed().as_secs_f64());
-            for (k, st) in merged.iter().enumerate() {
-                step_stats[i + k] += st;
-            }
-            i = j;
-        }
-    }
-
-    /// Runs a run of Parallel steps on all documents at once, each document through all of
-    /// them in turn; returns the steps' counts.
-    fn run_parallel(&self, run: std::ops::Range<usize>, slots: &mut [Slot]) -> Vec<StepStats> {
-        let steps = self.steps;
-        self.pool.install(|| {
-            slots
-                .par_iter_mut()
-                .fold(
-                    || vec![StepStats::default(); run.len()],
-                    |mut st, slot| {
-                        CX.with(|cx| {
-                            let mut cx = cx.borrow_mut();
-                            for (k, s) in run.clone().enumerate() {
-                                apply(&*steps[s], s, slot, &mut cx, &mut st[k]);
-                            }
-                        });
-                        st
-                    },
-                )
-                .reduce(
-                    || vec![StepStats::default(); run.len()],
-                    |mut a, b| {
-                        for (x, y) in a.iter_mut().zip(&b) {
-                            *x += y;
-                        }
-                        a
-                    },
-                )
-        })
-    }
-
-    /// Runs step `i` (not Parallel) one document at a time in input order, after the
-    /// per-document part of an Ordered step (its `prepare`) on all cores; returns its counts.
-    fn run_one(&self, i: usize, slots: &mut [Slot]) -> Vec<StepStats> {
-        let mut st = vec![StepStats::default()];
-        let step = &*self.steps[i];
-        let mut prepared: Vec<Option<Prepared>> = Vec::new();
-        if step.mode() == StepMode::Ordered {
-            let secs: Vec<f64>;
-            (prepared, secs) = self.pool.install(|| {
-                slots
-                    .par_iter_mut()
-                    .map(|slot| prepare_slot(step, slot))
-                    .unzip()
-            });
-            st[0].seconds += secs.iter().sum::<f64>();
-        }
-        let mut prepared = prepared.into_iter();
-        let mut cx = StepCx::default();
-        for slot in slots.iter_mut() {
-            cx.set_prepared(prepared.next().flatten());
-            apply(step, i, slot, &mut cx, &mut st[0]);
-        }
-        st
+        run_steps(
+            self.steps,
+            Some(self.pool),
+            phase.steps.clone(),
+            slots,
+            step_stats,
+        );
     }
 
     /// Lets the next phase's two-pass step observe the documents that reached the phase's end.
@@ -530,6 +458,113 @@ fn to_slot(
         },
         Record::Skipped { source, kind } => Slot::Skipped { source, kind },
     }
+}
+
+/// Runs `steps[range]` on the slots: runs of Parallel steps on all documents at once, each
+/// document through all of them in turn; other steps one document at a time in input order
+/// (after an Ordered step's per-document `prepare` on all documents at once). "At once" means
+/// on `pool`'s threads, or on the calling thread without a pool. Adds each step's counts to
+/// `step_stats[i]` (indexed as `steps`).
+pub(crate) fn run_steps(
+    steps: &[Box<dyn Step>],
+    pool: Option<&rayon::ThreadPool>,
+    range: std::ops::Range<usize>,
+    slots: &mut [Slot],
+    step_stats: &mut [StepStats],
+) {
+    let mut i = range.start;
+    while i < range.end {
+        let parallel = steps[i].mode() == StepMode::Parallel;
+        let j = if parallel {
+            (i..range.end)
+                .find(|&j| steps[j].mode() != StepMode::Parallel)
+                .unwrap_or(range.end)
+        } else {
+            i + 1
+        };
+        let t0 = Instant::now();
+        let mut merged = if parallel {
+            run_parallel(steps, pool, i..j, slots)
+        } else {
+            run_one(steps, pool, i, slots)
+        };
+        split_wall(&mut merged, t0.elapsed().as_secs_f64());
+        for (k, st) in merged.iter().enumerate() {
+            step_stats[i + k] += st;
+        }
+        i = j;
+    }
+}
+
+/// Runs a run of Parallel steps on all documents at once, each document through all of them
+/// in turn; returns the steps' counts.
+fn run_parallel(
+    steps: &[Box<dyn Step>],
+    pool: Option<&rayon::ThreadPool>,
+    run: std::ops::Range<usize>,
+    slots: &mut [Slot],
+) -> Vec<StepStats> {
+    let zero = || vec![StepStats::default(); run.len()];
+    let each = |mut st: Vec<StepStats>, slot: &mut Slot| {
+        CX.with(|cx| {
+            let mut cx = cx.borrow_mut();
+            for (k, s) in run.clone().enumerate() {
+                apply(&*steps[s], s, slot, &mut cx, &mut st[k]);
+            }
+        });
+        st
+    };
+    match pool {
+        Some(pool) => pool.install(|| {
+            slots
+                .par_iter_mut()
+                .fold(zero, each)
+                .reduce(zero, |mut a, b| {
+                    for (x, y) in a.iter_mut().zip(&b) {
+                        *x += y;
+                    }
+                    a
+                })
+        }),
+        None => slots.iter_mut().fold(zero(), each),
+    }
+}
+
+/// Runs step `i` (not Parallel) one document at a time in input order, after the
+/// per-document part of an Ordered step (its `prepare`) on all documents at once; returns its
+/// counts.
+fn run_one(
+    steps: &[Box<dyn Step>],
+    pool: Option<&rayon::ThreadPool>,
+    i: usize,
+    slots: &mut [Slot],
+) -> Vec<StepStats> {
+    let mut st = vec![StepStats::default()];
+    let step = &*steps[i];
+    let mut prepared: Vec<Option<Prepared>> = Vec::new();
+    if step.mode() == StepMode::Ordered {
+        let secs: Vec<f64>;
+        (prepared, secs) = match pool {
+            Some(pool) => pool.install(|| {
+                slots
+                    .par_iter_mut()
+                    .map(|slot| prepare_slot(step, slot))
+                    .unzip()
+            }),
+            None => slots
+                .iter_mut()
+                .map(|slot| prepare_slot(step, slot))
+                .unzip(),
+        };
+        st[0].seconds += secs.iter().sum::<f64>();
+    }
+    let mut prepared = prepared.into_iter();
+    let mut cx = StepCx::default();
+    for slot in slots.iter_mut() {
+        cx.set_prepared(prepared.next().flatten());
+        apply(step, i, slot, &mut cx, &mut st[0]);
+    }
+    st
 }
 
 /// Runs an ordered step's `prepare` on a live document; returns what it gave and the seconds it

@@ -21,7 +21,7 @@
 //! steps on it and serializes its outcomes; [`outputs`] writes the lines to the shards and the
 //! spill file.
 
-mod batch;
+pub(crate) mod batch;
 mod meter;
 mod outdir;
 mod outputs;

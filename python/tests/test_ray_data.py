@@ -1,0 +1,53 @@
+"""Ray Data's map_batches(batch_format="pyarrow") with the real ray library, on a local
+two-CPU cluster: the kept rows are the CLI's, with their texts and every column's type."""
+
+import pytest
+
+from test_parity import expected
+
+
+@pytest.fixture(scope="module")
+def ray_cluster():
+    ray = pytest.importorskip("ray")
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        configure_logging=False,
+        object_store_memory=200 * 1024 * 1024,
+    )
+    yield ray
+    ray.shutdown()
+
+
+def test_ray_map_batches_pyarrow_keeps_the_cli_kept(ray_cluster, reference_docs, cli_fineweb):
+    pa = pytest.importorskip("pyarrow")
+    import ray.data
+
+    from thresher.integrations.batches import Filter
+
+    sample = [
+        {"id": d["id"], "text": d["text"], "source": d["metadata"]["source"], "n": i}
+        for i, d in enumerate(reference_docs[:800])
+    ]
+    table = pa.Table.from_pylist(sample).cast(
+        pa.schema([("id", pa.string()), ("text", pa.large_string()), ("source", pa.string()),
+                   ("n", pa.int32())])
+    )
+    ds = ray.data.from_arrow(table).repartition(4)
+    out = ds.map_batches(
+        Filter,
+        fn_constructor_args=("fineweb",),
+        batch_format="pyarrow",
+        batch_size=100,
+        concurrency=2,
+    )
+    got = out.to_arrow_refs()
+    kept = pa.concat_tables(ray_cluster.get(got))
+    want = expected(cli_fineweb)
+    ids = [d["id"] for d in sample]
+    assert sorted(kept.column("id").to_pylist()) == sorted(i for i in ids if want[i][0] == "kept")
+    for row in kept.to_pylist():
+        assert row["text"] == want[row["id"]][1]
+    assert kept.schema.field("text").type == pa.large_string()
+    assert kept.schema.field("n").type == pa.int32()
