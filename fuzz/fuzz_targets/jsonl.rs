@@ -105,6 +105,7 @@ fuzz_target!(|data: &[u8]| {
         vec![InputFile {
             path: path.clone(),
             format: Format::Jsonl,
+            size: None,
         }],
         opts.clone(),
     );

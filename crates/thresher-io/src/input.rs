@@ -62,10 +62,33 @@ pub fn strip_compression(name: &str) -> &str {
 /// One input file and its format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
-    /// The file's path.
+    /// The file's path, or its URL for an object in a store (`s3://bucket/key`, see
+    /// [`crate::store`]).
     pub path: PathBuf,
     /// Its format.
     pub format: Format,
+    /// Its size in bytes when the listing that found it said (objects in a store); `None` for
+    /// a local file, whose size [`InputFile::len`] reads from the file system.
+    pub size: Option<u64>,
+}
+
+impl InputFile {
+    /// The file's size in bytes (0 if it cannot be read: the reader reports the file then).
+    pub fn len(&self) -> u64 {
+        self.size
+            .or_else(|| std::fs::metadata(&self.path).ok().map(|m| m.len()))
+            .unwrap_or(0)
+    }
+
+    /// Whether the file is empty (or its size cannot be read).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Whether the file is an object in a store, named by its URL.
+    pub fn is_remote(&self) -> bool {
+        crate::store::path_is_url(&self.path)
+    }
 }
 
 /// The input files, and the files of directories and globs that were left out because their
@@ -106,13 +129,21 @@ pub fn expand_inputs(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
 /// extension is an error ([`IoError::UnknownFormat`]). A thresher output directory
 /// ([`is_output_dir`]), given or met while walking, contributes the files of its `kept/`
 /// folder only: never its `rejected/`, `errors/` or `stats.json`.
+///
+/// A URL (`s3://bucket/prefix/`, `gs://`, `az://`, `http(s)://`; see [`crate::store`]) is read
+/// the same way: an object is a file, a prefix a directory (listed recursively, by the same
+/// rules: hidden names, `.done`/`.tmp`, unknown formats and an output directory's
+/// `rejected/`... left out), a `*`, `?` or `[` in the key a glob over the objects.
 pub fn expand_inputs_report(inputs: &[PathBuf]) -> Result<Expanded> {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
+    let mut sizes = std::collections::HashMap::new();
     for input in inputs {
         let s = input.to_string_lossy();
         let before = files.len();
-        if !input.exists() && s.contains(['*', '?', '[']) {
+        if crate::store::path_is_url(input) {
+            expand_url(&s, &mut files, &mut sizes, &mut skipped)?;
+        } else if !input.exists() && s.contains(['*', '?', '[']) {
             let paths = glob::glob(&s).map_err(|e| IoError::Glob {
                 pattern: s.to_string(),
                 message: e.to_string(),
@@ -170,11 +201,162 @@ pub fn expand_inputs_report(inputs: &[PathBuf]) -> Result<Expanded> {
         .filter_map(|path| {
             Some(InputFile {
                 format: Format::from_path(&path)?,
+                size: sizes.get(&path).copied(),
                 path,
             })
         })
         .collect();
     Ok(Expanded { files, skipped })
+}
+
+/// Expands one URL (see [`expand_inputs_report`]): the files found go to `files` (their sizes
+/// to `sizes`), those of no known format to `skipped`.
+fn expand_url(
+    url: &str,
+    files: &mut Vec<PathBuf>,
+    sizes: &mut std::collections::HashMap<PathBuf, u64>,
+    skipped: &mut Vec<PathBuf>,
+) -> Result<()> {
+    use crate::store::Location;
+    let loc = Location::parse(url).map_err(|e| IoError::path(url, e))?;
+    let key = loc.key().to_string();
+    let mut found: Vec<(String, u64)> = Vec::new();
+    let list = |at: &Location| {
+        at.list().map_err(|e| {
+            let hint = if at.is_http() {
+                " (an http(s) server lists a folder only if it speaks WebDAV: name the files)"
+            } else {
+                ""
+            };
+            IoError::path(url, std::io::Error::new(e.kind(), format!("{e}{hint}")))
+        })
+    };
+    if let Some(first) = key.find(['*', '?', '[']) {
+        // A glob: list the folder before the first wildcard, match the keys below it.
+        let dir = key[..first].rfind('/').map_or("", |i| &key[..i]);
+        let pattern = glob::Pattern::new(&key).map_err(|e| IoError::Glob {
+            pattern: url.to_string(),
+            message: e.to_string(),
+        })?;
+        let opts = glob::MatchOptions {
+            require_literal_separator: true,
+            ..Default::default()
+        };
+        let root = loc.at_key(dir);
+        for (rel, size) in listed_inputs(list(&root)?) {
+            let full = if dir.is_empty() {
+                rel.clone()
+            } else {
+                format!("{dir}/{rel}")
+            };
+            // A pattern that names a folder takes the files below it, as a local glob does.
+            let hit = pattern.matches_with(&full, opts)
+                || full
+                    .match_indices('/')
+                    .any(|(i, _)| pattern.matches_with(&full[..i], opts));
+            if hit {
+                found.push((full, size));
+            }
+        }
+        let root = loc.at_key("");
+        push_found(&root, found, files, sizes, skipped);
+        return Ok(());
+    }
+    if !url.ends_with('/') {
+        if let Some(size) = loc.head().map_err(|e| IoError::path(url, e))? {
+            let path = PathBuf::from(loc.url());
+            if Format::from_path(&path).is_none() {
+                return Err(IoError::UnknownFormat(path));
+            }
+            sizes.insert(path.clone(), size);
+            files.push(path);
+            return Ok(());
+        }
+        if loc.is_http() {
+            return Err(IoError::NotFound(PathBuf::from(url)));
+        }
+    }
+    let listed = list(&loc)?;
+    if listed.is_empty() {
+        return Err(IoError::NotFound(PathBuf::from(url)));
+    }
+    found.extend(listed_inputs(listed));
+    push_found(&loc, found, files, sizes, skipped);
+    Ok(())
+}
+
+/// The objects of a listing (keys relative to the listed folder) that a directory walk would
+/// take: none under a hidden folder or with a hidden name, no `.done`/`.tmp` file, and of a
+/// thresher output folder (one with `.markers/`, or with `stats.json` and `kept/`) only what
+/// is in its `kept/`. Ordered as a directory walk orders files: folder by folder, by name.
+fn listed_inputs(listed: Vec<(String, u64)>) -> Vec<(String, u64)> {
+    use std::collections::HashSet;
+    // The folders (relative, "" for the listed one, else ending with '/') that are outputs.
+    let mut markers = HashSet::new();
+    let mut stats = HashSet::new();
+    let mut kept = HashSet::new();
+    for (rel, _) in &listed {
+        let parts: Vec<&str> = rel.split('/').collect();
+        let mut dir = String::new();
+        for part in &parts[..parts.len() - 1] {
+            if *part == crate::outdir::MARKERS {
+                markers.insert(dir.clone());
+            } else if *part == "kept" {
+                kept.insert(dir.clone());
+            }
+            dir.push_str(part);
+            dir.push('/');
+        }
+        if parts[parts.len() - 1] == "stats.json" {
+            stats.insert(dir);
+        }
+    }
+    let is_output = |d: &str| markers.contains(d) || (stats.contains(d) && kept.contains(d));
+    let mut out: Vec<(String, u64)> = listed
+        .into_iter()
+        .filter(|(rel, _)| {
+            let parts: Vec<&str> = rel.split('/').collect();
+            let name = parts[parts.len() - 1];
+            if parts.iter().any(|p| p.starts_with('.') || p.is_empty())
+                || name.ends_with(".done")
+                || name.ends_with(".tmp")
+            {
+                return false;
+            }
+            // Each output folder above the object must hold it in its `kept/` folder.
+            let mut dir = String::new();
+            for (i, part) in parts.iter().enumerate() {
+                if is_output(&dir) && (i == parts.len() - 1 || *part != "kept") {
+                    return false;
+                }
+                dir.push_str(part);
+                dir.push('/');
+            }
+            true
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.split('/').cmp(b.0.split('/')));
+    out
+}
+
+/// The listed objects (keys relative to `at`) as URLs: a known format to `files`, else to
+/// `skipped`.
+fn push_found(
+    at: &crate::store::Location,
+    found: Vec<(String, u64)>,
+    files: &mut Vec<PathBuf>,
+    sizes: &mut std::collections::HashMap<PathBuf, u64>,
+    skipped: &mut Vec<PathBuf>,
+) {
+    for (rel, size) in found {
+        let path = PathBuf::from(at.child(&rel).url());
+        if Format::from_path(&path).is_some() {
+            sizes.insert(path.clone(), size);
+            files.push(path);
+        } else {
+            skipped.push(path);
+        }
+    }
 }
 
 /// Moves the files of a known format to `files`, the others to `skipped`.

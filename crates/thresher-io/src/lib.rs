@@ -9,6 +9,9 @@
 //!   renames each when complete and leaves a completion marker, so a killed run can resume.
 //! - [`parquet`] reads Parquet inputs row group by row group and writes Parquet shards with the
 //!   same markers and the same resume promise.
+//! - [`store`] reads inputs from object stores and http(s) (`s3://`, `gs://`, `az://`,
+//!   `https://`) and [`remote`] writes outputs to object stores, through the `object_store`
+//!   crate, with the same atomicity and resume promises as local files.
 //!
 //! ```
 //! use thresher_io::{parse_jsonl_line, ReadOptions, Record};
@@ -28,7 +31,9 @@ mod options;
 pub mod outdir;
 pub mod parquet;
 mod record;
+pub mod remote;
 mod source;
+pub mod store;
 mod warc;
 mod writer;
 

@@ -436,7 +436,7 @@ pub struct Ownership {
 
 /// The marker `<cat>-NNNNN.<kind>` split into category, index and kind.
 /// A marker being written (`.<cat>-NNNNN.done.tmp`) counts as the marker.
-fn parse_marker(name: &str) -> Option<(&str, &str, &str)> {
+pub(crate) fn parse_marker(name: &str) -> Option<(&str, &str, &str)> {
     let name = name
         .strip_prefix('.')
         .and_then(|n| n.strip_suffix(".tmp"))
@@ -451,7 +451,7 @@ fn parse_marker(name: &str) -> Option<(&str, &str, &str)> {
 }
 
 /// The shard index of `NNNNN<suffix>` or `.NNNNN<suffix>.tmp`.
-fn shard_index(name: &str) -> Option<&str> {
+pub(crate) fn shard_index(name: &str) -> Option<&str> {
     let base = name
         .strip_prefix('.')
         .and_then(|n| n.strip_suffix(".tmp"))

@@ -86,6 +86,13 @@ pub struct BatchReader {
     max_batch_bytes: usize,
     /// Buffers of consumed batches, given back for reuse (see [`BatchReader::recycle`]).
     spare: Vec<Vec<u8>>,
+    /// The local copy of the object being read (see [`BatchReader::fetch`]).
+    fetched: Option<tempfile::TempDir>,
+    /// The download of the next object, started when the current one was opened.
+    prefetch: Option<(
+        std::path::PathBuf,
+        std::thread::JoinHandle<std::io::Result<tempfile::TempDir>>,
+    )>,
 }
 
 struct Current {
@@ -124,7 +131,35 @@ impl BatchReader {
             // buffers until it is written), and no slower.
             max_batch_bytes: 2 << 20,
             spare: Vec::new(),
+            fetched: None,
+            prefetch: None,
         }
+    }
+
+    /// The local copy of the object `url`, downloaded into a temporary folder of its own (kept
+    /// until the next object is opened), under the object's own name. The next input, if it
+    /// is an object too, starts downloading at once, so its transfer overlaps this one's
+    /// reading: at most two objects are on local disk at a time, and memory holds only a
+    /// download chunk (see [`crate::store`]).
+    fn fetch(&mut self, url: &Path) -> std::io::Result<std::path::PathBuf> {
+        self.fetched = None;
+        let dir = match self.prefetch.take() {
+            Some((next, handle)) if next == url => handle
+                .join()
+                .map_err(|_| std::io::Error::other("the download thread panicked"))??,
+            _ => download(url)?,
+        };
+        let local = dir.path().join(object_name(url));
+        self.fetched = Some(dir);
+        if let Some(next) = self.files.as_slice().first().filter(|f| f.is_remote()) {
+            let next = next.path.clone();
+            let job = next.clone();
+            let handle = std::thread::Builder::new()
+                .name("thresher-fetch".into())
+                .spawn(move || download(&job))?;
+            self.prefetch = Some((next, handle));
+        }
+        Ok(local)
     }
 
     /// Gives back the buffer of a batch that has been consumed, so the next batch (or a line
@@ -386,6 +421,25 @@ impl BatchReader {
             return false;
         };
         let name: Arc<str> = Arc::from(file.path.to_string_lossy().as_ref());
+        // An object in a store is read from a local copy; records still name its URL.
+        let remote = file.is_remote();
+        let file = if remote {
+            match self.fetch(&file.path) {
+                Ok(local) => InputFile {
+                    path: local,
+                    ..file
+                },
+                Err(e) => {
+                    batch.file_bytes.push((name.clone(), 0));
+                    batch
+                        .items
+                        .push(error(pos(&name, 0, 0), format!("cannot download: {e}")));
+                    return true;
+                }
+            }
+        } else {
+            file
+        };
         // A FIFO without a writer blocks `open` forever, and a device or socket never ends:
         // they are told from their `stat` (never opened) and reported as a file that cannot
         // be opened is, an error record at position 0, so the run goes on with the other
@@ -467,7 +521,14 @@ impl BatchReader {
                 }
             },
             Format::Html => {
-                let record = read_html_file_limited(&file.path, self.opts.max_doc_bytes);
+                let mut record = read_html_file_limited(&file.path, self.opts.max_doc_bytes);
+                if remote {
+                    match &mut record {
+                        Record::Doc(d) => d.source.file = name.clone(),
+                        Record::Error(e) => e.source.file = name.clone(),
+                        Record::Skipped { source, .. } => source.file = name.clone(),
+                    }
+                }
                 let bytes = std::fs::metadata(&file.path).map(|m| m.len()).unwrap_or(0);
                 batch.file_bytes.push((name, bytes));
                 batch.items.push(Item::Record(record));
@@ -480,6 +541,25 @@ impl BatchReader {
         }
         true
     }
+}
+
+/// The last part of an object's URL (its file name).
+fn object_name(url: &Path) -> std::ffi::OsString {
+    url.file_name()
+        .map_or_else(|| "object".into(), |n| n.to_os_string())
+}
+
+/// Downloads the object `url` into a new temporary folder (see [`BatchReader::fetch`]).
+fn download(url: &Path) -> std::io::Result<tempfile::TempDir> {
+    let loc = crate::store::Location::parse(&url.to_string_lossy())?;
+    let dir = tempfile::Builder::new()
+        .prefix("thresher-input-")
+        .tempdir()?;
+    let path = dir.path().join(object_name(url));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(&path)?);
+    loc.download_to(&mut out)?;
+    out.into_inner().map_err(|e| e.into_error())?;
+    Ok(dir)
 }
 
 /// What a file that is not a regular file is, for the error record.
@@ -697,6 +777,7 @@ mod tests {
         InputFile {
             path: PathBuf::from(name),
             format: Format::Jsonl,
+            size: None,
         }
     }
 

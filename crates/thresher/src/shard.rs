@@ -121,10 +121,7 @@ impl Shard {
     /// This shard's files out of the run's whole input list (in input order).
     pub fn select(&self, files: Vec<InputFile>) -> Vec<InputFile> {
         // A file whose size cannot be read counts as empty: the run reports it when it opens it.
-        let sizes: Vec<u64> = files
-            .iter()
-            .map(|f| std::fs::metadata(&f.path).map_or(0, |m| m.len()))
-            .collect();
+        let sizes: Vec<u64> = files.iter().map(|f| f.len()).collect();
         let owner = Shard::assign(self.count, &sizes);
         files
             .into_iter()

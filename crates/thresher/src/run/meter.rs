@@ -33,7 +33,7 @@ impl InputMeter {
         let mut map = HashMap::new();
         let mut total = 0;
         for f in files {
-            let size = std::fs::metadata(&f.path).map_or(0, |m| m.len());
+            let size = f.len(); // objects in a store: the size their listing gave
             let name = f.path.to_string_lossy();
             let compressed = [".gz", ".zst", ".parquet", ".bz2", ".xz"]
                 .iter()
@@ -114,6 +114,7 @@ mod tests {
             .map(|p| InputFile {
                 path: p.to_path_buf(),
                 format: Format::Jsonl,
+                size: None,
             })
             .collect();
         let (mut m, total) = InputMeter::new(&files);

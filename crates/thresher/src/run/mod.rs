@@ -35,6 +35,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use thresher_core::{InputBuf, NamedStepStats, Stats, Step, StepStats};
 use thresher_io::outdir::WORK;
+use thresher_io::remote::RemoteOut;
 use thresher_io::{expand_inputs_report, Folder, InputFile, IoError, OutDir, OutDirError};
 
 use crate::recipe::{Recipe, RecipeError};
@@ -195,8 +196,20 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
         files = shard.select(files);
     }
     let steps = recipe.build_steps()?;
-    let out = OutDir::open(&opts.outdir)?;
+    // An object store's OUTDIR is written through a local staging directory, uploaded shard by
+    // shard (see thresher_io::remote).
+    let remote = if thresher_io::store::path_is_url(&opts.outdir) {
+        let url = opts.outdir.to_string_lossy();
+        Some(RemoteOut::new(&url).map_err(|e| out_err(&opts.outdir, e))?)
+    } else {
+        None
+    };
+    let out = OutDir::open(remote.as_ref().map_or(&*opts.outdir, |r| r.staging()))?;
+    if let Some(r) = &remote {
+        r.prepare(&out, opts.resume, opts.overwrite)?;
+    }
     outdir::prepare_outdir(recipe, &files, opts, &out)?;
+    let syncer = remote.as_ref().map(|r| r.start(&out)).transpose()?;
     let work = out.folder(WORK)?;
     let result =
         execute(recipe, opts, &files, &steps, &out, &work, started).map(|(mut stats, report)| {
@@ -217,8 +230,19 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     // Whatever happened, the temporary data goes (a resume makes it again); shards stay.
     drop(steps);
     let cleaned = outdir::clean_work(&out)?;
+    // The completed shards go to the store whatever happened (a resume goes on from them);
+    // run.json and stats.json only after a successful run.
+    let synced = syncer.map(|s| s.finish(result.is_ok()));
+    if let Some(r) = &remote {
+        drop(out);
+        if synced.as_ref().is_some_and(|s| s.is_ok()) {
+            // Everything is in the store: the staging directory is not needed any more.
+            let _ = std::fs::remove_dir_all(r.staging());
+        }
+    }
     let stats = result?;
     cleaned?;
+    synced.transpose()?;
     Ok(stats)
 }
 

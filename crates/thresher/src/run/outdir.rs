@@ -5,8 +5,6 @@
 //! the run ends, however it ends. The locking and ownership rules themselves are
 //! [`thresher_io::outdir`]'s.
 
-use std::fs;
-
 use serde_json::json;
 use thresher_core::{Step, StepMode};
 use thresher_io::outdir::{step_work_name, WORK};
@@ -31,8 +29,7 @@ pub(super) fn prepare_outdir(
     let fingerprint = json!({
         "recipe_xxh3": format!("{:016x}", xxhash_rust::xxh3::xxh3_64(recipe.text.as_bytes())),
         "inputs": files.iter().map(|f| {
-            let len = fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
-            json!([f.path.to_string_lossy(), len])
+            json!([f.path.to_string_lossy(), f.len()])
         }).collect::<Vec<_>>(),
     });
     let previous = match root.read_to_string(RUN_FILE) {

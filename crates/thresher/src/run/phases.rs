@@ -111,6 +111,7 @@ impl Pipeline<'_> {
                 let file = InputFile {
                     path: path.clone(),
                     format: Format::Jsonl,
+                    size: None,
                 };
                 let r = BatchReader::new(vec![file], opts);
                 Box::new(recycling(r, self.recycled.clone()))
