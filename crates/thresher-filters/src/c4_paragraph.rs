@@ -41,8 +41,9 @@
 //! ```
 
 use serde::{Deserialize, Serialize};
+use std::ops::ControlFlow;
 use thresher_core::check::check_at_least;
-use thresher_core::{Document, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use thresher_core::{Document, Filter, Outcome, Result, Rules, Step, StepConfig, StepCx};
 
 use crate::pychar;
 
@@ -89,12 +90,17 @@ impl C4Paragraph {
     /// The number of lines of at least `min_paragraph_chars` characters, counted up to
     /// `min_paragraphs` (enough to decide).
     pub fn long_lines(&self, text: &str) -> usize {
+        self.count_long_lines(text, self.cfg.min_paragraphs)
+    }
+
+    /// Counts lines of at least `min_paragraph_chars` characters, stopping at `limit`.
+    fn count_long_lines(&self, text: &str, limit: usize) -> usize {
         let min = self.cfg.min_paragraph_chars;
         let mut n = 0;
         for line in pychar::split_lf(text) {
             if line.len() >= min && pychar::char_len(line) >= min {
                 n += 1;
-                if n >= self.cfg.min_paragraphs {
+                if n >= limit {
                     break;
                 }
             }
@@ -108,11 +114,30 @@ impl Step for C4Paragraph {
         STEP
     }
 
-    fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {
-        let n = self.long_lines(doc.text());
-        let reason = (n < self.cfg.min_paragraphs)
-            .then(|| Reason::new("c4_paragraph:too_few_paragraphs", n as u64));
-        Outcome::keep_unless(doc, reason)
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, STEP)
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
+    }
+}
+
+impl Filter for C4Paragraph {
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
+        // Filtering stops counting at the bound; annotating counts every long line.
+        let limit = if rules.annotating() {
+            usize::MAX
+        } else {
+            self.cfg.min_paragraphs
+        };
+        let n = self.count_long_lines(doc.text(), limit);
+        rules.rule(
+            "paragraphs",
+            n as u64,
+            n < self.cfg.min_paragraphs,
+            "c4_paragraph:too_few_paragraphs",
+        )
     }
 }
 
@@ -147,6 +172,26 @@ mod tests {
             &*step,
             &format!("menu\n{l200}\n\n\nhome\n{l200}\nx\n{l200}\n")
         ));
+    }
+
+    #[test]
+    fn annotate_mode_counts_every_long_line() {
+        let step = C4Paragraph {
+            cfg: C4ParagraphConfig::default(),
+        };
+        let l200 = "a".repeat(200);
+        let doc = Document::new("d", format!("{l200}\n{l200}\n{l200}\n{l200}\nshort"));
+        let Outcome::Keep(doc) = Rules::annotate().run(&step, doc, &mut StepCx::default(), STEP)
+        else {
+            panic!()
+        };
+        assert_eq!(doc.metadata[STEP]["paragraphs"], 4);
+        let doc = Document::new("d", "short");
+        let Outcome::Keep(doc) = Rules::annotate().run(&step, doc, &mut StepCx::default(), STEP)
+        else {
+            panic!()
+        };
+        assert_eq!(doc.metadata[STEP]["paragraphs"], 0);
     }
 
     #[test]

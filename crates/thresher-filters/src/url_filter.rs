@@ -66,7 +66,10 @@ use aho_corasick::AhoCorasick;
 use hashbrown::HashTable;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use thresher_core::{Document, Error, Outcome, Reason, Result, Step, StepConfig, StepCx};
+use std::ops::ControlFlow;
+use thresher_core::{
+    Document, Error, Filter, Outcome, Reason, Result, Rules, Step, StepConfig, StepCx,
+};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::pychar;
@@ -376,30 +379,52 @@ impl UrlFilter {
     }
 }
 
-impl Step for UrlFilter {
-    fn name(&self) -> &str {
-        STEP
-    }
-
-    fn process(&self, doc: Document, _cx: &mut StepCx) -> Outcome {
+impl Filter for UrlFilter {
+    /// One rule, `blocked`: the code of the list rule that matched (`url_filter:domain`...) or
+    /// null; annotate mode also notes what matched (`matched`). The rules themselves are
+    /// datatrove's, tried in its order; only the first match counts, as there.
+    fn judge(&self, doc: &mut Document, _cx: &mut StepCx, rules: &mut Rules) -> ControlFlow<()> {
         let url = match doc.metadata.get("url") {
             Some(Value::String(u)) if !u.is_empty() => u,
             _ => {
                 self.missing.fetch_add(1, Ordering::Relaxed);
                 return match self.cfg.missing_url {
-                    MissingUrl::Keep => Outcome::Keep(doc),
+                    MissingUrl::Keep => ControlFlow::Continue(()),
                     MissingUrl::Reject => {
-                        Outcome::reject(doc, Reason::new("url_filter:no_url", Value::Null))
+                        // The value a rejected record carries is null, as before annotate mode.
+                        let value = rules.annotating().then_some("url_filter:no_url");
+                        rules.rule("blocked", value, true, "url_filter:no_url")
                     }
-                    MissingUrl::Error => Outcome::error(
-                        doc,
-                        "url_filter: the document has no metadata.url (a non-empty string)",
-                    ),
+                    MissingUrl::Error => rules
+                        .error("url_filter: the document has no metadata.url (a non-empty string)"),
                 };
             }
         };
-        let reason = self.check(url);
-        Outcome::keep_unless(doc, reason)
+        match self.check(url) {
+            None => rules.rule("blocked", Value::Null, false, "url_filter:none"),
+            Some(Reason { code, value }) => {
+                if rules.annotating() {
+                    rules.note("matched", value);
+                    rules.rule("blocked", code.as_ref(), true, code)
+                } else {
+                    rules.rule("blocked", value, true, code)
+                }
+            }
+        }
+    }
+}
+
+impl Step for UrlFilter {
+    fn name(&self) -> &str {
+        STEP
+    }
+
+    fn process(&self, doc: Document, cx: &mut StepCx) -> Outcome {
+        Rules::filter().run(self, doc, cx, STEP)
+    }
+
+    fn as_filter(&self) -> Option<&dyn Filter> {
+        Some(self)
     }
 
     fn report(&self) -> Map<String, Value> {
@@ -872,6 +897,25 @@ mod tests {
             g.process(Document::new("d", "t"), &mut cx),
             Outcome::Keep(_)
         ));
+    }
+
+    #[test]
+    fn annotate_mode_names_the_rule_and_keeps() {
+        let tmp = tempfile::tempdir().unwrap();
+        let f = filter(tmp.path());
+        let run = |url: &str| {
+            let mut doc = Document::new("d", "t");
+            doc.metadata.insert("url".into(), url.into());
+            let out = thresher_core::Rules::annotate().run(&f, doc, &mut StepCx::default(), STEP);
+            let Outcome::Keep(doc) = out else {
+                panic!("{url}: {out:?}")
+            };
+            doc.metadata[STEP].clone()
+        };
+        let blocked = run("http://ok.com/hot/babes");
+        assert_eq!(blocked["blocked"], "url_filter:soft_blacklisted");
+        assert_eq!(blocked["matched"], serde_json::json!(["hot", "babes"]));
+        assert_eq!(run("http://ok.com/")["blocked"], Value::Null);
     }
 
     #[test]

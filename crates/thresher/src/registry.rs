@@ -577,6 +577,7 @@ mod tests {
             "word_count",
             "regex_filter",
             "sample",
+            "c4_paragraph",
         ] {
             assert!(filters.contains(&f), "{f} does not annotate");
         }
