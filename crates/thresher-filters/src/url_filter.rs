@@ -405,7 +405,7 @@ impl Filter for UrlFilter {
             Some(Reason { code, value }) => {
                 if rules.annotating() {
                     rules.note("matched", value);
-                    rules.rule("blocked", code.as_ref(), true, code)
+                    rules.rule("blocked", code.to_string(), true, code)
                 } else {
                     rules.rule("blocked", value, true, code)
                 }
