@@ -485,8 +485,8 @@ def _cluster_task(work: str, recipe_path: str, shards: int, *_after: Any) -> Dic
 
 
 def _add_step(total: Dict[str, Any], s: Dict[str, Any]) -> None:
-    for k in ("in", "kept", "rejected", "errors", "edited", "seconds"):
-        total[k] = total.get(k, 0) + s[k]
+    for k in ("in", "kept", "rejected", "errors", "edited", "seconds", "wall_seconds"):
+        total[k] = total.get(k, 0) + s.get(k, 0)
     for r, n in s["reasons"].items():
         total.setdefault("reasons", {})[r] = total.get("reasons", {}).get(r, 0) + n
 

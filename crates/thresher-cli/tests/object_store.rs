@@ -238,6 +238,7 @@ fn comparable_stats(outdir: &Path) -> Value {
         match v {
             Value::Object(m) => {
                 m.remove("seconds");
+                m.remove("wall_seconds");
                 m.values_mut().for_each(strip);
             }
             Value::Array(a) => a.iter_mut().for_each(strip),
