@@ -39,8 +39,7 @@ fn datatrove_assets() -> Option<PathBuf> {
 
 #[test]
 fn fineweb_full_runs_on_the_warc_samples() {
-    let samples =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
+    let samples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
     if !samples.is_dir() {
         assert!(
             std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
@@ -79,7 +78,12 @@ fn fineweb_full_runs_on_the_warc_samples() {
         .collect();
     assert_eq!(names.first(), Some(&"url_filter"), "{names:?}");
     assert_eq!(names.last(), Some(&"pii"), "{names:?}");
-    for step in ["html_extract", "language_id", "gopher_quality", "minhash_dedup"] {
+    for step in [
+        "html_extract",
+        "language_id",
+        "gopher_quality",
+        "minhash_dedup",
+    ] {
         assert!(names.contains(&step), "{step} missing from {names:?}");
     }
     // Every kept page went through the whole order: extracted text, English, and datatrove's
