@@ -64,7 +64,15 @@ fn readme_parquet_round_trip_runs_as_written() {
     let bin = d.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_thresher"), bin.join("thresher")).unwrap();
-    std::os::unix::fs::symlink(&python, bin.join("python")).unwrap();
+    // A wrapper, not a symlink: a symlinked virtualenv python no longer finds its
+    // pyvenv.cfg, and so not the packages installed in it.
+    let wrapper = bin.join("python");
+    std::fs::write(&wrapper, format!("#!/bin/sh\nexec '{python}' \"$@\"\n")).unwrap();
+    std::fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let path = format!(
         "{}:{}",
         bin.display(),
