@@ -274,7 +274,7 @@ pub(super) fn write_text(out: &mut OutBuf, doc: &Document) {
     }
 }
 
-/// The length of the document's text as a kept line holds it (what [`write_text`] writes,
+/// The length of the document's text as a kept line holds it (what the kept line writer writes,
 /// the quotes included), without writing it.
 pub fn text_json_len(doc: &Document) -> usize {
     match json_raw(doc) {
