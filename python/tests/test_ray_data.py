@@ -9,8 +9,10 @@ from test_parity import expected
 @pytest.fixture(scope="module")
 def ray_cluster():
     ray = pytest.importorskip("ray")
+    # Logical CPUs: the two Filter actors hold one each, and Ray Data's read and repartition
+    # tasks need their own, or the pipeline waits for a CPU that never frees.
     ray.init(
-        num_cpus=2,
+        num_cpus=4,
         include_dashboard=False,
         log_to_driver=False,
         configure_logging=False,
