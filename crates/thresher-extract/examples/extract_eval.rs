@@ -8,17 +8,95 @@
 //! prints one JSON line per set with the page count and the extraction speed on one core
 //! (timing covers the extraction call only, as the Python tool times its extractors; reading,
 //! gunzip and charset decoding are outside the timer).
+//!
+//! Settings for the cross-validation (`scripts/extract-cv`), never read by the library itself:
+//! - `EXTRACT_TUNING="mld=0.6 prose=200 -same_class"`: a configuration (see [`apply`]);
+//! - `EXTRACT_GRID=FILE`: one configuration per line, `NAME SETTINGS...`; the pages are read
+//!   once and each configuration's outputs go to OUT_DIR/NAME/<set name>/<id>.txt.
 
 use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
 
-use thresher_extract::{extract_html, Limits, Options};
+use thresher_extract::{extract_html, Favor, Limits, Options};
+
+/// The late rules that a configuration can switch off by name (`-name`) or on (`+name`).
+const RULES: &[(&str, u32)] = &[
+    ("same_class", thresher_extract::extract::R_SAME_CLASS),
+    ("h1_box", thresher_extract::extract::R_H1_BOX),
+    ("lead_far", thresher_extract::extract::R_LEAD_FAR),
+    ("link_label", thresher_extract::extract::R_LINK_LABEL),
+    ("credit", thresher_extract::extract::R_CREDIT),
+    (
+        "lead_beats_weak",
+        thresher_extract::extract::R_LEAD_BEATS_WEAK,
+    ),
+    ("short_links", thresher_extract::extract::R_SHORT_LINKS),
+    ("lead", thresher_extract::extract::R_LEAD),
+    ("headings", thresher_extract::extract::R_HEADINGS),
+];
+
+/// Applies settings (space-separated `key=value`, `-rule`, `+rule`) to options: `favor=`
+/// (precision|balanced|recall, applied first), `mld` (main_max_link_density), `prose`
+/// (prose_min_chars), `weak` (weak_max_chars), `sib` (sibling_min_share), `fallback`
+/// (fallback_max_kept), `levels` (union_max_levels), `share` (union_dominant_share),
+/// `union=0|1`, `comments=0|1`, `tables=0|1`.
+fn apply(mut opts: Options, spec: &str) -> Result<Options, String> {
+    let items: Vec<&str> = spec.split_whitespace().collect();
+    for it in &items {
+        if let Some(f) = it.strip_prefix("favor=") {
+            let favor = match f {
+                "precision" => Favor::Precision,
+                "recall" => Favor::Recall,
+                "balanced" => Favor::Balanced,
+                _ => return Err(format!("bad favor {f}")),
+            };
+            opts = opts.favor(favor);
+        }
+    }
+    for it in items {
+        if let Some(name) = it.strip_prefix('-').or_else(|| it.strip_prefix('+')) {
+            let bit = RULES
+                .iter()
+                .find(|(n, _)| *n == name)
+                .ok_or(format!("unknown rule {name}"))?
+                .1;
+            if it.starts_with('-') {
+                opts.tuning.rules &= !bit;
+            } else {
+                opts.tuning.rules |= bit;
+            }
+            continue;
+        }
+        let (k, v) = it.split_once('=').ok_or(format!("bad setting {it}"))?;
+        let f = |v: &str| v.parse::<f32>().map_err(|e| format!("{k}: {e}"));
+        let u = |v: &str| v.parse::<u32>().map_err(|e| format!("{k}: {e}"));
+        let t = &mut opts.tuning;
+        match k {
+            "favor" => {}
+            "mld" => t.main_max_link_density = f(v)?,
+            "prose" => t.prose_min_chars = u(v)?,
+            "weak" => t.weak_max_chars = u(v)?,
+            "sib" => t.sibling_min_share = f(v)?,
+            "fallback" => t.fallback_max_kept = u(v)?,
+            "levels" => opts.union_max_levels = u(v)?,
+            "share" => opts.union_dominant_share = f(v)?,
+            "union" => opts.union_outside_prose = u(v)? != 0,
+            "comments" => opts.include_comments = u(v)? != 0,
+            "tables" => opts.include_tables = u(v)? != 0,
+            _ => return Err(format!("unknown setting {k}")),
+        }
+    }
+    Ok(opts)
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.len() < 2 {
-        eprintln!("usage: extract_eval OUT_DIR SET_DIR... (env EXTRACT_MODE=main|union)");
+        eprintln!(
+            "usage: extract_eval OUT_DIR SET_DIR... (env EXTRACT_MODE=main|union, \
+             EXTRACT_FORMAT=text|markdown)"
+        );
         std::process::exit(2);
     }
     let mut opts = Options::default();
@@ -37,6 +115,34 @@ fn main() {
     {
         opts.union_max_levels = l;
     }
+    if let Ok(spec) = std::env::var("EXTRACT_TUNING") {
+        opts = apply(opts, &spec).unwrap_or_else(|e| {
+            eprintln!("EXTRACT_TUNING: {e}");
+            std::process::exit(2)
+        });
+    }
+    // Configurations of a grid: (output subfolder, options).
+    let mut grid: Vec<(String, Options)> = Vec::new();
+    if let Ok(path) = std::env::var("EXTRACT_GRID") {
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            eprintln!("{path}: {e}");
+            std::process::exit(2)
+        });
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let (name, spec) = line.trim().split_once(' ').unwrap_or((line.trim(), ""));
+            let o = apply(opts, spec).unwrap_or_else(|e| {
+                eprintln!("{path}: {name}: {e}");
+                std::process::exit(2)
+            });
+            grid.push((name.to_string(), o));
+        }
+    }
+    // EXTRACT_FORMAT=markdown renders Markdown (the separate render path) instead of text;
+    // EXTRACT_LINKS=1 keeps links in it.
+    if std::env::var("EXTRACT_FORMAT").is_ok_and(|m| m == "markdown") {
+        opts.output_format = thresher_extract::OutputFormat::Markdown;
+    }
+    opts.include_links = std::env::var("EXTRACT_LINKS").is_ok_and(|v| v == "1");
     // EXTRACT_PROFILE=parse times the HTML parser alone, to see where the time goes.
     let parse_only = std::env::var("EXTRACT_PROFILE").is_ok_and(|m| m == "parse");
     let out_root = Path::new(&args[0]);
@@ -145,6 +251,19 @@ fn main() {
             };
             if let Err(e) = std::fs::write(out_dir.join(format!("{id}.txt")), text) {
                 eprintln!("write {id}: {e}");
+            }
+        }
+        for (gname, gopts) in &grid {
+            let dir = out_root.join(gname).join(&name);
+            if let Err(e) = std::fs::create_dir_all(&dir) {
+                eprintln!("{}: {e}", dir.display());
+                std::process::exit(1);
+            }
+            for (id, html, _) in &pages {
+                let text = extract_html(html, &limits, gopts).map_or(String::new(), |e| e.text);
+                if let Err(e) = std::fs::write(dir.join(format!("{id}.txt")), text) {
+                    eprintln!("write {id}: {e}");
+                }
             }
         }
         let secs = total.as_secs_f64().max(1e-9);

@@ -1,5 +1,6 @@
 //! Prints the extraction of one page (a `.html` or `.html.gz` file), for debugging:
-//! `cargo run --release -p thresher-extract --example extract_one -- PAGE [--tree|--debug]`.
+//! `cargo run --release -p thresher-extract --example extract_one -- PAGE [--tree|--debug]
+//! [--markdown] [--links]`.
 
 use std::io::Read;
 
@@ -69,11 +70,16 @@ fn main() {
         print!("{d}");
         return;
     }
-    match thresher_extract::extract_html(&html, &Default::default(), &Default::default()) {
+    let mut opts = thresher_extract::Options::default();
+    if args.iter().any(|a| a == "--markdown") {
+        opts.output_format = thresher_extract::OutputFormat::Markdown;
+    }
+    opts.include_links = args.iter().any(|a| a == "--links");
+    match thresher_extract::extract_html(&html, &Default::default(), &opts) {
         Ok(e) => {
             println!(
-                "title: {:?}\nauthor: {:?}\ndate: {:?}\nurl: {:?}\n---\n{}",
-                e.title, e.author, e.date, e.canonical_url, e.text
+                "title: {:?}\nauthor: {:?}\ndate: {:?}\nurl: {:?}\nlang: {:?}\n---\n{}",
+                e.title, e.author, e.date, e.canonical_url, e.lang, e.text
             );
         }
         Err(e) => eprintln!("{e}"),

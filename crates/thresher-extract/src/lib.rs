@@ -22,7 +22,7 @@ mod meta;
 mod step;
 mod tokenize;
 
-pub use extract::{Extracted, Options};
+pub use extract::{Extracted, Favor, Options, OutputFormat};
 pub use step::{HtmlExtract, HtmlExtractConfig};
 
 /// Per-page budgets.

@@ -10,16 +10,14 @@ use super::text::{count_sentence_ends, is_comment_heading};
 
 /// With [`Options::include_tables`](super::Options::include_tables) off, table cells with less
 /// text (in characters) than this are skipped; a cell with more is a layout table's content.
-const SMALL_CELL_MAX_CHARS: u32 = 200;
+pub(super) const SMALL_CELL_MAX_CHARS: u32 = 200;
 
 /// Most link density of a block that reads as prose ([`Block::is_prose`]).
 const PROSE_MAX_LINK_DENSITY: f32 = 0.2;
 
-/// Smallest prose block (in characters).
-const PROSE_MIN_CHARS: u32 = 150;
-
-/// A prose block has this many words or [`PROSE_MIN_CHARS_NO_WORDS`] characters (scripts
-/// without spaces between words).
+/// A prose block (at least [`Tuning::prose_min_chars`](super::options::Tuning) characters, 150
+/// by default) has this many words or [`PROSE_MIN_CHARS_NO_WORDS`] characters (scripts without
+/// spaces between words).
 const PROSE_MIN_WORDS: usize = 25;
 
 /// See [`PROSE_MIN_WORDS`].
@@ -67,11 +65,11 @@ impl Block {
     }
 
     /// Whether the block reads as prose worth keeping on its own, wherever it is: long, few
-    /// links, sentence punctuation.
-    pub(super) fn is_prose(&self) -> bool {
+    /// links, sentence punctuation; `min_chars` long at least.
+    pub(super) fn is_prose(&self, min_chars: u32) -> bool {
         if self.kind == BlockKind::Heading
             || self.link_density() > PROSE_MAX_LINK_DENSITY
-            || self.chars < PROSE_MIN_CHARS
+            || self.chars < min_chars
         {
             return false;
         }
@@ -315,7 +313,7 @@ impl Builder {
 /// Appends a word without the invisible characters that browsers do not render (soft hyphens,
 /// zero-width spaces, stray byte-order marks), which would otherwise split words; returns
 /// its visible length.
-fn push_word(out: &mut String, w: &str) -> u32 {
+pub(super) fn push_word(out: &mut String, w: &str) -> u32 {
     if w.is_ascii() {
         out.push_str(w);
         return w.len() as u32;

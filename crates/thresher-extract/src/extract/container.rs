@@ -6,11 +6,9 @@ use crate::dom::{Dom, Kind, NodeId, NONE};
 use super::prune::Facts;
 use super::score::{best_element, Scores};
 
-/// A sibling of the best element joins when its (link-scaled) score is at least this share of
-/// the best's, as in Readability...
-const SIBLING_MIN_SHARE_OF_BEST: f32 = 0.2;
-
-/// ... and at least this much (Readability's floor).
+/// A sibling of the best element joins when its (link-scaled) score is at least
+/// [`Tuning::sibling_min_share`](super::options::Tuning) of the best's, as in Readability (0.2),
+/// and at least this much (Readability's floor).
 const SIBLING_MIN_SCORE: f32 = 10.0;
 
 /// A `<p>` or text sibling joins when it is longer than this (in characters) and has few
@@ -34,7 +32,7 @@ pub(super) struct Main {
 
 impl Main {
     /// Finds the main content from the scores.
-    pub(super) fn find(dom: &Dom, facts: &Facts, scores: &Scores) -> Main {
+    pub(super) fn find(dom: &Dom, facts: &Facts, scores: &Scores, sibling_min_share: f32) -> Main {
         let n = dom.nodes.len();
         let (best, best_score) = best_element(dom, facts, scores);
         let mut main = Main {
@@ -46,7 +44,7 @@ impl Main {
         if best == NONE {
             return main;
         }
-        for root in chosen(dom, facts, scores, best, best_score) {
+        for root in chosen(dom, facts, scores, best, best_score, sibling_min_share) {
             mark_subtree(dom, root, &mut main.in_main);
         }
         let mut up = dom.node(best).parent;
@@ -73,9 +71,16 @@ impl Main {
 }
 
 /// The best element and the siblings that join it.
-fn chosen(dom: &Dom, facts: &Facts, scores: &Scores, best: NodeId, best_score: f32) -> Vec<NodeId> {
+fn chosen(
+    dom: &Dom,
+    facts: &Facts,
+    scores: &Scores,
+    best: NodeId,
+    best_score: f32,
+    min_share: f32,
+) -> Vec<NodeId> {
     let parent = dom.node(best).parent;
-    let threshold = (best_score * SIBLING_MIN_SHARE_OF_BEST).max(SIBLING_MIN_SCORE);
+    let threshold = (best_score * min_share).max(SIBLING_MIN_SCORE);
     let mut chosen = vec![best];
     if parent == NONE || dom.node(parent).tag().is_none() {
         return chosen;

@@ -42,6 +42,7 @@ pub(super) fn blocks(
     markers: &[usize],
     main: &Main,
     sel: &Selection,
+    prose_min_chars: u32,
     d: &mut String,
 ) {
     let _ = writeln!(
@@ -66,7 +67,7 @@ pub(super) fn blocks(
             b.kind,
             b.chars,
             b.link_density(),
-            b.is_prose(),
+            b.is_prose(prose_min_chars),
             describe(dom, b.owner, 4),
             b.text
                 .chars()

@@ -144,6 +144,9 @@ pub(super) const HREF: u8 = 4;
 pub(super) const ARTICLE_BODY: u8 = 8;
 /// Inside a small lead-named element (set by the pruning pass, not by the attributes).
 pub(super) const LEAD: u8 = 16;
+/// Inside a comment section kept with [`Options::include_comments`](super::Options) (set by
+/// the pruning pass).
+pub(super) const COMMENT: u8 = 32;
 
 /// The attributes the extractor looks at, gathered in one scan of the element's attributes.
 pub(super) struct Attrs<'a> {

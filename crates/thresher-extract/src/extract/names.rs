@@ -10,8 +10,6 @@ use std::hash::{BuildHasher, Hasher};
 /// Words in class/id names that mark boilerplate whatever its size, matched as a prefix of a
 /// name token.
 const STRONG_PREFIX: &[&str] = &[
-    "comment",
-    "disqus",
     "sidebar",
     "social",
     "sharing",
@@ -41,16 +39,20 @@ const STRONG_PREFIX: &[&str] = &[
     "login",
     "tagcloud",
     "skiplink",
-    "livefyre",
     "shoutbox",
     "trackback",
     "socialmedia",
 ];
 /// Strong boilerplate words matched only as a whole name token (too short to be safe prefixes).
 const STRONG_EXACT: &[&str] = &[
-    "ad", "ads", "nav", "share", "shares", "subnav", "topnav", "modal", "overlay", "respond",
-    "crumbs", "combx", "aside",
+    "ad", "ads", "nav", "share", "shares", "subnav", "topnav", "modal", "overlay", "crumbs",
+    "combx", "aside",
 ];
+/// Words that mark a comment section, matched as a prefix of a name token: strong boilerplate,
+/// unless comments are asked for.
+const COMMENT_PREFIX: &[&str] = &["comment", "disqus", "livefyre"];
+/// The same, matched as a whole name token.
+const COMMENT_EXACT: &[&str] = &["respond"];
 /// Words that mark small page parts (bylines, widgets, captions): boilerplate when the element
 /// is small, but sometimes (broken markup) they wrap the article itself.
 const WEAK_PREFIX: &[&str] = &[
@@ -115,13 +117,16 @@ pub(super) struct Hint {
     pub(super) pos: bool,
     /// A lead/standfirst name (`lead`, `intro`, `standfirst`...).
     pub(super) lead: bool,
+    /// A comment-section name (`comments`, `disqus`...); strong boilerplate unless comments
+    /// are kept.
+    pub(super) comment: bool,
 }
 
 impl Hint {
     /// -1 for a boilerplate name, +1 for a content name, 0 otherwise (negative wins: a
     /// `comment-content` is a comment).
     pub(super) fn score(self) -> i8 {
-        if self.strong_neg || self.weak_neg {
+        if self.strong_neg || self.weak_neg || self.comment {
             -1
         } else {
             i8::from(self.pos)
@@ -198,6 +203,7 @@ const H_STRONG: u8 = 1;
 const H_WEAK: u8 = 2;
 const H_POS: u8 = 4;
 const H_LEAD: u8 = 8;
+const H_COMMENT: u8 = 16;
 
 /// The name hint of an element from its `class` and `id` values.
 #[inline]
@@ -221,6 +227,7 @@ pub(super) fn name_hint<'a>(class: &'a str, id: &'a str, cache: &mut NameCache<'
         weak_neg: bits & H_WEAK != 0,
         pos: bits & H_POS != 0,
         lead: bits & H_LEAD != 0,
+        comment: bits & H_COMMENT != 0,
     }
 }
 
@@ -248,6 +255,7 @@ fn value_hint_bits<'a>(src: &'a str, cache: &mut TokCache<'a>) -> u8 {
             TOK_WEAK => H_WEAK,
             TOK_POS => H_POS,
             TOK_LEAD => H_LEAD,
+            TOK_COMMENT => H_COMMENT,
             _ => 0,
         };
     }
@@ -260,6 +268,7 @@ const TOK_POS: u8 = 1;
 const TOK_WEAK: u8 = 2;
 const TOK_STRONG: u8 = 3;
 const TOK_LEAD: u8 = 4;
+const TOK_COMMENT: u8 = 5;
 
 /// Words that name the lead paragraph of an article (standfirst, intro, chapo), matched as a
 /// whole name token or (`intro`) as a prefix.
@@ -274,8 +283,8 @@ const LEAD_EXACT: &[&str] = &[
     "abstract",
 ];
 
-/// Classifies one name token: strong or weak boilerplate, lead, content or nothing (in that
-/// order of precedence).
+/// Classifies one name token: comment section, strong or weak boilerplate, lead, content or
+/// nothing (in that order of precedence).
 fn classify_token(tok: &str) -> u8 {
     let lower;
     let t = if tok.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -284,7 +293,9 @@ fn classify_token(tok: &str) -> u8 {
     } else {
         tok
     };
-    if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
+    if COMMENT_EXACT.contains(&t) || COMMENT_PREFIX.iter().any(|p| t.starts_with(p)) {
+        TOK_COMMENT
+    } else if STRONG_EXACT.contains(&t) || STRONG_PREFIX.iter().any(|p| t.starts_with(p)) {
         TOK_STRONG
     } else if WEAK_EXACT.contains(&t)
         || WEAK_PREFIX.iter().any(|p| t.starts_with(p))

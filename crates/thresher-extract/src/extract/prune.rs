@@ -7,9 +7,11 @@
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
 use super::element::{
-    is_dropped_tag, is_link, scan_attrs, tag_bits, ARTICLE_BODY, HIDDEN, LEAD, ROLE_BOILERPLATE,
+    is_dropped_tag, is_link, scan_attrs, tag_bits, ARTICLE_BODY, COMMENT, HIDDEN, LEAD,
+    ROLE_BOILERPLATE,
 };
 use super::names::{name_hint, NameCache};
+use super::options::{Options, Tuning, R_H1_BOX, R_LEAD_BEATS_WEAK};
 use super::text::count_visible;
 
 /// Smallest text (in characters) of a content-named element for it to count as holding the
@@ -22,9 +24,6 @@ const LEAD_MAX_CHARS: u32 = 1000;
 /// Smallest text (in characters) of a `<noscript>` that is kept: some sites put the article's
 /// text there for crawlers, smaller ones say "enable JavaScript".
 const NOSCRIPT_MIN_CHARS: u32 = 500;
-
-/// Largest text (in characters) of an element with a weak boilerplate name that is dropped.
-const WEAK_MAX_CHARS: u32 = 300;
 
 /// Share of the page's text from which an element with a strong boilerplate name (or a
 /// landmark role) is kept all the same: a page-wide wrapper named `content-sidebar-wrap`.
@@ -79,11 +78,12 @@ struct Raw {
     bits: Vec<u8>,
 }
 
-/// Runs the pruning pass.
-pub(super) fn compute_facts(dom: &Dom) -> Facts {
+/// Runs the pruning pass. `relaxed` (for the fallback) drops only what is never visible
+/// (scripts, form controls, hidden elements...), not boilerplate by tag or name.
+pub(super) fn compute_facts(dom: &Dom, opts: &Options, relaxed: bool) -> Facts {
     let order = document_order(dom);
-    let mut raw = measure(dom, &order);
-    let dropped = prune(dom, &order, &mut raw);
+    let mut raw = measure(dom, &order, opts);
+    let dropped = prune(dom, &order, &mut raw, &opts.tuning, relaxed);
     let (text_chars, link_chars) = count_kept(dom, &order, &dropped, &raw);
     Facts {
         bits: raw.bits,
@@ -112,7 +112,8 @@ fn document_order(dom: &Dom) -> Vec<NodeId> {
 
 /// Bottom-up over the raw page: text sizes, name hints, attribute flags, and which subtrees hold
 /// the article or an `<h1>`.
-fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
+fn measure(dom: &Dom, order: &[NodeId], opts: &Options) -> Raw {
+    let tuning = &opts.tuning;
     let n = dom.nodes.len();
     // Local vectors, gathered into `Raw` at the end: the hot loop keeps their pointers in
     // registers (as fields of one struct, this pass took 2% more instructions: callgrind).
@@ -143,13 +144,22 @@ fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
                 bits[i] = tag_bits(tag);
                 let a = scan_attrs(node);
                 let mut h = name_hint(a.class, a.id, &mut name_cache);
+                // A comment section is boilerplate unless comments are asked for.
+                let comment = h.comment && !h.strong_neg && opts.include_comments;
+                h.strong_neg |= h.comment && !opts.include_comments;
+                // A kept comment section is not pruned for its name; the scoring pass keeps
+                // it out of the main content (`COMMENT` flag).
+                h.comment &= !opts.include_comments;
                 // A lead paragraph is text even when its name also says `header` or `teaser`.
-                if h.lead && !h.strong_neg {
+                if h.lead && !h.strong_neg && tuning.on(R_LEAD_BEATS_WEAK) {
                     h.weak_neg = false;
                 }
                 hint[i] = h.score();
                 strong[i] = h.strong_neg;
                 flags[i] = a.flags;
+                if comment {
+                    flags[i] |= COMMENT;
+                }
                 if h.lead && !h.strong_neg && !h.weak_neg {
                     flags[i] |= LEAD;
                 }
@@ -189,7 +199,7 @@ fn measure(dom: &Dom, order: &[NodeId]) -> Raw {
 
 /// Top-down: which elements are dropped (a dropped element's subtree goes with it). Also
 /// spreads the [`LEAD`] flag down into small lead-named elements.
-fn prune(dom: &Dom, order: &[NodeId], raw: &mut Raw) -> Vec<bool> {
+fn prune(dom: &Dom, order: &[NodeId], raw: &mut Raw, tuning: &Tuning, relaxed: bool) -> Vec<bool> {
     let body_chars = dom
         .find_first("body")
         .map_or(raw.chars[0], |b| raw.chars[b as usize])
@@ -210,7 +220,15 @@ fn prune(dom: &Dom, order: &[NodeId], raw: &mut Raw) -> Vec<bool> {
         if matches!(tag, "html" | "body") {
             continue;
         }
-        dropped[i] = drops(tag, i, raw, body_chars);
+        dropped[i] = if relaxed {
+            (is_dropped_tag(tag) && !is_boilerplate_tag(tag)) || raw.flags[i] & HIDDEN != 0
+        } else {
+            drops(tag, i, raw, body_chars, tuning)
+        };
+        // Inside a kept comment section.
+        if parent != NONE && raw.flags[parent as usize] & COMMENT != 0 {
+            raw.flags[i] |= COMMENT;
+        }
         // Inside a small lead-named element.
         if parent != NONE && raw.flags[parent as usize] & LEAD != 0 {
             raw.flags[i] |= LEAD;
@@ -223,7 +241,7 @@ fn prune(dom: &Dom, order: &[NodeId], raw: &mut Raw) -> Vec<bool> {
 }
 
 /// Whether element `i` (tag `tag`, not `<html>` or `<body>`, its parent kept) is dropped.
-fn drops(tag: &str, i: usize, raw: &Raw, body_chars: u32) -> bool {
+fn drops(tag: &str, i: usize, raw: &Raw, body_chars: u32, tuning: &Tuning) -> bool {
     let chars = raw.chars[i];
     if tag == "noscript" {
         chars < NOSCRIPT_MIN_CHARS
@@ -239,13 +257,18 @@ fn drops(tag: &str, i: usize, raw: &Raw, body_chars: u32) -> bool {
         // wraps the whole article in one. A quotation is text, whatever its name (embedded
         // posts are `<blockquote class="twitter-tweet">`).
         !raw.holds_main[i]
-            && chars < WEAK_MAX_CHARS
+            && chars < tuning.weak_max_chars
             && tag != "blockquote"
             // The post's own headline lives in it (a small post box named `top`).
-            && !raw.has_h1[i]
+            && !(raw.has_h1[i] && tuning.on(R_H1_BOX))
     } else {
         false
     }
+}
+
+/// Tags dropped as boilerplate (visible, but not the article).
+fn is_boilerplate_tag(tag: &str) -> bool {
+    matches!(tag, "nav" | "aside" | "footer" | "menu" | "figcaption")
 }
 
 /// Whether `part` is more than half of `whole`.

@@ -5,6 +5,7 @@
 use crate::dom::{Dom, NodeId, NONE};
 
 use super::blocks::{Block, BlockKind};
+use super::element::COMMENT;
 use super::prune::Facts;
 use super::text::count_commas;
 
@@ -58,7 +59,11 @@ pub(super) fn score_ancestors(dom: &Dom, facts: &Facts, blocks: &[Block]) -> Sco
 /// Adds the points of each block with at least `min_chars` characters to its ancestors.
 fn give_points(dom: &Dom, facts: &Facts, blocks: &[Block], min_chars: u32, s: &mut Scores) {
     for b in blocks {
-        if b.kind == BlockKind::Heading || b.chars < min_chars {
+        // A kept comment section never becomes the main content.
+        if b.kind == BlockKind::Heading
+            || b.chars < min_chars
+            || facts.flags[b.owner as usize] & COMMENT != 0
+        {
             continue;
         }
         if b.link_density() > SCORE_MAX_LINK_DENSITY {

@@ -8,15 +8,14 @@ use crate::dom::{Dom, NodeId, NONE};
 
 use super::blocks::{Block, BlockKind};
 use super::container::Main;
+use super::element::COMMENT;
 use super::element::LEAD;
-use super::options::Options;
+use super::options::{
+    Options, Tuning, R_CREDIT, R_HEADINGS, R_LEAD, R_LEAD_FAR, R_LINK_LABEL, R_SAME_CLASS,
+    R_SHORT_LINKS,
+};
 use super::prune::Facts;
 use super::text::{is_credit_line, is_legal, is_sentence};
-
-/// Blocks inside the main content with a larger share of link text are dropped (link lists
-/// inside articles: "read more", tag lists). Measured on the shared gold sets: 0.35 loses
-/// article text, 0.5 to 0.85 are within 0.002 F1 of each other.
-const MAIN_MAX_LINK_DENSITY: f32 = 0.7;
 
 /// The same for a heading inside the main content.
 const MAIN_HEADING_MAX_LINK_DENSITY: f32 = 0.6;
@@ -74,10 +73,8 @@ const COMMENTS_CUT_MIN_BEFORE_SHORT: u32 = 150;
 /// See [`COMMENTS_CUT_MIN_BEFORE_SHORT`].
 const COMMENTS_CUT_MIN_SHARE: f32 = 0.3;
 
-/// When less than this (in characters) is kept...
-const FALLBACK_MAX_KEPT: u32 = 200;
-
-/// ... and the page's text is more than this many times the kept text, every prose-like block
+/// When less than [`Tuning::fallback_max_kept`](super::options::Tuning) characters are kept
+/// and the page's text is more than this many times the kept text, every prose-like block
 /// joins.
 const FALLBACK_PAGE_TO_KEPT: u32 = 5;
 
@@ -104,13 +101,22 @@ pub(super) fn select(
     main: &Main,
     opts: &Options,
 ) -> Selection {
-    let main_share = main_prose_share(blocks, main);
+    let t = &opts.tuning;
+    let main_share = main_prose_share(blocks, main, t.prose_min_chars);
     let mut keep = keep_main_and_outside(dom, facts, blocks, main, opts, main_share);
-    keep_headings_of_kept_text(blocks, main, &mut keep);
-    drop_link_list_labels(blocks, &mut keep);
-    drop_credit_lines(blocks, &mut keep);
-    cut_comment_section(blocks, markers, &mut keep);
-    fall_back_to_prose(blocks, &mut keep);
+    if t.on(R_HEADINGS) {
+        keep_headings_of_kept_text(blocks, main, &mut keep);
+    }
+    if t.on(R_LINK_LABEL) {
+        drop_link_list_labels(blocks, &mut keep);
+    }
+    if t.on(R_CREDIT) {
+        drop_credit_lines(blocks, &mut keep);
+    }
+    if !opts.include_comments {
+        cut_comment_section(blocks, markers, &mut keep);
+    }
+    fall_back_to_prose(blocks, &mut keep, t.fallback_max_kept);
     Selection { keep, main_share }
 }
 
@@ -127,10 +133,10 @@ pub(super) fn kept_chars(blocks: &[Block], keep: &[bool]) -> u32 {
 /// How much of the page's prose the main container holds: when it holds most of it, prose
 /// elsewhere is comments and teasers and only close-by blocks join; when it holds little
 /// (table layouts, pages in several parts), prose anywhere joins.
-fn main_prose_share(blocks: &[Block], main: &Main) -> f32 {
+fn main_prose_share(blocks: &[Block], main: &Main, prose_min_chars: u32) -> f32 {
     let (mut prose_in, mut prose_out) = (0u32, 0u32);
     for b in blocks {
-        if b.is_prose() {
+        if b.is_prose(prose_min_chars) {
             if main.in_main[b.owner as usize] {
                 prose_in += b.chars;
             } else {
@@ -170,22 +176,34 @@ fn keep_main_and_outside(
             node.attr("class").filter(|c| !c.trim().is_empty()),
         )
     };
+    let t = &opts.tuning;
+    let lead_max_levels = if t.on(R_LEAD_FAR) {
+        LEAD_FAR_MAX_LEVELS
+    } else {
+        LEAD_MAX_LEVELS
+    };
     let mut keep = vec![false; blocks.len()];
     for (i, b) in blocks.iter().enumerate() {
         let ld = b.link_density();
+        let flags = facts.flags[b.owner as usize];
         if main.in_main[b.owner as usize] {
-            keep[i] = keeps_in_main(b);
+            keep[i] = keeps_in_main(b, t);
+        } else if flags & COMMENT != 0 {
+            // A kept comment section (`include_comments`): its text, not its link lists.
+            keep[i] = keeps_in_main(b, t) && !is_legal(&b.text);
         } else if opts.union_outside_prose {
             let lv = main.levels_to(dom, b.owner);
             // The lead paragraph (standfirst) often sits in the article header, outside the
             // container of the body text, and is too short to read as prose on its own.
-            keep[i] = (b.is_prose() && lv <= max_levels && !is_legal(&b.text))
-                || (facts.flags[b.owner as usize] & LEAD != 0
+            keep[i] = (b.is_prose(t.prose_min_chars) && lv <= max_levels && !is_legal(&b.text))
+                || (t.on(R_LEAD)
+                    && flags & LEAD != 0
                     && b.kind != BlockKind::Heading
-                    && (lv <= LEAD_MAX_LEVELS || (lv <= LEAD_FAR_MAX_LEVELS && i < first_main))
+                    && (lv <= LEAD_MAX_LEVELS || (lv <= lead_max_levels && i < first_main))
                     && ld < OUTSIDE_MAX_LINK_DENSITY
                     && b.chars >= LEAD_MIN_CHARS);
             if !keep[i]
+                && t.on(R_SAME_CLASS)
                 && best_class.is_some()
                 && b.kind != BlockKind::Heading
                 && ld < OUTSIDE_MAX_LINK_DENSITY
@@ -200,15 +218,15 @@ fn keep_main_and_outside(
 
 /// Whether a block inside the main content is kept: not a link list, unless it reads as a
 /// sentence with inline links.
-fn keeps_in_main(b: &Block) -> bool {
+fn keeps_in_main(b: &Block, t: &Tuning) -> bool {
     let ld = b.link_density();
     if b.kind == BlockKind::Heading {
         ld < MAIN_HEADING_MAX_LINK_DENSITY
     } else {
-        !(ld > MAIN_MAX_LINK_DENSITY
+        !(ld > t.main_max_link_density
             || (ld > SHORT_BLOCK_MAX_LINK_DENSITY
                 && b.chars < SHORT_BLOCK_CHARS
-                && !(b.kind == BlockKind::Para && is_sentence(&b.text))))
+                && !(t.on(R_SHORT_LINKS) && b.kind == BlockKind::Para && is_sentence(&b.text))))
     }
 }
 
@@ -304,10 +322,10 @@ fn cut_comment_section(blocks: &[Block], markers: &[usize], keep: &mut [bool]) {
 }
 
 /// The container strategy found nothing convincing: fall back to all prose-like blocks.
-fn fall_back_to_prose(blocks: &[Block], keep: &mut [bool]) {
+fn fall_back_to_prose(blocks: &[Block], keep: &mut [bool], max_kept: u32) {
     let kept = kept_chars(blocks, keep);
     let total: u32 = blocks.iter().map(|b| b.chars).sum();
-    if kept < FALLBACK_MAX_KEPT && kept * FALLBACK_PAGE_TO_KEPT < total {
+    if kept < max_kept && kept.saturating_mul(FALLBACK_PAGE_TO_KEPT) < total {
         for (i, b) in blocks.iter().enumerate() {
             keep[i] = keep[i]
                 || (b.chars >= FALLBACK_MIN_CHARS && b.link_density() < FALLBACK_MAX_LINK_DENSITY);

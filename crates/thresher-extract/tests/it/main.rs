@@ -2,4 +2,5 @@
 //! and the crawl samples of ../shared read by the WARC reader and extracted.
 
 mod fuzz;
+mod no_empty;
 mod robustness;
