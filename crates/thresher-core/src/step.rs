@@ -185,6 +185,14 @@ pub trait Step: Send + Sync {
     fn as_filter(&self) -> Option<&dyn Filter> {
         None
     }
+
+    /// Switches a step that edits text to annotate-only mode (`mode = "annotate"` in a recipe):
+    /// it then records what it would remove (in its annotations and a summary in
+    /// `metadata.<step>`) and leaves the text as it is. Returns `false` (the default) for steps
+    /// that cannot; filters annotate through [`Annotate`] instead.
+    fn set_annotate_only(&mut self) -> bool {
+        false
+    }
 }
 
 /// A step whose decision is a set of rules, each comparing a measured value with a threshold.

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
 
-use crate::lines::{normalize_line, remove_lines, spans_json, split_lines};
+use crate::lines::{normalize_line, note_annotate_only, remove_lines, spans_json, split_lines};
 use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 
 /// Recipe parameters of `corpus_boilerplate`.
@@ -106,6 +106,8 @@ pub struct CorpusBoilerplate {
     docs_edited: AtomicU64,
     lines_removed: AtomicU64,
     bytes_removed: AtomicU64,
+    /// Annotate-only mode: record, do not remove.
+    annotate_only: bool,
 }
 
 impl CorpusBoilerplate {
@@ -123,6 +125,7 @@ impl CorpusBoilerplate {
             docs_edited: AtomicU64::new(0),
             lines_removed: AtomicU64::new(0),
             bytes_removed: AtomicU64::new(0),
+            annotate_only: false,
         })
     }
 
@@ -183,6 +186,11 @@ impl Step for CorpusBoilerplate {
         Ok(())
     }
 
+    fn set_annotate_only(&mut self) -> bool {
+        self.annotate_only = true;
+        true
+    }
+
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
         let Some(seed) = self.group_seed(&doc) else {
             return Outcome::Keep(doc);
@@ -199,7 +207,11 @@ impl Step for CorpusBoilerplate {
         let lines = split_lines(doc.text());
         let (text, spans) = remove_lines(doc.text(), &lines, &drop);
         let bytes: usize = spans.iter().map(|(a, b)| b - a).sum();
-        doc.set_text(text);
+        if self.annotate_only {
+            note_annotate_only(&mut doc, self.name(), n, bytes);
+        } else {
+            doc.set_text(text);
+        }
         self.docs_edited.fetch_add(1, Ordering::Relaxed);
         self.lines_removed.fetch_add(n as u64, Ordering::Relaxed);
         self.bytes_removed

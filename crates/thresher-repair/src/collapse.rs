@@ -6,7 +6,10 @@ use serde::{Deserialize, Serialize};
 use thresher_core::check::{check_at_least, check_fraction};
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx};
 
-use crate::lines::{count_lines, line_key, normalize_line, remove_lines, spans_json, split_lines};
+use crate::lines::{
+    count_lines, line_key, normalize_line, note_annotate_only, remove_lines, spans_json,
+    split_lines,
+};
 
 /// Recipe parameters of `collapse_repeats`.
 ///
@@ -98,6 +101,8 @@ impl StepConfig for CollapseRepeatsConfig {
 /// The `collapse_repeats` step (see [`CollapseRepeatsConfig`]).
 pub struct CollapseRepeats {
     cfg: CollapseRepeatsConfig,
+    /// Annotate-only mode: record, do not remove.
+    annotate_only: bool,
 }
 
 /// What [`CollapseRepeats::find`] decided: the line indexes to drop and the number of copies.
@@ -117,7 +122,10 @@ impl CollapseRepeats {
     /// Validates the parameters.
     pub fn new(cfg: CollapseRepeatsConfig) -> Result<Self> {
         cfg.validate()?;
-        Ok(CollapseRepeats { cfg })
+        Ok(CollapseRepeats {
+            cfg,
+            annotate_only: false,
+        })
     }
 
     /// Finds the later copies of repeated runs in `text`.
@@ -247,6 +255,11 @@ impl Step for CollapseRepeats {
         "collapse_repeats"
     }
 
+    fn set_annotate_only(&mut self) -> bool {
+        self.annotate_only = true;
+        true
+    }
+
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
         let reps = self.find(doc.text(), &mut cx.scratch);
         if reps.copies == 0 {
@@ -275,8 +288,18 @@ impl Step for CollapseRepeats {
         let (text, spans) = remove_lines(doc.text(), &lines, &reps.drop);
         let removed_lines = reps.drop.iter().filter(|&&d| d).count();
         let removed_chars: usize = spans.iter().map(|(a, b)| b - a).sum();
-        doc.set_text(text);
         let name = self.name().to_string();
+        let body_spans = if self.annotate_only {
+            // The text stays as it is: the kept copies are where they were.
+            note_annotate_only(&mut doc, &name, removed_lines, removed_chars);
+            reps.kept_copies
+                .iter()
+                .map(|&(a, b)| (lines[a].start, lines[b].next))
+                .collect()
+        } else {
+            doc.set_text(text);
+            body_spans
+        };
         doc.annotate(&name, "copies_removed", reps.copies);
         doc.annotate(&name, "trailers_removed", reps.trailers);
         // The kept copies, in the new text: evidence for strip_chrome that these lines are body.

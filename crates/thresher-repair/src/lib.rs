@@ -39,10 +39,12 @@ mod chrome;
 mod collapse;
 mod encoding;
 mod lines;
+pub mod model;
 mod sketch;
 
 pub use boilerplate::{CorpusBoilerplate, CorpusBoilerplateConfig};
-pub use chrome::{LineKind, StripChrome, StripChromeConfig};
+pub use chrome::{ChromeMethod, LineKind, StripChrome, StripChromeConfig};
 pub use collapse::{is_trailer_line, CollapseRepeats, CollapseRepeatsConfig, Repeats, BODY_SPANS};
 pub use encoding::{EncodingSigns, FlagEncodingDamage, FlagEncodingDamageConfig};
 pub use lines::{line_key, normalize_line, remove_lines, split_lines, Line};
+pub use model::ChromeModel;

@@ -94,6 +94,22 @@ pub fn remove_lines(text: &str, lines: &[Line], drop: &[bool]) -> (String, Vec<(
     (out, spans)
 }
 
+/// In annotate-only mode (see `Step::set_annotate_only`), marks the step's annotations as a
+/// record of what would have been removed and writes a summary under `metadata.<step>` (where
+/// `thresher stats` reads numbers): `lines_removed` and `bytes_removed`.
+pub(crate) fn note_annotate_only(
+    doc: &mut thresher_core::Document,
+    step: &str,
+    lines: usize,
+    bytes: usize,
+) {
+    doc.annotate(step, "mode", "annotate");
+    let mut m = serde_json::Map::new();
+    m.insert("lines_removed".into(), lines.into());
+    m.insert("bytes_removed".into(), bytes.into());
+    doc.metadata.insert(step.to_string(), Value::Object(m));
+}
+
 /// Spans as a JSON array of `[start, end)` byte-offset pairs, for annotations.
 pub fn spans_json(spans: &[(usize, usize)]) -> Value {
     Value::Array(
