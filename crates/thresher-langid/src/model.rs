@@ -2,18 +2,76 @@
 
 use crate::hash::{fingerprint, home_slot};
 use crate::lang::LANGUAGE_COUNT;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
-/// Release builds carry the table inside the binary: nothing to install beside it.
+static MODEL: OnceLock<Model> = OnceLock::new();
+
+/// Release builds with the `table` feature carry the table inside the binary: nothing to
+/// install beside it.
 #[cfg(not(thresher_langid_file))]
 static TABLE_BYTES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/langid.bin"));
 
-/// Debug builds (tests, examples) read the table from the build directory at run time instead:
-/// embedded, its 173 MB would be copied into every test binary and example of the workspace,
-/// the likely cause of CI running out of disk. `THRESHER_LANGID_TABLE` names another copy of
-/// the file.
-#[cfg(thresher_langid_file)]
+/// Debug builds with the `table` feature (tests, examples) read the table from the build
+/// directory at run time instead: embedded, its 173 MB would be copied into every test binary
+/// and example of the workspace, the likely cause of CI running out of disk.
+#[cfg(all(thresher_langid_file, feature = "table"))]
 const TABLE_PATH: &str = concat!(env!("OUT_DIR"), "/langid.bin");
+
+/// Names the table file for builds that read it at run time (see [`set_table_resolver`]).
+pub const TABLE_ENV: &str = "THRESHER_LANGID_TABLE";
+
+/// A callback that finds the table file, or says why there is none (a message for the user:
+/// what to install). See [`set_table_resolver`].
+pub type TableResolver = fn() -> Result<std::path::PathBuf, String>;
+
+static RESOLVER: OnceLock<TableResolver> = OnceLock::new();
+
+/// Sets how a build that reads the table at run time finds it when `THRESHER_LANGID_TABLE` is
+/// not set: the Python package points it at its data package (which unpacks the table once,
+/// on first use). The first call wins. Builds that embed the table never call it.
+pub fn set_table_resolver(resolver: TableResolver) {
+    let _ = RESOLVER.set(resolver);
+}
+
+/// The table file: `THRESHER_LANGID_TABLE`, else the resolver's answer, else (debug builds with
+/// the table built) the build directory's copy.
+#[cfg(thresher_langid_file)]
+fn table_path() -> Result<std::path::PathBuf, String> {
+    if let Some(p) = std::env::var_os(TABLE_ENV).filter(|p| !p.is_empty()) {
+        return Ok(p.into());
+    }
+    if let Some(resolve) = RESOLVER.get() {
+        // Once found, the resolver (which may unpack the table) is not asked again.
+        static RESOLVED: OnceLock<std::path::PathBuf> = OnceLock::new();
+        if let Some(p) = RESOLVED.get() {
+            return Ok(p.clone());
+        }
+        let p = resolve()?;
+        return Ok(RESOLVED.get_or_init(|| p).clone());
+    }
+    #[cfg(feature = "table")]
+    return Ok(TABLE_PATH.into());
+    #[cfg(not(feature = "table"))]
+    Err(format!(
+        "the language-ID table is not built into this program (thresher-langid without its \
+         `table` feature): set {TABLE_ENV} to the table's file"
+    ))
+}
+
+/// Whether the table can be had, without loading it: for refusing a recipe when it is loaded
+/// rather than when its steps are built. Embedded tables always can.
+pub(crate) fn check_table() -> Result<(), String> {
+    #[cfg(thresher_langid_file)]
+    if Model::loaded().is_none() {
+        let path = table_path()?;
+        match std::fs::metadata(&path) {
+            Ok(m) if m.is_file() => {}
+            Ok(_) => return Err(format!("language-ID table {}: not a file", path.display())),
+            Err(e) => return Err(format!("language-ID table {}: {e}", path.display())),
+        }
+    }
+    Ok(())
+}
 
 /// Languages per dense row (LANGUAGE_COUNT padded to whole SIMD vectors).
 pub(crate) const ROW: usize = 80;
@@ -119,85 +177,147 @@ fn huge_page_buffer(_len: usize) -> Option<&'static mut [u8]> {
 
 /// The table bytes, on 2 MB pages when possible.
 #[cfg(not(thresher_langid_file))]
-fn load_table() -> &'static [u8] {
-    match huge_page_buffer(TABLE_BYTES.len()) {
+fn load_table() -> Result<&'static [u8], String> {
+    check_layout(TABLE_BYTES, TABLE_BYTES.len())?;
+    Ok(match huge_page_buffer(TABLE_BYTES.len()) {
         Some(buf) => {
             buf.copy_from_slice(TABLE_BYTES);
             buf
         }
         None => TABLE_BYTES,
-    }
+    })
 }
 
-/// The table bytes, read from the build directory (or `THRESHER_LANGID_TABLE`).
+/// The table bytes, read from its file (see `table_path`). The header is checked against the
+/// file's length before the rest is read, so a wrong file costs no 173 MB allocation.
 #[cfg(thresher_langid_file)]
-fn load_table() -> &'static [u8] {
+fn load_table() -> Result<&'static [u8], String> {
     use std::io::Read;
-    let path = std::env::var_os("THRESHER_LANGID_TABLE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| TABLE_PATH.into());
+    let path = table_path()?;
     let read = || -> std::io::Result<&'static [u8]> {
         let mut file = std::fs::File::open(&path)?;
         let len = usize::try_from(file.metadata()?.len()).map_err(std::io::Error::other)?;
+        let mut header = [0u8; HEADER_LEN];
+        file.read_exact(&mut header[..HEADER_LEN.min(len)])?;
+        check_layout(&header[..HEADER_LEN.min(len)], len).map_err(std::io::Error::other)?;
         let buf = match huge_page_buffer(len) {
             Some(buf) => buf,
             None => Vec::leak(vec![0u8; len]),
         };
-        file.read_exact(buf)?;
+        buf[..HEADER_LEN].copy_from_slice(&header);
+        file.read_exact(&mut buf[HEADER_LEN..])?;
         Ok(buf)
     };
-    // The file is an output of this crate's own build: its absence is a broken build directory,
-    // not bad input.
-    read().unwrap_or_else(|e| {
-        panic!(
-            "langid table {}: {e} (debug builds read it from the build directory; rebuild, or set THRESHER_LANGID_TABLE)",
-            path.display()
-        )
+    read().map_err(|e| format!("language-ID table {}: {e}", path.display()))
+}
+
+/// Bytes of the table's header: magic, language count, 5 x (slots, offset), 4 x u64.
+const HEADER_LEN: usize = 12 + 5 * 12 + 32;
+
+/// The table's layout, from its header.
+struct Layout {
+    orders: [(u32, usize); 8],
+    rows: usize,
+    row_count: usize,
+    postings: usize,
+}
+
+/// The slot arrays of a table, (byte offset, slot count) per n-gram length: what
+/// `pack` re-encodes.
+pub(crate) fn layout_regions(bytes: &[u8]) -> Result<Vec<(usize, usize)>, String> {
+    let layout = check_layout(bytes, bytes.len())?;
+    Ok(layout.orders[1..=5]
+        .iter()
+        .map(|&(slots, base)| (base, slots as usize))
+        .collect())
+}
+
+/// Reads and checks the header (`header`: at least its first HEADER_LEN bytes, or all of a
+/// shorter file) of a table of `len` bytes: every section within the file, and the sections
+/// adding up to exactly `len`.
+fn check_layout(header: &[u8], len: usize) -> Result<Layout, String> {
+    if header.len() < HEADER_LEN || &header[..8] != b"THLID004" {
+        return Err("not a thresher language-ID table (format THLID004)".into());
+    }
+    if u32_at(header, 8) as usize != LANGUAGE_COUNT {
+        return Err(format!(
+            "table of {} languages, this build knows {LANGUAGE_COUNT}",
+            u32_at(header, 8)
+        ));
+    }
+    let bad = || "table sections out of range (truncated or corrupt file)".to_string();
+    let mut orders = [(0u32, 0usize); 8];
+    for (n, o) in orders[1..=5].iter_mut().enumerate() {
+        let at = 12 + n * 12;
+        let slots = u32_at(header, at);
+        let base = usize::try_from(u64_at(header, at + 4)).map_err(|_| bad())?;
+        let end = (slots as usize)
+            .checked_mul(8)
+            .and_then(|b| b.checked_add(base))
+            .ok_or_else(bad)?;
+        if end > len {
+            return Err(bad());
+        }
+        *o = (slots, base);
+    }
+    let field = |at: usize| usize::try_from(u64_at(header, at)).map_err(|_| bad());
+    let (rows, row_count, postings, count) = (field(72)?, field(80)?, field(88)?, field(96)?);
+    let rows_end = row_count
+        .checked_mul(ROW * 2)
+        .and_then(|b| b.checked_add(rows));
+    let postings_end = count.checked_mul(3).and_then(|b| b.checked_add(postings));
+    if rows_end != Some(postings) || postings_end != Some(len) {
+        return Err(bad());
+    }
+    Ok(Layout {
+        orders,
+        rows,
+        row_count,
+        postings,
     })
 }
 
 impl Model {
-    /// The embedded model, checked once.
+    /// The model, loaded (and checked) on first use.
+    ///
+    /// # Panics
+    ///
+    /// When the table cannot be loaded (a build that reads it at run time, without the file):
+    /// the `language_id` step loads it with [`Model::try_get`] when it is built, so only direct
+    /// callers of [`crate::detect`] can get here.
     pub(crate) fn get() -> &'static Model {
-        static MODEL: OnceLock<Model> = OnceLock::new();
-        MODEL.get_or_init(|| Model::parse(load_table()))
+        Self::try_get().unwrap_or_else(|e| panic!("{e}"))
     }
 
-    fn parse(bytes: &'static [u8]) -> Model {
-        // The table is produced by our own build script in the same build: a mismatch is a build
-        // bug, not an input error, so it is fatal.
-        assert!(
-            bytes.len() > 104 && &bytes[..8] == b"THLID004",
-            "langid table: bad magic"
-        );
-        assert_eq!(
-            u32_at(bytes, 8) as usize,
-            LANGUAGE_COUNT,
-            "langid table: language count"
-        );
-        let mut orders = [(0u32, 0usize); 8];
-        for (n, o) in orders[1..=5].iter_mut().enumerate() {
-            let at = 12 + n * 12;
-            *o = (u32_at(bytes, at), u64_at(bytes, at + 4) as usize);
-            assert!(
-                o.1 + o.0 as usize * 8 <= bytes.len(),
-                "langid table: slots out of range"
-            );
+    /// The model once loaded, else None.
+    #[cfg(thresher_langid_file)]
+    pub(crate) fn loaded() -> Option<&'static Model> {
+        MODEL.get()
+    }
+
+    /// The model, loaded (and checked) on first use; a table that cannot be read or is not a
+    /// thresher table is an error, and a later call tries again.
+    pub(crate) fn try_get() -> Result<&'static Model, String> {
+        if let Some(m) = MODEL.get() {
+            return Ok(m);
         }
-        let rows = u64_at(bytes, 72) as usize;
-        let row_count = u64_at(bytes, 80) as usize;
-        let postings = u64_at(bytes, 88) as usize;
-        let count = u64_at(bytes, 96) as usize;
-        assert_eq!(
-            rows + row_count * ROW * 2,
+        // One thread loads; the others wait for it rather than each reading 173 MB.
+        static LOADING: Mutex<()> = Mutex::new(());
+        let _guard = LOADING.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(m) = MODEL.get() {
+            return Ok(m);
+        }
+        let model = Model::parse(load_table()?)?;
+        Ok(MODEL.get_or_init(|| model))
+    }
+
+    fn parse(bytes: &'static [u8]) -> Result<Model, String> {
+        let Layout {
+            orders,
+            rows,
+            row_count,
             postings,
-            "langid table: rows size"
-        );
-        assert_eq!(
-            postings + count * 3,
-            bytes.len(),
-            "langid table: postings size"
-        );
+        } = check_layout(bytes, bytes.len())?;
         let out: &'static mut [[u16; ROW]] = match huge_page_buffer(row_count * ROW * 2) {
             // SAFETY: the buffer is 2 MB-aligned (so aligned for u16), exactly row_count rows
             // long, lives for the rest of the process and is referred to by nothing else; every
@@ -216,12 +336,17 @@ impl Model {
             }
         }
         let rows: &'static [[u16; ROW]] = out;
-        Model {
+        Ok(Model {
             bytes,
             orders,
             rows,
             postings,
-        }
+        })
+    }
+
+    /// The table's bytes, as read from its file or the binary.
+    pub(crate) fn bytes(&self) -> &'static [u8] {
+        self.bytes
     }
 
     /// Size of the embedded table in bytes.

@@ -106,8 +106,8 @@ fn parse_codes(codes: &[String], key: &str) -> Result<Option<LanguageSet>> {
 }
 
 impl StepConfig for LanguageIdConfig {
-    /// `min_score` is a fraction, the sample at least 64 bytes in at least one window, and
-    /// every language code known.
+    /// `min_score` is a fraction, the sample at least 64 bytes in at least one window, every
+    /// language code known, and the table at hand (a build that reads it from a file).
     fn validate(&self) -> Result<()> {
         const STEP: &str = "language_id";
         check_fraction(STEP, "min_score", self.min_score)?;
@@ -115,11 +115,14 @@ impl StepConfig for LanguageIdConfig {
         check_at_least(STEP, "sample_windows", self.sample_windows, 1)?;
         parse_codes(&self.languages, "languages")?;
         parse_codes(&self.candidates, "candidates")?;
+        // A build that reads the table at run time refuses the recipe when it is loaded.
+        crate::model::check_table().map_err(|e| Error::config(STEP, e))?;
         Ok(())
     }
 
     fn build(self) -> Result<Box<dyn Step>> {
         self.validate()?;
+        crate::model::Model::try_get().map_err(|e| Error::config("language_id", e))?;
         let keep = parse_codes(&self.languages, "languages")?;
         let candidates =
             parse_codes(&self.candidates, "candidates")?.unwrap_or_else(LanguageSet::all);
