@@ -139,9 +139,20 @@ def test_ray_run_equals_the_single_run(cluster, inputs, single, tmp_path):
     import thresher.ray
 
     out = tmp_path / "out"
+    # `--shard I/4` cuts the inputs at a quarter of their bytes: each cut falls inside a file,
+    # so three files are read in byte ranges by two tasks each.
+    ends = [sum(p.stat().st_size for p in inputs[: k + 1]) for k in range(len(inputs))]
+    assert not {ends[-1] * k // 4 for k in (1, 2, 3)} & {0, *ends}
     stats = thresher.ray.run("default", inputs, out, shards=4)
     assert stats.docs_in == stats.kept + stats.rejected + stats.errors
     assert_same_as_single(out, single)
+    # The MinHash cluster stage ran as distributed connected components (4 parts, rounds of
+    # large-star / small-star), and found the single run's clusters.
+    report = json.loads((out / "stats.json").read_text())["steps"][-1]["report"]
+    want = json.loads((single / "stats.json").read_text())["steps"][-1]["report"]
+    assert report["distributed"]["parts"] == 4 and report["distributed"]["rounds"] >= 2
+    for k in ("candidate_pairs", "clusters", "clustered_docs", "removed_docs", "docs_signed"):
+        assert report[k] == want[k], k
     assert not (out / ".ray").exists()
     # Shard files: kept/IIIII-KKKKK.jsonl, in shard order.
     names = sorted(p.name for p in (out / "kept").glob("*.jsonl"))
@@ -225,6 +236,10 @@ def test_recipes_the_executor_cannot_run_are_refused():
         thresher.ray.plan({"output": {"compression": "zstd"}, "step": [{"type": "exact_dedup"}]})
     p = thresher.ray.plan("default")
     assert p.exact == {"type": "exact_dedup"} and p.minhash["type"] == "minhash_dedup"
+    assert p.distributed_cluster
+    # What the distributed cluster stage does not do goes to the one-process minhash-cluster.
+    for step in ({"keeper": "datatrove"}, {"verify_jaccard": 0.8}):
+        assert not thresher.ray.plan({"step": [{"type": "gopher_quality"}, {"type": "minhash_dedup", **step}]}).distributed_cluster
 
 
 def test_the_command_runs_the_ray_executor(cluster, inputs, single, tmp_path):
@@ -251,3 +266,21 @@ def test_the_command_runs_the_ray_executor(cluster, inputs, single, tmp_path):
         text=True,
     )
     assert bad.returncode == 2 and "--shard" in bad.stderr
+
+
+def test_nothing_reaching_minhash(cluster, inputs, tmp_path):
+    """A recipe whose filter rejects every document: the MinHash stages have nothing to do and
+    the counts are a single run's (the step is in the stats with no documents)."""
+    import thresher.ray
+
+    recipe = {"step": [{"type": "gopher_quality", "min_doc_words": 1000000, "max_doc_words": 2000000}, {"type": "minhash_dedup"}]}
+    import thresher
+
+    single = tmp_path / "single"
+    thresher.run(recipe, [inputs[2], inputs[3]], single, threads=1, progress=False)
+    out = tmp_path / "out"
+    stats = thresher.ray.run(recipe, [inputs[2], inputs[3]], out, shards=2)
+    assert stats.kept == 0 and stats.docs_in == stats.rejected + stats.errors > 0
+    got, want = (json.loads((o / "stats.json").read_text()) for o in (out, single))
+    assert _counts(got) == _counts(want)
+    assert got["steps"][-1]["in"] == 0 and got["steps"][-1]["report"]["removed_docs"] == 0

@@ -9,8 +9,9 @@ Every output file lives under ``output``, which must be on a file system all nod
 Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
 
 1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
-   of the inputs (``thresher run --shard I/N``: whole files, contiguous, the shards in order are
-   the single run's input order). Each task then scans its kept documents and returns, hash-
+   of the inputs (``thresher run --shard I/N``: about ``1/N`` of the input bytes, contiguous, an
+   uncompressed JSONL file cut into byte ranges at record starts, other files whole; the shards
+   in order are the single run's input order). Each task then scans its kept documents and returns, hash-
    partitioned into ``N`` parts, a 64-bit key of each one's exact-dedup normalisation.
 2. ``exact`` (``N`` tasks, when the recipe ends with ``exact_dedup`` before the MinHash step):
    partition ``p`` gathers part ``p`` of every shard; keys seen in two shards or more are
@@ -19,7 +20,11 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
    does. ``apply`` (``N`` tasks) moves those documents from kept to rejected and points the
    reasons of the shard's own later copies at the first copy.
 3. ``minhash_dedup``'s sharded stages: ``signatures`` (``N`` tasks, on each shard's kept
-   documents), ``thresher minhash-cluster`` (one task), ``filter`` (``N`` tasks).
+   documents), the cluster stage, ``filter`` (``N`` tasks). The cluster stage is distributed
+   connected components (``thresher minhash-pairs``, then rounds of ``thresher cc-round``
+   until one converges, then ``thresher minhash-ids`` and ``minhash-decide`` per shard: no
+   task holds every node; docs/ray.md); with ``keeper`` other than ``lowest_seq`` or with
+   ``verify_jaccard`` it is ``thresher minhash-cluster`` in one task.
 4. The outputs are linked into ``output/{kept,rejected,errors}/IIIII-KKKKK.jsonl`` (shard ``I``,
    its ``K``-th file; names sort in the single run's input order) and the shards' stats merged
    (``thresher merge-stats``, then the cross-shard removals added per step and per file) into
@@ -30,8 +35,8 @@ under ``output/.ray`` and, when done, a marker ``NAME.done`` holding its result;
 or the same job submitted again, returns the marker's result instead of working again. A killed
 task's child process dies with it (``PR_SET_PDEATHSIG``) and the retry starts its folder anew.
 
-What is not distributed yet: the MinHash cluster stage runs in one task (``minhash-cluster``:
-memory about 40 bytes per document that has a near-duplicate); ``paragraph_dedup`` and an
+What is not distributed yet: the MinHash cluster stage with ``keeper = "datatrove"`` or
+``"priority"`` or ``verify_jaccard`` (one task); ``paragraph_dedup`` and an
 ``exact_dedup`` that is not the step right before the trailing ``minhash_dedup`` (or the last
 step) are refused; ``strip_chrome`` (``corpus_min_docs > 0``) and ``corpus_boilerplate`` count
 their lines per task, which equals a single run when each group's documents (a site's, with
@@ -149,6 +154,11 @@ class Plan:
             types = types[:-1]
             if self.minhash.get("stage", "single") != "single":
                 raise RecipeError("minhash_dedup: the Ray executor sets `stage` itself")
+        #: Whether the MinHash cluster stage runs distributed (``keeper = "lowest_seq"``
+        #: without ``verify_jaccard``), else in one task (``thresher minhash-cluster``).
+        self.distributed_cluster = self.minhash is not None and (
+            self.minhash.get("keeper", "lowest_seq") == "lowest_seq" and "verify_jaccard" not in self.minhash
+        )
         if "minhash_dedup" in types:
             raise RecipeError(
                 "the Ray executor runs minhash_dedup distributed only as the recipe's last step"
@@ -276,7 +286,8 @@ def _prefix_task(
              "--shard", f"{shard}/{shards}", "--threads", str(threads)]
         )
         stats = json.loads((out / "stats.json").read_text())
-        order = [p for p, _ in json.loads((out / ".run.json").read_text())["inputs"]]
+        # Entries are [path, size] or, for a byte range of the file, [path, size, [start, end]].
+        order = [e[0] for e in json.loads((out / ".run.json").read_text())["inputs"]]
         # Kept documents are written in input order: file by file, each file's kept count.
         file_of = [f for f in order if f in stats["files"] for _ in range(stats["files"][f]["kept"])]
         ids: List[str] = []
@@ -427,7 +438,8 @@ def _minhash_task(work: str, stage: str, shard: int, index: int, recipe_path: st
     _thresher(["run", recipe_path, "-i", *kept, "-o", str(out), "-q", "--overwrite",
                "--threads", str(threads), "--set", f"minhash_dedup.shard_index={index}"])
     stats = json.loads((out / "stats.json").read_text())
-    result: Dict[str, Any] = {"dir": str(out), "stats": stats, "removed": {}, "kept": [], "rejected": []}
+    result: Dict[str, Any] = {"dir": str(out), "stats": stats, "removed": {}, "kept": [], "rejected": [],
+                              "attempt": time.time_ns()}
     removed_ids: List[str] = []
     if stage == "filter":
         final = root / f"shard-{shard:05d}-final"
@@ -472,12 +484,80 @@ def _restore_annotations(d: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _cluster_task(work: str, recipe_path: str, shards: int, *_after: Any) -> Dict[str, Any]:
-    """The MinHash cluster stage (one process), after every signatures task."""
+    """The MinHash cluster stage in one process (``thresher minhash-cluster``), for what the
+    distributed stage does not do (``keeper`` other than ``lowest_seq``, ``verify_jaccard``)."""
     marker = Path(work) / "cluster.done"
     done = _done(marker)
     if done is not None:
         return done
     report = json.loads(_thresher(["minhash-cluster", "--recipe", recipe_path, "--shards", str(shards)]))
+    return _mark(marker, report)
+
+
+def _cc_task(marks: str, name: str, args: List[str], *_after: Any) -> Dict[str, Any]:
+    """One task of the distributed cluster stage: ``thresher ARGS`` (``minhash-pairs``,
+    ``cc-round``, ``minhash-ids`` or ``minhash-decide``; each rewrites its own folder of the
+    components' folder, so a retry starts anew), its JSON report kept in marker ``NAME.done``."""
+    marker = Path(marks) / f"{name}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    return _mark(marker, json.loads(_thresher(args)))
+
+
+def _distributed_cluster(ray: Any, work: Path, sig_path: str, sigs: List[Any], shards: int, parts: int,
+                         memory_mb: int, opts: Dict[str, Any]) -> Dict[str, Any]:
+    """The MinHash cluster stage as distributed connected components (docs/ray.md): ``parts``
+    pairs tasks over slices of the band buckets, then rounds of ``parts`` large-star /
+    small-star tasks until one converges, then per MinHash shard an ids task and a decide task
+    that writes the shard's ``decisions.bin``. No task holds every node. Returns the stage's
+    report (the figures of ``minhash-cluster``'s, plus the rounds)."""
+    marker = work / "cluster.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    # The signatures tasks' results name their attempt: a rerun signatures task (a job
+    # submitted again after losing markers) gets a fresh components folder.
+    results = ray.get(sigs)
+    key = hashlib.blake2b(json.dumps([r.get("attempt") for r in results]).encode(), digest_size=6).hexdigest()
+    cc, marks = work / f"cc-{key}", work / f"cc-{key}-done"
+    marks.mkdir(parents=True, exist_ok=True)
+    task = ray.remote(_cc_task).options(**opts)
+    m = str(marks)
+    base = ["--recipe", sig_path, "--cc-dir", str(cc)]
+    pairs = ray.get([task.remote(m, f"pairs-{k:05d}", ["minhash-pairs", *base, "--part", f"{k}/{parts}"])
+                     for k in range(parts)])
+    rounds: List[Dict[str, Any]] = []
+    r = 0
+    while True:
+        got = ray.get([task.remote(m, f"round-{r:05d}-{k:05d}",
+                                   ["cc-round", "--cc-dir", str(cc), "--round", str(r), "--part", f"{k}/{parts}",
+                                    "--memory-mb", str(memory_mb)]) for k in range(parts)])
+        rounds.append({"round": r, "records_in": sum(g["records_in"] for g in got),
+                       "max_sort_bytes": max(g["sort_bytes"] for g in got)})
+        r += 1
+        if all(g["converged"] for g in got):
+            break
+        if r > 400:
+            raise RunError("minhash cluster: the connected components did not converge in 400 rounds")
+    final = ["--round", str(r)]
+    ray.get([task.remote(m, f"ids-{s:05d}", ["minhash-ids", *base, *final, "--shard", str(s)])
+             for s in range(shards)])
+    decided = ray.get([task.remote(m, f"decide-{s:05d}", ["minhash-decide", *base, *final, "--shard", str(s)])
+                       for s in range(shards)])
+    first = pairs[0]
+    report = {
+        "shards": first["shards"], "docs_seen": first["docs_seen"], "docs_signed": first["docs_signed"],
+        "candidate_pairs": sum(p["candidate_pairs"] for p in pairs), "verified_pairs": 0,
+        "rejected_by_jaccard": 0,
+        "clusters": sum(d["clusters"] for d in decided),
+        "clustered_docs": sum(d["clustered_docs"] for d in decided),
+        "removed_docs": sum(d["removed_docs"] for d in decided),
+        "band_bytes": first["band_bytes"],
+        # The largest sort buffer of one task: no task holds the graph.
+        "cluster_heap_bytes": max(x["max_sort_bytes"] for x in rounds),
+        "distributed": {"parts": parts, "rounds": len(rounds), "records_per_round": [x["records_in"] for x in rounds]},
+    }
     return _mark(marker, report)
 
 
@@ -537,8 +617,9 @@ def run(
 
     ``address``: the cluster (``ray.init(address=...)``); ``None`` uses the Ray session this
     process already has, or starts a local one. ``shards``: tasks per stage (default: the
-    cluster's CPUs divided by ``threads``); the inputs are split by whole files, so more shards
-    than files leaves some empty. ``threads``: worker threads (and Ray CPUs) of each task.
+    cluster's CPUs divided by ``threads``); the inputs are split by bytes (uncompressed JSONL
+    files into byte ranges, other files whole), so more shards than compressed, WARC or Parquet
+    files leaves some empty. ``threads``: worker threads (and Ray CPUs) of each task.
     ``max_retries``: Ray's retries of a task whose worker died. A job submitted again with the
     same ``output`` skips the tasks whose markers are there; ``overwrite`` starts afresh.
     ``keep_work``: keep ``output/.ray`` (the stages' folders) after a successful run.
@@ -618,9 +699,17 @@ def run(
         mh = ray.remote(_minhash_task).options(**opts)
         sigs = [mh.remote(w, "signatures", i, k, str(sig_path), applied[i]["kept"], threads,
                           summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)]
-        cluster = ray.remote(_cluster_task).options(num_cpus=1, max_retries=max_retries)
-        report = cluster.remote(w, str(sig_path), len(busy), *sigs)
-        ray.get(report)
+        if not busy:
+            # Nothing reached MinHash: no stage to run (a single run's step sees no documents).
+            report = {"shards": 0, "docs_seen": 0, "docs_signed": 0, "candidate_pairs": 0, "verified_pairs": 0,
+                      "rejected_by_jaccard": 0, "clusters": 0, "clustered_docs": 0, "removed_docs": 0,
+                      "band_bytes": 0, "cluster_heap_bytes": 0}
+        elif the_plan.distributed_cluster:
+            report = _distributed_cluster(ray, work, str(sig_path), sigs, len(busy), shards,
+                                          int(the_plan.minhash.get("memory_budget_mb", 1024)), opts)
+        else:
+            cluster = ray.remote(_cluster_task).options(num_cpus=1, max_retries=max_retries)
+            report = ray.get(cluster.remote(w, str(sig_path), len(busy), *sigs))
         filtered = ray.get([mh.remote(w, "filter", i, k, str(flt_path), applied[i]["kept"], threads,
                                       summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)])
         mh_step: Dict[str, Any] = {"type": "minhash_dedup", "name": the_plan.minhash.get("name", "minhash_dedup"),
@@ -634,7 +723,7 @@ def run(
             final_kept[i] = f["kept"]
             final_rejected[i] += f["rejected"]
             _move(stats, None, f["removed"], "")
-        mh_step["report"] = ray.get(report)
+        mh_step["report"] = report
         stats["steps"].append(mh_step)
 
     # The output, laid out as a single run's.

@@ -10,6 +10,7 @@
 #![warn(missing_docs)]
 
 pub mod bloom;
+pub mod cc;
 mod exact;
 pub mod lsh;
 mod minhash;

@@ -58,7 +58,7 @@ pub struct BandRecord {
     pub node: u64,
 }
 
-const REC_BYTES: usize = 24;
+pub(crate) const REC_BYTES: usize = 24;
 
 impl BandRecord {
     /// The record of `band` (a slice of `rows` hash values) for `node`.
@@ -74,7 +74,7 @@ impl BandRecord {
         }
     }
 
-    fn same_key(&self, other: &BandRecord) -> bool {
+    pub(crate) fn same_key(&self, other: &BandRecord) -> bool {
         self.v0 == other.v0 && self.h == other.h
     }
 
@@ -86,7 +86,7 @@ impl BandRecord {
         b
     }
 
-    fn from_bytes(b: &[u8; REC_BYTES]) -> Self {
+    pub(crate) fn from_bytes(b: &[u8; REC_BYTES]) -> Self {
         let word = |i: usize| {
             let mut w = [0u8; 8];
             w.copy_from_slice(&b[i..i + 8]);
@@ -134,11 +134,11 @@ fn run_path(dir: &Path, band: usize, run: usize) -> PathBuf {
     dir.join(format!("band-{band:03}.run-{run:05}.bin"))
 }
 
-fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
+pub(crate) fn io_err(path: &Path) -> impl FnOnce(io::Error) -> Error + '_ {
     move |e| Error::io(path, e)
 }
 
-fn create(path: &Path) -> Result<BufWriter<File>> {
+pub(crate) fn create(path: &Path) -> Result<BufWriter<File>> {
     Ok(BufWriter::with_capacity(
         1 << 16,
         File::create(path).map_err(io_err(path))?,
@@ -422,16 +422,16 @@ fn write_doc(
 }
 
 /// One row of a shard's document table.
-struct DocRow {
-    node: u64,
+pub(crate) struct DocRow {
+    pub(crate) node: u64,
     priority: f64,
     sh_off: u64,
     sh_len: u64,
-    id: String,
+    pub(crate) id: String,
 }
 
 /// Reads `docs.bin` row by row, calling `f` on each.
-fn scan_docs(dir: &Path, mut f: impl FnMut(DocRow)) -> Result<()> {
+pub(crate) fn scan_docs(dir: &Path, mut f: impl FnMut(DocRow)) -> Result<()> {
     let path = dir.join("docs.bin");
     let mut r = BufReader::with_capacity(1 << 16, File::open(&path).map_err(io_err(&path))?);
     let mut head = [0u8; 40];
@@ -466,7 +466,7 @@ fn scan_docs(dir: &Path, mut f: impl FnMut(DocRow)) -> Result<()> {
 }
 
 /// Reads until `buf` is full or EOF; returns the number of bytes read.
-fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+pub(crate) fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
     let mut n = 0;
     while n < buf.len() {
         match r.read(&mut buf[n..]) {
@@ -482,10 +482,16 @@ fn read_full(r: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
 struct RunReader {
     path: PathBuf,
     r: BufReader<File>,
+    /// Records left to read (a range of the file; `u64::MAX`: to its end).
+    left: u64,
 }
 
 impl RunReader {
     fn next(&mut self) -> Result<Option<BandRecord>> {
+        if self.left == 0 {
+            return Ok(None);
+        }
+        self.left -= 1;
         let mut b = [0u8; REC_BYTES];
         match read_full(&mut self.r, &mut b).map_err(io_err(&self.path))? {
             0 => Ok(None),
@@ -496,20 +502,32 @@ impl RunReader {
 }
 
 /// K-way merge of sorted run files.
-struct Merge {
+pub(crate) struct Merge {
     readers: Vec<RunReader>,
     heap: BinaryHeap<Reverse<(BandRecord, usize)>>,
 }
 
 impl Merge {
     fn open(paths: &[PathBuf], buf_bytes: usize) -> Result<Self> {
-        let mut readers = Vec::with_capacity(paths.len());
-        let mut heap = BinaryHeap::with_capacity(paths.len());
-        for p in paths {
-            let f = File::open(p).map_err(io_err(p))?;
+        let ranges: Vec<(PathBuf, u64, u64)> =
+            paths.iter().map(|p| (p.clone(), 0, u64::MAX)).collect();
+        Self::open_ranges(&ranges, buf_bytes)
+    }
+
+    /// A merge of record ranges `(file, first record, count)` of sorted run files.
+    pub(crate) fn open_ranges(ranges: &[(PathBuf, u64, u64)], buf_bytes: usize) -> Result<Self> {
+        let mut readers = Vec::with_capacity(ranges.len());
+        let mut heap = BinaryHeap::with_capacity(ranges.len());
+        for (p, start, count) in ranges {
+            let mut f = File::open(p).map_err(io_err(p))?;
+            if *start > 0 {
+                f.seek(SeekFrom::Start(start * REC_BYTES as u64))
+                    .map_err(io_err(p))?;
+            }
             let mut rr = RunReader {
                 path: p.clone(),
                 r: BufReader::with_capacity(buf_bytes, f),
+                left: *count,
             };
             if let Some(rec) = rr.next()? {
                 heap.push(Reverse((rec, readers.len())));
@@ -519,7 +537,7 @@ impl Merge {
         Ok(Merge { readers, heap })
     }
 
-    fn next(&mut self) -> Result<Option<BandRecord>> {
+    pub(crate) fn next(&mut self) -> Result<Option<BandRecord>> {
         let Some(Reverse((rec, i))) = self.heap.pop() else {
             return Ok(None);
         };
@@ -616,6 +634,17 @@ impl Decisions {
             Ok(i) => numbers.get(i).map_or(-1, |&c| i64::from(c)),
             Err(_) => -1,
         })
+    }
+
+    /// Decisions from their rows `(node, cluster size, keeper index or u32::MAX for a
+    /// keeper)`, sorted by node, and the keepers' ids (for [`Keeper::LowestSeq`] and
+    /// [`Keeper::Priority`]: no datatrove cluster numbers).
+    pub(crate) fn from_rows(rows: Vec<(u64, u32, u32)>, keeper_ids: Vec<String>) -> Decisions {
+        Decisions {
+            rows,
+            keeper_ids,
+            cluster_no: None,
+        }
     }
 
     /// Number of documents to remove.
@@ -788,7 +817,7 @@ pub struct ClusterReport {
     pub cluster_heap_bytes: u64,
 }
 
-fn list_runs(dir: &Path, band: usize, runs: usize) -> Vec<PathBuf> {
+pub(crate) fn list_runs(dir: &Path, band: usize, runs: usize) -> Vec<PathBuf> {
     (0..runs).map(|r| run_path(dir, band, r)).collect()
 }
 
@@ -1191,7 +1220,7 @@ pub(crate) mod tests {
         .unwrap()
     }
 
-    fn write_shard(
+    pub(crate) fn write_shard(
         dir: &Path,
         shard: u32,
         docs: &[(String, String)],
@@ -1226,7 +1255,7 @@ pub(crate) mod tests {
         w.finish().unwrap()
     }
 
-    fn opts(keeper: Keeper) -> ClusterOptions {
+    pub(crate) fn opts(keeper: Keeper) -> ClusterOptions {
         ClusterOptions {
             keeper,
             verify_jaccard: None,

@@ -3,6 +3,9 @@
 
 use thresher_dedup::{ClusterReport, MinhashDedupConfig};
 
+/// The distributed cluster stage's tasks (see [`distributed_config`]).
+pub use thresher_dedup::cc;
+
 use crate::recipe::{Recipe, RecipeError};
 
 /// Runs the cluster stage for the (first) `minhash_dedup` step of `recipe`, over its
@@ -12,18 +15,20 @@ pub fn minhash_cluster(recipe: &Recipe) -> Result<ClusterReport, RecipeError> {
     minhash_cluster_shards(recipe, None)
 }
 
-/// [`minhash_cluster`], first checking that `work_dir` holds exactly shards `0..n` when `n` is
-/// given: a shard missing (its task failed) or left over from an earlier job with more shards
-/// would otherwise be clustered silently.
-pub fn minhash_cluster_shards(
-    recipe: &Recipe,
-    expect: Option<u32>,
-) -> Result<ClusterReport, RecipeError> {
-    let err = |message: String| RecipeError {
+fn recipe_err(recipe: &Recipe, message: String) -> RecipeError {
+    RecipeError {
         origin: recipe.origin.clone(),
         line: None,
         message,
-    };
+    }
+}
+
+/// The `minhash_dedup` step's configuration in `recipe`, and its `work_dir` (which a sharded
+/// run needs).
+fn sharded_config(
+    recipe: &Recipe,
+) -> Result<(MinhashDedupConfig, std::path::PathBuf), RecipeError> {
+    let err = |message: String| recipe_err(recipe, message);
     let spec = recipe
         .steps
         .iter()
@@ -36,6 +41,18 @@ pub fn minhash_cluster_shards(
         .work_dir
         .clone()
         .ok_or_else(|| err("minhash_dedup: a sharded run needs `work_dir`".into()))?;
+    Ok((cfg, work_dir))
+}
+
+/// [`minhash_cluster`], first checking that `work_dir` holds exactly shards `0..n` when `n` is
+/// given: a shard missing (its task failed) or left over from an earlier job with more shards
+/// would otherwise be clustered silently.
+pub fn minhash_cluster_shards(
+    recipe: &Recipe,
+    expect: Option<u32>,
+) -> Result<ClusterReport, RecipeError> {
+    let err = |message: String| recipe_err(recipe, message);
+    let (cfg, work_dir) = sharded_config(recipe)?;
     if let Some(n) = expect {
         let found = thresher_dedup::lsh::shard_dirs(&work_dir)
             .map_err(|e| err(format!("{}: {e}", work_dir.display())))?;
@@ -60,4 +77,22 @@ pub fn minhash_cluster_shards(
     }
     thresher_dedup::cluster_work_dir(&work_dir, &cfg.cluster_options())
         .map_err(|e| err(format!("clustering {}: {e}", work_dir.display())))
+}
+
+/// The `minhash_dedup` configuration of `recipe` for the distributed cluster stage
+/// ([`thresher_dedup::cc`]): its `work_dir`, refusing what that stage does not do
+/// (`keeper` other than `lowest_seq`, `verify_jaccard`: use [`minhash_cluster`]).
+pub fn distributed_config(
+    recipe: &Recipe,
+) -> Result<(MinhashDedupConfig, std::path::PathBuf), RecipeError> {
+    let err = |message: String| recipe_err(recipe, message);
+    let (cfg, work_dir) = sharded_config(recipe)?;
+    if cfg.keeper != thresher_dedup::Keeper::LowestSeq || cfg.verify_jaccard.is_some() {
+        return Err(err(
+            "minhash_dedup: the distributed cluster stage does keeper = \"lowest_seq\" without \
+             verify_jaccard only; run `thresher minhash-cluster` (one process) instead"
+                .into(),
+        ));
+    }
+    Ok((cfg, work_dir))
 }

@@ -1,8 +1,10 @@
 //! Merging the `stats.json` of a run's shards into one (`thresher merge-stats`).
 //!
-//! Counts are summed overall, per step (with their rejection reasons) and per file; each file
-//! must come from one shard only (shards partition the inputs, see [`crate::shard`]), and the
-//! shards must have run the same steps. The merged stats are checked as a run's are: overall
+//! Counts are summed overall, per step (with their rejection reasons) and per file; a file
+//! must come from one shard only unless the shards read it in byte ranges (see
+//! [`crate::shard`]): then each has its `ranges` and the file's `size`, the ranges must not
+//! overlap, and they are joined (dropped once they cover the whole file). The shards must have
+//! run the same steps. The merged stats are checked as a run's are: overall
 //! and for every file, `in = kept + rejected + errors`, and the files add up to the total.
 //! `seconds` becomes the sum over shards (processor time of the job, not its wall time); the
 //! steps' `report`s, which hold figures that do not add up (budgets, work directories), are
@@ -68,13 +70,12 @@ pub fn merge(shards: &[(String, Value)]) -> Result<Value, MergeError> {
             .ok_or_else(|| MergeError(format!("{name}: no `files` table")))?;
         let merged_files = out["files"].as_object_mut().expect("made above");
         for (f, fs) in files {
-            if merged_files.contains_key(f) {
-                return Err(MergeError(format!(
-                    "{f} is in more than one shard's stats (the second: {name}): the shards \
-                     overlap, or the same stats were given twice"
-                )));
+            match merged_files.get_mut(f) {
+                None => {
+                    merged_files.insert(f.clone(), fs.clone());
+                }
+                Some(prev) => add_file_part(prev, fs, f, name)?,
             }
-            merged_files.insert(f.clone(), fs.clone());
         }
         let these = steps_of(name, v)?;
         let same_steps = these.len() == steps.len()
@@ -171,6 +172,62 @@ fn add(
     Ok(())
 }
 
+/// Adds `part`, another byte range of file `f` (from `name`'s stats), to `into`.
+fn add_file_part(into: &mut Value, part: &Value, f: &str, name: &str) -> Result<(), MergeError> {
+    let ranges = |v: &Value| -> Option<Vec<[u64; 2]>> {
+        v.get("ranges")?
+            .as_array()?
+            .iter()
+            .map(|r| Some([r.get(0)?.as_u64()?, r.get(1)?.as_u64()?]))
+            .collect()
+    };
+    let (Some(mut all), Some(more)) = (ranges(into), ranges(part)) else {
+        return Err(MergeError(format!(
+            "{f} is in more than one shard's stats (the second: {name}) and not as byte \
+             ranges: the shards overlap, or the same stats were given twice"
+        )));
+    };
+    let size = into.get("size").and_then(Value::as_u64);
+    if size.is_none() || size != part.get("size").and_then(Value::as_u64) {
+        return Err(MergeError(format!(
+            "{f}: the shards' byte ranges of it give no size or different sizes (the second: \
+             {name}): the file changed between the shards"
+        )));
+    }
+    all.extend(more);
+    all.sort_unstable();
+    let mut joined: Vec<[u64; 2]> = Vec::with_capacity(all.len());
+    for r in all {
+        match joined.last_mut() {
+            Some(last) if r[0] < last[1] => {
+                return Err(MergeError(format!(
+                    "{f}: byte ranges {}..{} and {}..{} are in more than one shard's stats \
+                     (the second: {name}): the shards overlap, or the same stats were given \
+                     twice",
+                    last[0], last[1], r[0], r[1]
+                )))
+            }
+            Some(last) if r[0] == last[1] => last[1] = r[1],
+            _ => joined.push(r),
+        }
+    }
+    let o = into
+        .as_object_mut()
+        .ok_or_else(|| MergeError(format!("{name}: {f}: not a table")))?;
+    for k in ["in", "kept", "rejected", "errors", "bytes"] {
+        add(o, k, part.get(k), name)?;
+    }
+    add_map(o, "skipped", part.get("skipped"), name)?;
+    if joined == [[0, size.unwrap_or(0)]] {
+        // The whole file: as a single run's stats say it.
+        o.remove("ranges");
+        o.remove("size");
+    } else {
+        o.insert("ranges".into(), serde_json::json!(joined));
+    }
+    Ok(())
+}
+
 fn add_f64(m: &mut Map<String, Value>, k: &str, v: Option<&Value>) {
     let x = v.and_then(Value::as_f64).unwrap_or(0.0);
     let cur = m.get(k).and_then(Value::as_f64).unwrap_or(0.0);
@@ -237,6 +294,53 @@ mod tests {
         );
         assert_eq!(s["reasons"]["exact_dedup:duplicate"], 2);
         assert_eq!(s["shard_reports"].as_array().unwrap().len(), 2);
+    }
+
+    /// Shards' stats of one file read in byte ranges.
+    fn part(file: &str, range: [u64; 2], size: u64, kept: u64, rejected: u64) -> Value {
+        let mut v = shard(file, kept, rejected, 0);
+        let f = v["files"][file].as_object_mut().unwrap();
+        f.insert("ranges".into(), json!([range]));
+        f.insert("size".into(), json!(size));
+        f.insert("bytes".into(), json!(range[1] - range[0]));
+        v
+    }
+
+    #[test]
+    fn adds_up_a_file_read_in_byte_ranges() {
+        let parts = [
+            part("f", [0, 40], 100, 3, 1),
+            part("f", [40, 41], 100, 0, 0),
+            part("f", [41, 100], 100, 5, 2),
+        ];
+        let named: Vec<(String, Value)> = parts
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (format!("s{i}"), p.clone()))
+            .collect();
+        let m = merge(&named).unwrap();
+        let f = &m["files"]["f"];
+        assert_eq!((f["in"].as_u64(), f["kept"].as_u64()), (Some(11), Some(8)));
+        assert_eq!(f["bytes"], 100);
+        assert!(f.get("ranges").is_none() && f.get("size").is_none(), "{f}");
+        // Two of three: the ranges joined so far stay.
+        let m = merge(&named[..2]).unwrap();
+        assert_eq!(m["files"]["f"]["ranges"], json!([[0, 41]]));
+        let m = merge(&[named[0].clone(), named[2].clone()]).unwrap();
+        assert_eq!(m["files"]["f"]["ranges"], json!([[0, 40], [41, 100]]));
+        // The same range twice, overlapping ranges, a whole file and a range, other sizes.
+        for (a, b) in [
+            (part("f", [0, 40], 100, 1, 0), part("f", [0, 40], 100, 1, 0)),
+            (
+                part("f", [0, 40], 100, 1, 0),
+                part("f", [39, 100], 100, 1, 0),
+            ),
+            (shard("f", 1, 0, 0), part("f", [39, 100], 100, 1, 0)),
+            (part("f", [0, 40], 100, 1, 0), part("f", [40, 90], 90, 1, 0)),
+        ] {
+            let e = merge(&[("a".into(), a), ("b".into(), b)]).unwrap_err();
+            assert!(e.0.contains("overlap") || e.0.contains("sizes"), "{e}");
+        }
     }
 
     #[test]

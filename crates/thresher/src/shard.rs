@@ -1,19 +1,24 @@
 //! Shards of one run over several processes (Slurm array tasks, or any other launcher): shard
-//! `I` of `N` reads a contiguous block of the run's input files.
+//! `I` of `N` reads a contiguous block of the run's input bytes.
 //!
 //! The input list is the one a single run reads ([`thresher_io::expand_inputs`]: the arguments in
-//! command-line order, each directory or glob expanded in sorted order). It is cut into `N`
-//! contiguous blocks of about equal size on disk: file `j` goes to shard
-//! `floor(N * (bytes before j + half of j's bytes) / total bytes)`, a rule that depends only
-//! on the list and the file sizes, so every task computes the same split without talking to the
-//! others. Every file, hence every record, belongs to exactly one shard; a shard may be empty
-//! when there are fewer files than shards.
+//! command-line order, each directory or glob expanded in sorted order). Its files are seen as
+//! one concatenation of `T` bytes, and shard `I` owns bytes `[I * T / N, (I + 1) * T / N)`
+//! ([`Shard::select_ranges`]): a local uncompressed JSONL file is cut at those points into
+//! byte ranges (a range reads the records that *start* in it, so one huge file does not land
+//! on one task); any other file (compressed, Parquet, WARC, text, HTML, remote) goes whole to
+//! the shard that owns its middle byte, `floor(N * (bytes before j + half of j's bytes) / T)`.
+//! The rule depends only on the list and the file sizes, so every task computes the same split
+//! without talking to the others. Every record belongs to exactly one shard; a shard may be
+//! empty when there are fewer files than shards.
 //!
 //! Because the blocks are contiguous and in order, concatenating the shards in shard order gives
 //! the single run's input order. Steps that decide by input order (`minhash_dedup`'s sharded
 //! stages number node `(shard << 40) | record`, `keeper = "lowest_seq"`) therefore decide as a
-//! single run would. Whole files go to one shard, so document ids made from `file:line` and the
-//! file and position of each error are those of a single run.
+//! single run would. A range's line numbers and offsets are the whole file's (the newlines
+//! before it are counted), so document ids made from `file:line` and the file and position of
+//! each error are those of a single run. A file cut into ranges appears in several shards'
+//! `stats.json`, each with its `ranges` and the file's `size`; `merge-stats` adds them up.
 
 use std::fmt;
 use std::str::FromStr;
@@ -118,7 +123,8 @@ impl Shard {
             .collect()
     }
 
-    /// This shard's files out of the run's whole input list (in input order).
+    /// This shard's files out of the run's whole input list (in input order), whole files
+    /// only (see [`Shard::assign`]).
     pub fn select(&self, files: Vec<InputFile>) -> Vec<InputFile> {
         // A file whose size cannot be read counts as empty: the run reports it when it opens it.
         let sizes: Vec<u64> = files.iter().map(|f| f.len()).collect();
@@ -129,6 +135,49 @@ impl Shard {
             .filter(|(_, s)| *s == self.index)
             .map(|(f, _)| f)
             .collect()
+    }
+
+    /// This shard's part of the run's input list, balanced by bytes: the inputs are seen as
+    /// one concatenation of their bytes, and shard `I` of `N` owns bytes
+    /// `[I * T / N, (I + 1) * T / N)` of its `T`. A file that can be read in byte ranges
+    /// ([`InputFile::splittable`]: local uncompressed JSONL) contributes the part of it in
+    /// that span, as a [`InputFile::range`] (the records that start there; the whole file
+    /// when the span covers it); any other file goes whole to the shard that owns its middle
+    /// byte (as in [`Shard::assign`]). Every task computes the same cuts from the list and the
+    /// sizes alone, every record is in exactly one shard, and the shards in order are the
+    /// inputs in order.
+    pub fn select_ranges(&self, files: Vec<InputFile>) -> Vec<InputFile> {
+        let sizes: Vec<u64> = files.iter().map(|f| f.len()).collect();
+        let total: u128 = sizes.iter().map(|&s| u128::from(s)).sum();
+        if total == 0 {
+            return self.select(files);
+        }
+        let n = u128::from(self.count);
+        let i = u128::from(self.index);
+        // This shard's span of the concatenation.
+        let (lo, hi) = (i * total / n, (i + 1) * total / n);
+        let whole_owner = Shard::assign(self.count, &sizes);
+        let mut before = 0u128;
+        let mut out = Vec::new();
+        for ((f, size), owner) in files.into_iter().zip(sizes).zip(whole_owner) {
+            let (start, end) = (before, before + u128::from(size));
+            before = end;
+            if size == 0 || !f.splittable() {
+                if owner == self.index {
+                    out.push(f);
+                }
+                continue;
+            }
+            let (a, b) = (start.max(lo), end.min(hi));
+            if a >= b {
+                continue;
+            }
+            // Both within 0..=size, so they fit in u64.
+            let range = (a - start) as u64..(b - start) as u64;
+            let range = (range != (0..size)).then_some(range);
+            out.push(InputFile { range, ..f });
+        }
+        out
     }
 }
 
@@ -269,5 +318,75 @@ mod tests {
         assert_eq!(Shard::assign(4, &[5, 5]), vec![1, 3]);
         assert_eq!(Shard::assign(3, &[0, 0, 0]), vec![0, 1, 2]);
         assert_eq!(Shard::assign(3, &[]), Vec::<u32>::new());
+    }
+
+    /// Byte-range shards: every byte of a splittable file in exactly one shard, in order; other
+    /// files whole in one shard; shard order is input order.
+    #[test]
+    fn ranges_partition_the_input_bytes_in_order() {
+        let d = tempfile::tempdir().unwrap();
+        let mk = |name: &str, data: &[u8]| {
+            let p = d.path().join(name);
+            std::fs::write(&p, data).unwrap();
+            thresher_io::expand_inputs(&[p]).unwrap().remove(0)
+        };
+        let files = vec![
+            mk("a.jsonl", &[b'a'; 100]),
+            // Compressed content (whatever the name): whole.
+            mk("b.jsonl", &[0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0]),
+            mk("c.jsonl", &[b'c'; 1000]),
+            mk("d.txt", &[b'd'; 300]),
+            mk("e.jsonl", b""),
+            mk("f.jsonl", &[b'f'; 7]),
+        ];
+        assert!(files[0].splittable() && !files[1].splittable() && !files[3].splittable());
+        for n in 1..=9u32 {
+            let all: Vec<(usize, InputFile)> = (0..n)
+                .flat_map(|i| {
+                    Shard::new(i, n)
+                        .unwrap()
+                        .select_ranges(files.clone())
+                        .into_iter()
+                        .map(move |f| (i as usize, f))
+                })
+                .collect();
+            // In input order, each file's pieces adjacent and covering it exactly.
+            let mut at = 0;
+            for (k, f) in files.iter().enumerate() {
+                let mut end = 0;
+                while at < all.len() && all[at].1.path == f.path {
+                    let r = all[at].1.range.clone().unwrap_or(0..f.len());
+                    assert_eq!(r.start, end, "n {n}: {all:?}");
+                    assert!(r.end > r.start || f.is_empty());
+                    end = r.end;
+                    at += 1;
+                }
+                assert_eq!(end, f.len(), "n {n}, file {k}: {all:?}");
+            }
+            assert_eq!(at, all.len());
+            assert!(all.windows(2).all(|w| w[0].0 <= w[1].0), "n {n}: {all:?}");
+            assert!(all
+                .iter()
+                .filter(|(_, f)| f.range.is_some())
+                .all(|(_, f)| f.splittable()));
+        }
+        // Four shards over one file: four ranges of about equal size.
+        let one = vec![files[2].clone()];
+        let ranges: Vec<_> = (0..4)
+            .map(|i| {
+                Shard::new(i, 4).unwrap().select_ranges(one.clone())[0]
+                    .range
+                    .clone()
+            })
+            .collect();
+        assert_eq!(
+            ranges,
+            vec![
+                Some(0..250),
+                Some(250..500),
+                Some(500..750),
+                Some(750..1000)
+            ]
+        );
     }
 }
