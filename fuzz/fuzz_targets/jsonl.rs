@@ -106,6 +106,7 @@ fuzz_target!(|data: &[u8]| {
             path: path.clone(),
             format: Format::Jsonl,
             size: None,
+            range: None,
         }],
         opts.clone(),
     );

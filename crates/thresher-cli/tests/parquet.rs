@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::DataType;
 use common::{bin, lines_of, run, stats};
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::arrow::ArrowWriter;
@@ -256,9 +257,36 @@ fn reference_docs_parquet_in_same_decisions_as_jsonl() {
     for k in ["date", "file_path", "source"] {
         assert!(m[k].is_string(), "{k}: {m}");
     }
-    // In Parquet output the metadata is one JSON column, which thresher reads back as an object.
+    // In Parquet output every FineWeb column is a column again, with its type (the inputs'
+    // schemas fix them: `[output] metadata_columns = "auto"`); the JSON `metadata` column holds
+    // the keys no input column typed (none here).
     let pq_kept = parquet_rows(&pq_pq.join("kept"));
-    let pm: Value = serde_json::from_str(pq_kept[0]["metadata"].as_str().unwrap()).unwrap();
+    assert_eq!(pq_kept[0]["metadata"], "{}");
+    for (k, v) in m.as_object().unwrap() {
+        assert_eq!(&pq_kept[0][k], v, "{k}");
+    }
+    for cat in ["kept", "rejected"] {
+        let f = std::fs::File::open(pq_pq.join(cat).join("00000.parquet")).unwrap();
+        let schema = ParquetRecordBatchReaderBuilder::try_new(f)
+            .unwrap()
+            .schema()
+            .clone();
+        let t = |n: &str| schema.field_with_name(n).unwrap().data_type().clone();
+        assert_eq!(t("language_score"), DataType::Float64, "{cat}");
+        assert_eq!(t("token_count"), DataType::Int64, "{cat}");
+        assert_eq!(t("url"), DataType::Utf8, "{cat}");
+    }
+    // `metadata_columns = "json"`: every key in the JSON column, as thresher reads it back.
+    std::fs::write(
+        &recipe,
+        format!("{fineweb}\n[output]\nformat = \"parquet\"\nmetadata_columns = \"json\"\n"),
+    )
+    .unwrap();
+    let pq_json = d.path().join("pq-json");
+    thresher_run(recipe.to_str().unwrap(), &pq, &pq_json, &[]);
+    let json_kept = parquet_rows(&pq_json.join("kept"));
+    assert!(json_kept[0].get("url").is_none());
+    let pm: Value = serde_json::from_str(json_kept[0]["metadata"].as_str().unwrap()).unwrap();
     assert_eq!(&pm, m);
     // thresher reads its own Parquet output back: the same ids and texts, the metadata object.
     let again = d.path().join("again");

@@ -70,6 +70,9 @@ pub struct InputFile {
     /// Its size in bytes when the listing that found it said (objects in a store); `None` for
     /// a local file, whose size [`InputFile::len`] reads from the file system.
     pub size: Option<u64>,
+    /// Only the records that start in these bytes of the file (a shard's part of a large
+    /// uncompressed JSONL file, see [`InputFile::splittable`]); `None` for the whole file.
+    pub range: Option<std::ops::Range<u64>>,
 }
 
 impl InputFile {
@@ -78,6 +81,41 @@ impl InputFile {
         self.size
             .or_else(|| std::fs::metadata(&self.path).ok().map(|m| m.len()))
             .unwrap_or(0)
+    }
+
+    /// The bytes of the file this input reads: its range's length, else its size.
+    pub fn read_len(&self) -> u64 {
+        self.range
+            .as_ref()
+            .map_or_else(|| self.len(), |r| r.end.saturating_sub(r.start))
+    }
+
+    /// Whether the file can be read in byte ranges ([`InputFile::range`]): a local, regular,
+    /// uncompressed JSONL file (its first bytes are no gzip or zstd magic, whatever its name).
+    /// A compressed stream, a Parquet, WARC, HTML or text file is read whole.
+    pub fn splittable(&self) -> bool {
+        use std::io::Read;
+        if self.format != Format::Jsonl || self.is_remote() {
+            return false;
+        }
+        // Looked at before opening: opening a FIFO without a writer blocks.
+        if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
+            return false;
+        }
+        let Ok(mut f) = std::fs::File::open(&self.path) else {
+            return false;
+        };
+        let mut head = [0u8; 4];
+        let mut n = 0;
+        while n < head.len() {
+            match f.read(&mut head[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => return false,
+            }
+        }
+        crate::decode::Compression::sniff(&head[..n]) == crate::decode::Compression::None
     }
 
     /// Whether the file is empty (or its size cannot be read).
@@ -202,6 +240,7 @@ pub fn expand_inputs_report(inputs: &[PathBuf]) -> Result<Expanded> {
             Some(InputFile {
                 format: Format::from_path(&path)?,
                 size: sizes.get(&path).copied(),
+                range: None,
                 path,
             })
         })

@@ -50,4 +50,6 @@ pub use outdir::{Folder, OutDir, OutDirError};
 pub use record::{Record, RecordError};
 pub use source::{id_from_path, Batch, BatchReader, Item};
 pub use warc::{read_html_file, read_html_file_limited, WarcReader, DEFAULT_MAX_RECORD_BYTES};
-pub use writer::{OutputCompression, OutputFormat, RejectedText, ShardedWriter, WriteOptions};
+pub use writer::{
+    MetadataColumns, OutputCompression, OutputFormat, RejectedText, ShardedWriter, WriteOptions,
+};

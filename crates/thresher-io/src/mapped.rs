@@ -79,7 +79,12 @@ pub(crate) struct MappedLines {
     no_newline_until: u64,
     /// Bytes of a byte-order mark skipped at the start, not yet counted in a chunk's bytes.
     bom: u64,
+    /// No line that starts at or after this offset is read (the end of a byte range).
+    stop: u64,
 }
+
+/// Bytes mapped at a time to scan a file without holding it (newline counts and searches).
+const WINDOW: usize = 16 << 20;
 
 impl MappedLines {
     /// Lines of `file` (of `len` bytes), at most `max_line` bytes each, about `chunk` bytes per
@@ -111,7 +116,83 @@ impl MappedLines {
             failed: false,
             no_newline_until: 0,
             bom,
+            stop: len,
         }
+    }
+
+    /// [`MappedLines::new`] for the lines that start in `range` of the file (see
+    /// [`InputFile::range`](crate::InputFile::range)): a line belongs to the range that holds
+    /// its first byte, so one that straddles `range.start` is the previous range's, and the
+    /// last line read may end after `range.end`. Line numbers and offsets are those of the
+    /// whole file: the newlines before the first line are counted (read once, through maps).
+    pub(crate) fn with_range(
+        file: File,
+        len: u64,
+        max_line: usize,
+        chunk: usize,
+        range: Range<u64>,
+    ) -> std::io::Result<Self> {
+        let mut m = MappedLines::new(file, len, max_line, chunk);
+        m.stop = range.end.min(len);
+        if range.start > 0 {
+            // The byte-order mark's bytes are the first range's.
+            m.bom = 0;
+        }
+        // A range starting inside the byte-order mark starts with the first line (at its end).
+        let start = range.start.min(len);
+        if start > m.pos {
+            let first = m.line_start_from(start)?;
+            m.line = m.count_newlines(first)?;
+            m.pos = first;
+        }
+        Ok(m)
+    }
+
+    /// The first line start at or after `at` (`at > 0`): `at` itself right after a newline,
+    /// else just after the next newline (the file's length if there is none).
+    fn line_start_from(&self, at: u64) -> std::io::Result<u64> {
+        let mut from = at - 1;
+        while from < self.len {
+            let n = usize::try_from(self.len - from)
+                .unwrap_or(usize::MAX)
+                .min(WINDOW);
+            let map = self.map(from, n)?;
+            if let Some(i) = memchr::memchr(b'\n', &map) {
+                return Ok(from + i as u64 + 1);
+            }
+            from += n as u64;
+        }
+        Ok(self.len)
+    }
+
+    /// The newlines in the file's first `end` bytes (vectorised count, a window at a time).
+    fn count_newlines(&self, end: u64) -> std::io::Result<u64> {
+        let mut at = 0;
+        let mut count = 0u64;
+        while at < end {
+            let n = usize::try_from(end - at).unwrap_or(usize::MAX).min(WINDOW);
+            let map = self.map(at, n)?;
+            count += memchr::memchr_iter(b'\n', &map).count() as u64;
+            at += n as u64;
+        }
+        Ok(count)
+    }
+
+    /// Whether the bytes from the end of the range to the end of the file are all ASCII
+    /// whitespace (so the file holds no record after the range).
+    pub(crate) fn rest_is_blank(&self) -> std::io::Result<bool> {
+        let mut at = self.stop;
+        while at < self.len {
+            let n = usize::try_from(self.len - at)
+                .unwrap_or(usize::MAX)
+                .min(WINDOW);
+            let map = self.map(at, n)?;
+            if !map.iter().all(u8::is_ascii_whitespace) {
+                return Ok(false);
+            }
+            at += n as u64;
+        }
+        Ok(true)
     }
 
     /// Maps `len` bytes from `offset`.
@@ -141,7 +222,7 @@ impl MappedLines {
 
     /// The next batch of at most `max_docs` records, or the end.
     pub(crate) fn next_chunk(&mut self, max_docs: usize) -> Chunk {
-        if self.failed || self.pos >= self.len {
+        if self.failed || self.pos >= self.stop {
             if self.bom > 0 && !self.failed {
                 // A file of a byte-order mark alone: its bytes still count.
                 return Chunk::Lines {
@@ -179,7 +260,7 @@ impl MappedLines {
             .unwrap_or(usize::MAX)
             .min(map.len());
         // Whole lines only: up to the last newline, or to the end of the file.
-        while start < map.len() && items.len() < max_docs {
+        while start < map.len() && items.len() < max_docs && self.pos + (start as u64) < self.stop {
             let from = searched.max(start);
             searched = 0;
             let nl = match memchr::memchr(b'\n', &map[from..]) {
@@ -231,7 +312,6 @@ impl MappedLines {
     /// report it as too long without holding it.
     fn long_line(&mut self) -> Chunk {
         // Scan for its newline one window at a time.
-        const WINDOW: usize = 16 << 20;
         let mut at = self.pos;
         let end = loop {
             if at >= self.len {

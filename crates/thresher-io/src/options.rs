@@ -37,6 +37,8 @@ pub struct ReadOptions {
     /// (one copy of every byte less). A mapped file must not be truncated by another process
     /// while thresher reads it (the `thresher` command stops with a bus-error message and exit
     /// code 3; `--resume` finishes the run): set `false` for inputs that may change under it.
+    /// Byte ranges of a file ([`InputFile::range`](crate::InputFile::range), made by sharded
+    /// runs only when this is on) are always read through maps.
     pub mmap: bool,
     /// Parquet inputs: read only these columns besides the id, text and metadata ones (the
     /// others are not even decoded). Unset: every column, each into the metadata.

@@ -107,6 +107,11 @@ struct CurrentMapped {
     name: Arc<str>,
     lines: MappedLines,
     records: u64,
+    /// For a byte range of the file: its range. The bytes reported for the file add up to the
+    /// range's length, so the ranges of a file add up to its size.
+    range: Option<std::ops::Range<u64>>,
+    /// Bytes reported so far.
+    reported: u64,
 }
 
 /// A WARC file being read, record by record.
@@ -344,6 +349,11 @@ impl BatchReader {
         match m.lines.next_chunk(self.max_batch_docs) {
             Chunk::Lines { buf, items, bytes } => {
                 batch.buf = buf;
+                let bytes = match &m.range {
+                    Some(r) => bytes.min((r.end - r.start).saturating_sub(m.reported)),
+                    None => bytes,
+                };
+                m.reported += bytes;
                 batch.file_bytes.push((m.name.clone(), bytes));
                 for it in items {
                     m.records += 1;
@@ -377,8 +387,20 @@ impl BatchReader {
             }
             Chunk::End => {
                 let m = self.mapped.take().expect("checked above");
-                batch.file_bytes.push((m.name.clone(), 0));
-                if m.records == 0 {
+                let rest = m
+                    .range
+                    .as_ref()
+                    .map_or(0, |r| (r.end - r.start).saturating_sub(m.reported));
+                batch.file_bytes.push((m.name.clone(), rest));
+                // A file without records is one error, the first range's, and only when the
+                // other ranges have none either (they hold only blank bytes).
+                let empty = match &m.range {
+                    None => true,
+                    Some(r) => {
+                        r.start == 0 && r.end > 0 && m.lines.rest_is_blank().unwrap_or(false)
+                    }
+                };
+                if m.records == 0 && empty {
                     batch.items.push(error(
                         pos(&m.name, 0, 0),
                         "empty file: no records".to_string(),
@@ -427,6 +449,7 @@ impl BatchReader {
             match self.fetch(&file.path) {
                 Ok(local) => InputFile {
                     path: local,
+                    range: None,
                     ..file
                 },
                 Err(e) => {
@@ -456,11 +479,41 @@ impl BatchReader {
         }
         match file.format {
             Format::Jsonl => {
+                if let Some(range) = file.range.clone() {
+                    // A byte range: read through maps whatever the file's size (see
+                    // `InputFile::splittable`; the file is uncompressed).
+                    let max = usize::try_from(self.opts.max_doc_bytes).unwrap_or(usize::MAX);
+                    let opened = std::fs::File::open(&file.path).and_then(|f| {
+                        let len = f.metadata()?.len();
+                        MappedLines::with_range(f, len, max, self.max_batch_bytes, range.clone())
+                    });
+                    match opened {
+                        Ok(lines) => {
+                            self.mapped = Some(CurrentMapped {
+                                name,
+                                lines,
+                                records: 0,
+                                range: Some(range),
+                                reported: 0,
+                            })
+                        }
+                        Err(e) => {
+                            batch.file_bytes.push((name.clone(), 0));
+                            batch.items.push(error(
+                                pos(&name, 0, range.start),
+                                format!("cannot read bytes {}..{}: {e}", range.start, range.end),
+                            ));
+                        }
+                    }
+                    return true;
+                }
                 if let Some(lines) = self.try_map(&file.path) {
                     self.mapped = Some(CurrentMapped {
                         name,
                         lines,
                         records: 0,
+                        range: None,
+                        reported: 0,
                     });
                     return true;
                 }
@@ -771,6 +824,11 @@ mod tests {
             want.push("line@0:{\"text\": \"ok\"}".into());
             assert_eq!(got, want);
         }
+        // Whether a file can be read in byte ranges is told without opening a FIFO.
+        let fifo = crate::expand_inputs(&[d.path().join("a.jsonl")]).unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || tx.send(fifo[0].splittable()));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(20)), Ok(false));
     }
 
     fn jsonl(name: &str) -> InputFile {
@@ -778,6 +836,7 @@ mod tests {
             path: PathBuf::from(name),
             format: Format::Jsonl,
             size: None,
+            range: None,
         }
     }
 
@@ -828,6 +887,121 @@ mod tests {
                 &ReadOptions::default(),
             );
             assert!(matches!(rec, Record::Doc(d) if d.text() == "one"));
+        }
+    }
+
+    /// Every record of `file` (or of its range) as `id|line|offset|text or error`, and the
+    /// bytes reported for the file.
+    fn records(file: InputFile, opts: &ReadOptions) -> (Vec<String>, u64) {
+        let mut r = BatchReader::new(vec![file], opts.clone());
+        let (mut out, mut bytes) = (Vec::new(), 0);
+        while let Some(b) = r.next_batch() {
+            bytes += b.file_bytes.iter().map(|(_, n)| n).sum::<u64>();
+            let buf = Arc::new(b.buf);
+            for it in b.items {
+                out.push(match it.into_record(&buf, opts) {
+                    Record::Doc(d) => format!(
+                        "{}|{}|{}|{}",
+                        d.id,
+                        d.source.line,
+                        d.source.byte_offset,
+                        d.text()
+                    ),
+                    Record::Error(e) => format!(
+                        "{}|{}|{}|{}",
+                        e.id, e.source.line, e.source.byte_offset, e.message
+                    ),
+                    Record::Skipped { kind, .. } => format!("skip:{kind}"),
+                });
+            }
+        }
+        (out, bytes)
+    }
+
+    /// The records of the ranges of `path` cut at `cuts` (sorted, inside 0..len), in order.
+    fn by_ranges(path: &Path, cuts: &[u64], opts: &ReadOptions) -> (Vec<String>, u64) {
+        let len = std::fs::metadata(path).unwrap().len();
+        let mut bounds = vec![0];
+        bounds.extend_from_slice(cuts);
+        bounds.push(len);
+        let (mut out, mut bytes) = (Vec::new(), 0);
+        for w in bounds.windows(2) {
+            let file = InputFile {
+                path: path.to_path_buf(),
+                format: Format::Jsonl,
+                size: None,
+                range: Some(w[0]..w[1]),
+            };
+            let (r, b) = records(file, opts);
+            assert_eq!(b, w[1] - w[0], "bytes of range {:?}", w);
+            out.extend(r);
+            bytes += b;
+        }
+        (out, bytes)
+    }
+
+    /// A file cut into byte ranges anywhere (inside records, at newlines, inside a `\r\n` or
+    /// the byte-order mark, a record longer than a range, blank lines, an over-long line, a
+    /// last line without a newline) gives the whole file's records, ids and positions, in
+    /// order, each once.
+    #[test]
+    fn byte_ranges_give_the_whole_files_records() {
+        let d = tempfile::tempdir().unwrap();
+        let long = "x".repeat(150);
+        let over = "y".repeat(300);
+        let body = format!(
+            "{{\"text\": \"one\"}}\n\n{{\"id\": \"b\", \"text\": \"two\"}}\r\n   \n\
+             {{\"text\": \"{long}\"}}\n{{\"text\": \"{over}\"}}\nnot json\n\n\n\
+             {{\"text\": \"three\"}}\n{{\"text\": \"last\"}}"
+        );
+        let opts = ReadOptions {
+            max_doc_bytes: 250,
+            ..ReadOptions::default()
+        };
+        for bom in [false, true] {
+            let path = d.path().join(format!("f{bom}.jsonl"));
+            let mut data = if bom {
+                crate::lines::BOM.to_vec()
+            } else {
+                Vec::new()
+            };
+            data.extend_from_slice(body.as_bytes());
+            std::fs::write(&path, &data).unwrap();
+            let len = data.len() as u64;
+            let (want, want_bytes) = records(jsonl(path.to_str().unwrap()), &opts);
+            assert_eq!(want_bytes, len);
+            assert_eq!(want.len(), 7, "{want:#?}");
+            // Every 2-way cut, and 4-way cuts at many awkward places.
+            let mut cut_sets: Vec<Vec<u64>> = (0..=len).map(|c| vec![c]).collect();
+            let nl: Vec<u64> = (0..len).filter(|&i| data[i as usize] == b'\n').collect();
+            for (k, &n) in nl.iter().enumerate() {
+                let other = nl[(k * 7 + 3) % nl.len()];
+                let mut c = vec![n, n + 1, other.saturating_sub(1)];
+                c.sort();
+                cut_sets.push(c);
+            }
+            for k in 0..200u64 {
+                let mut c: Vec<u64> = (1..4)
+                    .map(|j| (k * 7919 * j + j * 31) % (len + 1))
+                    .collect();
+                c.sort();
+                cut_sets.push(c);
+            }
+            cut_sets.push(vec![1, 2, 3]);
+            cut_sets.push(vec![len / 4, len / 2, 3 * len / 4]);
+            for cuts in cut_sets {
+                let (got, bytes) = by_ranges(&path, &cuts, &opts);
+                assert_eq!(got, want, "cuts {cuts:?}, bom {bom}");
+                assert_eq!(bytes, len);
+            }
+        }
+        // A file of blank lines is one "empty file" error, however it is cut.
+        let blank = d.path().join("blank.jsonl");
+        std::fs::write(&blank, "\n  \n\r\n\n").unwrap();
+        let (want, _) = records(jsonl(blank.to_str().unwrap()), &opts);
+        assert_eq!(want.len(), 1, "{want:?}");
+        for c in 0..=6 {
+            assert_eq!(by_ranges(&blank, &[c], &opts).0, want, "cut {c}");
         }
     }
 }

@@ -280,6 +280,14 @@ impl Location {
         })
     }
 
+    /// Bytes `range` of the object (a Parquet footer: a file's schema without its data).
+    pub fn get_range(&self, range: std::ops::Range<u64>) -> io::Result<Vec<u8>> {
+        runtime()
+            .block_on(self.store.get_range(&self.key, range))
+            .map(|b| b.to_vec())
+            .map_err(|e| io_err(&self.url(), e))
+    }
+
     /// The whole object, or `None` if there is none (for small files: markers, `.run.json`).
     pub fn get_bytes(&self) -> io::Result<Option<Vec<u8>>> {
         let mut buf = Vec::new();

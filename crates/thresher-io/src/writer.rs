@@ -122,6 +122,25 @@ pub struct WriteOptions {
     /// nothing the kernel already has, so renames alone make `--resume` exact after a crash of
     /// thresher; turn it on to survive a power loss too (it costs the time to flush each shard).
     pub fsync: bool,
+    /// Parquet output: which metadata keys get typed columns of their own (`"auto"`: the keys
+    /// whose types the Parquet inputs fix; `"json"`: none, every key in the JSON `metadata`
+    /// column). See [`crate::parquet::MetaColumn`].
+    pub metadata_columns: MetadataColumns,
+    /// The typed metadata columns of this run, resolved from the inputs by the run (not a
+    /// recipe setting).
+    #[serde(skip)]
+    pub meta_columns: std::sync::Arc<[crate::parquet::MetaColumn]>,
+}
+
+/// `[output] metadata_columns`: how metadata keys map to Parquet columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetadataColumns {
+    /// A typed column per key whose type the Parquet inputs fix; the rest in JSON.
+    #[default]
+    Auto,
+    /// Every key in the JSON `metadata` column.
+    Json,
 }
 
 impl Default for WriteOptions {
@@ -137,6 +156,8 @@ impl Default for WriteOptions {
             shard_max_bytes: 1 << 30,
             level: None,
             fsync: false,
+            metadata_columns: MetadataColumns::Auto,
+            meta_columns: std::sync::Arc::from([]),
         }
     }
 }

@@ -2,11 +2,13 @@
 //! group; [`ParquetShardedWriter`] writes an output category as Parquet shards of a fixed
 //! schema ([`Category::schema`]).
 
+mod meta;
 mod read;
 mod schema;
 mod value;
 mod write;
 
+pub use meta::{columns_of as meta_columns_of, input_schemas, MetaColumn, MetaKind};
 pub use read::{batch_records, text_column, ParquetReader, Shared, BATCH_ROWS};
 pub use schema::{Category, RowChunk, Rows};
 pub use value::cell as json_cell;

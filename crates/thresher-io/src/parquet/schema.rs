@@ -7,16 +7,21 @@
 //! | rejected | the kept columns' `id`, `text`, `metadata`, then `reason` string, `value` float64 (null when the value is not a number), `value_text` string (the value when it is not a number: strings as they are, anything else as JSON; else `""`), `step` string, `annotations` |
 //! | errors | `id` string, `file` string, `line` int64, `byte` int64, `error` string, `step` string (null for a reading error) |
 //!
-//! The rule for metadata: one JSON string column, whatever the keys and their types, so every
-//! shard of every run has the same schema (a column per key would change with the data, and
-//! loaders refuse shards whose schemas differ). `json.loads`, DuckDB's `json` functions or
-//! thresher itself (which reads a string `metadata` column of a Parquet input back as the
-//! document's metadata object) recover the typed values.
+//! Then, in kept and rejected shards, one typed column per metadata key whose type the run's
+//! Parquet inputs fix (see [`super::meta`] for the rule; none for JSONL inputs or with
+//! `[output] metadata_columns = "json"`).
+//!
+//! The rule for metadata: every key without a typed column goes into `metadata`, one JSON
+//! string column, whatever the keys and their types, so every shard of every run has the same
+//! schema (a column per key found in the data would change with the data, and loaders refuse
+//! shards whose schemas differ). `json.loads`, DuckDB's `json` functions or thresher itself
+//! (which reads a string `metadata` column of a Parquet input back as the document's metadata
+//! object, and every other column into the metadata under its name) recover the typed values.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
 use arrow_array::{ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
@@ -24,6 +29,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use thresher_core::{Document, Reason};
 
+use super::meta::{write_json_without, MetaColumn};
 use crate::jsonl::json_str_len;
 use crate::jsonl::write::text_json_len;
 use crate::RejectedText;
@@ -87,6 +93,39 @@ impl Category {
         Arc::new(Schema::new(fields))
     }
 
+    /// The schema of the category's shards with the typed metadata columns `meta` after the
+    /// fixed ones (errors have none).
+    pub fn schema_with(self, meta: &[MetaColumn]) -> SchemaRef {
+        if meta.is_empty() || self == Category::Errors {
+            return self.schema();
+        }
+        let base = self.schema();
+        let mut fields: Vec<Field> = base.fields().iter().map(|f| (**f).clone()).collect();
+        fields.extend(
+            meta.iter()
+                .map(|c| Field::new(&c.name, c.kind.data_type(), true)),
+        );
+        Arc::new(Schema::new(fields))
+    }
+
+    /// The names of the category's fixed columns (a metadata key of one of these names stays
+    /// in JSON).
+    pub fn reserved(self) -> Vec<&'static str> {
+        match self {
+            Category::Kept => vec!["id", "text", "metadata", "annotations"],
+            _ => vec![
+                "id",
+                "text",
+                "metadata",
+                "reason",
+                "value",
+                "value_text",
+                "step",
+                "annotations",
+            ],
+        }
+    }
+
     /// The columns whose values repeat (reasons, steps, file names): dictionary-encoded.
     pub fn dictionary_columns(self) -> &'static [&'static str] {
         match self {
@@ -94,6 +133,19 @@ impl Category {
             Category::Rejected => &["reason", "step", "value_text"],
             Category::Errors => &["file", "step"],
         }
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -140,6 +192,7 @@ enum Col {
     Str(StringBuilder),
     F64(Float64Builder),
     I64(Int64Builder),
+    Bool(BooleanBuilder),
 }
 
 /// Rows of one category being gathered, a builder per column in schema order, with the size
@@ -150,6 +203,10 @@ enum Col {
 /// values and sizes, without writing the line and parsing it back.
 pub struct Rows {
     category: Category,
+    schema: SchemaRef,
+    /// The typed metadata columns, after the fixed ones (from column `first_meta` on).
+    meta: Arc<[MetaColumn]>,
+    first_meta: usize,
     cols: Vec<Col>,
     /// The size of each row's line, newline included.
     lens: Vec<u64>,
@@ -166,24 +223,44 @@ pub struct RowChunk {
 }
 
 impl Rows {
-    /// No rows yet.
+    /// No rows yet, no typed metadata columns.
     pub fn new(category: Category) -> Self {
-        let cols = category
-            .schema()
+        Rows::with_meta(category, Arc::from([]))
+    }
+
+    /// No rows yet; the typed metadata columns `meta` (for kept and rejected rows).
+    pub fn with_meta(category: Category, meta: Arc<[MetaColumn]>) -> Self {
+        let meta = if category == Category::Errors {
+            Arc::from([])
+        } else {
+            meta
+        };
+        let first_meta = category.schema().fields().len();
+        let schema = category.schema_with(&meta);
+        let cols = schema
             .fields()
             .iter()
             .map(|f| match f.data_type() {
                 DataType::Float64 => Col::F64(Float64Builder::new()),
                 DataType::Int64 => Col::I64(Int64Builder::new()),
+                DataType::Boolean => Col::Bool(BooleanBuilder::new()),
                 _ => Col::Str(StringBuilder::new()),
             })
             .collect();
         Rows {
             category,
+            schema,
+            meta,
+            first_meta,
             cols,
             lens: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// The schema of the rows.
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
     }
 
     /// Rows gathered.
@@ -241,9 +318,63 @@ impl Rows {
             RejectedText::Full => text_json_len(doc),
             _ => json_str_len(t),
         };
-        let meta = self.json_of(&doc.metadata);
-        self.s_scratch(2);
+        let meta = self.metadata_cols(&doc.metadata);
         6 + json_str_len(&doc.id) + 8 + text_len + 12 + meta
+    }
+
+    /// The `metadata` column and the typed metadata columns of a document's metadata; returns
+    /// the size of the whole object's JSON (as the JSONL line holds it).
+    fn metadata_cols(&mut self, map: &Map<String, Value>) -> usize {
+        if self.meta.is_empty() {
+            let n = self.json_of(map);
+            self.s_scratch(2);
+            return n;
+        }
+        let meta = self.meta.clone();
+        // The typed entries' share of the whole object's JSON: `"key":value` each.
+        let mut typed_len = 0;
+        let mut typed_n = 0;
+        for (j, c) in meta.iter().enumerate() {
+            let col = self.first_meta + j;
+            let v = map.get(&c.name).filter(|v| c.kind.fits(v));
+            if let Some(v) = v {
+                typed_n += 1;
+                typed_len += json_str_len(&c.name) + 1 + self.value_len(v);
+            }
+            match (&mut self.cols[col], v) {
+                (Col::Str(b), Some(Value::String(s))) => b.append_value(s),
+                (Col::I64(b), Some(Value::Number(n))) => b.append_option(n.as_i64()),
+                (Col::F64(b), Some(Value::Number(n))) => b.append_option(n.as_f64()),
+                (Col::Bool(b), Some(Value::Bool(x))) => b.append_value(*x),
+                (Col::Str(b), _) => b.append_null(),
+                (Col::I64(b), _) => b.append_null(),
+                (Col::F64(b), _) => b.append_null(),
+                (Col::Bool(b), _) => b.append_null(),
+            }
+        }
+        self.scratch.clear();
+        write_json_without(&mut self.scratch, map, |k, v| {
+            meta.iter().any(|c| c.name == k && c.kind.fits(v))
+        });
+        let rest = self.scratch.len();
+        self.s_scratch(2);
+        // {a,b} + typed entries: one comma more per entry, less one when the rest is empty.
+        let rest_n = map.len() - typed_n;
+        rest + typed_len + typed_n - usize::from(rest_n == 0 && typed_n > 0)
+    }
+
+    /// The size of `v`'s JSON.
+    fn value_len(&self, v: &Value) -> usize {
+        match v {
+            Value::String(s) => json_str_len(s),
+            Value::Bool(true) => 4,
+            Value::Bool(false) => 5,
+            other => {
+                let mut c = Counter(0);
+                let _ = serde_json::to_writer(&mut c, other);
+                c.0
+            }
+        }
     }
 
     /// The `annotations` column (`i`) of a document (null when it has none); returns the size
@@ -318,6 +449,24 @@ impl Rows {
         self.lens.push(n as u64);
     }
 
+    /// A record line's `metadata` object as a map, when there are typed columns to fill.
+    fn parse_meta(&self, raw: &RawValue) -> Result<Option<Map<String, Value>>, serde_json::Error> {
+        if self.meta.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(raw.get()).map(Some)
+    }
+
+    /// The metadata columns of a record line (`map`: its parsed object, see `parse_meta`).
+    fn meta_of_line(&mut self, raw: &RawValue, map: Option<Map<String, Value>>) {
+        match map {
+            Some(m) => {
+                self.metadata_cols(&m);
+            }
+            None => self.s(2, Some(raw.get())),
+        }
+    }
+
     fn s(&mut self, i: usize, v: Option<&str>) {
         if let Col::Str(b) = &mut self.cols[i] {
             b.append_option(v);
@@ -342,16 +491,19 @@ impl Rows {
         match self.category {
             Category::Kept => {
                 let d: DocLine = serde_json::from_slice(line)?;
+                // Parsed before any column is touched: on an error nothing is added.
+                let map = self.parse_meta(d.metadata)?;
                 self.s(0, Some(&d.id));
                 self.s(1, Some(&d.text));
-                self.s(2, Some(d.metadata.get()));
+                self.meta_of_line(d.metadata, map);
                 self.s(3, d.annotations.map(RawValue::get));
             }
             Category::Rejected => {
                 let d: DocLine = serde_json::from_slice(line)?;
+                let map = self.parse_meta(d.metadata)?;
                 self.s(0, Some(&d.id));
                 self.s(1, Some(&d.text));
-                self.s(2, Some(d.metadata.get()));
+                self.meta_of_line(d.metadata, map);
                 self.s(3, Some(d.reason.as_deref().unwrap_or("")));
                 self.f(4, d.value);
                 self.s(5, d.value_text.as_deref());
@@ -375,7 +527,7 @@ impl Rows {
     /// The gathered rows with their lines' sizes; the builders start again empty.
     pub fn finish_chunk(&mut self) -> Result<RowChunk, arrow_schema::ArrowError> {
         let lens = std::mem::take(&mut self.lens);
-        let batch = RecordBatch::try_new(self.category.schema(), self.finish())?;
+        let batch = RecordBatch::try_new(self.schema.clone(), self.finish())?;
         Ok(RowChunk { batch, lens })
     }
 
@@ -389,6 +541,7 @@ impl Rows {
                     Col::Str(b) => Arc::new(b.finish()),
                     Col::F64(b) => Arc::new(b.finish()),
                     Col::I64(b) => Arc::new(b.finish()),
+                    Col::Bool(b) => Arc::new(b.finish()),
                 }
             })
             .collect()

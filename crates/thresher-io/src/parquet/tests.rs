@@ -622,6 +622,79 @@ fn rows_from_documents_are_rows_from_their_lines() {
     assert_eq!(a.lens, b.lens);
 }
 
+/// With typed metadata columns too: the same rows from documents as from their lines, the
+/// lines' sizes unchanged (the whole metadata object's), values of another type left in JSON.
+#[test]
+fn typed_metadata_columns_split_the_metadata() {
+    use super::{MetaColumn, MetaKind};
+    use crate::jsonl::write::{write_kept, OutBuf};
+    use arrow_array::cast::AsArray;
+    let meta: Arc<[MetaColumn]> = [
+        ("flag", MetaKind::Boolean),
+        ("n", MetaKind::Float64),
+        ("count", MetaKind::Int64),
+        ("url", MetaKind::Utf8),
+    ]
+    .into_iter()
+    .map(|(name, kind)| MetaColumn {
+        name: name.into(),
+        kind,
+    })
+    .collect();
+    let mut docs = shaped_docs();
+    let extra = [
+        json!({}),
+        json!({"n": 3, "url": null}),
+        json!({"flag": false, "count": 12, "other": [1]}),
+        json!({"count": u64::MAX, "url": "u", "n": 0.5, "flag": true}),
+    ];
+    for (i, m) in extra.iter().enumerate() {
+        let mut d = thresher_core::Document::new(format!("e{i}"), "text");
+        d.metadata = m.as_object().unwrap().clone();
+        docs.push(d);
+    }
+    let line = |d: &thresher_core::Document| {
+        let mut b = OutBuf::new(None);
+        write_kept(&mut b, d);
+        b.end_line();
+        b.pieces().0.concat()
+    };
+    let mut direct = Rows::with_meta(Category::Kept, meta.clone());
+    let mut parsed = Rows::with_meta(Category::Kept, meta.clone());
+    for d in &docs {
+        direct.push_kept(d);
+        parsed.push(&line(d)).unwrap();
+    }
+    let (a, b) = (
+        direct.finish_chunk().unwrap(),
+        parsed.finish_chunk().unwrap(),
+    );
+    assert_eq!(a.batch, b.batch);
+    assert_eq!(a.lens, b.lens);
+    let n = docs.len();
+    let batch = a.batch;
+    assert_eq!(batch.num_columns(), 4 + 4);
+    let json_col = batch.column(2).as_string::<i32>();
+    // {"n": 3, "url": null}: an integer is not a float64, null is not a string: both in JSON.
+    assert_eq!(json_col.value(n - 3), r#"{"n":3,"url":null}"#);
+    assert!(batch.column(5).is_null(n - 3) && batch.column(7).is_null(n - 3));
+    assert_eq!(json_col.value(n - 2), r#"{"other":[1]}"#);
+    assert_eq!(
+        batch
+            .column(6)
+            .as_primitive::<arrow_array::types::Int64Type>()
+            .value(n - 2),
+        12
+    );
+    // u64::MAX does not fit int64: it stays in JSON; the rest are columns.
+    assert_eq!(
+        json_col.value(n - 1),
+        format!(r#"{{"count":{}}}"#, u64::MAX)
+    );
+    assert!(batch.column(4).as_boolean().value(n - 1));
+    assert_eq!(batch.column(7).as_string::<i32>().value(n - 1), "u");
+}
+
 /// Shards written from row chunks, cut anywhere, are those written from the lines.
 #[test]
 fn row_chunks_make_the_shards_lines_make() {

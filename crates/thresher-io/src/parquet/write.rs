@@ -96,6 +96,8 @@ pub struct ParquetShardedWriter {
     dir: Folder,
     markers: Folder,
     category: Category,
+    /// The shards' schema: the category's, with the run's typed metadata columns.
+    schema: arrow_schema::SchemaRef,
     opts: WriteOptions,
     compression: OutputCompression,
     resume: bool,
@@ -130,11 +132,12 @@ impl ParquetShardedWriter {
             dir: outdir.folder(category.name())?,
             markers: outdir.folder(MARKERS)?,
             category,
+            schema: category.schema_with(&opts.meta_columns),
+            lines: Rows::with_meta(category, opts.meta_columns.clone()),
             compression,
             opts,
             resume,
             shard: None,
-            lines: Rows::new(category),
             pending: Vec::new(),
             pending_rows: 0,
             rows_bytes: 0,
@@ -159,8 +162,11 @@ impl ParquetShardedWriter {
             OutputCompression::Gzip => Compression::GZIP(
                 GzipLevel::try_new(level.map_or(6, |l| l.clamp(0, 9) as u32)).unwrap_or_default(),
             ),
+            // Level 1 unless `level` says otherwise: the level Arrow (C++ and Rust) and so
+            // pyarrow use for zstd. 1.1 GB `fineweb` Parquet -> Parquet: 15% less CPU time than
+            // level 3 for 23% larger kept shards (docs/parquet.md).
             OutputCompression::Zstd => {
-                Compression::ZSTD(ZstdLevel::try_new(level.unwrap_or(3)).unwrap_or_default())
+                Compression::ZSTD(ZstdLevel::try_new(level.unwrap_or(1)).unwrap_or_default())
             }
         };
         let mut b = WriterProperties::builder()
@@ -208,8 +214,8 @@ impl ParquetShardedWriter {
             inner: target,
             hash: XxHash3_128::new(),
         };
-        let writer = ArrowWriter::try_new(sink, self.category.schema(), Some(self.props()))
-            .map_err(other)?;
+        let writer =
+            ArrowWriter::try_new(sink, self.schema.clone(), Some(self.props())).map_err(other)?;
         Ok(Shard {
             index,
             writer,
@@ -310,8 +316,7 @@ impl ParquetShardedWriter {
         // cuts pages by the batches it is given, and the bytes must not depend on the chunks.
         let batch = match self.pending.as_slice() {
             [one] => one.clone(),
-            many => arrow_select::concat::concat_batches(&self.category.schema(), many)
-                .map_err(other)?,
+            many => arrow_select::concat::concat_batches(&self.schema, many).map_err(other)?,
         };
         self.pending.clear();
         shard.writer.write(&batch).map_err(other)?;
