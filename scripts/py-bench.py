@@ -8,6 +8,8 @@ machine shared with other jobs the CPU figures are the ones to compare.
 
 Usage (after `maturin develop --release` or `pip install .` into the active environment):
     python scripts/py-bench.py [../shared/reference/datatrove-filters/docs.jsonl.gz]
+THRESHER_CLI=target/release/thresher compares with the cargo-built command (default: the
+package's own `thresher` command, the same Rust code run from the native module).
 Run it under `taskset -c 0` for the one-core figures; the two-thread figure needs 2 cores, so
 the script pins itself per measurement (os.sched_setaffinity).
 """
@@ -104,7 +106,7 @@ def main() -> None:
     p = thresher.Pipeline(RECIPE)
     (w_arrow, c_arrow) = best(lambda: [p.process(t) for t in tables], cpu=True)
     (w_dicts, c_dicts) = best(lambda: [p.process(b) for b in batches], cpu=True)
-    exe = Path(sys.executable).parent / "thresher"
+    exe = os.environ.get("THRESHER_CLI") or Path(sys.executable).parent / "thresher"
     with tempfile.TemporaryDirectory() as tmp:
         def cli():
             subprocess.run([str(exe), "run", RECIPE, "-i", str(path), "-o", tmp, "--threads", "1",
@@ -113,7 +115,8 @@ def main() -> None:
     print(f"one core, docs/s (wall | CPU): Pipeline.process pyarrow {n / w_arrow:,.0f} | "
           f"{n / c_arrow:,.0f}; dicts {n / w_dicts:,.0f} | {n / c_dicts:,.0f}; "
           f"thresher run --threads 1 {n / w_cli:,.0f} | {n / c_cli:,.0f} (reads the .gz, writes "
-          f"the output); pyarrow/CLI = {w_cli / w_arrow:.2f} (wall), {c_cli / c_arrow:.2f} (CPU)")
+          f"the output; {exe}); pyarrow/CLI = {w_cli / w_arrow:.2f} (wall), "
+          f"{c_cli / c_arrow:.2f} (CPU)")
     sub = docs[: int(os.environ.get("PY_BENCH_DATATROVE_DOCS", "1000"))]
     sub_tables = [pa.Table.from_pylist(sub[i:i + BATCH]) for i in range(0, len(sub), BATCH)]
     (w_dt, c_dt), kept_dt = datatrove_filters(sub)

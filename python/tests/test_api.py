@@ -21,10 +21,10 @@ def test_recipes_and_steps_are_listed():
     p = {x.name: x for x in gq.params}["min_doc_words"]
     assert (p.type, p.default) == ("integer", "50")
     assert p.doc
-    # The wheel lacks language ID: listed, unavailable, with what to do.
-    if not thresher.HAS_LANGID:
-        assert not steps["language_id"].available
-        assert "MATURIN_PEP517_ARGS" in steps["language_id"].description
+    # The wheel has the language-ID step (its table comes from thresher[langid]: test_langid).
+    assert thresher.HAS_LANGID
+    lid = steps["language_id"]
+    assert lid.available and "languages" in {x.name for x in lid.params}
 
 
 def test_recipe_forms_agree(tmp_path):
@@ -59,12 +59,6 @@ def test_two_pass_steps_point_to_run():
     for step in ("minhash_dedup", "corpus_boilerplate"):
         with pytest.raises(thresher.RecipeError, match=r"whole corpus.*thresher\.run\(\)"):
             thresher.Pipeline({"step": [{"type": step}]})
-
-
-@pytest.mark.skipif(thresher.HAS_LANGID, reason="this build has the language-ID table")
-def test_language_id_says_what_to_install():
-    with pytest.raises(thresher.RecipeError, match="MATURIN_PEP517_ARGS=\"--features langid\""):
-        thresher.Pipeline("fineweb-en")
 
 
 def test_every_record_is_decided_and_bad_ones_are_errors():

@@ -41,9 +41,14 @@ __all__ = [
     "RecipeError",
     "RunError",
     "HAS_LANGID",
+    "__version__",
 ]
 
-#: Whether this build has the ``language_id`` step (the wheel does not: see the README).
+__version__: str = _thresher.VERSION
+
+#: Whether this build has the ``language_id`` step. The wheel has it, and reads its table from
+#: the ``thresher-langid-data`` package (``pip install thresher[langid]``) or the file named by
+#: ``THRESHER_LANGID_TABLE``; without either, a recipe with the step is refused saying so.
 HAS_LANGID: bool = _thresher.HAS_LANGID
 
 RecipeLike = Union[str, "os.PathLike[str]", Dict[str, Any]]

@@ -7,5 +7,6 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    thresher_cli::tune_allocator();
     std::process::ExitCode::from(thresher_cli::main(std::env::args_os()))
 }

@@ -116,7 +116,10 @@ fn off_a_terminal_a_line_every_few_seconds_with_eta() {
 #[test]
 fn on_a_terminal_a_bar_with_percent_eta_and_the_pass() {
     let d = tempfile::tempdir().unwrap();
-    let (input, recipe) = input(d.path(), 60_000);
+    // Enough documents for a pass of more than a second: the rates (and so the ETA) need two
+    // samples of the bar (redrawn every 200 ms) at least 0.2 s apart within the pass; 60,000
+    // took 0.4 s on an idle machine.
+    let (input, recipe) = input(d.path(), 300_000);
     let (mut master, mut slave) = (0, 0);
     let size = libc::winsize {
         ws_row: 40,
@@ -172,5 +175,5 @@ fn on_a_terminal_a_bar_with_percent_eta_and_the_pass() {
         out.contains("%") && out.contains("] "),
         "a bar and a percent: {out:?}"
     );
-    assert!(out.contains("in 60000  kept"), "summary: {out:?}");
+    assert!(out.contains("in 300000  kept"), "summary: {out:?}");
 }

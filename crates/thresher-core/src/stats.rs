@@ -80,6 +80,13 @@ pub struct FileStats {
     /// Records that are not documents by nature (WARC request records...), by kind; not in `in`.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub skipped: BTreeMap<String, u64>,
+    /// For a file read in byte ranges (a shard's part of it): the ranges `[start, end)` read;
+    /// empty for a whole file.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<[u64; 2]>,
+    /// The file's size, with `ranges`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 impl AddAssign<&FileStats> for FileStats {

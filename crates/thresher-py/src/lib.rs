@@ -41,13 +41,28 @@ create_exception!(
     "A run could not be done: unreadable input, unusable output directory, a failed step."
 );
 
-/// What the refusal of a step this build lacks says instead of "build with the feature": the
-/// wheel is built without the language-ID table (issue 16: 173 MB, over the package index's
-/// default file limit).
-const LANGID_ADVICE: &str = "the language-ID table (173 MB) is not in the thresher wheel; \
-    build the package with it from a source checkout: MATURIN_PEP517_ARGS=\"--features langid\" \
-    pip install . (or use the `thresher` command built with cargo build --release -p \
-    thresher-cli, which has it by default)";
+/// What the refusal of a step this build lacks says instead of "build with the feature": this
+/// build of the package has no `language_id` step at all (the published wheel has it, with the
+/// table from the data package).
+const LANGID_ADVICE: &str = "this build of the thresher package has no language-ID step; \
+    build it with the step: MATURIN_PEP517_ARGS=\"--features langid-file\" pip install . \
+    (the default of pyproject.toml), then pip install thresher[langid] for its table";
+
+/// Finds the language-ID table for the `language_id` step: `thresher._langid.table_path()`,
+/// which unpacks the `thresher-langid-data` package's table into a cache directory once, or
+/// raises with what to install. Called (at most once a process when it succeeds) when a recipe
+/// with the step is loaded, on whichever thread loads it; it takes the GIL, which every caller
+/// in this module has released or holds.
+#[cfg(feature = "langid-file")]
+fn resolve_langid_table() -> Result<PathBuf, String> {
+    Python::attach(|py| {
+        let path = py
+            .import("thresher._langid")
+            .and_then(|m| m.call_method0("table_path"))
+            .and_then(|p| p.extract::<PathBuf>());
+        path.map_err(|e| e.value(py).to_string())
+    })
+}
 
 fn recipe_err(e: CoreRecipeError) -> PyErr {
     let text = e.to_string();
@@ -90,6 +105,34 @@ fn load_recipe(recipe: &Bound<'_, PyAny>) -> PyResult<Recipe> {
 #[pyfunction]
 fn recipe_text(recipe: &Bound<'_, PyAny>) -> PyResult<String> {
     Ok(load_recipe(recipe)?.text)
+}
+
+/// The language-ID table re-encoded for the data package (`thresher_langid::pack`): what
+/// python/langid-data/build_data.py compresses. The GIL is released while it works.
+#[cfg(feature = "langid-file")]
+#[pyfunction]
+fn langid_pack<'py>(py: Python<'py>, table: &[u8]) -> PyResult<Bound<'py, pyo3::types::PyBytes>> {
+    let packed = py
+        .detach(|| thresher_langid::pack::encode(table))
+        .map_err(PyValueError::new_err)?;
+    Ok(pyo3::types::PyBytes::new(py, &packed))
+}
+
+/// Writes the table of a re-encoded one (`langid_pack`'s inverse) to the file `out` (created
+/// or truncated, then synced): the data package's unpacking (python/thresher/_langid.py).
+#[cfg(feature = "langid-file")]
+#[pyfunction]
+fn langid_unpack(py: Python<'_>, packed: &[u8], out: PathBuf) -> PyResult<()> {
+    py.detach(|| {
+        let table = thresher_langid::pack::decode(packed).map_err(PyValueError::new_err)?;
+        let write = || -> std::io::Result<()> {
+            use std::io::Write;
+            let mut f = std::fs::File::create(&out)?;
+            f.write_all(&table)?;
+            f.sync_all()
+        };
+        write().map_err(PyErr::from)
+    })
 }
 
 /// The bundled recipes: (name, description, TOML text).
@@ -569,16 +612,27 @@ fn error_dict<'py>(
 /// The native module.
 #[pymodule]
 fn _thresher(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The module's own allocator (mimalloc, above): the command's purge mode.
+    thresher_cli::tune_allocator();
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(recipes, m)?)?;
     m.add_function(wrap_pyfunction!(steps, m)?)?;
     m.add_function(wrap_pyfunction!(recipe_text, m)?)?;
     m.add_function(wrap_pyfunction!(cli_main, m)?)?;
+    #[cfg(feature = "langid-file")]
+    {
+        m.add_function(wrap_pyfunction!(langid_pack, m)?)?;
+        m.add_function(wrap_pyfunction!(langid_unpack, m)?)?;
+    }
     m.add_class::<Pipeline>()?;
     m.add_class::<arrow::ArrowStream>()?;
     m.add("RecipeError", m.py().get_type::<RecipeError>())?;
     m.add("RunError", m.py().get_type::<RunError>())?;
     m.add("LANGID_ADVICE", LANGID_ADVICE)?;
+    // The version the data package `thresher-langid-data` must have (python/thresher/_langid.py).
+    m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
+    #[cfg(feature = "langid-file")]
+    thresher_langid::set_table_resolver(resolve_langid_table);
     m.add(
         "HAS_LANGID",
         registry::feature_message("language_id").is_none(),

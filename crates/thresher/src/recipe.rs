@@ -610,7 +610,7 @@ mod tests {
     /// Parameters are checked when the recipe is loaded, not only when the steps are built.
     #[test]
     fn bad_parameters_are_refused_at_parse() {
-        #[cfg(feature = "langid")]
+        #[cfg(feature = "langid-step")]
         refused(
             "[[step]]\ntype = \"language_id\"\nlanguages = [\"en\", \"xx\"]\n",
             3,
@@ -629,7 +629,7 @@ mod tests {
     }
 
     /// Without the `langid` feature, `language_id` is refused at its line, saying how to get it.
-    #[cfg(not(feature = "langid"))]
+    #[cfg(not(feature = "langid-step"))]
     #[test]
     fn language_id_needs_the_feature() {
         refused(

@@ -12,9 +12,11 @@
 //! `rules.rule("name", value, fails, "step:code")?` in the order the rules apply (use
 //! `rules.annotating()` to measure everything, exactly, where filtering stops early or skips a
 //! rule that is off); make `process` `Rules::filter().run(self, doc, cx, NAME)` and `as_filter`
-//! `Some(self)`. A step that is not a filter (it edits, deduplicates or labels) changes
+//! `Some(self)`. A step that edits text can annotate instead by implementing
+//! [`thresher_core::Step::set_annotate_only`] (the repair steps do: they record what they
+//! would remove and leave the text). Any other step (it deduplicates or labels) changes
 //! nothing: annotate mode is refused for it when the recipe is built. The `annotate_mode` test
-//! below lists the filters that must annotate.
+//! below lists the filters and the editing steps that must annotate.
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -52,7 +54,7 @@ macro_rules! registered {
                 "FineWeb's own line-level quality rules",
             "html_extract" => thresher_extract::HtmlExtractConfig:
                 "turns an HTML page into its main text, with title, author, date and URL",
-            #[cfg(feature = "langid")]
+            #[cfg(feature = "langid-step")]
             "language_id" => thresher_langid::LanguageIdConfig:
                 "labels each document with its language; keeps the wanted ones above a score",
             "pii" => thresher_filters::PiiConfig:
@@ -130,6 +132,17 @@ pub fn build_step(
     Some(built.and_then(|step| {
         match mode {
             RunMode::Filter => Ok(step),
+            // Editing steps that can record instead of edit (the repair steps) do so; the
+            // others must be filters.
+            RunMode::Annotate if step.as_filter().is_none() => {
+                let mut step = step;
+                if step.set_annotate_only() {
+                    return Ok(step);
+                }
+                thresher_core::Annotate::new(step)
+                    .map(|a| Box::new(a) as Box<dyn Step>)
+                    .map_err(BuildError::Invalid)
+            }
             RunMode::Annotate => thresher_core::Annotate::new(step)
                 .map(|a| Box::new(a) as Box<dyn Step>)
                 .map_err(BuildError::Invalid),
@@ -537,6 +550,9 @@ mod tests {
         }
     }
 
+    /// The editing steps that take `mode = "annotate"` (see `Step::set_annotate_only`).
+    const EDIT_ANNOTATORS: &[&str] = &["collapse_repeats", "strip_chrome", "corpus_boilerplate"];
+
     /// Every filter annotates: `mode = "annotate"` builds, keeps a document the filter
     /// rejects, and writes values under the step's name; steps that are not filters refuse it.
     #[test]
@@ -557,6 +573,16 @@ mod tests {
                 assert!(e.to_string().contains("not a filter"), "{name}: {e}");
                 continue;
             };
+            if EDIT_ANNOTATORS.contains(name) {
+                // An editing step that records instead of editing: the text stays.
+                let doc = Document::new("d", "Too short.");
+                let Outcome::Keep(doc) = step.process(doc, &mut StepCx::default()) else {
+                    panic!("{name} did not keep the document")
+                };
+                assert_eq!(doc.text(), "Too short.", "{name}");
+                filters.push(*name);
+                continue;
+            }
             filters.push(*name);
             let doc = Document::new("d", "Too short.");
             match step.process(doc, &mut StepCx::default()) {
@@ -578,6 +604,9 @@ mod tests {
             "regex_filter",
             "sample",
             "c4_paragraph",
+            "collapse_repeats",
+            "strip_chrome",
+            "corpus_boilerplate",
         ] {
             assert!(filters.contains(&f), "{f} does not annotate");
         }

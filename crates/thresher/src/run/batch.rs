@@ -41,6 +41,8 @@ pub(super) struct Ctx<'a> {
     /// Whether the output is Parquet: kept and rejected documents then become rows of its
     /// schema here, on the pool's threads, rather than lines the writer parses back.
     pub(super) parquet: bool,
+    /// The Parquet output's typed metadata columns.
+    pub(super) meta_columns: std::sync::Arc<[thresher_io::parquet::MetaColumn]>,
 }
 
 /// The part of the pipeline a batch goes through now.
@@ -275,9 +277,12 @@ impl Ctx<'_> {
     fn serialize_chunk(&self, chunk: &mut [Slot], buf: &Arc<InputBuf>, spill: bool) -> OutChunk {
         let mut out = OutChunk {
             cats: std::array::from_fn(|_| OutBuf::new(Some(buf.clone()))),
-            rows: self
-                .parquet
-                .then(|| Box::new([Rows::new(Category::Kept), Rows::new(Category::Rejected)])),
+            rows: self.parquet.then(|| {
+                Box::new([
+                    Rows::with_meta(Category::Kept, self.meta_columns.clone()),
+                    Rows::with_meta(Category::Rejected, self.meta_columns.clone()),
+                ])
+            }),
         };
         // Per category: the bytes of its lines, and its rows and their texts' bytes.
         let mut sizes = [0usize; 4];

@@ -33,7 +33,8 @@ impl InputMeter {
         let mut map = HashMap::new();
         let mut total = 0;
         for f in files {
-            let size = f.len(); // objects in a store: the size their listing gave
+            // Objects in a store: the size their listing gave; a byte range: its length.
+            let size = f.read_len();
             let name = f.path.to_string_lossy();
             let compressed = [".gz", ".zst", ".parquet", ".bz2", ".xz"]
                 .iter()
@@ -115,6 +116,7 @@ mod tests {
                 path: p.to_path_buf(),
                 format: Format::Jsonl,
                 size: None,
+                range: None,
             })
             .collect();
         let (mut m, total) = InputMeter::new(&files);

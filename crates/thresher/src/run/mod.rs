@@ -35,6 +35,7 @@ use std::time::Instant;
 use crossbeam_channel::bounded;
 use thresher_core::{InputBuf, NamedStepStats, Stats, Step, StepStats};
 use thresher_io::outdir::WORK;
+use thresher_io::parquet::MetaColumn;
 use thresher_io::remote::RemoteOut;
 use thresher_io::{expand_inputs_report, Folder, InputFile, IoError, OutDir, OutDirError};
 
@@ -193,7 +194,12 @@ pub fn run(recipe: &Recipe, opts: &RunOptions) -> Result<Stats, RunError> {
     warn_skipped(&expanded.skipped);
     let mut files = expanded.files;
     if let Some(shard) = &opts.shard {
-        files = shard.select(files);
+        // Byte ranges are read through maps: without them, whole files.
+        files = if recipe.input.mmap {
+            shard.select_ranges(files)
+        } else {
+            shard.select(files)
+        };
     }
     let steps = recipe.build_steps()?;
     // An object store's OUTDIR is written through a local staging directory, uploaded shard by
@@ -260,9 +266,18 @@ fn execute(
     let pool = build_pool(opts)?;
     let mut stats = Stats::default();
     for f in files {
+        // A byte range names itself, so that merge-stats can add the file's ranges up.
+        let entry = match &f.range {
+            Some(r) => thresher_core::FileStats {
+                ranges: vec![[r.start, r.end]],
+                size: Some(f.len()),
+                ..Default::default()
+            },
+            None => Default::default(),
+        };
         stats
             .files
-            .insert(f.path.to_string_lossy().into_owned(), Default::default());
+            .insert(f.path.to_string_lossy().into_owned(), entry);
     }
     let mut step_stats: Vec<StepStats> = vec![StepStats::default(); steps.len()];
 
@@ -270,7 +285,9 @@ fn execute(
     // points into them). Mapped ones go back too, to be unmapped there: unmapping 2 MB costs
     // about as much as writing it, and writing is the part of a batch that runs on one thread.
     let (recycle_tx, recycle_rx) = bounded::<InputBuf>(16);
-    let mut outputs = Outputs::new(out, recipe.output.clone(), opts.resume)?;
+    let mut output = recipe.output.clone();
+    output.meta_columns = meta_columns(recipe, files);
+    let mut outputs = Outputs::new(out, output.clone(), opts.resume)?;
     let mut pipeline = Pipeline {
         recipe,
         opts,
@@ -290,6 +307,7 @@ fn execute(
                 std::sync::Mutex::new(meter)
             }),
             parquet: recipe.output.format == thresher_io::OutputFormat::Parquet,
+            meta_columns: output.meta_columns.clone(),
         },
         recycled: recycle_rx,
     };
@@ -314,6 +332,21 @@ fn execute(
         .collect();
     stats.seconds = started.elapsed().as_secs_f64();
     Ok((stats, report))
+}
+
+/// The typed metadata columns of a Parquet output (`[output] metadata_columns = "auto"`): from
+/// the schemas of the Parquet inputs, read before the run (see `thresher_io::parquet::MetaColumn`).
+fn meta_columns(recipe: &Recipe, files: &[InputFile]) -> std::sync::Arc<[MetaColumn]> {
+    use thresher_io::{MetadataColumns, OutputFormat};
+    let out = &recipe.output;
+    if out.format != OutputFormat::Parquet || out.metadata_columns != MetadataColumns::Auto {
+        return std::sync::Arc::from([]);
+    }
+    let schemas = thresher_io::parquet::input_schemas(files);
+    // A key named like a fixed column of either category stays in JSON (one list for both, so
+    // kept and rejected shards have the same typed columns).
+    let reserved = thresher_io::parquet::Category::Rejected.reserved();
+    thresher_io::parquet::meta_columns_of(&schemas, &recipe.input, &reserved).into()
 }
 
 /// The `skipped` key of `stats.json` that counts the files of directories and globs not read

@@ -28,8 +28,10 @@ pub(super) fn prepare_outdir(
     let root = out.root();
     let fingerprint = json!({
         "recipe_xxh3": format!("{:016x}", xxhash_rust::xxh3::xxh3_64(recipe.text.as_bytes())),
-        "inputs": files.iter().map(|f| {
-            json!([f.path.to_string_lossy(), f.len()])
+        "inputs": files.iter().map(|f| match &f.range {
+            // A byte range of the file (a shard's part): resuming with other cuts is refused.
+            Some(r) => json!([f.path.to_string_lossy(), f.len(), [r.start, r.end]]),
+            None => json!([f.path.to_string_lossy(), f.len()]),
         }).collect::<Vec<_>>(),
     });
     let previous = match root.read_to_string(RUN_FILE) {

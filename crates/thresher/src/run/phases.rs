@@ -112,6 +112,7 @@ impl Pipeline<'_> {
                     path: path.clone(),
                     format: Format::Jsonl,
                     size: None,
+                    range: None,
                 };
                 let r = BatchReader::new(vec![file], opts);
                 Box::new(recycling(r, self.recycled.clone()))
