@@ -103,12 +103,17 @@ def test_unpacks_once_atomically_and_checks_the_sum(tmp_path):
     inode = out.stat().st_ino
     assert _langid.unpack(pkg / "langid.pk.xz", meta["sha256"], meta["size"], cache) == out
     assert out.stat().st_ino == inode
-    # A damaged copy (same length) is replaced by a good one.
+    # A damaged copy (same length) is replaced by a good one, by a rename: a reader that has the
+    # old file open keeps its bytes. (The old file is held open so that its inode number cannot
+    # be handed to the new file, which filesystems do once an inode is freed.)
     with open(out, "r+b") as f:
         f.seek(1000)
         f.write(b"\0" * 16)
-    out2 = _langid.unpack(pkg / "langid.pk.xz", meta["sha256"], meta["size"], cache)
-    assert out2.read_bytes() == data and out2.stat().st_ino != inode
+        f.flush()
+        out2 = _langid.unpack(pkg / "langid.pk.xz", meta["sha256"], meta["size"], cache)
+        assert out2.read_bytes() == data and out2.stat().st_ino != inode
+        f.seek(1000)
+        assert f.read(16) == b"\0" * 16
     # A wrong checksum or a corrupt archive is an error; no temporary file is left behind.
     with pytest.raises(_langid.TableError, match="damaged"):
         _langid.unpack(pkg / "langid.pk.xz", "0" * 64, meta["size"], tmp_path / "c2")
