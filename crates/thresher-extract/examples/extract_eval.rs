@@ -34,12 +34,14 @@ const RULES: &[(&str, u32)] = &[
     ("short_links", thresher_extract::extract::R_SHORT_LINKS),
     ("lead", thresher_extract::extract::R_LEAD),
     ("headings", thresher_extract::extract::R_HEADINGS),
+    ("deck", thresher_extract::extract::R_DECK),
+    ("cells", thresher_extract::extract::R_CELLS),
 ];
 
 /// Applies settings (space-separated `key=value`, `-rule`, `+rule`) to options: `favor=`
 /// (precision|balanced|recall, applied first), `mld` (main_max_link_density), `prose`
 /// (prose_min_chars), `weak` (weak_max_chars), `sib` (sibling_min_share), `fallback`
-/// (fallback_max_kept), `levels` (union_max_levels), `share` (union_dominant_share),
+/// (fallback_max_kept), `cells` (cells_max_levels), `levels` (union_max_levels), `share` (union_dominant_share),
 /// `union=0|1`, `comments=0|1`, `tables=0|1`.
 fn apply(mut opts: Options, spec: &str) -> Result<Options, String> {
     let items: Vec<&str> = spec.split_whitespace().collect();
@@ -79,6 +81,7 @@ fn apply(mut opts: Options, spec: &str) -> Result<Options, String> {
             "weak" => t.weak_max_chars = u(v)?,
             "sib" => t.sibling_min_share = f(v)?,
             "fallback" => t.fallback_max_kept = u(v)?,
+            "cells" => t.cells_max_levels = u(v)?,
             "levels" => opts.union_max_levels = u(v)?,
             "share" => opts.union_dominant_share = f(v)?,
             "union" => opts.union_outside_prose = u(v)? != 0,

@@ -47,8 +47,8 @@ use blocks::{Block, BlockKind};
 pub use options::{Favor, Options, OutputFormat, Tuning};
 #[doc(hidden)]
 pub use options::{
-    R_ALL, R_CREDIT, R_H1_BOX, R_HEADINGS, R_LEAD, R_LEAD_BEATS_WEAK, R_LEAD_FAR, R_LINK_LABEL,
-    R_SAME_CLASS, R_SHORT_LINKS,
+    R_ALL, R_CELLS, R_CREDIT, R_DECK, R_H1_BOX, R_HEADINGS, R_LEAD, R_LEAD_BEATS_WEAK, R_LEAD_FAR,
+    R_LINK_LABEL, R_SAME_CLASS, R_SHORT_LINKS,
 };
 
 /// What the extractor found in a page.
@@ -335,6 +335,36 @@ mod tests {
             "<body><article><p>{ARTICLE}</p><p>Photo: Jane Roe for the Daily</p><p>{ARTICLE}</p></article></body>"
         ));
         assert!(!e.text.contains("Jane Roe"), "{}", e.text);
+    }
+
+    #[test]
+    fn a_long_heading_before_the_text_is_its_deck() {
+        let html = format!(
+            r#"<body><div class="page"><div class="hd"><h1>Budget delayed</h1>
+            <h2>The council could not agree on the cost of the new building, so the vote on the whole budget waits another month.</h2>
+            <p>By Ann Lee</p></div>
+            <div class="x"><div class="y"><div class="body"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div></div></div></div></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("The council could not agree"), "{}", e.text);
+        let mut opts = Options::default();
+        opts.tuning.rules &= !options::R_DECK;
+        assert!(!run_with(&html, &opts).text.contains("could not agree"));
+    }
+
+    #[test]
+    fn a_data_table_beside_the_text_joins() {
+        let html = format!(
+            r#"<body><div class="page"><div class="text"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div>
+            <div class="facts"><table><tr><th>Vintage</th><td>2016</td></tr><tr><th>Grape</th><td>Zinfandel</td></tr></table></div>
+            <div class="more"><table><tr><td><a href="/a">Other wines</a></td><td><a href="/b">Offers</a></td></tr></table></div></div></body>"#
+        );
+        let e = run(&html);
+        assert!(e.text.contains("Grape\tZinfandel"), "{}", e.text);
+        assert!(!e.text.contains("Other wines"), "{}", e.text);
+        let mut opts = Options::default();
+        opts.tuning.rules &= !options::R_CELLS;
+        assert!(!run_with(&html, &opts).text.contains("Zinfandel"));
     }
 
     fn run_with(html: &str, opts: &Options) -> Extracted {

@@ -109,6 +109,9 @@ pub struct Tuning {
     pub sibling_min_share: f32,
     /// When less than this (in characters) is kept, the prose fallback runs.
     pub fallback_max_kept: u32,
+    /// Table cells with few links this many tree levels or fewer from the main container join
+    /// ([`R_CELLS`]).
+    pub cells_max_levels: u32,
     /// Rules in force (`R_*` bits).
     pub rules: u32,
 }
@@ -133,8 +136,12 @@ pub const R_SHORT_LINKS: u32 = 1 << 6;
 pub const R_LEAD: u32 = 1 << 7;
 /// Headings right before kept text outside the main content join.
 pub const R_HEADINGS: u32 = 1 << 8;
+/// A long heading before the article's text is its deck (standfirst) and joins.
+pub const R_DECK: u32 = 1 << 9;
+/// Table cells with few links near the main container join (data tables beside the text).
+pub const R_CELLS: u32 = 1 << 10;
 /// Every rule above.
-pub const R_ALL: u32 = (1 << 9) - 1;
+pub const R_ALL: u32 = (1 << 11) - 1;
 
 impl Default for Tuning {
     fn default() -> Self {
@@ -153,6 +160,7 @@ impl Tuning {
             weak_max_chars: 500,
             sibling_min_share: 0.15,
             fallback_max_kept: 200,
+            cells_max_levels: 8,
             rules: R_ALL & !R_LEAD_BEATS_WEAK,
         };
         match favor {

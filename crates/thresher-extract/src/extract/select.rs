@@ -11,8 +11,8 @@ use super::container::Main;
 use super::element::COMMENT;
 use super::element::LEAD;
 use super::options::{
-    Options, Tuning, R_CREDIT, R_HEADINGS, R_LEAD, R_LEAD_FAR, R_LINK_LABEL, R_SAME_CLASS,
-    R_SHORT_LINKS,
+    Options, Tuning, R_CELLS, R_CREDIT, R_DECK, R_HEADINGS, R_LEAD, R_LEAD_FAR, R_LINK_LABEL,
+    R_SAME_CLASS, R_SHORT_LINKS,
 };
 use super::prune::Facts;
 use super::text::{is_credit_line, is_legal, is_sentence};
@@ -39,6 +39,10 @@ const OUTSIDE_MAX_LINK_DENSITY: f32 = 0.3;
 
 /// Shortest lead paragraph (in characters) that joins.
 const LEAD_MIN_CHARS: u32 = 30;
+
+/// Shortest heading (in characters) outside the main content that is a deck (standfirst)
+/// when it comes before the article's text ([`R_DECK`]): shorter ones are titles and labels.
+const DECK_MIN_CHARS: u32 = 80;
 
 /// Levels above a block's owner searched for an element of the main container's tag and class.
 const SAME_CLASS_MAX_LEVELS: u32 = 3;
@@ -202,6 +206,29 @@ fn keep_main_and_outside(
                     && (lv <= LEAD_MAX_LEVELS || (lv <= lead_max_levels && i < first_main))
                     && ld < OUTSIDE_MAX_LINK_DENSITY
                     && b.chars >= LEAD_MIN_CHARS);
+            // A deck (standfirst) written as a heading: long, before the article's text,
+            // within the reach of a far lead paragraph.
+            if !keep[i]
+                && t.on(R_DECK)
+                && b.kind == BlockKind::Heading
+                && b.chars >= DECK_MIN_CHARS
+                && i < first_main
+                && lv <= LEAD_FAR_MAX_LEVELS
+                && ld < OUTSIDE_MAX_LINK_DENSITY
+            {
+                keep[i] = true;
+            }
+            // A data table beside the text (product facts, figures): its cells are too short
+            // to read as prose.
+            if !keep[i]
+                && t.on(R_CELLS)
+                && b.kind == BlockKind::Cell
+                && lv <= t.cells_max_levels
+                && ld < OUTSIDE_MAX_LINK_DENSITY
+                && !is_legal(&b.text)
+            {
+                keep[i] = true;
+            }
             if !keep[i]
                 && t.on(R_SAME_CLASS)
                 && best_class.is_some()
