@@ -357,11 +357,14 @@ mod tests {
         let html = format!(
             r#"<body><div class="page"><div class="text"><p>{ARTICLE}</p><p>{ARTICLE}</p><p>{ARTICLE}</p></div>
             <div class="facts"><table><tr><th>Vintage</th><td>2016</td></tr><tr><th>Grape</th><td>Zinfandel</td></tr></table></div>
-            <div class="more"><table><tr><td><a href="/a">Other wines</a></td><td><a href="/b">Offers</a></td></tr></table></div></div></body>"#
+            <div class="more"><table><tr><td><a href="/a">Other wines</a></td><td><a href="/b">Offers</a></td></tr></table></div>
+            <div class="hd"><table><tr><td>Wine Blog of the Year</td></tr><tr><td>since 2004</td></tr></table></div></div></body>"#
         );
         let e = run(&html);
         assert!(e.text.contains("Grape\tZinfandel"), "{}", e.text);
         assert!(!e.text.contains("Other wines"), "{}", e.text);
+        // A layout table (one cell a row) is not data.
+        assert!(!e.text.contains("since 2004"), "{}", e.text);
         let mut opts = Options::default();
         opts.tuning.rules &= !options::R_CELLS;
         assert!(!run_with(&html, &opts).text.contains("Zinfandel"));

@@ -136,7 +136,8 @@ pub const R_SHORT_LINKS: u32 = 1 << 6;
 pub const R_LEAD: u32 = 1 << 7;
 /// Headings right before kept text outside the main content join.
 pub const R_HEADINGS: u32 = 1 << 8;
-/// A long heading before the article's text is its deck (standfirst) and joins.
+/// A long heading before the article's text is its deck (standfirst) and joins (with
+/// [`R_HEADINGS`] only: it extends that rule).
 pub const R_DECK: u32 = 1 << 9;
 /// Table cells with few links near the main container join (data tables beside the text).
 pub const R_CELLS: u32 = 1 << 10;

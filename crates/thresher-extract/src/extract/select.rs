@@ -110,6 +110,12 @@ pub(super) fn select(
     let mut keep = keep_main_and_outside(dom, facts, blocks, main, opts, main_share);
     if t.on(R_HEADINGS) {
         keep_headings_of_kept_text(blocks, main, &mut keep);
+        // A deck is a heading that joins without text right after it (an extension of the
+        // headings rule, as the far lead is of the lead rule); after the headings, so that a
+        // deck does not bring its title along.
+        if t.on(R_DECK) && opts.union_outside_prose {
+            keep_decks(dom, blocks, main, &mut keep);
+        }
     }
     if t.on(R_LINK_LABEL) {
         drop_link_list_labels(blocks, &mut keep);
@@ -186,6 +192,11 @@ fn keep_main_and_outside(
     } else {
         LEAD_MAX_LEVELS
     };
+    let data = if t.on(R_CELLS) {
+        data_table_cells(dom, blocks)
+    } else {
+        Vec::new()
+    };
     let mut keep = vec![false; blocks.len()];
     for (i, b) in blocks.iter().enumerate() {
         let ld = b.link_density();
@@ -206,23 +217,11 @@ fn keep_main_and_outside(
                     && (lv <= LEAD_MAX_LEVELS || (lv <= lead_max_levels && i < first_main))
                     && ld < OUTSIDE_MAX_LINK_DENSITY
                     && b.chars >= LEAD_MIN_CHARS);
-            // A deck (standfirst) written as a heading: long, before the article's text,
-            // within the reach of a far lead paragraph.
-            if !keep[i]
-                && t.on(R_DECK)
-                && b.kind == BlockKind::Heading
-                && b.chars >= DECK_MIN_CHARS
-                && i < first_main
-                && lv <= LEAD_FAR_MAX_LEVELS
-                && ld < OUTSIDE_MAX_LINK_DENSITY
-            {
-                keep[i] = true;
-            }
             // A data table beside the text (product facts, figures): its cells are too short
             // to read as prose.
             if !keep[i]
                 && t.on(R_CELLS)
-                && b.kind == BlockKind::Cell
+                && data[i]
                 && lv <= t.cells_max_levels
                 && ld < OUTSIDE_MAX_LINK_DENSITY
                 && !is_legal(&b.text)
@@ -241,6 +240,44 @@ fn keep_main_and_outside(
         }
     }
     keep
+}
+
+/// Fewest cells of a row of a data table ([`data_table_cells`]).
+const DATA_ROW_MIN_CELLS: u32 = 2;
+
+/// Fewest such rows of a data table (in one row group).
+const DATA_TABLE_MIN_ROWS: u32 = 2;
+
+/// Which blocks are cells of a data table: a row with [`DATA_ROW_MIN_CELLS`] cells or more,
+/// in a table (row group) with [`DATA_TABLE_MIN_ROWS`] such rows or more. Layout tables (one
+/// cell a row: page headers, date lines, columns of a page) are not data.
+fn data_table_cells(dom: &Dom, blocks: &[Block]) -> Vec<bool> {
+    use std::collections::HashMap;
+    let mut per_row: HashMap<NodeId, u32> = HashMap::new();
+    for b in blocks {
+        if b.kind == BlockKind::Cell && b.row != NONE {
+            *per_row.entry(b.row).or_default() += 1;
+        }
+    }
+    let mut per_table: HashMap<NodeId, u32> = HashMap::new();
+    for (&row, &n) in &per_row {
+        if n >= DATA_ROW_MIN_CELLS {
+            *per_table.entry(dom.node(row).parent).or_default() += 1;
+        }
+    }
+    blocks
+        .iter()
+        .map(|b| {
+            b.kind == BlockKind::Cell
+                && b.row != NONE
+                && per_row
+                    .get(&b.row)
+                    .is_some_and(|&n| n >= DATA_ROW_MIN_CELLS)
+                && per_table
+                    .get(&dom.node(b.row).parent)
+                    .is_some_and(|&n| n >= DATA_TABLE_MIN_ROWS)
+        })
+        .collect()
 }
 
 /// Whether a block inside the main content is kept: not a link list, unless it reads as a
@@ -297,6 +334,25 @@ fn keep_headings_of_kept_text(blocks: &[Block], main: &Main, keep: &mut [bool]) 
             if blocks[j].kind == BlockKind::Heading || blocks[j].chars > HEADING_GAP_MAX_CHARS {
                 break;
             }
+        }
+    }
+}
+
+/// A deck (standfirst) written as a heading: long, outside the main content, before the
+/// article's text and within the reach of a far lead paragraph.
+fn keep_decks(dom: &Dom, blocks: &[Block], main: &Main, keep: &mut [bool]) {
+    let first_main = blocks
+        .iter()
+        .position(|b| main.in_main[b.owner as usize])
+        .unwrap_or(blocks.len());
+    for (i, b) in blocks[..first_main].iter().enumerate() {
+        if !keep[i]
+            && b.kind == BlockKind::Heading
+            && b.chars >= DECK_MIN_CHARS
+            && b.link_density() < OUTSIDE_MAX_LINK_DENSITY
+            && main.levels_to(dom, b.owner) <= LEAD_FAR_MAX_LEVELS
+        {
+            keep[i] = true;
         }
     }
 }
