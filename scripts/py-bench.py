@@ -131,7 +131,10 @@ def main() -> None:
     os.sched_setaffinity(0, set(cores))
     if len(cores) >= 2:
         pipes = [thresher.Pipeline(RECIPE), thresher.Pipeline(RECIPE)]
-        for name, items in (("pyarrow", tables), ("dicts", batches)):
+        # Each thread's share: the corpus ROUNDS times (about a second a round on one core), so
+        # that a scheduling hiccup is a small part of the figure.
+        rounds = int(os.environ.get("PY_BENCH_THREAD_ROUNDS", "3"))
+        for name, items in (("pyarrow", tables * rounds), ("dicts", batches * rounds)):
             def serial():
                 for t in items + items:
                     pipes[0].process(t)
@@ -149,9 +152,36 @@ def main() -> None:
             (w1, c1), (w2, c2) = best(serial, cpu=True), best(threaded, cpu=True)
             # CPU/wall is the cores the process got: 2.0 means both threads ran all along (the
             # GIL did not serialise them); CPU per doc says the threads did no extra work.
-            print(f"two threads vs one ({name}, 2 x {n} docs): wall {w1:.2f}s vs {w2:.2f}s: "
+            print(f"two threads vs one ({name}, 2 x {n * rounds} docs): wall {w1:.2f}s vs {w2:.2f}s: "
                   f"speed-up {w1 / w2:.2f}x; CPU/wall {c1 / w1:.2f} vs {c2 / w2:.2f}; "
                   f"CPU s {c1:.2f} vs {c2:.2f}; loadavg {os.getloadavg()}")
+
+        # The control: the same work as two processes (no GIL shared at all). Whatever the two
+        # processes lose against 2.0x is the machine's (shared caches, memory bandwidth, other
+        # jobs), not the binding's; the threads' figure is to be read against this one.
+        def in_child(k):
+            pid = os.fork()
+            if pid == 0:
+                for t in tables * rounds:
+                    pipes[k].process(t)
+                os._exit(0)
+            return pid
+
+        def one_child_twice():
+            pid = os.fork()
+            if pid == 0:
+                for t in tables * (2 * rounds):
+                    pipes[0].process(t)
+                os._exit(0)
+            os.waitpid(pid, 0)
+
+        def two_children():
+            for pid in [in_child(0), in_child(1)]:
+                os.waitpid(pid, 0)
+
+        p1, p2 = best(one_child_twice), best(two_children)
+        print(f"control, two processes vs one (pyarrow, 2 x {n * rounds} docs): wall {p1:.2f}s vs "
+              f"{p2:.2f}s: speed-up {p1 / p2:.2f}x; loadavg {os.getloadavg()}")
 
 
 if __name__ == "__main__":
