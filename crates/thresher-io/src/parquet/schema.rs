@@ -21,8 +21,11 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder};
+use arrow_array::builder::{
+    BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, StringViewBuilder,
+};
 use arrow_array::{ArrayRef, RecordBatch};
+use arrow_buffer::Buffer;
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -108,6 +111,27 @@ impl Category {
         Arc::new(Schema::new(fields))
     }
 
+    /// The schema of the rows [`Rows`] gathers for the category's shards: [`Category::schema_with`]
+    /// with the `text` column as a string view array (kept and rejected rows), whose values are
+    /// the documents' own texts rather than copies (see [`Rows::take_kept`]). The Parquet
+    /// writer takes it for the shards' schema, whose `text` is a plain string column: both are
+    /// the same Parquet column, byte for byte.
+    pub fn rows_schema_with(self, meta: &[MetaColumn]) -> SchemaRef {
+        let schema = self.schema_with(meta);
+        if self == Category::Errors {
+            return schema;
+        }
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .map(|f| match f.name().as_str() {
+                "text" => f.as_ref().clone().with_data_type(DataType::Utf8View),
+                _ => f.as_ref().clone(),
+            })
+            .collect();
+        Arc::new(Schema::new(fields))
+    }
+
     /// The names of the category's fixed columns (a metadata key of one of these names stays
     /// in JSON).
     pub fn reserved(self) -> Vec<&'static str> {
@@ -190,6 +214,8 @@ struct ErrorLine<'a> {
 
 enum Col {
     Str(StringBuilder),
+    /// The text column: views of the texts, moved in whole or copied (see [`Rows::take_kept`]).
+    View(StringViewBuilder),
     F64(Float64Builder),
     I64(Int64Builder),
     Bool(BooleanBuilder),
@@ -199,8 +225,11 @@ enum Col {
 /// of each row's JSONL line (what shards and row groups are cut by, as for JSONL output).
 ///
 /// Rows are added from a record's JSON line ([`Rows::push`]), or, on the threads that serialize
-/// a batch, straight from the document ([`Rows::push_kept`], [`Rows::push_rejected`]): the same
-/// values and sizes, without writing the line and parsing it back.
+/// a batch, straight from the document ([`Rows::push_kept`], [`Rows::push_rejected`], or
+/// [`Rows::take_kept`] and [`Rows::take_rejected`], which move the text into the row instead of
+/// copying it): the same values and sizes, without writing the line and parsing it back.
+///
+/// The rows' schema is [`Category::rows_schema_with`]: the text column is a string view array.
 pub struct Rows {
     category: Category,
     schema: SchemaRef,
@@ -236,11 +265,12 @@ impl Rows {
             meta
         };
         let first_meta = category.schema().fields().len();
-        let schema = category.schema_with(&meta);
+        let schema = category.rows_schema_with(&meta);
         let cols = schema
             .fields()
             .iter()
             .map(|f| match f.data_type() {
+                DataType::Utf8View => Col::View(StringViewBuilder::new()),
                 DataType::Float64 => Col::F64(Float64Builder::new()),
                 DataType::Int64 => Col::I64(Int64Builder::new()),
                 DataType::Boolean => Col::Bool(BooleanBuilder::new()),
@@ -273,21 +303,18 @@ impl Rows {
         self.lens.is_empty()
     }
 
-    /// Reserves room for `rows` rows holding `bytes` bytes of text, when there are no rows yet
-    /// (else does nothing).
-    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+    /// Reserves room for `rows` rows, when there are no rows yet (else does nothing). No room
+    /// for the texts' bytes: moved texts are blocks of their own, copied ones go into blocks
+    /// that grow.
+    pub fn reserve(&mut self, rows: usize) {
         if !self.is_empty() {
             return;
         }
-        for (i, c) in self.cols.iter_mut().enumerate() {
-            if let Col::Str(b) = c {
-                // The text column (second in every schema but the errors') holds the bytes.
-                let data = if i == 1 && self.category != Category::Errors {
-                    bytes
-                } else {
-                    0
-                };
-                *b = StringBuilder::with_capacity(rows, data);
+        for c in self.cols.iter_mut() {
+            match c {
+                Col::Str(b) => *b = StringBuilder::with_capacity(rows, 0),
+                Col::View(b) => *b = StringViewBuilder::with_capacity(rows),
+                _ => {}
             }
         }
         self.lens.reserve(rows);
@@ -311,15 +338,48 @@ impl Rows {
     /// `id`, `text` (as much as `text` says) and `metadata` of a document; returns the size of
     /// its line's `{"id":..,"text":..,"metadata":{..}` (as [`crate::jsonl::write`] writes it).
     fn doc_cols(&mut self, doc: &Document, text: RejectedText) -> usize {
-        self.s(0, Some(&doc.id));
         let t = text.apply(doc.text());
-        self.s(1, Some(t));
         let text_len = match text {
             RejectedText::Full => text_json_len(doc),
             _ => json_str_len(t),
         };
+        self.s(1, Some(t));
+        self.id_meta_cols(doc) + text_len
+    }
+
+    /// As [`Rows::doc_cols`] with the whole text, moved out of the document into the row.
+    fn doc_cols_taking(&mut self, doc: &mut Document) -> usize {
+        // Measured before the text leaves the document (the size of its JSON may come from the
+        // raw text the reader kept).
+        let text_len = text_json_len(doc);
+        self.text_owned(doc.take_text());
+        self.id_meta_cols(doc) + text_len
+    }
+
+    /// `id` and `metadata` of a document; returns the size of its line's
+    /// `{"id":..,"text":,"metadata":{..}`, the text's own JSON left out.
+    fn id_meta_cols(&mut self, doc: &Document) -> usize {
+        self.s(0, Some(&doc.id));
         let meta = self.metadata_cols(&doc.metadata);
-        6 + json_str_len(&doc.id) + 8 + text_len + 12 + meta
+        6 + json_str_len(&doc.id) + 8 + 12 + meta
+    }
+
+    /// Appends `text` to the text column (1) without copying it: the string's buffer becomes
+    /// a block of the view array (texts of up to 12 bytes are held in their views).
+    fn text_owned(&mut self, text: String) {
+        let Col::View(b) = &mut self.cols[1] else {
+            return;
+        };
+        let len = text.len();
+        match u32::try_from(len) {
+            Ok(n) if len > 12 => {
+                let block = b.append_block(Buffer::from_vec(text.into_bytes()));
+                // SAFETY: the block was just added by `append_block`, the range is the whole
+                // block, and its bytes are a `String`'s: valid UTF-8.
+                unsafe { b.append_view_unchecked(block, 0, n) };
+            }
+            _ => b.append_value(&text),
+        }
     }
 
     /// The `metadata` column and the typed metadata columns of a document's metadata; returns
@@ -347,6 +407,7 @@ impl Rows {
                 (Col::F64(b), Some(Value::Number(n))) => b.append_option(n.as_f64()),
                 (Col::Bool(b), Some(Value::Bool(x))) => b.append_value(*x),
                 (Col::Str(b), _) => b.append_null(),
+                (Col::View(b), _) => b.append_null(),
                 (Col::I64(b), _) => b.append_null(),
                 (Col::F64(b), _) => b.append_null(),
                 (Col::Bool(b), _) => b.append_null(),
@@ -397,6 +458,15 @@ impl Rows {
         self.lens.push(n as u64);
     }
 
+    /// Adds a kept document's row as [`Rows::push_kept`] does, moving the text into the row
+    /// instead of copying it: the document is left with an empty text (and its id, metadata
+    /// and annotations). For a writer that is done with the document.
+    pub fn take_kept(&mut self, doc: &mut Document) {
+        debug_assert_eq!(self.category, Category::Kept);
+        let n = self.doc_cols_taking(doc) + self.annotations(3, doc) + 2;
+        self.lens.push(n as u64);
+    }
+
     /// Adds a rejected document's row: what [`Rows::push`] adds for its line
     /// ([`crate::jsonl::write::write_rejected`] with the same arguments).
     pub fn push_rejected(
@@ -407,7 +477,31 @@ impl Rows {
         text: RejectedText,
     ) {
         debug_assert_eq!(self.category, Category::Rejected);
-        let mut n = self.doc_cols(doc, text);
+        let n = self.doc_cols(doc, text);
+        self.rejected_cols(n, doc, reason, step);
+    }
+
+    /// Adds a rejected document's row as [`Rows::push_rejected`] does; with the whole text
+    /// (`RejectedText::Full`), the text is moved into the row instead of copied, as
+    /// [`Rows::take_kept`] does.
+    pub fn take_rejected(
+        &mut self,
+        doc: &mut Document,
+        reason: &Reason,
+        step: &str,
+        text: RejectedText,
+    ) {
+        debug_assert_eq!(self.category, Category::Rejected);
+        let n = match text {
+            RejectedText::Full => self.doc_cols_taking(doc),
+            _ => self.doc_cols(doc, text),
+        };
+        self.rejected_cols(n, doc, reason, step);
+    }
+
+    /// The columns of a rejected row after `id`, `text` and `metadata` (whose part of the line
+    /// is `n` bytes long); adds the row's line size.
+    fn rejected_cols(&mut self, mut n: usize, doc: &Document, reason: &Reason, step: &str) {
         self.s(3, Some(&reason.code));
         n += 10 + json_str_len(&reason.code);
         // `value` as the line holds it, and as a reader of the line gets it back.
@@ -468,8 +562,10 @@ impl Rows {
     }
 
     fn s(&mut self, i: usize, v: Option<&str>) {
-        if let Col::Str(b) = &mut self.cols[i] {
-            b.append_option(v);
+        match &mut self.cols[i] {
+            Col::Str(b) => b.append_option(v),
+            Col::View(b) => b.append_option(v),
+            _ => {}
         }
     }
 
@@ -539,6 +635,7 @@ impl Rows {
             .map(|c| -> ArrayRef {
                 match c {
                     Col::Str(b) => Arc::new(b.finish()),
+                    Col::View(b) => Arc::new(b.finish()),
                     Col::F64(b) => Arc::new(b.finish()),
                     Col::I64(b) => Arc::new(b.finish()),
                     Col::Bool(b) => Arc::new(b.finish()),

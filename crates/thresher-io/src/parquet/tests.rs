@@ -574,16 +574,22 @@ fn rows_from_documents_are_rows_from_their_lines() {
     };
     let docs = shaped_docs();
     let (mut direct, mut parsed) = (Rows::new(Category::Kept), Rows::new(Category::Kept));
+    let mut taken = Rows::new(Category::Kept);
     for d in &docs {
         direct.push_kept(d);
         parsed.push(&line(&|b| write_kept(b, d))).unwrap();
+        let mut own = d.clone();
+        taken.take_kept(&mut own);
+        assert_eq!((own.text(), &own.id), ("", &d.id));
     }
-    let (a, b) = (
+    let (a, b, c) = (
         direct.finish_chunk().unwrap(),
         parsed.finish_chunk().unwrap(),
+        taken.finish_chunk().unwrap(),
     );
     assert_eq!(a.batch, b.batch);
     assert_eq!(a.lens, b.lens);
+    assert_eq!((&a.batch, &a.lens), (&c.batch, &c.lens));
 
     let values = [
         json!(0.1),
@@ -603,6 +609,7 @@ fn rows_from_documents_are_rows_from_their_lines() {
         RejectedText::Head(3),
     ];
     let (mut direct, mut parsed) = (Rows::new(Category::Rejected), Rows::new(Category::Rejected));
+    let mut taken = Rows::new(Category::Rejected);
     for d in &docs {
         for v in &values {
             for &p in &policies {
@@ -611,15 +618,44 @@ fn rows_from_documents_are_rows_from_their_lines() {
                 parsed
                     .push(&line(&|b| write_rejected(b, d, &r, "gopher_quality", p)))
                     .unwrap();
+                taken.take_rejected(&mut d.clone(), &r, "gopher_quality", p);
             }
         }
     }
-    let (a, b) = (
+    let (a, b, c) = (
         direct.finish_chunk().unwrap(),
         parsed.finish_chunk().unwrap(),
+        taken.finish_chunk().unwrap(),
     );
     assert_eq!(a.batch, b.batch);
     assert_eq!(a.lens, b.lens);
+    assert_eq!((&a.batch, &a.lens), (&c.batch, &c.lens));
+}
+
+/// The text column the rows hold (string views of the documents' own texts) is written as the
+/// same bytes as a plain string column: the shards' schema, and their bytes, are what they were
+/// when the rows held copies.
+#[test]
+fn text_views_write_the_bytes_plain_strings_write() {
+    use arrow_array::cast::AsArray;
+    let mut rows = Rows::new(Category::Kept);
+    for mut d in shaped_docs().into_iter().cycle().take(3000) {
+        rows.take_kept(&mut d);
+    }
+    let views = rows.finish_chunk().unwrap().batch;
+    assert_eq!(views.schema_ref().field(1).data_type(), &DataType::Utf8View);
+    let mut cols = views.columns().to_vec();
+    let plain: StringArray = cols[1].as_string_view().iter().collect();
+    cols[1] = Arc::new(plain) as ArrayRef;
+    let strings = RecordBatch::try_new(Category::Kept.schema(), cols).unwrap();
+    let write = |b: &RecordBatch| {
+        let mut out = Vec::new();
+        let mut w = ArrowWriter::try_new(&mut out, Category::Kept.schema(), None).unwrap();
+        w.write(b).unwrap();
+        w.close().unwrap();
+        out
+    };
+    assert!(write(&views) == write(&strings));
 }
 
 /// With typed metadata columns too: the same rows from documents as from their lines, the
@@ -716,6 +752,14 @@ fn row_chunks_make_the_shards_lines_make() {
         )
         .unwrap();
         match chunk {
+            // Texts moved into the rows: as the executor writes them.
+            Some(n) if n % 2 == 1 => {
+                for run in docs.chunks(n) {
+                    let mut rows = Rows::new(Category::Kept);
+                    run.iter().for_each(|d| rows.take_kept(&mut d.clone()));
+                    w.write_rows(&rows.finish_chunk().unwrap()).unwrap();
+                }
+            }
             Some(n) => {
                 for run in docs.chunks(n) {
                     let mut rows = Rows::new(Category::Kept);

@@ -98,6 +98,10 @@ pub struct ParquetShardedWriter {
     category: Category,
     /// The shards' schema: the category's, with the run's typed metadata columns.
     schema: arrow_schema::SchemaRef,
+    /// The schema of the rows the writer takes ([`Category::rows_schema_with`]): the shards'
+    /// with the text as a string view column, which the Arrow writer writes as the same
+    /// Parquet column.
+    rows_schema: arrow_schema::SchemaRef,
     opts: WriteOptions,
     compression: OutputCompression,
     resume: bool,
@@ -133,6 +137,7 @@ impl ParquetShardedWriter {
             markers: outdir.folder(MARKERS)?,
             category,
             schema: category.schema_with(&opts.meta_columns),
+            rows_schema: category.rows_schema_with(&opts.meta_columns),
             lines: Rows::with_meta(category, opts.meta_columns.clone()),
             compression,
             opts,
@@ -314,9 +319,10 @@ impl ParquetShardedWriter {
         };
         // One record batch per row group, whatever chunks its rows came in: the Arrow writer
         // cuts pages by the batches it is given, and the bytes must not depend on the chunks.
+        // (The texts are not copied: the views are, and the blocks they point into shared.)
         let batch = match self.pending.as_slice() {
             [one] => one.clone(),
-            many => arrow_select::concat::concat_batches(&self.schema, many).map_err(other)?,
+            many => arrow_select::concat::concat_batches(&self.rows_schema, many).map_err(other)?,
         };
         self.pending.clear();
         shard.writer.write(&batch).map_err(other)?;

@@ -284,17 +284,16 @@ impl Ctx<'_> {
                 ])
             }),
         };
-        // Per category: the bytes of its lines, and its rows and their texts' bytes.
+        // Per category: the bytes of its lines, and its rows.
         let mut sizes = [0usize; 4];
-        let mut rows = [(0usize, 0usize); 2];
+        let mut rows = [0usize; 2];
         for s in chunk.iter() {
             let size = match s {
                 Slot::Live(d) | Slot::Rejected { doc: d, .. } => {
                     if let (true, Some(c @ (Cat::Kept | Cat::Rejected))) =
                         (self.parquet, s.cat(spill))
                     {
-                        rows[c as usize].0 += 1;
-                        rows[c as usize].1 += d.text().len();
+                        rows[c as usize] += 1;
                         continue;
                     }
                     line_size_hint(d)
@@ -310,16 +309,17 @@ impl Ctx<'_> {
             buf.reserve(size);
         }
         if let Some(r) = out.rows.as_deref_mut() {
-            for (r, (n, bytes)) in r.iter_mut().zip(rows) {
-                r.reserve(n, bytes);
+            for (r, n) in r.iter_mut().zip(rows) {
+                r.reserve(n);
             }
         }
         for s in chunk.iter_mut() {
             let Some(cat) = s.cat(spill) else { continue };
             match (out.rows.as_deref_mut(), &mut *s) {
-                (Some([kept, _]), Slot::Live(d)) if cat == Cat::Kept => kept.push_kept(d),
+                // The texts are moved into the rows: the slot is emptied below.
+                (Some([kept, _]), Slot::Live(d)) if cat == Cat::Kept => kept.take_kept(d),
                 (Some([_, rejected]), Slot::Rejected { doc, reason, step }) => rejected
-                    .push_rejected(
+                    .take_rejected(
                         doc,
                         reason,
                         steps_type(self.steps, *step),
