@@ -34,6 +34,14 @@ pub const ROW_GROUP_ROWS: usize = 10_000;
 /// ...or once its records' JSON lines add up to this many bytes, whichever comes first.
 pub const ROW_GROUP_BYTES: u64 = 64 << 20;
 
+/// Rows the Arrow writer encodes at a time: it checks a page against the page size limit (1
+/// MiB, Arrow's default) after each such run of rows, so this keeps the pages of long texts
+/// near that size. With Arrow's default of 1,024 rows, a page of web text was 1,024 texts (15
+/// MB on the bench of docs/parquet.md), encoded and compressed in buffers of that size that
+/// came fresh from the kernel each time; with 64, the 1.1 GB copy bench takes 25% less CPU
+/// time and 30% less memory, for shards 0.9% larger.
+const WRITE_BATCH_ROWS: usize = 64;
+
 /// The `created_by` of every file: a constant, so that the bytes do not depend on the build.
 const CREATED_BY: &str = "thresher";
 
@@ -179,6 +187,7 @@ impl ParquetShardedWriter {
             .set_compression(compression)
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_max_row_group_bytes(None)
+            .set_write_batch_size(WRITE_BATCH_ROWS)
             // Texts and JSON rarely repeat: a dictionary would be tried and dropped on every
             // row group. The short, repetitive columns get one.
             .set_dictionary_enabled(false);
