@@ -10,7 +10,8 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
 
 1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
    of the inputs (``thresher run --shard I/N``: about ``1/N`` of the input bytes, contiguous, an
-   uncompressed JSONL file cut into byte ranges at record starts, other files whole; the shards
+   uncompressed JSONL file cut into byte ranges at record starts, a Parquet file at row group
+   starts, other files whole; the shards
    in order are the single run's input order). Each task then scans its kept documents and returns, hash-
    partitioned into ``N`` parts, a 64-bit key of each one's exact-dedup normalisation.
 2. ``exact`` (``N`` tasks, when the recipe ends with ``exact_dedup`` before the MinHash step):
@@ -618,8 +619,8 @@ def run(
     ``address``: the cluster (``ray.init(address=...)``); ``None`` uses the Ray session this
     process already has, or starts a local one. ``shards``: tasks per stage (default: the
     cluster's CPUs divided by ``threads``); the inputs are split by bytes (uncompressed JSONL
-    files into byte ranges, other files whole), so more shards than compressed, WARC or Parquet
-    files leaves some empty. ``threads``: worker threads (and Ray CPUs) of each task.
+    files into byte ranges, Parquet files by row groups, other files whole), so more shards
+    than compressed or WARC files leaves some empty. ``threads``: worker threads (and Ray CPUs) of each task.
     ``max_retries``: Ray's retries of a task whose worker died. A job submitted again with the
     same ``output`` skips the tasks whose markers are there; ``overwrite`` starts afresh.
     ``keep_work``: keep ``output/.ray`` (the stages' folders) after a successful run.

@@ -112,8 +112,8 @@ enum Command {
         #[arg(long, value_name = "SECS", default_value_t = 30.0)]
         progress_every: f64,
         /// Read only shard I of N (zero-based) of the inputs, a contiguous block of about 1/N of
-        /// the input bytes (uncompressed JSONL files are cut into byte ranges at record starts;
-        /// other files stay whole; `[input] mmap = false` keeps every file whole); default: from SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (0 if unset) and
+        /// the input bytes (uncompressed JSONL files are cut into byte ranges at record starts,
+        /// Parquet files at row group starts; other files stay whole; `[input] mmap = false` keeps every file whole); default: from SLURM_ARRAY_TASK_ID minus SLURM_ARRAY_TASK_MIN (0 if unset) and
         /// SLURM_ARRAY_TASK_COUNT when those are set. Also sets minhash_dedup's shard_index.
         #[arg(long, value_name = "I/N")]
         shard: Option<thresher::Shard>,

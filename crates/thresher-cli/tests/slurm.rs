@@ -656,3 +656,94 @@ fn executor_ray_delegates_to_the_python_executor() {
     assert_eq!(o.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&o.stderr).contains("THRESHER_PYTHON"));
 }
+
+/// One Parquet file of 16 row groups and 4 shards: each shard reads the row groups that start
+/// in its byte range, and the shards' records, in shard order, are the single run's (ids made
+/// from `file:row` included); merge-stats gives the single run's counts.
+#[test]
+fn one_parquet_file_in_four_byte_ranges_equals_the_single_run() {
+    use std::sync::Arc;
+
+    use arrow_array::{ArrayRef, RecordBatch, StringArray};
+    use parquet::arrow::ArrowWriter;
+    use parquet::file::properties::WriterProperties;
+
+    let Some(docs) = reference_docs() else {
+        return;
+    };
+    let d = tempfile::tempdir().unwrap();
+    let docs = &docs[..800];
+    let text: Vec<&str> = docs.iter().map(|v| v["text"].as_str().unwrap()).collect();
+    // Every third document without an id: its id is made from the file and row.
+    let ids: Vec<Option<String>> = docs
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (i % 3 != 0).then(|| v["id"].as_str().unwrap().to_string()))
+        .collect();
+    let batch = RecordBatch::try_from_iter(vec![
+        ("text", Arc::new(StringArray::from(text)) as ArrayRef),
+        ("id", Arc::new(StringArray::from(ids)) as ArrayRef),
+    ])
+    .unwrap();
+    let input = d.path().join("big.parquet");
+    let props = WriterProperties::builder()
+        .set_max_row_group_row_count(Some(50))
+        .build();
+    let mut w = ArrowWriter::try_new(
+        std::fs::File::create(&input).unwrap(),
+        batch.schema(),
+        Some(props),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    let size = std::fs::metadata(&input).unwrap().len();
+    let recipe = d.path().join("r.toml");
+    std::fs::write(&recipe, "[[step]]\ntype = \"gopher_repetition\"\n").unwrap();
+    let r = s(&recipe);
+    let single = d.path().join("single");
+    let o = run(&["run", r, "-i", s(&input), "-o", s(&single), "-q"]);
+    assert!(o.status.success());
+    let outs: Vec<PathBuf> = (0..4).map(|i| d.path().join(format!("s{i}"))).collect();
+    let children: Vec<_> = outs
+        .iter()
+        .enumerate()
+        .map(|(i, out)| {
+            bin()
+                .args(["run", r, "-i", s(&input), "-o", s(out), "-q"])
+                .args(["--threads", "1", "--shard", &format!("{i}/4")])
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().unwrap().success());
+    }
+    for (i, o) in outs.iter().enumerate() {
+        let st = stats(o);
+        let f = &st["files"][s(&input)];
+        assert!(st["in"].as_u64().unwrap() >= 100, "shard {i}: {st}");
+        assert_eq!(f["ranges"].as_array().unwrap().len(), 1, "shard {i}: {f}");
+        assert_eq!(f["size"].as_u64(), Some(size));
+    }
+    for kind in ["kept", "rejected", "errors"] {
+        let want = lines_of(&single.join(kind));
+        let got: Vec<Value> = outs.iter().flat_map(|o| lines_of(&o.join(kind))).collect();
+        assert_eq!(got.len(), want.len(), "{kind}");
+        assert!(
+            got == want,
+            "{kind}: the shards' records differ from the single run's"
+        );
+    }
+    assert_eq!(stats(&single)["in"], 800);
+    assert!(lines_of(&single.join("kept"))
+        .iter()
+        .any(|l| l["id"].as_str().unwrap().contains("big.parquet:")));
+    let merged = d.path().join("merged.json");
+    let mut args = vec!["merge-stats"];
+    args.extend(outs.iter().map(|o| s(o)));
+    args.extend(["-o", s(&merged)]);
+    assert!(run(&args).status.success());
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(counts(&merged), counts(&stats(&single)));
+}

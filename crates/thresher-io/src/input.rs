@@ -91,16 +91,21 @@ impl InputFile {
     }
 
     /// Whether the file can be read in byte ranges ([`InputFile::range`]): a local, regular,
-    /// uncompressed JSONL file (its first bytes are no gzip or zstd magic, whatever its name).
-    /// A compressed stream, a Parquet, WARC, HTML or text file is read whole.
+    /// uncompressed JSONL file (its first bytes are no gzip or zstd magic, whatever its name;
+    /// a range holds the lines that start in it), or a local Parquet file (a range holds the
+    /// row groups whose first byte is in it). A compressed stream, a WARC, HTML or text file
+    /// is read whole.
     pub fn splittable(&self) -> bool {
         use std::io::Read;
-        if self.format != Format::Jsonl || self.is_remote() {
+        if !matches!(self.format, Format::Jsonl | Format::Parquet) || self.is_remote() {
             return false;
         }
         // Looked at before opening: opening a FIFO without a writer blocks.
         if !std::fs::metadata(&self.path).is_ok_and(|m| m.is_file()) {
             return false;
+        }
+        if self.format == Format::Parquet {
+            return true;
         }
         let Ok(mut f) = std::fs::File::open(&self.path) else {
             return false;

@@ -558,12 +558,16 @@ impl BatchReader {
             },
             Format::Parquet => match std::fs::File::open(&file.path) {
                 Ok(f) => {
-                    let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+                    let bytes = match &file.range {
+                        Some(r) => r.end.saturating_sub(r.start),
+                        None => f.metadata().map(|m| m.len()).unwrap_or(0),
+                    };
                     batch.file_bytes.push((name.clone(), bytes));
-                    self.parquet = Some(crate::parquet::ParquetReader::new(
+                    self.parquet = Some(crate::parquet::ParquetReader::with_range(
                         f,
                         name,
                         self.opts.clone(),
+                        file.range.clone(),
                     ));
                 }
                 Err(e) => {

@@ -6,7 +6,8 @@
 //! one concatenation of `T` bytes, and shard `I` owns bytes `[I * T / N, (I + 1) * T / N)`
 //! ([`Shard::select_ranges`]): a local uncompressed JSONL file is cut at those points into
 //! byte ranges (a range reads the records that *start* in it, so one huge file does not land
-//! on one task); any other file (compressed, Parquet, WARC, text, HTML, remote) goes whole to
+//! on one task), and so is a local Parquet file (a range reads the row groups that start in
+//! it); any other file (compressed, WARC, text, HTML, remote) goes whole to
 //! the shard that owns its middle byte, `floor(N * (bytes before j + half of j's bytes) / T)`.
 //! The rule depends only on the list and the file sizes, so every task computes the same split
 //! without talking to the others. Every record belongs to exactly one shard; a shard may be
@@ -140,7 +141,7 @@ impl Shard {
     /// This shard's part of the run's input list, balanced by bytes: the inputs are seen as
     /// one concatenation of their bytes, and shard `I` of `N` owns bytes
     /// `[I * T / N, (I + 1) * T / N)` of its `T`. A file that can be read in byte ranges
-    /// ([`InputFile::splittable`]: local uncompressed JSONL) contributes the part of it in
+    /// ([`InputFile::splittable`]: local uncompressed JSONL or Parquet) contributes the part of it in
     /// that span, as a [`InputFile::range`] (the records that start there; the whole file
     /// when the span covers it); any other file goes whole to the shard that owns its middle
     /// byte (as in [`Shard::assign`]). Every task computes the same cuts from the list and the

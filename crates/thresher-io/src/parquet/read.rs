@@ -86,6 +86,9 @@ pub struct ParquetReader<R: ChunkReader + 'static> {
     batch: Option<(RecordBatch, Columns, usize, u64, usize)>,
     /// Records made ahead (a file-level error).
     pending: VecDeque<Record>,
+    /// The byte range read ([`InputFile::range`](crate::InputFile::range)): only the row
+    /// groups whose first byte is in it; `None` for the whole file.
+    range: Option<std::ops::Range<u64>>,
     /// Rows (records) yielded so far.
     pub records: u64,
 }
@@ -93,6 +96,20 @@ pub struct ParquetReader<R: ChunkReader + 'static> {
 impl<R: ChunkReader + 'static> ParquetReader<R> {
     /// A reader of the Parquet bytes in `source`, named `name` in positions and messages.
     pub fn new(source: R, name: Arc<str>, opts: ReadOptions) -> Self {
+        Self::with_range(source, name, opts, None)
+    }
+
+    /// [`ParquetReader::new`] for the row groups whose first byte is in `range` of the file
+    /// (`None`: all of them), so that the ranges of a file (a shard's or a task's part, see
+    /// `InputFile::range`) read every row group once. Row numbers stay the whole file's. An
+    /// error about the whole file (unreadable footer, no rows) is the record of the range
+    /// that holds byte 0 only, so the ranges of a broken file give one error between them.
+    pub fn with_range(
+        source: R,
+        name: Arc<str>,
+        opts: ReadOptions,
+        range: Option<std::ops::Range<u64>>,
+    ) -> Self {
         let mut r = ParquetReader {
             name,
             opts,
@@ -103,6 +120,7 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
             group: None,
             batch: None,
             pending: VecDeque::new(),
+            range,
             records: 0,
         };
         let source = Shared(Arc::new(source));
@@ -136,6 +154,9 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
 
     fn file_error(&mut self, message: String) {
         self.source = None;
+        if self.range.as_ref().is_some_and(|r| r.start > 0) {
+            return; // the range that holds byte 0 reports it
+        }
         self.pending.push_back(Record::Error(RecordError {
             source: self.pos(0),
             message,
@@ -191,6 +212,17 @@ impl<R: ChunkReader + 'static> ParquetReader<R> {
         while self.next_group < md.num_row_groups() {
             let g = self.next_group;
             self.next_group += 1;
+            if let Some(range) = &self.range {
+                // A row group's first byte: the lowest start of its column chunks.
+                let rg = md.row_group(g);
+                let start = (0..rg.num_columns())
+                    .map(|c| rg.column(c).byte_range().0)
+                    .min()
+                    .unwrap_or(0);
+                if !range.contains(&start) {
+                    continue;
+                }
+            }
             let first: u64 = (0..g)
                 .map(|i| md.row_group(i).num_rows().max(0) as u64)
                 .sum();

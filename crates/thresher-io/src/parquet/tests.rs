@@ -827,3 +827,47 @@ fn batch_records_read_as_the_parquet_reader_reads() {
         |r| matches!(r, Record::Error(e) if e.message.starts_with("no `body` column (columns: text, id"))
     ));
 }
+
+/// Reads `path` as the given byte ranges, one reader each, one after the other.
+fn read_ranges(path: &Path, cuts: &[u64]) -> Vec<Record> {
+    let name: Arc<str> = Arc::from(path.to_string_lossy().as_ref());
+    cuts.windows(2)
+        .flat_map(|w| {
+            let f = std::fs::File::open(path).unwrap();
+            ParquetReader::with_range(f, name.clone(), ReadOptions::default(), Some(w[0]..w[1]))
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn byte_ranges_read_every_row_group_once() {
+    let d = tempfile::tempdir().unwrap();
+    let path = d.path().join("groups.parquet");
+    // 7 row groups of 30 rows (the last one 10).
+    write_parquet(&path, &fineweb_batch(190), 30);
+    let size = std::fs::metadata(&path).unwrap().len();
+    let whole = read(&path, ReadOptions::default());
+    let key = |r: &[Record]| -> Vec<(String, String, u64)> {
+        docs(r)
+            .iter()
+            .map(|d| (d.id.to_string(), d.text().to_string(), d.source.line))
+            .collect()
+    };
+    assert_eq!(docs(&whole).len(), 190);
+    // Every cut of the file, from one range to a range per few bytes, reads the same
+    // documents in the same order with the whole file's row numbers.
+    for parts in [1u64, 2, 3, 4, 7, 16, 100] {
+        let cuts: Vec<u64> = (0..=parts).map(|i| i * size / parts).collect();
+        let got = read_ranges(&path, &cuts);
+        assert_eq!(got.len(), whole.len(), "{parts} ranges");
+        assert_eq!(key(&got), key(&whole), "{parts} ranges");
+    }
+    // A broken file gives one error between all its ranges: the first range's.
+    let junk = d.path().join("junk.parquet");
+    std::fs::write(&junk, vec![b'x'; 4000]).unwrap();
+    let got = read_ranges(&junk, &[0, 1000, 2000, 4000]);
+    assert!(matches!(&got[..], [Record::Error(e)] if e.message.contains("not a readable Parquet")));
+    let got = read_ranges(&junk, &[1000, 2000, 4000]);
+    assert!(got.is_empty());
+}
