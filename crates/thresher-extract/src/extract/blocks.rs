@@ -41,6 +41,25 @@ pub(super) enum BlockKind {
     Pre,
 }
 
+/// The kind of block a block element (tag class `bits`) starts, inside a block of kind
+/// `outer` (if any): a div or p inside a list item, cell or pre keeps that kind.
+pub(super) fn block_kind(bits: u8, outer: Option<BlockKind>) -> BlockKind {
+    if bits & T_HEADING != 0 {
+        BlockKind::Heading
+    } else if bits & T_ITEM != 0 {
+        BlockKind::Item
+    } else if bits & T_CELL != 0 {
+        BlockKind::Cell
+    } else if bits & T_PRE != 0 {
+        BlockKind::Pre
+    } else {
+        match outer {
+            Some(k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre)) => k,
+            _ => BlockKind::Para,
+        }
+    }
+}
+
 /// A run of text between block-level element boundaries.
 #[derive(Debug)]
 pub(super) struct Block {
@@ -270,21 +289,7 @@ impl Builder {
         }
         if bits & T_BLOCK != 0 {
             self.flush();
-            let kind = if bits & T_HEADING != 0 {
-                BlockKind::Heading
-            } else if bits & T_ITEM != 0 {
-                BlockKind::Item
-            } else if bits & T_CELL != 0 {
-                BlockKind::Cell
-            } else if bits & T_PRE != 0 {
-                BlockKind::Pre
-            } else {
-                // A div or p inside a list item or cell keeps the item's kind.
-                match self.owners.last() {
-                    Some((_, k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre))) => *k,
-                    _ => BlockKind::Para,
-                }
-            };
+            let kind = block_kind(bits, self.owners.last().map(|o| o.1));
             self.owners.push((id, kind));
             if bits & T_TR != 0 {
                 self.rows.push(id);

@@ -23,8 +23,8 @@ use html5ever::{local_name, LocalName};
 
 use crate::dom::{Dom, Kind, NodeId, NONE};
 
-use super::blocks::{push_word, Block, BlockKind, SMALL_CELL_MAX_CHARS};
-use super::element::{is_link, T_A, T_BLOCK, T_BR, T_CELL, T_HEADING, T_ITEM, T_PRE, T_TR};
+use super::blocks::{block_kind, push_word, Block, BlockKind, SMALL_CELL_MAX_CHARS};
+use super::element::{is_link, T_A, T_BLOCK, T_BR, T_CELL, T_HEADING, T_PRE, T_TR};
 use super::names::is_comment_section;
 use super::options::Options;
 use super::prune::Facts;
@@ -327,20 +327,7 @@ impl Walker<'_> {
         }
         if bits & T_BLOCK != 0 {
             self.flush();
-            let kind = if bits & T_HEADING != 0 {
-                BlockKind::Heading
-            } else if bits & T_ITEM != 0 {
-                BlockKind::Item
-            } else if bits & T_CELL != 0 {
-                BlockKind::Cell
-            } else if bits & T_PRE != 0 {
-                BlockKind::Pre
-            } else {
-                match self.owners.last() {
-                    Some((_, k @ (BlockKind::Item | BlockKind::Cell | BlockKind::Pre))) => *k,
-                    _ => BlockKind::Para,
-                }
-            };
+            let kind = block_kind(bits, self.owners.last().map(|o| o.1));
             self.owners.push((id, kind));
             if bits & T_TR != 0 {
                 self.rows.push(id);
