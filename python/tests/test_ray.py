@@ -154,6 +154,11 @@ def test_ray_run_equals_the_single_run(cluster, inputs, single, tmp_path):
     for k in ("candidate_pairs", "clusters", "clustered_docs", "removed_docs", "docs_signed"):
         assert report[k] == want[k], k
     assert not (out / ".ray").exists()
+    # Where the time went: the driver's wall seconds per stage, which add up to at most the run's.
+    ex = json.loads((out / "stats.json").read_text())["executor"]
+    assert ex["name"] == "ray" and ex["tasks"] == 4
+    assert {"prefix", "exact", "minhash_signatures", "minhash_cluster", "minhash_filter"} <= set(ex["stage_seconds"])
+    assert sum(ex["stage_seconds"].values()) <= stats.seconds + 0.01
     # Shard files: kept/IIIII-KKKKK.jsonl, in shard order.
     names = sorted(p.name for p in (out / "kept").glob("*.jsonl"))
     assert names and all(len(n) == len("00000-00000.jsonl") for n in names)

@@ -1,5 +1,6 @@
 """Ray Data's map_batches(batch_format="pyarrow") with the real ray library, on a local
-two-CPU cluster: the kept rows are the CLI's, with their texts and every column's type."""
+cluster, reading Parquet files and writing Parquet: the kept rows are the CLI's, with their
+texts and every column's type."""
 
 import pytest
 
@@ -22,8 +23,9 @@ def ray_cluster():
     ray.shutdown()
 
 
-def test_ray_map_batches_pyarrow_keeps_the_cli_kept(ray_cluster, reference_docs, cli_fineweb):
+def test_ray_map_batches_pyarrow_keeps_the_cli_kept(ray_cluster, reference_docs, cli_fineweb, tmp_path):
     pa = pytest.importorskip("pyarrow")
+    import pyarrow.parquet as pq
     import ray.data
 
     from thresher.integrations.batches import Filter
@@ -36,7 +38,12 @@ def test_ray_map_batches_pyarrow_keeps_the_cli_kept(ray_cluster, reference_docs,
         pa.schema([("id", pa.string()), ("text", pa.large_string()), ("source", pa.string()),
                    ("n", pa.int32())])
     )
-    ds = ray.data.from_arrow(table).repartition(4)
+    # Four Parquet files, as a user's dataset on disk or in a store is.
+    src = tmp_path / "in"
+    src.mkdir()
+    for k in range(4):
+        pq.write_table(table.slice(k * 200, 200), src / f"part-{k}.parquet", row_group_size=50)
+    ds = ray.data.read_parquet(str(src), override_num_blocks=4)
     out = ds.map_batches(
         Filter,
         fn_constructor_args=("fineweb",),
@@ -44,8 +51,9 @@ def test_ray_map_batches_pyarrow_keeps_the_cli_kept(ray_cluster, reference_docs,
         batch_size=100,
         concurrency=2,
     )
-    got = out.to_arrow_refs()
-    kept = pa.concat_tables(ray_cluster.get(got))
+    dest = tmp_path / "out"
+    out.write_parquet(str(dest))
+    kept = pq.read_table(dest)
     want = expected(cli_fineweb)
     ids = [d["id"] for d in sample]
     assert sorted(kept.column("id").to_pylist()) == sorted(i for i in ids if want[i][0] == "kept")

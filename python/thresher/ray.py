@@ -628,6 +628,15 @@ def run(
     import ray
 
     t0 = time.time()
+    laps: Dict[str, float] = {}
+    last = [t0]
+
+    def lap(name: str) -> None:
+        # Wall seconds of each stage of the driver, for stats.json's `executor` entry.
+        now = time.time()
+        laps[name] = round(laps.get(name, 0.0) + now - last[0], 3)
+        last[0] = now
+
     if isinstance(inputs, (str, os.PathLike)):
         inputs = [inputs]
     inputs = [os.path.abspath(os.fspath(i)) for i in inputs]
@@ -652,6 +661,7 @@ def run(
         # share on a small machine.
         local = {"include_dashboard": False} if address is None else {}
         ray.init(address=address, ignore_reinit_error=True, log_to_driver=False, **local)
+    lap("ray_init")
     if shards is None:
         cpus = int(ray.cluster_resources().get("CPU", 1))
         shards = max(1, cpus // max(1, threads))
@@ -669,11 +679,13 @@ def run(
         prefix.remote(w, i, shards, str(prefix_path), inputs, threads, with_keys) for i in range(shards)
     ]
     summaries = ray.get([refs[0] for refs in stage1])
+    lap("prefix")
 
     # Stats of the prefix, merged across shards (per file, per step).
     merged = _thresher(["merge-stats", *[s["dir"] for s in summaries]])
     stats = json.loads(merged)
     stats.pop("shards", None)
+    lap("merge_stats")
 
     applied: List[Dict[str, Any]]
     if the_plan.exact is not None:
@@ -685,6 +697,7 @@ def run(
         applied = ray.get([apply.remote(w, i, summaries[i], *removed_refs) for i in range(shards)])
         for a in applied:
             _move(stats, stats["steps"][-1], a["removed"], "exact_dedup:duplicate")
+        lap("exact")
     else:
         applied = [{"kept": _files(Path(s["dir"]), "kept"), "rejected": _files(Path(s["dir"]), "rejected"),
                     "removed": {}, "gone": []} for s in summaries]
@@ -706,11 +719,14 @@ def run(
                       "rejected_by_jaccard": 0, "clusters": 0, "clustered_docs": 0, "removed_docs": 0,
                       "band_bytes": 0, "cluster_heap_bytes": 0}
         elif the_plan.distributed_cluster:
+            ray.get(sigs)
+            lap("minhash_signatures")
             report = _distributed_cluster(ray, work, str(sig_path), sigs, len(busy), shards,
                                           int(the_plan.minhash.get("memory_budget_mb", 1024)), opts)
         else:
             cluster = ray.remote(_cluster_task).options(num_cpus=1, max_retries=max_retries)
             report = ray.get(cluster.remote(w, str(sig_path), len(busy), *sigs))
+        lap("minhash_cluster")
         filtered = ray.get([mh.remote(w, "filter", i, k, str(flt_path), applied[i]["kept"], threads,
                                       summaries[i], applied[i]["gone"]) for k, i in enumerate(busy)])
         mh_step: Dict[str, Any] = {"type": "minhash_dedup", "name": the_plan.minhash.get("name", "minhash_dedup"),
@@ -726,6 +742,7 @@ def run(
             _move(stats, None, f["removed"], "")
         mh_step["report"] = report
         stats["steps"].append(mh_step)
+        lap("minhash_filter")
 
     # The output, laid out as a single run's.
     for i in range(shards):
@@ -734,7 +751,9 @@ def run(
         _link(_files(Path(summaries[i]["dir"]), "errors"), out / "errors", i)
     for kind in ("kept", "rejected", "errors"):
         (out / kind).mkdir(exist_ok=True)
+    lap("output")
     stats["seconds"] = time.time() - t0
+    stats["executor"] = {"name": "ray", "tasks": shards, "stage_seconds": laps}
     check = stats["kept"] + stats["rejected"] + stats["errors"]
     if check != stats["in"]:
         raise RunError(f"accounting: in {stats['in']} != kept + rejected + errors {check}")
