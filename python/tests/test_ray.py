@@ -289,3 +289,26 @@ def test_nothing_reaching_minhash(cluster, inputs, tmp_path):
     got, want = (json.loads((o / "stats.json").read_text()) for o in (out, single))
     assert _counts(got) == _counts(want)
     assert got["steps"][-1]["in"] == 0 and got["steps"][-1]["report"]["removed_docs"] == 0
+
+
+def test_rejected_lines_are_repointed_only_where_named():
+    """The apply stage's rewrite of a rejected file: only `exact_dedup:duplicate` lines whose
+    value_text names a repointed id change; a file with none is left as it is (None)."""
+    from thresher.ray import _repointed
+
+    def line(d):
+        return (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+    dup = {"id": "b", "text": "x \"value_text\": y", "metadata": {}, "reason": "exact_dedup:duplicate",
+           "value": None, "value_text": "a", "step": "exact_dedup"}
+    other = dict(dup, id="c", value_text="z")
+    short = {"id": "d", "text": "é", "metadata": {}, "reason": "text_length:too_short", "value": 3.0,
+             "value_text": "a", "step": "text_length"}
+    # An annotation with a key named value_text: the line is parsed whole.
+    annotated = dict(dup, id="e", annotations={"value_text": "q"})
+    data = b"".join(map(line, [dup, other, short, annotated]))
+    assert _repointed(data, {"nope": "x"}) is None
+    assert _repointed(line(short), {"a": "first"}) is None
+    got = [json.loads(x) for x in _repointed(data, {"a": "first"}).splitlines()]
+    assert [g["value_text"] for g in got] == ["first", "z", "a", "first"]
+    assert got[0] == dict(dup, value_text="first") and got[2] == short

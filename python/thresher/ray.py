@@ -401,19 +401,53 @@ def _apply_task(work: str, shard: int, summary: Dict[str, Any], *removed_parts: 
                         pos += 1
         rejected = []
         for i, path in enumerate(result["rejected"]):
+            text = _repointed(Path(path).read_bytes(), repoint)
+            if text is None:
+                # Nothing to change: the prefix's file is the output (most are, and copying
+                # them cost half a second per 200 MB).
+                rejected.append(path)
+                continue
             fixed = out / f"rejected-{i:05d}.jsonl"
-            with open(path, "rb") as f, open(fixed, "wb") as w:
-                for line in f:
-                    if b'"exact_dedup:duplicate"' in line:
-                        d = json.loads(line)
-                        if d.get("reason") == "exact_dedup:duplicate" and d.get("value_text") in repoint:
-                            d["value_text"] = repoint[d["value_text"]]
-                            line = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-                    w.write(line)
+            fixed.write_bytes(text)
             rejected.append(str(fixed))
         result["kept"] = [str(kept_out)] if pos > len(mine) else []
         result["rejected"] = rejected + [str(moved_out)]
     return _mark(marker, result)
+
+
+_DUPLICATE = b'"exact_dedup:duplicate"'
+_VALUE_TEXT = b'"value_text":'
+
+
+def _repointed(data: bytes, repoint: Dict[str, str]) -> Optional[bytes]:
+    """``data`` (a rejected file) with the ``value_text`` of each ``exact_dedup:duplicate`` line
+    that names a key of ``repoint`` replaced by its value; ``None`` when no line changes.
+
+    A line is parsed only when its ``value_text`` is a key: the field is found from the end of
+    the line (a JSON string cannot hold the bytes ``"value_text":`` unescaped, so the last
+    occurrence is a key; a line with two, one in annotations, is parsed whole)."""
+    if _DUPLICATE not in data:
+        return None
+    lines = data.splitlines(keepends=True)
+    changed = False
+    decoder = json.JSONDecoder()
+    for k, line in enumerate(lines):
+        if _DUPLICATE not in line:
+            continue
+        if line.count(_VALUE_TEXT) == 1:
+            at = line.rfind(_VALUE_TEXT) + len(_VALUE_TEXT)
+            try:
+                twin, _ = decoder.raw_decode(line[at:].decode("utf-8", "surrogatepass").lstrip())
+            except ValueError:
+                twin = None
+            if twin not in repoint:
+                continue
+        d = json.loads(line)
+        if d.get("reason") == "exact_dedup:duplicate" and d.get("value_text") in repoint:
+            d["value_text"] = repoint[d["value_text"]]
+            lines[k] = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+            changed = True
+    return b"".join(lines) if changed else None
 
 
 def _rejected_line(d: Dict[str, Any], twin: str) -> bytes:
