@@ -309,6 +309,10 @@ def test_rejected_lines_are_repointed_only_where_named():
     data = b"".join(map(line, [dup, other, short, annotated]))
     assert _repointed(data, {"nope": "x"}) is None
     assert _repointed(line(short), {"a": "first"}) is None
-    got = [json.loads(x) for x in _repointed(data, {"a": "first"}).splitlines()]
+    got = [json.loads(x) for x in b"".join(_repointed(data, {"a": "first"})).splitlines()]
     assert [g["value_text"] for g in got] == ["first", "z", "a", "first"]
     assert got[0] == dict(dup, value_text="first") and got[2] == short
+    # The last line without its newline; a repointed id that needs escaping.
+    last = b"".join(_repointed(line(short) + line(dup)[:-1], {"a": 'fi"rst'}))
+    assert last.endswith(b'"value_text":"fi\\"rst","step":"exact_dedup"}')
+    assert json.loads(last.splitlines()[1]) == dict(dup, value_text='fi"rst')

@@ -49,6 +49,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import mmap
 import os
 import shutil
 import subprocess
@@ -401,15 +402,21 @@ def _apply_task(work: str, shard: int, summary: Dict[str, Any], *removed_parts: 
                         pos += 1
         rejected = []
         for i, path in enumerate(result["rejected"]):
-            text = _repointed(Path(path).read_bytes(), repoint)
-            if text is None:
-                # Nothing to change: the prefix's file is the output (most are, and copying
-                # them cost half a second per 200 MB).
-                rejected.append(path)
-                continue
             fixed = out / f"rejected-{i:05d}.jsonl"
-            fixed.write_bytes(text)
-            rejected.append(str(fixed))
+            with open(path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                data = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if size else b""
+                pieces = _repointed(data, repoint)
+                changed = pieces is not None
+                if pieces is not None:
+                    with open(fixed, "wb") as w:
+                        w.writelines(pieces)
+                # The pieces are views of the map: gone before it closes.
+                del pieces
+                if size:
+                    data.close()
+            # A file with nothing to change is the output as it is.
+            rejected.append(str(fixed) if changed else path)
         result["kept"] = [str(kept_out)] if pos > len(mine) else []
         result["rejected"] = rejected + [str(moved_out)]
     return _mark(marker, result)
@@ -417,37 +424,63 @@ def _apply_task(work: str, shard: int, summary: Dict[str, Any], *removed_parts: 
 
 _DUPLICATE = b'"exact_dedup:duplicate"'
 _VALUE_TEXT = b'"value_text":'
+_REASON = b'"reason":'
 
 
-def _repointed(data: bytes, repoint: Dict[str, str]) -> Optional[bytes]:
-    """``data`` (a rejected file) with the ``value_text`` of each ``exact_dedup:duplicate`` line
-    that names a key of ``repoint`` replaced by its value; ``None`` when no line changes.
+def _once(data: Any, sub: bytes, start: int, end: int) -> int:
+    """Where ``sub`` is in ``data[start:end]`` if it is there exactly once, else -1 (``data``
+    may be a map, which has ``find`` but not ``count``)."""
+    at = data.find(sub, start, end)
+    if at < 0 or data.find(sub, at + 1, end) >= 0:
+        return -1
+    return at
 
-    A line is parsed only when its ``value_text`` is a key: the field is found from the end of
-    the line (a JSON string cannot hold the bytes ``"value_text":`` unescaped, so the last
-    occurrence is a key; a line with two, one in annotations, is parsed whole)."""
-    if _DUPLICATE not in data:
-        return None
-    lines = data.splitlines(keepends=True)
-    changed = False
+
+def _repointed(data: Any, repoint: Dict[str, str]) -> Optional[List[Any]]:
+    """The pieces of ``data`` (a rejected file's bytes, or a map of them) with the
+    ``value_text`` of each ``exact_dedup:duplicate`` line that names a key of ``repoint``
+    replaced by its value; ``None`` when no line changes.
+
+    Lines are edited in place, neither parsed nor copied: a JSON string cannot hold the bytes
+    ``"reason":`` or ``"value_text":`` unescaped, so in a line with one of each they are the
+    top-level keys (a line with more, from metadata or annotations, is parsed whole). Parsing
+    or copying every line cost seconds per GB of rejected text."""
+    view = memoryview(data)
+    pieces: List[Any] = []
+    prev = 0
     decoder = json.JSONDecoder()
-    for k, line in enumerate(lines):
-        if _DUPLICATE not in line:
-            continue
-        if line.count(_VALUE_TEXT) == 1:
-            at = line.rfind(_VALUE_TEXT) + len(_VALUE_TEXT)
-            try:
-                twin, _ = decoder.raw_decode(line[at:].decode("utf-8", "surrogatepass").lstrip())
-            except ValueError:
-                twin = None
-            if twin not in repoint:
-                continue
-        d = json.loads(line)
-        if d.get("reason") == "exact_dedup:duplicate" and d.get("value_text") in repoint:
-            d["value_text"] = repoint[d["value_text"]]
-            lines[k] = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
-            changed = True
-    return b"".join(lines) if changed else None
+    i = data.find(_DUPLICATE)
+    while i >= 0:
+        start = data.rfind(b"\n", 0, i) + 1
+        end = data.find(b"\n", i)
+        end = len(data) if end < 0 else end + 1
+        new: Optional[bytes] = None
+        r, at = _once(data, _REASON, start, end), _once(data, _VALUE_TEXT, start, end)
+        if r >= 0 and at >= 0:
+            r += len(_REASON)
+            if data[r : r + len(_DUPLICATE)] == _DUPLICATE:
+                at += len(_VALUE_TEXT)
+                tail = bytes(view[at:end]).decode("utf-8", "surrogatepass")
+                try:
+                    twin, stop = decoder.raw_decode(tail)
+                except ValueError:
+                    twin, stop = None, 0
+                if isinstance(twin, str) and twin in repoint:
+                    rest = at + len(tail[:stop].encode("utf-8", "surrogatepass"))
+                    pieces += [view[prev:at], json.dumps(repoint[twin], ensure_ascii=False).encode()]
+                    prev = rest
+        else:
+            d = json.loads(bytes(view[start:end]))
+            if d.get("reason") == "exact_dedup:duplicate" and d.get("value_text") in repoint:
+                d["value_text"] = repoint[d["value_text"]]
+                new = (json.dumps(d, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+                pieces += [view[prev:start], new]
+                prev = end
+        i = data.find(_DUPLICATE, end)
+    if not pieces:
+        return None
+    pieces.append(view[prev:])
+    return pieces
 
 
 def _rejected_line(d: Dict[str, Any], twin: str) -> bytes:
