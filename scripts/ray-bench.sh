@@ -4,6 +4,9 @@
 # Ray session (2 tasks of 1 thread), one after the other. Wall time from `date`, CPU time of
 # every process of each run (Ray's daemons and workers included) from a cpuacct cgroup (root).
 #   PY=python-with-thresher-and-ray THRESHER_BIN=thresher scripts/ray-bench.sh OUT part-*.jsonl
+# RUNNING=1: the Ray job runs on a local cluster started (`ray start --head --num-cpus 2`) after
+# the single run and stopped after the job, both outside the measurement (its CPU figure then
+# counts the driver only: the workers are the cluster's).
 set -euo pipefail
 out=$1; shift
 PY=${PY:-python3}
@@ -23,7 +26,16 @@ measure() {  # name command...: runs the command in a fresh cgroup, prints wall 
 }
 rm -rf "$out/single" "$out/ray"
 measure single "$BIN" run default -i "$@" -o "$out/single" -q --threads 2
-THRESHER_BIN=$BIN measure ray "$PY" -m thresher.ray run default -i "$@" -o "$out/ray" --tasks 2 --threads 1 -q
+if [ "${RUNNING:-0}" = 1 ]; then
+  RAY=$(dirname "$PY")/ray
+  "$RAY" start --head --num-cpus 2 --include-dashboard=false --disable-usage-stats >/dev/null 2>&1
+  sleep 3
+  THRESHER_BIN=$BIN measure ray "$PY" -m thresher.ray run default -i "$@" -o "$out/ray" --tasks 2 \
+    --threads 1 -q --address auto
+  "$RAY" stop >/dev/null 2>&1
+else
+  THRESHER_BIN=$BIN measure ray "$PY" -m thresher.ray run default -i "$@" -o "$out/ray" --tasks 2 --threads 1 -q
+fi
 "$PY" - "$out" <<'PY'
 import json, sys
 a, b = (json.load(open(f"{sys.argv[1]}/{k}/stats.json")) for k in ("single", "ray"))
