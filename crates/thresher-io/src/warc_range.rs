@@ -10,16 +10,18 @@
 //!   blank line followed by another version line or the end of the file: a payload can hold
 //!   such a line, which is then not taken for a record. Offsets are file offsets: exact.
 //! - Gzip, one member per record (the Common Crawl layout): the records of the members whose
-//!   first compressed byte is in `[a, b)`. A member start is the gzip magic with a plausible
-//!   header whose first inflated bytes are a WARC version line. Record offsets are offsets in
+//!   first compressed byte is in `[a, b)`. A range starts at a member that holds one whole
+//!   record: the gzip magic with a plausible header, whose first inflated bytes are a WARC
+//!   header block, and whose trailer (the 4 bytes before the next such member, or the end of
+//!   the file) gives the size that header block and its Content-Length say. Record offsets are offsets in
 //!   the decompressed stream, so a range needs the decompressed size of every member before
 //!   its first one: the members before are found by the same scan, and each one's size is its
 //!   trailer's ISIZE when that is its header block plus its Content-Length plus the 4 bytes of
 //!   the blank line (a per-record member); any other member (a corrupt one, one followed by
 //!   garbage, one of several records) is inflated as the whole-file reader would, up to the
-//!   next member start. The cost: each range re-reads the compressed bytes before it (at
-//!   memchr speed, plus inflating each member's header block), as a JSONL range counts the
-//!   newlines before it.
+//!   next member start. The cost: each range re-reads the compressed bytes before it
+//!   (memchr for the gzip magic, plus inflating each member's header block: about 11 µs a
+//!   member, see docs/dedup.md), as a JSONL range counts the newlines before it.
 //! - A file that is one gzip stream has no member start after offset 0: the first range reads
 //!   it all and the others are empty.
 //!
@@ -205,30 +207,49 @@ fn gzip_header_len(d: &[u8]) -> Option<usize> {
 fn member_head(data: &[u8], p: usize) -> Option<Option<(usize, u64)>> {
     let d = &data[p..];
     let h = gzip_header_len(d)?;
-    let mut z = flate2::Decompress::new(false);
-    let mut out: Vec<u8> = Vec::with_capacity(1024);
-    let input = &d[h..];
+    // One decoder (and its 32 KiB window) per thread, reset for each member: a range's scan
+    // looks at every member before it.
+    thread_local! {
+        static Z: std::cell::RefCell<(flate2::Decompress, Vec<u8>)> =
+            std::cell::RefCell::new((flate2::Decompress::new(false), Vec::new()));
+    }
+    Z.with(|z| {
+        let (z, buf) = &mut *z.borrow_mut();
+        z.reset(false);
+        inflate_head(z, buf, &d[h..])
+    })
+}
+
+/// [`member_head`] of the deflate data `input`, inflated with `z` into `buf` (in steps of
+/// 1 KiB, so that little more than the header block is inflated).
+fn inflate_head(
+    z: &mut flate2::Decompress,
+    buf: &mut Vec<u8>,
+    input: &[u8],
+) -> Option<Option<(usize, u64)>> {
+    buf.resize(MAX_HEADER_BYTES + 8, 0);
+    let mut n = 0;
     loop {
         let at_in = z.total_in() as usize;
-        let room = (out.len() + 4096).min(MAX_HEADER_BYTES + 8);
-        out.reserve(room - out.len());
-        let had = out.len();
-        let status = z.decompress_vec(&input[at_in..], &mut out, flate2::FlushDecompress::None);
-        let stuck = out.len() == had && z.total_in() as usize == at_in;
+        let upto = (n + 1024).min(buf.len());
+        let status = z.decompress(
+            &input[at_in..],
+            &mut buf[n..upto],
+            flate2::FlushDecompress::None,
+        );
+        let got = z.total_out() as usize;
+        let stuck = got == n && z.total_in() as usize == at_in;
+        let from = n.saturating_sub(3);
+        n = got;
+        let out = &buf[..n];
+        if n >= 5 && !out.starts_with(b"WARC/") {
+            return None;
+        }
         let done = stuck || !matches!(status, Ok(flate2::Status::Ok));
-        if out.len() >= 5 && !out.starts_with(b"WARC/") {
-            return None;
-        }
-        let blank = memchr::memmem::find(&out, b"\n\r\n").is_some()
-            || memchr::memmem::find(&out, b"\n\n").is_some();
-        if done || blank || out.len() >= MAX_HEADER_BYTES {
-            if out.len() < 5 {
-                return None;
-            }
-            return Some(header_block(&out));
-        }
-        if status.is_err() {
-            return None;
+        let blank = memchr::memmem::find(&out[from..], b"\n\r\n").is_some()
+            || memchr::memmem::find(&out[from..], b"\n\n").is_some();
+        if done || blank || n >= MAX_HEADER_BYTES {
+            return (n >= 5).then(|| header_block(out));
         }
     }
 }
