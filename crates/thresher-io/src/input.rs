@@ -71,7 +71,8 @@ pub struct InputFile {
     /// a local file, whose size [`InputFile::len`] reads from the file system.
     pub size: Option<u64>,
     /// Only the records that start in these bytes of the file (a shard's part of a large
-    /// uncompressed JSONL file, see [`InputFile::splittable`]); `None` for the whole file.
+    /// uncompressed JSONL, Parquet or WARC file, see [`InputFile::splittable`]); `None` for
+    /// the whole file.
     pub range: Option<std::ops::Range<u64>>,
 }
 
@@ -95,8 +96,10 @@ impl InputFile {
     /// a range holds the lines that start in it), a local Parquet file (a range holds the
     /// row groups whose first byte is in it), or a local WARC or WET file, uncompressed or
     /// gzipped, that starts with a WARC record (a range holds the records, or the gzip
-    /// members, that start in it; see [`crate::warc_range`]). Another compressed stream, an
-    /// ARC (`.arc`, `.arc.gz`), HTML or text file is read whole.
+    /// members holding one record each, that start in it, with a whole-file read's offsets;
+    /// a file that is one gzip stream is read by the range at its start; see docs/dedup.md).
+    /// Another compressed stream (zstd, gzipped JSONL), an ARC (`.arc`, `.arc.gz`), HTML or
+    /// text file is read whole.
     pub fn splittable(&self) -> bool {
         use std::io::Read;
         if !matches!(self.format, Format::Jsonl | Format::Parquet | Format::Warc)
