@@ -1086,19 +1086,30 @@ mod tests {
         e.finish().unwrap()
     }
 
-    /// The records of a small WARC file with awkward parts: a payload holding a whole record
-    /// (a `WARC/` line that is no record start), a request (skipped), a record without an id,
+    /// The records of a small WARC file with awkward parts: a payload holding two whole records
+    /// (`WARC/` lines that are no record starts), a request (skipped), a record without an id,
     /// junk between records, a Content-Length too short, and a last record cut short.
     fn awkward_warc_records() -> Vec<Vec<u8>> {
-        let inner = warc_record("conversion", "in", "text/plain", b"inner text");
+        // (Two inner records: the first is followed by a record, the second by "after".)
         let mut holder = b"before\n".to_vec();
-        holder.extend(&inner);
+        holder.extend(warc_record("conversion", "in", "text/plain", b"inner text"));
+        holder.extend(warc_record("conversion", "in2", "text/plain", b"inner two"));
         holder.extend(b"after");
         let mut short = warc_record("conversion", "short", "text/plain", b"0123456789 text");
         let at = memchr::memmem::find(&short, b"Length: 15").unwrap();
         short[at + 8..at + 10].copy_from_slice(b"09");
         let last = warc_record("conversion", "cut", "text/plain", b"the end is missing");
-        vec![
+        // (Good records: a cut needs 16 well-formed records after it, see `warc_range`.)
+        let fillers = (0..24).map(|i| {
+            let text = format!("filler {i}");
+            warc_record(
+                "conversion",
+                &format!("f{i}"),
+                "text/plain",
+                text.as_bytes(),
+            )
+        });
+        let mut recs = vec![
             warc_record(
                 "warcinfo",
                 "info",
@@ -1115,11 +1126,15 @@ mod tests {
                 b"GET / HTTP/1.1\r\n\r\n",
             ),
             warc_record("conversion", "", "text/plain", b"no id here"),
+        ];
+        recs.extend(fillers);
+        recs.extend([
             b"junk line\nWARC/ in junk\nmore junk\n".to_vec(),
             short,
             warc_record("conversion", "z", "text/plain", b"after the short one"),
             last[..last.len() - 9].to_vec(),
-        ]
+        ]);
+        recs
     }
 
     /// How many records the range `range` of `path` holds.
@@ -1183,7 +1198,7 @@ mod tests {
             .iter()
             .filter(|w| w.contains("|0|") && !w.contains("text"))
             .count();
-        assert!(want.len() >= 10 && kinds == 3, "{want:#?}");
+        assert!(want.len() >= 34 && kinds == 3, "{want:#?}");
         assert!(errors >= 2, "{want:#?}");
         let len = data.len() as u64;
         let mut marks: Vec<u64> = memchr::memmem::find_iter(&data, b"WARC/")
@@ -1194,8 +1209,9 @@ mod tests {
                 .map(|p| p as u64 + 1)
                 .step_by(3),
         );
-        // The halves both hold records: the file is split.
-        let half = range_len(&path, 0..len / 2);
+        // Both sides of a cut inside the fillers hold records: the file is split.
+        let at = memchr::memmem::find(&data, b"filler 3").unwrap() as u64;
+        let half = range_len(&path, 0..at);
         assert!(half > 0 && half < want.len(), "{half}");
         for cuts in cut_sets(len, &marks) {
             let (got, bytes) = by_ranges(&path, &cuts, &opts);

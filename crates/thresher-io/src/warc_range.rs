@@ -7,8 +7,9 @@
 //!   may end after `b`. A range reads from the first record start at or after `a` (0 for the
 //!   first range) and stops at the first one at or after `b`. A record start is a `WARC/` line
 //!   at a line start whose header block parses and whose Content-Length ends the record on a
-//!   blank line followed by another version line or the end of the file: a payload can hold
-//!   such a line, which is then not taken for a record. Offsets are file offsets: exact.
+//!   blank line followed by another version line or the end of the file, and so on for the
+//!   next records (16 of them, or to the end): a payload can hold such a line (even a whole
+//!   archived WARC file), which is then not taken for a record. Offsets are file offsets.
 //! - Gzip, one member per record (the Common Crawl layout): the records of the members whose
 //!   first compressed byte is in `[a, b)`. A range starts at a member that holds one whole
 //!   record: the gzip magic with a plausible header, whose first inflated bytes are a WARC
@@ -29,9 +30,9 @@
 //! and messages, each once: a range's reader stops exactly where the next one starts, at a
 //! record (or member) start that the whole-file reader also starts a record at. (It would not,
 //! and a record could be read twice or lost, only if a verified record start lay inside
-//! another record that the whole-file reader reads past it: a record whose block is itself a
-//! WARC file, cut inside by a range boundary, or junk without a blank line right before a
-//! real record.)
+//! another record that the whole-file reader reads past it: an uncompressed record whose
+//! block is an archived WARC file of more than 16 records, cut inside by a range boundary, or
+//! junk whose last line is a `WARC/` line right before a real record.)
 //!
 //! ARC files (`.arc`, `.arc.gz`, or a file whose first record is not a WARC version line),
 //! zstd-compressed files and HTML pages are read whole.
@@ -127,8 +128,28 @@ fn next_record(data: &[u8], from: u64) -> Option<u64> {
     let from = usize::try_from(from).ok()?;
     memchr::memmem::find_iter(&data[from..], b"WARC/")
         .map(|i| from + i)
-        .find(|&p| (p == 0 || data[p - 1] == b'\n') && record_end(data, p).is_some())
+        .find(|&p| (p == 0 || data[p - 1] == b'\n') && chain_ok(data, p))
         .map(|p| p as u64)
+}
+
+/// How many records from a candidate start must be well formed ([`record_end`]) for it to be
+/// a record start (or all of them to the end of the file).
+const CHAIN: usize = 16;
+
+/// Whether the records from `p` on are well formed, [`CHAIN`] of them or to the end of the
+/// file. An archived WARC file inside a record's block has well-formed records, but its last
+/// one is followed by the outer record's blank line, not by a record: a cut inside such a
+/// block (of fewer than [`CHAIN`] records) finds no start there. A malformed record only
+/// moves the cut to a later record start.
+fn chain_ok(data: &[u8], mut p: usize) -> bool {
+    for _ in 0..CHAIN {
+        match record_end(data, p) {
+            None => return false,
+            Some(end) if end >= data.len() => return true,
+            Some(end) => p = end,
+        }
+    }
+    true
 }
 
 /// The header block of the WARC record whose version line starts `bytes`: its length
