@@ -441,9 +441,19 @@ fn one_big_file_in_four_byte_ranges_equals_the_single_run() {
 /// it, that the shards' kept, rejected and error records in shard order are the single run's,
 /// and that merge-stats gives the single run's counts. Returns the single run's directory.
 fn four_byte_ranges_equal_the_single_run(dir: &Path, input: &Path, min_in: u64) -> PathBuf {
+    four_byte_ranges_with(
+        dir,
+        input,
+        min_in,
+        "[[step]]\ntype = \"gopher_repetition\"\n",
+    )
+}
+
+/// [`four_byte_ranges_equal_the_single_run`] with the recipe `recipe_text`.
+fn four_byte_ranges_with(dir: &Path, input: &Path, min_in: u64, recipe_text: &str) -> PathBuf {
     let size = std::fs::metadata(input).unwrap().len();
     let recipe = dir.join("r.toml");
-    std::fs::write(&recipe, "[[step]]\ntype = \"gopher_repetition\"\n").unwrap();
+    std::fs::write(&recipe, recipe_text).unwrap();
     let r = s(&recipe);
     let single = dir.join("single");
     let o = run(&["run", r, "-i", s(input), "-o", s(&single), "-q"]);
@@ -486,6 +496,7 @@ fn four_byte_ranges_equal_the_single_run(dir: &Path, input: &Path, min_in: u64) 
     assert!(run(&args).status.success());
     let merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
     assert_eq!(counts(&merged), counts(&stats(&single)));
+    assert_eq!(merged["skipped"], stats(&single)["skipped"]);
     single
 }
 
@@ -712,4 +723,50 @@ fn one_parquet_file_in_four_byte_ranges_equals_the_single_run() {
     assert!(lines_of(&single.join("kept"))
         .iter()
         .any(|l| l["id"].as_str().unwrap().contains("big.parquet:")));
+}
+
+/// One `.warc.gz` of one gzip member per record (real crawl samples of ../shared put one after
+/// the other, and a corrupt member) and 4 shards: each shard reads the records of the members
+/// that start in its byte range, and the shards' kept, rejected and error records, in shard
+/// order, are the single run's (offsets in the decompressed stream included); merge-stats
+/// gives the single run's counts and skipped-record kinds.
+#[test]
+fn one_warc_gz_file_in_four_byte_ranges_equals_the_single_run() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
+    if !dir.is_dir() {
+        assert!(
+            std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+            "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+        );
+        println!("skipped: {} is absent", dir.display());
+        return;
+    }
+    let d = tempfile::tempdir().unwrap();
+    let mut data = Vec::new();
+    for (k, name) in [
+        "resiliparse-cc-2020-08-sample.warc.gz",
+        "dolma-sample-0000.warc.gz",
+        "pywb-iana.warc.gz",
+        "ukwa-wikipedia-mona-lisa.warc.gz",
+        "ukwa-gov.uk-BL-20140325121225068-00000.warc.gz",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut f = std::fs::read(dir.join(name)).unwrap();
+        if k == 2 {
+            // Bytes in the middle of its first member changed: a corrupt member.
+            f[200] ^= 0x5a;
+            f[201] ^= 0x5a;
+        }
+        data.extend(f);
+    }
+    let input = d.path().join("crawl.warc.gz");
+    std::fs::write(&input, &data).unwrap();
+    let recipe = "[[step]]\ntype = \"html_extract\"\n\n[[step]]\ntype = \"gopher_repetition\"\n";
+    let single = four_byte_ranges_with(d.path(), &input, 1, recipe);
+    let st = stats(&single);
+    assert!(st["kept"].as_u64().unwrap() > 50, "{st}");
+    assert!(st["errors"].as_u64().unwrap() >= 1, "{st}");
+    assert!(!st["skipped"].as_object().unwrap().is_empty(), "{st}");
 }

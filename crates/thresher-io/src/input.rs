@@ -71,7 +71,8 @@ pub struct InputFile {
     /// a local file, whose size [`InputFile::len`] reads from the file system.
     pub size: Option<u64>,
     /// Only the records that start in these bytes of the file (a shard's part of a large
-    /// uncompressed JSONL file, see [`InputFile::splittable`]); `None` for the whole file.
+    /// uncompressed JSONL, Parquet or WARC file, see [`InputFile::splittable`]); `None` for
+    /// the whole file.
     pub range: Option<std::ops::Range<u64>>,
 }
 
@@ -92,12 +93,18 @@ impl InputFile {
 
     /// Whether the file can be read in byte ranges ([`InputFile::range`]): a local, regular,
     /// uncompressed JSONL file (its first bytes are no gzip or zstd magic, whatever its name;
-    /// a range holds the lines that start in it), or a local Parquet file (a range holds the
-    /// row groups whose first byte is in it). A compressed stream, a WARC, HTML or text file
-    /// is read whole.
+    /// a range holds the lines that start in it), a local Parquet file (a range holds the
+    /// row groups whose first byte is in it), or a local WARC or WET file, uncompressed or
+    /// gzipped, that starts with a WARC record (a range holds the records, or the gzip
+    /// members holding one record each, that start in it, with a whole-file read's offsets;
+    /// a file that is one gzip stream is read by the range at its start; see docs/dedup.md).
+    /// Another compressed stream (zstd, gzipped JSONL), an ARC (`.arc`, `.arc.gz`), HTML or
+    /// text file is read whole.
     pub fn splittable(&self) -> bool {
         use std::io::Read;
-        if !matches!(self.format, Format::Jsonl | Format::Parquet) || self.is_remote() {
+        if !matches!(self.format, Format::Jsonl | Format::Parquet | Format::Warc)
+            || self.is_remote()
+        {
             return false;
         }
         // Looked at before opening: opening a FIFO without a writer blocks.
@@ -106,6 +113,17 @@ impl InputFile {
         }
         if self.format == Format::Parquet {
             return true;
+        }
+        if self.format == Format::Warc {
+            let name = self.path.to_string_lossy().to_ascii_lowercase();
+            if strip_compression(&name).ends_with(".arc") {
+                return false;
+            }
+            // The first record (64 KiB of a gzip file hold its first member's header block).
+            let mut head = Vec::new();
+            let read = std::fs::File::open(&self.path)
+                .and_then(|f| f.take(256 << 10).read_to_end(&mut head));
+            return read.is_ok() && crate::warc_range::can_split(&head);
         }
         let Ok(mut f) = std::fs::File::open(&self.path) else {
             return false;

@@ -35,6 +35,7 @@ pub mod remote;
 mod source;
 pub mod store;
 mod warc;
+mod warc_range;
 mod writer;
 
 pub use decode::{open_decoded, Compression};

@@ -119,6 +119,32 @@ struct CurrentWarc {
     name: Arc<str>,
     reader: WarcReader<std::fs::File>,
     records: u64,
+    /// Whether no record at all means an empty file (not so for a range that stops before
+    /// the end: a record starts there).
+    may_be_empty: bool,
+}
+
+/// Where a range of a local WARC file is read (see [`crate::warc_range`]), and the file at
+/// that offset; `None` when no record starts in the range.
+fn warc_span(
+    mut f: std::fs::File,
+    range: std::ops::Range<u64>,
+) -> std::io::Result<Option<(std::fs::File, crate::warc_range::Span)>> {
+    use std::io::{Seek, SeekFrom};
+    let len = f.metadata()?.len();
+    let span = if len == 0 {
+        crate::warc_range::Span::whole()
+    } else {
+        // SAFETY: the map is read while the file is not changed (as `MappedLines` assumes:
+        // thresher does not write its inputs).
+        let map = unsafe { memmap2::Mmap::map(&f)? };
+        crate::warc_range::span(&map, range)
+    };
+    if span.is_empty() {
+        return Ok(None);
+    }
+    f.seek(SeekFrom::Start(span.start))?;
+    Ok(Some((f, span)))
 }
 
 impl BatchReader {
@@ -227,7 +253,7 @@ impl BatchReader {
                     }
                     None => {
                         let w = self.warc.take().expect("checked above");
-                        if w.records == 0 {
+                        if w.records == 0 && w.may_be_empty {
                             batch.items.push(error(
                                 pos(&w.name, 0, 0),
                                 "empty file: no WARC records".to_string(),
@@ -540,14 +566,38 @@ impl BatchReader {
             }
             Format::Warc => match std::fs::File::open(&file.path) {
                 Ok(f) => {
-                    let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
-                    batch.file_bytes.push((name.clone(), bytes));
-                    self.warc = Some(CurrentWarc {
-                        reader: WarcReader::new(f, name.clone())
-                            .with_max_record_bytes(self.opts.max_doc_bytes),
-                        name,
-                        records: 0,
-                    });
+                    let Some(range) = file.range.clone() else {
+                        let bytes = f.metadata().map(|m| m.len()).unwrap_or(0);
+                        batch.file_bytes.push((name.clone(), bytes));
+                        self.warc = Some(CurrentWarc {
+                            reader: WarcReader::new(f, name.clone())
+                                .with_max_record_bytes(self.opts.max_doc_bytes),
+                            name,
+                            records: 0,
+                            may_be_empty: true,
+                        });
+                        return true;
+                    };
+                    batch
+                        .file_bytes
+                        .push((name.clone(), range.end.saturating_sub(range.start)));
+                    match warc_span(f, range.clone()) {
+                        Ok(Some((f, span))) => {
+                            self.warc = Some(CurrentWarc {
+                                reader: WarcReader::at(f, name.clone(), span)
+                                    .with_max_record_bytes(self.opts.max_doc_bytes),
+                                name,
+                                records: 0,
+                                // Only the range holding all the records can tell.
+                                may_be_empty: span.start == 0 && span.stop.is_none(),
+                            });
+                        }
+                        Ok(None) => {} // no record starts in the range
+                        Err(e) => batch.items.push(error(
+                            pos(&name, 0, range.start),
+                            format!("cannot read bytes {}..{}: {e}", range.start, range.end),
+                        )),
+                    }
                 }
                 Err(e) => {
                     batch.file_bytes.push((name.clone(), 0));
@@ -915,7 +965,9 @@ mod tests {
                         "{}|{}|{}|{}",
                         e.id, e.source.line, e.source.byte_offset, e.message
                     ),
-                    Record::Skipped { kind, .. } => format!("skip:{kind}"),
+                    Record::Skipped { kind, source } => {
+                        format!("skip:{kind}@{}", source.byte_offset)
+                    }
                 });
             }
         }
@@ -932,7 +984,7 @@ mod tests {
         for w in bounds.windows(2) {
             let file = InputFile {
                 path: path.to_path_buf(),
-                format: Format::Jsonl,
+                format: Format::from_path(path).unwrap(),
                 size: None,
                 range: Some(w[0]..w[1]),
             };
@@ -1007,5 +1059,295 @@ mod tests {
         for c in 0..=6 {
             assert_eq!(by_ranges(&blank, &[c], &opts).0, want, "cut {c}");
         }
+    }
+
+    /// One WARC record of type `wtype` with `payload` (and a record id unless `id` is empty).
+    fn warc_record(wtype: &str, id: &str, ctype: &str, payload: &[u8]) -> Vec<u8> {
+        let mut r = format!("WARC/1.0\r\nWARC-Type: {wtype}\r\n").into_bytes();
+        if !id.is_empty() {
+            r.extend(format!("WARC-Record-ID: <urn:uuid:{id}>\r\n").bytes());
+        }
+        r.extend(
+            format!(
+                "WARC-Target-URI: http://e.x/{id}\r\nContent-Type: {ctype}\r\n\
+                 Content-Length: {}\r\n\r\n",
+                payload.len()
+            )
+            .bytes(),
+        );
+        r.extend_from_slice(payload);
+        r.extend_from_slice(b"\r\n\r\n");
+        r
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    /// The records of a small WARC file with awkward parts: a payload holding two whole records
+    /// (`WARC/` lines that are no record starts), a request (skipped), a record without an id,
+    /// junk between records, a Content-Length too short, and a last record cut short.
+    fn awkward_warc_records() -> Vec<Vec<u8>> {
+        // (Two inner records: the first is followed by a record, the second by "after".)
+        let mut holder = b"before\n".to_vec();
+        holder.extend(warc_record("conversion", "in", "text/plain", b"inner text"));
+        holder.extend(warc_record("conversion", "in2", "text/plain", b"inner two"));
+        holder.extend(b"after");
+        let mut short = warc_record("conversion", "short", "text/plain", b"0123456789 text");
+        let at = memchr::memmem::find(&short, b"Length: 15").unwrap();
+        short[at + 8..at + 10].copy_from_slice(b"09");
+        let last = warc_record("conversion", "cut", "text/plain", b"the end is missing");
+        // (Good records: a cut needs 16 well-formed records after it, see `warc_range`.)
+        let fillers = (0..24).map(|i| {
+            let text = format!("filler {i}");
+            warc_record(
+                "conversion",
+                &format!("f{i}"),
+                "text/plain",
+                text.as_bytes(),
+            )
+        });
+        let mut recs = vec![
+            warc_record(
+                "warcinfo",
+                "info",
+                "application/warc-fields",
+                b"software: t\r\n",
+            ),
+            warc_record("conversion", "a", "text/plain", b"first text"),
+            warc_record("resource", "h", "text/html", b"<html><p>hello</p></html>"),
+            warc_record("resource", "w", "application/warc", &holder),
+            warc_record(
+                "request",
+                "r",
+                "application/http",
+                b"GET / HTTP/1.1\r\n\r\n",
+            ),
+            warc_record("conversion", "", "text/plain", b"no id here"),
+        ];
+        recs.extend(fillers);
+        recs.extend([
+            b"junk line\nWARC/ in junk\nmore junk\n".to_vec(),
+            short,
+            warc_record("conversion", "z", "text/plain", b"after the short one"),
+            last[..last.len() - 9].to_vec(),
+        ]);
+        recs
+    }
+
+    /// How many records the range `range` of `path` holds.
+    fn range_len(path: &Path, range: std::ops::Range<u64>) -> usize {
+        let file = InputFile {
+            path: path.to_path_buf(),
+            format: Format::from_path(path).unwrap(),
+            size: None,
+            range: Some(range),
+        };
+        records(file, &ReadOptions::default()).0.len()
+    }
+
+    /// Cut sets for a file of `len` bytes: every single cut, and 3-cut sets at many places
+    /// (including each of `marks` and the bytes around it).
+    fn cut_sets(len: u64, marks: &[u64]) -> Vec<Vec<u64>> {
+        let mut sets: Vec<Vec<u64>> = (1..len).map(|c| vec![c]).collect();
+        for (k, &m) in marks.iter().enumerate() {
+            let other = marks[(k * 7 + 3) % marks.len()];
+            let mut c = vec![
+                m.max(1),
+                (m + 1).min(len - 1),
+                other.saturating_sub(1).max(1),
+            ];
+            c.sort();
+            c.dedup();
+            sets.push(c);
+        }
+        for k in 0..60u64 {
+            let mut c: Vec<u64> = (1..4)
+                .map(|j| 1 + (k * 7919 * j + j * 31) % (len - 1))
+                .collect();
+            c.sort();
+            c.dedup();
+            sets.push(c);
+        }
+        sets
+    }
+
+    /// An uncompressed WARC file cut into byte ranges anywhere (inside version lines, headers,
+    /// payloads, the junk, a payload's `WARC/` line) gives the whole file's records, skips and
+    /// errors, with the same ids and offsets, each once.
+    #[test]
+    fn warc_byte_ranges_give_the_whole_files_records() {
+        let d = tempfile::tempdir().unwrap();
+        let recs = awkward_warc_records();
+        let data = recs.concat();
+        let path = d.path().join("a.warc");
+        std::fs::write(&path, &data).unwrap();
+        let file = InputFile {
+            path: path.clone(),
+            format: Format::Warc,
+            size: None,
+            range: None,
+        };
+        assert!(file.splittable());
+        let opts = ReadOptions::default();
+        let (want, _) = records(file, &opts);
+        let kinds = want.iter().filter(|w| w.starts_with("skip:")).count();
+        let errors = want
+            .iter()
+            .filter(|w| w.contains("|0|") && !w.contains("text"))
+            .count();
+        assert!(want.len() >= 34 && kinds == 3, "{want:#?}");
+        assert!(errors >= 2, "{want:#?}");
+        let len = data.len() as u64;
+        let mut marks: Vec<u64> = memchr::memmem::find_iter(&data, b"WARC/")
+            .map(|p| p as u64)
+            .collect();
+        marks.extend(
+            memchr::memchr_iter(b'\n', &data)
+                .map(|p| p as u64 + 1)
+                .step_by(3),
+        );
+        // Both sides of a cut inside the fillers hold records: the file is split.
+        let at = memchr::memmem::find(&data, b"filler 3").unwrap() as u64;
+        let half = range_len(&path, 0..at);
+        assert!(half > 0 && half < want.len(), "{half}");
+        for cuts in cut_sets(len, &marks) {
+            let (got, bytes) = by_ranges(&path, &cuts, &opts);
+            assert_eq!(got, want, "cuts {cuts:?}");
+            assert_eq!(bytes, len);
+        }
+    }
+
+    /// A `.warc.gz` file of one gzip member per record, with garbage between two members and
+    /// a corrupt member, cut into byte ranges anywhere (inside gzip headers, at member starts,
+    /// in the garbage and the corrupt member): the whole file's records, skips and errors, with
+    /// the same decompressed offsets and messages, each once. And a file that is one gzip
+    /// member: its first range reads it all.
+    #[test]
+    fn warc_gz_byte_ranges_give_the_whole_files_records() {
+        let d = tempfile::tempdir().unwrap();
+        let recs = awkward_warc_records();
+        let mut data = Vec::new();
+        let mut marks = Vec::new();
+        for (i, r) in recs.iter().enumerate() {
+            if i == 3 {
+                data.extend_from_slice(b"\x00garbage\x1f\x8b\x08 between members\n");
+            }
+            marks.push(data.len() as u64);
+            if i == 5 {
+                // A corrupt member: its middle bytes are changed.
+                let mut g = gzip(r);
+                let mid = g.len() / 2;
+                g[mid] ^= 0x55;
+                g[mid + 1] ^= 0x55;
+                data.extend(g);
+            } else {
+                data.extend(gzip(r));
+            }
+        }
+        let path = d.path().join("a.warc.gz");
+        std::fs::write(&path, &data).unwrap();
+        let whole = d.path().join("b.warc.gz");
+        std::fs::write(&whole, gzip(&recs[..6].concat())).unwrap();
+        let opts = ReadOptions::default();
+        for (path, marks) in [(path, marks), (whole, vec![0, 10, 20])] {
+            let file = InputFile {
+                path: path.clone(),
+                format: Format::Warc,
+                size: None,
+                range: None,
+            };
+            assert!(file.splittable());
+            let (want, _) = records(file, &opts);
+            assert!(want.len() >= 6, "{want:#?}");
+            if marks.len() > 3 {
+                // (The garbage holds a gzip magic: a corrupt "member" of its own.)
+                let has = |s: &str| want.iter().filter(|w| w.contains(s)).count();
+                assert_eq!(has("checksum"), 1, "{want:#?}");
+                assert_eq!(has("invalid gzip header"), 1, "{want:#?}");
+                assert_eq!(has("garbage between gzip members"), 1, "{want:#?}");
+            }
+            let len = std::fs::metadata(&path).unwrap().len();
+            // Per-record members: both halves hold records; one member: the first range all.
+            let half = range_len(&path, 0..len / 2);
+            if marks.len() > 3 {
+                assert!(half > 0 && half < want.len(), "{half}");
+            } else {
+                assert_eq!(half, want.len());
+                assert_eq!(range_len(&path, 1..len), 0);
+            }
+            for cuts in cut_sets(len, &marks) {
+                let (got, bytes) = by_ranges(&path, &cuts, &opts);
+                assert_eq!(got, want, "{path:?} cuts {cuts:?}");
+                assert_eq!(bytes, len);
+            }
+        }
+    }
+
+    /// The crawl samples of ../shared (real per-record gzip files, a file that is one gzip
+    /// member, uncompressed and malformed ones), each cut into 2 to 5 ranges at many places,
+    /// give the whole file's records.
+    #[test]
+    fn shared_warc_samples_in_byte_ranges() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/warc-samples");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            assert!(
+                std::env::var_os("THRESHER_REQUIRE_SHARED").is_none(),
+                "../shared is required (THRESHER_REQUIRE_SHARED is set) but absent"
+            );
+            eprintln!("skipping: ../shared/corpus/warc-samples absent");
+            return;
+        };
+        let d = tempfile::tempdir().unwrap();
+        let opts = ReadOptions::default();
+        let mut split = 0;
+        for e in entries.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            // (`.gz.bad` is a `.warc.gz` under another name.)
+            let path = match name.strip_suffix(".bad") {
+                Some(n) => {
+                    let to = d.path().join(n);
+                    std::fs::copy(&p, &to).unwrap();
+                    to
+                }
+                None => p,
+            };
+            let Some(Format::Warc) = Format::from_path(&path) else {
+                continue;
+            };
+            let file = InputFile {
+                path: path.clone(),
+                format: Format::Warc,
+                size: None,
+                range: None,
+            };
+            if !file.splittable() {
+                assert!(name.contains(".arc"), "{name} is not split");
+                continue;
+            }
+            split += 1;
+            let (want, _) = records(file, &opts);
+            let len = std::fs::metadata(&path).unwrap().len();
+            if len > 100_000 && !name.ends_with(".bad") {
+                // Large files are cut: their second half holds records.
+                let second = range_len(&path, len / 2..len);
+                assert!(second > 0 && second < want.len(), "{name}: {second}");
+            }
+            for n in 2..=5u64 {
+                for shift in [0, 1, 7, 101] {
+                    let mut cuts: Vec<u64> = (1..n)
+                        .map(|i| (i * len / n + shift).clamp(1, len - 1))
+                        .collect();
+                    cuts.dedup();
+                    let (got, bytes) = by_ranges(&path, &cuts, &opts);
+                    assert_eq!(got, want, "{name} cuts {cuts:?}");
+                    assert_eq!(bytes, len);
+                }
+            }
+        }
+        assert!(split >= 20, "{split}");
     }
 }

@@ -48,6 +48,9 @@ pub struct WarcReader<R: Read> {
     arc: Option<bool>,
     /// Offset of a `WARC/` version line already read into `line` by [`Self::resync`].
     pending: Option<u64>,
+    /// For a byte range of an uncompressed file: the offset of the next range's first record.
+    /// A record that starts there or later is the next range's (see [`crate::warc_range`]).
+    stop_at: Option<u64>,
     line: Vec<u8>,
     block: Vec<u8>,
 }
@@ -171,6 +174,9 @@ struct GzMembers<R: Read> {
     /// Set when the stream ended on a corrupt member (not merely cut short): where its output
     /// began. Bytes from there are not to be trusted.
     failed_from: Option<u64>,
+    /// For a byte range of the file: the compressed offset of the next range's first member.
+    /// The stream ends between members once this offset is reached.
+    stop_at: Option<u64>,
 }
 
 enum Members<R: Read> {
@@ -187,13 +193,18 @@ enum Members<R: Read> {
 }
 
 impl<R: Read> GzMembers<R> {
-    fn new(inner: BufReader<R>) -> Self {
+    /// Members read from compressed offset `start` (a member's first byte, where `inner`
+    /// is), whose output begins at decompressed offset `out`, up to compressed offset `stop`.
+    fn at(inner: BufReader<R>, start: u64, out: u64, stop: Option<u64>) -> Self {
+        let mut inner = Counting::new(inner);
+        inner.pos = start;
         GzMembers {
-            state: Members::Between(Counting::new(inner)),
-            out: 0,
+            state: Members::Between(inner),
+            out,
             gaps: Default::default(),
             spare_tape: Vec::new(),
             failed_from: None,
+            stop_at: stop,
         }
     }
 
@@ -286,6 +297,9 @@ impl<R: Read> Read for GzMembers<R> {
                     }
                 },
                 Members::Between(mut inner) => {
+                    if self.stop_at.is_some_and(|s| inner.pos >= s) {
+                        return Ok(0);
+                    }
                     let head = inner.fill_at_least(2);
                     if head.is_empty() {
                         return match inner.err.take() {
@@ -323,6 +337,24 @@ impl<R: Read> Read for GzMembers<R> {
                     }
                 }
             }
+        }
+    }
+}
+
+/// The decompressed bytes a reader of the whole file gets from the gzip members between
+/// compressed offsets `from` (a member's first byte) and `to` (the next range's first
+/// member): `data` is the whole file. For a member whose size its trailer does not vouch for
+/// (see [`crate::warc_range`]): a corrupt member's output counts up to where it fails.
+pub(crate) fn gzip_output_len(data: &[u8], from: u64, to: u64) -> u64 {
+    let Some(bytes) = usize::try_from(from).ok().and_then(|f| data.get(f..)) else {
+        return 0;
+    };
+    let mut m = GzMembers::at(BufReader::new(bytes), from, 0, Some(to));
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        match m.read(&mut buf) {
+            Ok(0) | Err(_) => return m.out,
+            Ok(_) => {}
         }
     }
 }
@@ -541,23 +573,35 @@ impl<R: Read> WarcReader<R> {
     /// A reader over `reader` (gzip is detected from the magic bytes); `file` is the name that
     /// goes into every record's [`SourcePos`].
     pub fn new(reader: R, file: Arc<str>) -> Self {
+        Self::at(reader, file, crate::warc_range::Span::whole())
+    }
+
+    /// A reader of one byte range of a file (see [`crate::warc_range::Span`]): `reader` is at
+    /// file offset `span.start`, a record's first byte (uncompressed) or a gzip member's.
+    /// The records' offsets are those of a reader of the whole file.
+    pub(crate) fn at(reader: R, file: Arc<str>, span: crate::warc_range::Span) -> Self {
         let mut buf = BufReader::with_capacity(64 * 1024, reader);
         let gz = matches!(buf.fill_buf(), Ok(b) if b.starts_with(&[0x1f, 0x8b]));
-        let source = if gz {
-            Source::Gzip(Box::new(GzSource {
-                r: BufReader::with_capacity(64 * 1024, GzMembers::new(buf)),
-                consumed: 0,
-            }))
+        let (source, stop_at) = if gz {
+            let members = GzMembers::at(buf, span.start, span.out_start, span.stop);
+            let source = Source::Gzip(Box::new(GzSource {
+                r: BufReader::with_capacity(64 * 1024, members),
+                consumed: span.out_start,
+            }));
+            (source, None)
         } else {
-            Source::Plain(buf)
+            (Source::Plain(buf), span.stop)
         };
+        let mut input = Counting::new(source);
+        input.pos = span.out_start;
         WarcReader {
-            input: Counting::new(source),
+            input,
             file,
             max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             done: false,
             arc: None,
             pending: None,
+            stop_at,
             line: Vec::new(),
             block: Vec::new(),
         }
@@ -631,6 +675,12 @@ impl<R: Read> WarcReader<R> {
             return Some(self.error(gap.at, gap.message, ""));
         }
         let start = self.pending.take()?;
+        if self.stop_at.is_some_and(|s| start >= s) {
+            // The next range's first record (uncompressed files; a gzip range ends in
+            // `GzMembers`).
+            self.done = true;
+            return None;
+        }
         if self.arc.is_none() {
             let is_arc = !self.line.starts_with(b"WARC/") && self.line.starts_with(b"filedesc:");
             self.arc = Some(is_arc);

@@ -6,9 +6,11 @@
 //! one concatenation of `T` bytes, and shard `I` owns bytes `[I * T / N, (I + 1) * T / N)`
 //! ([`Shard::select_ranges`]): a local uncompressed JSONL file is cut at those points into
 //! byte ranges (a range reads the records that *start* in it, so one huge file does not land
-//! on one task), and so is a local Parquet file (a range reads the row groups that start in
-//! it); any other file (compressed, WARC, text, HTML, remote) goes whole to
-//! the shard that owns its middle byte, `floor(N * (bytes before j + half of j's bytes) / T)`.
+//! on one task), and so are a local Parquet file (a range reads the row groups that start in
+//! it) and a local WARC or WET file, uncompressed or gzipped one member per record (a range
+//! reads the records, or the gzip members, that start in it; a file that is one gzip stream
+//! is read by the range at its start); any other file (compressed JSONL, zstd, ARC, text,
+//! HTML, remote) goes whole to the shard that owns its middle byte, `floor(N * (bytes before j + half of j's bytes) / T)`.
 //! The rule depends only on the list and the file sizes, so every task computes the same split
 //! without talking to the others. Every record belongs to exactly one shard; a shard may be
 //! empty when there are fewer files than shards.
@@ -17,7 +19,8 @@
 //! the single run's input order. Steps that decide by input order (`minhash_dedup`'s sharded
 //! stages number node `(shard << 40) | record`, `keeper = "lowest_seq"`) therefore decide as a
 //! single run would. A range's line numbers and offsets are the whole file's (the newlines
-//! before it are counted), so document ids made from `file:line` and the file and position of
+//! before it are counted; a `.warc.gz` range adds up the decompressed sizes of the gzip
+//! members before it), so document ids made from `file:line` and the file and position of
 //! each error are those of a single run. A file cut into ranges appears in several shards'
 //! `stats.json`, each with its `ranges` and the file's `size`; `merge-stats` adds them up.
 
@@ -141,7 +144,8 @@ impl Shard {
     /// This shard's part of the run's input list, balanced by bytes: the inputs are seen as
     /// one concatenation of their bytes, and shard `I` of `N` owns bytes
     /// `[I * T / N, (I + 1) * T / N)` of its `T`. A file that can be read in byte ranges
-    /// ([`InputFile::splittable`]: local uncompressed JSONL or Parquet) contributes the part of it in
+    /// ([`InputFile::splittable`]: local uncompressed JSONL, Parquet, WARC or per-record
+    /// gzipped WARC) contributes the part of it in
     /// that span, as a [`InputFile::range`] (the records that start there; the whole file
     /// when the span covers it); any other file goes whole to the shard that owns its middle
     /// byte (as in [`Shard::assign`]). Every task computes the same cuts from the list and the
@@ -339,8 +343,14 @@ mod tests {
             mk("d.txt", &[b'd'; 300]),
             mk("e.jsonl", b""),
             mk("f.jsonl", &[b'f'; 7]),
+            mk("g.warc", b"WARC/1.0\r\nContent-Length: 2\r\n\r\nab\r\n\r\n"),
+            mk(
+                "h.arc",
+                b"filedesc://h.arc 0.0.0.0 20140101000000 text/plain 0\n",
+            ),
         ];
         assert!(files[0].splittable() && !files[1].splittable() && !files[3].splittable());
+        assert!(files[6].splittable() && !files[7].splittable());
         for n in 1..=9u32 {
             let all: Vec<(usize, InputFile)> = (0..n)
                 .flat_map(|i| {
