@@ -116,32 +116,8 @@ impl StepConfig for ParagraphDedupConfig {
                 ),
             ));
         }
-        match (self.stage, &self.filter_file, &self.filters) {
-            (ParagraphStage::Collect, None, _) => {
-                return Err(Error::config(
-                    STEP,
-                    "`stage` = \"collect\" needs `filter_file` (where this shard's filter goes)",
-                ))
-            }
-            (ParagraphStage::Apply, _, None) => {
-                return Err(Error::config(
-                    STEP,
-                    "`stage` = \"apply\" needs `filters` (the earlier shards' filter files; \
-                     [] for the first shard)",
-                ))
-            }
-            (s, f, l)
-                if (s != ParagraphStage::Collect && f.is_some())
-                    || (s != ParagraphStage::Apply && l.is_some()) =>
-            {
-                return Err(Error::config(
-                    STEP,
-                    "`filter_file` goes with `stage` = \"collect\" and `filters` with \
-                     `stage` = \"apply\"",
-                ))
-            }
-            _ => {}
-        }
+        // The stage's files are checked when the step is built: `--set` changes `stage` and
+        // its file one at a time, and each change is validated alone.
         let (bits, _) = BloomFilter::size_for(self.expected_paragraphs, self.fp_rate)
             .map_err(|_| Error::config(STEP, "`expected_paragraphs`: cannot size the filter"))?;
         let bytes = bits.div_ceil(64).saturating_mul(8);
@@ -193,6 +169,7 @@ impl ParagraphDedup {
     /// missing or of another size).
     pub fn new(cfg: ParagraphDedupConfig) -> Result<Self> {
         cfg.validate()?;
+        check_stage(&cfg)?;
         let mut bloom = BloomFilter::new(
             cfg.expected_paragraphs,
             cfg.fp_rate,
@@ -234,6 +211,33 @@ impl ParagraphDedup {
         } else {
             xxhash_rust::xxh3::xxh3_128(para.as_bytes())
         }
+    }
+}
+
+/// The stage's parameters: `collect` needs `filter_file`, `apply` needs `filters`, and neither
+/// is accepted with another stage (a forgotten `stage` would otherwise dedup within the shard).
+fn check_stage(cfg: &ParagraphDedupConfig) -> Result<()> {
+    match (cfg.stage, &cfg.filter_file, &cfg.filters) {
+        (ParagraphStage::Collect, None, _) => Err(Error::config(
+            STEP,
+            "`stage` = \"collect\" needs `filter_file` (where this shard's filter goes)",
+        )),
+        (ParagraphStage::Apply, _, None) => Err(Error::config(
+            STEP,
+            "`stage` = \"apply\" needs `filters` (the earlier shards' filter files; [] for the \
+             first shard)",
+        )),
+        (s, f, l)
+            if (s != ParagraphStage::Collect && f.is_some())
+                || (s != ParagraphStage::Apply && l.is_some()) =>
+        {
+            Err(Error::config(
+                STEP,
+                "`filter_file` goes with `stage` = \"collect\" and `filters` with `stage` = \
+                 \"apply\"",
+            ))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -564,7 +568,7 @@ mod tests {
                 ..small()
             },
         ] {
-            assert!(cfg.validate().is_err(), "{cfg:?}");
+            assert!(ParagraphDedup::new(cfg).is_err());
         }
         let missing = ParagraphDedupConfig {
             stage: ParagraphStage::Apply,

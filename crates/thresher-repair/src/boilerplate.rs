@@ -108,7 +108,8 @@ impl StepConfig for CorpusBoilerplateConfig {
         const STEP: &str = "corpus_boilerplate";
         check_at_least(STEP, "max_docs", self.max_docs, 1)?;
         check_shape(STEP, self.sketch_width, self.sketch_depth)?;
-        check_stage(STEP, self.stage, &self.sketch_file, &self.sketches)?;
+        // The stage's files are checked when the step is built: `--set` changes `stage` and
+        // its file one at a time, and each change is validated alone.
         Ok(())
     }
 
@@ -138,6 +139,7 @@ impl CorpusBoilerplate {
     pub fn new(cfg: CorpusBoilerplateConfig) -> Result<Self> {
         const STEP: &str = "corpus_boilerplate";
         cfg.validate()?;
+        check_stage(STEP, cfg.stage, &cfg.sketch_file, &cfg.sketches)?;
         let sketch = CountSketch::new(STEP, cfg.sketch_width, cfg.sketch_depth)?;
         let mut seen = Observed::default();
         if let (CorpusStage::Apply, Some(paths)) = (cfg.stage, &cfg.sketches) {

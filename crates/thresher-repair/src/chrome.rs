@@ -232,7 +232,7 @@ impl StepConfig for StripChromeConfig {
                 "`stage` needs corpus statistics (`corpus_min_docs` above 0)",
             ));
         }
-        check_stage(STEP, self.stage, &self.sketch_file, &self.sketches)?;
+        // The stage's files are checked when the step is built (see `corpus_boilerplate`).
         Ok(())
     }
 
@@ -332,6 +332,7 @@ impl StripChrome {
     /// With another classifier than the built-in one (`None`: the rules), for evaluation.
     pub fn with_model(cfg: StripChromeConfig, model: Option<ChromeModel>) -> Result<Self> {
         cfg.validate()?;
+        check_stage("strip_chrome", cfg.stage, &cfg.sketch_file, &cfg.sketches)?;
         if let Some(m) = &model {
             m.check()
                 .map_err(|e| thresher_core::Error::config("strip_chrome", e))?;
