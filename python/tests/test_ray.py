@@ -2,7 +2,9 @@
 recipe on the shared reference documents, cut into files, with planted near-duplicates and exact
 copies in other files, gives what a single `thresher run` gives (kept texts and annotations,
 rejected reasons and values, counts overall, per step and per file); again with a Ray worker
-killed during the MinHash stages, and when a job is submitted again after an interruption.
+killed during the MinHash stages, and when a job is submitted again after an interruption; and
+`strip_chrome` / `corpus_boilerplate` / `paragraph_dedup` as corpus stages, on pages of sites
+spread over the tasks, give the single run's output.
 
 Needs ray (fails, not skips, without it under THRESHER_REQUIRE_SHARED=1, as without ../shared).
 """
