@@ -15,7 +15,8 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
    sketch) or ``collect`` stage (writes the shard's Bloom filter). The ``prefix`` tasks then run
    every such step in its ``apply`` stage: the counting steps load the sum of all shards'
    sketches (the single run's counts), ``paragraph_dedup`` on shard ``I`` the union of shards
-   ``0..I``'s filters (the single run's filter at the shard's first document).
+   ``0..I``'s filters (the single run's filter at the shard's first document; one task writes
+   the running unions, so that each shard reads one filter file).
 1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
    of the inputs (``thresher run --shard I/N``: about ``1/N`` of the input bytes, contiguous, an
    uncompressed JSONL file cut into byte ranges at record starts, a Parquet file at row group
@@ -210,8 +211,9 @@ class Plan:
                 if j == upto:
                     s.update(stage="collect", filter_file=str(d / f"filter-{shard:05d}.bloom"))
                 else:
-                    # One run's filter at this shard's first document: the earlier shards'.
-                    s.update(stage="apply", filters=[str(d / f"filter-{k:05d}.bloom") for k in range(shard)])
+                    # One run's filter at this shard's first document: the union of the earlier
+                    # shards' filters, which the union task wrote as one file.
+                    s.update(stage="apply", filters=[str(d / f"union-{shard - 1:05d}.bloom")] if shard else [])
             elif j == upto:
                 s.update(stage="count", sketch_file=str(d / f"sketch-{shard:05d}.sketch"))
             else:
@@ -317,6 +319,32 @@ def _corpus_task(work: str, step: int, shard: int, shards: int, recipe_path: str
     stats = json.loads((out / "stats.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
     return _mark(marker, {"in": stats["steps"][-1]["in"]})
+
+
+def _union_task(work: str, step: int, shards: int, *_after: Any) -> Dict[str, Any]:
+    """The running unions of a ``paragraph_dedup`` corpus stage's filters: ``union-K.bloom`` is
+    ``filter-0 | ... | filter-K`` (the bits after the header OR-ed; the headers, which hold the
+    filter's shape, must be equal), so that shard ``K + 1`` reads one file, not ``K + 1``."""
+    d = _corpus_dir(work, step)
+    marker = d / "union.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    head, acc, size = b"", 0, 0
+    header = 32  # magic and three u64 (bits, hashes, words): BloomFilter::write_to
+    for k in range(shards - 1):
+        data = (d / f"filter-{k:05d}.bloom").read_bytes()
+        if k == 0:
+            head, size = data[:header], len(data) - header
+        elif data[:header] != head or len(data) - header != size:
+            raise RunError(f"{d}/filter-{k:05d}.bloom: another filter shape than filter-00000.bloom")
+        # Little-endian words as one little-endian integer: OR-ing the integers ORs the words.
+        acc |= int.from_bytes(data[header:], "little")
+        del data
+        tmp = d / f"union-{k:05d}.bloom.tmp"
+        tmp.write_bytes(head + acc.to_bytes(size, "little"))
+        os.replace(tmp, d / f"union-{k:05d}.bloom")
+    return _mark(marker, {"unions": shards - 1})
 
 
 def _prefix_task(
@@ -730,6 +758,8 @@ def run(
             path = d / f"recipe-{i:05d}.toml"
             path.write_text(_toml(the_plan.staged_prefix(w, shards, i, j)))
             refs.append(corpus.remote(w, j, i, shards, str(path), inputs, threads))
+        if paragraph and refs:
+            refs = [ray.remote(_union_task).options(num_cpus=1, max_retries=max_retries).remote(w, j, shards, *refs)]
         ray.get(refs)
     prefix_paths = []
     for i in range(shards):
