@@ -2,7 +2,9 @@
 recipe on the shared reference documents, cut into files, with planted near-duplicates and exact
 copies in other files, gives what a single `thresher run` gives (kept texts and annotations,
 rejected reasons and values, counts overall, per step and per file); again with a Ray worker
-killed during the MinHash stages, and when a job is submitted again after an interruption.
+killed during the MinHash stages, and when a job is submitted again after an interruption; and
+`strip_chrome` / `corpus_boilerplate` / `paragraph_dedup` as corpus stages, on pages of sites
+spread over the tasks, give the single run's output.
 
 Needs ray (fails, not skips, without it under THRESHER_REQUIRE_SHARED=1, as without ../shared).
 """
@@ -231,8 +233,11 @@ def test_recipes_the_executor_cannot_run_are_refused():
     import thresher.ray
     from thresher import RecipeError
 
-    with pytest.raises(RecipeError, match="paragraph_dedup"):
-        thresher.ray.plan({"step": [{"type": "paragraph_dedup"}]})
+    with pytest.raises(RecipeError, match="sets `stage`"):
+        thresher.ray.plan({"step": [{"type": "paragraph_dedup", "stage": "collect"}]})
+    # The corpus-counting steps run as corpus stages (strip_chrome with corpus statistics only).
+    assert thresher.ray.plan("default").corpus == [1, 2]
+    assert thresher.ray.plan({"step": [{"type": "strip_chrome"}, {"type": "paragraph_dedup"}]}).corpus == [1]
     with pytest.raises(RecipeError, match="last step"):
         thresher.ray.plan({"step": [{"type": "minhash_dedup"}, {"type": "gopher_quality"}]})
     with pytest.raises(RecipeError, match="exact_dedup"):
@@ -316,3 +321,72 @@ def test_rejected_lines_are_repointed_only_where_named():
     last = b"".join(_repointed(line(short) + line(dup)[:-1], {"a": 'fi"rst'}))
     assert last.endswith(b'"value_text":"fi\\"rst","step":"exact_dedup"}')
     assert json.loads(last.splitlines()[1]) == dict(dup, value_text='fi"rst')
+
+
+@pytest.fixture(scope="module")
+def site_inputs(tmp_path_factory):
+    """Three files of pages of three sites, each site's 12 pages spread 4 per file (so over
+    the 3 tasks): every page opens with the site's menu (label lines: `strip_chrome`'s corpus
+    statistics) and ends with its footer (a line with a digit, which `strip_chrome` leaves to
+    `corpus_boilerplate`); one page of each site in each file quotes the same paragraph
+    (`paragraph_dedup` keeps the first); the last file has a mirror page of a page of the
+    first file (all its paragraphs seen before: rejected)."""
+    d = tmp_path_factory.mktemp("site-inputs")
+    paths = []
+    for f in range(3):
+        lines = []
+        for k in range(4):
+            for site in ("a.com", "b.org", "c.net"):
+                n = f * 4 + k
+                body = [f"Page {n} of {site} has its own sentence of prose here, number {w}." for w in range(3)]
+                if k == 1:
+                    body.insert(1, "A famous quotation that many sites repeat in full on their pages.")
+                text = "\n".join([f"{site} home", "Products", "Contact us", *body, f"Copyright 2026 {site}"])
+                lines.append({"id": f"{site}-{n}", "url": f"https://{site}/p{n}", "text": text})
+        if f == 2:
+            first = "\n".join(f"Page 0 of a.com has its own sentence of prose here, number {w}." for w in range(3))
+            lines.append({"id": "mirror", "url": "https://mirror.example/0", "text": first})
+        p = d / f"sites-{f}.jsonl"
+        p.write_text("".join(json.dumps(x) + "\n" for x in lines))
+        paths.append(p)
+    return paths
+
+
+#: Thresholds above any one task's count (at most about 5 pages of a site) and below the
+#: whole input's (12): counting per task removes nothing.
+CORPUS_RECIPE = {
+    "step": [
+        {"type": "strip_chrome", "corpus_min_docs": 7, "min_block_lines": 8},
+        {"type": "corpus_boilerplate", "group_by": "url", "max_docs": 6},
+        {"type": "paragraph_dedup", "expected_paragraphs": 10000},
+    ]
+}
+
+
+def test_corpus_counts_and_paragraph_dedup_across_tasks(cluster, site_inputs, tmp_path):
+    """`strip_chrome` (corpus statistics), `corpus_boilerplate` (per site) and
+    `paragraph_dedup` as corpus stages: the Ray run equals the single run, which removed the
+    menus, footers, quotation repeats and the mirror page across tasks."""
+    import thresher.ray
+
+    recipe = tmp_path / "corpus.toml"
+    recipe.write_text(thresher.ray._toml(CORPUS_RECIPE))
+    single = tmp_path / "single"
+    subprocess.run([*thresher_command(), "run", str(recipe), "-i", *map(str, site_inputs), "-o", str(single),
+                    "-q"], check=True)
+    out = tmp_path / "out"
+    thresher.ray.run(CORPUS_RECIPE, site_inputs, out, shards=3)
+    kept, want_kept = _lines(out, "kept"), _lines(single, "kept")
+    assert kept == want_kept
+    assert _lines(out, "rejected") == _lines(single, "rejected")
+    got, want = (json.loads((o / "stats.json").read_text()) for o in (out, single))
+    assert _counts(got) == _counts(want)
+    # What the single run removed needs the whole input's counts (no task alone has enough).
+    texts = [d["text"] for d in want_kept]
+    assert len(texts) == 36
+    assert not any("Products" in t or "Copyright" in t for t in texts)
+    assert sum("famous quotation" in t for t in texts) == 1
+    assert [d["id"] for d in _lines(single, "rejected")] == ["mirror"]
+    steps = {s["type"]: s for s in want["steps"]}
+    assert steps["strip_chrome"]["edited"] == steps["corpus_boilerplate"]["edited"] == 36
+    assert steps["paragraph_dedup"]["edited"] == 8

@@ -8,6 +8,15 @@ environment variable THRESHER_BIN names on the workers) on one shard of the inpu
 Every output file lives under ``output``, which must be on a file system all nodes see (as for
 Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
 
+0. ``corpus`` (per corpus-counting step of ``P``: ``corpus_boilerplate``, ``strip_chrome`` with
+   ``corpus_min_docs > 0``, ``paragraph_dedup``; in recipe order): ``N`` tasks (``N - 1`` for
+   ``paragraph_dedup``) each run ``P`` up to that step on shard ``I/N``, the earlier such steps
+   in their ``apply`` stage and this one in its ``count`` stage (writes the shard's count-min
+   sketch) or ``collect`` stage (writes the shard's Bloom filter). The ``prefix`` tasks then run
+   every such step in its ``apply`` stage: the counting steps load the sum of all shards'
+   sketches (the single run's counts), ``paragraph_dedup`` on shard ``I`` the union of shards
+   ``0..I``'s filters (the single run's filter at the shard's first document; one task writes
+   the running unions, so that each shard reads one filter file).
 1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
    of the inputs (``thresher run --shard I/N``: about ``1/N`` of the input bytes, contiguous, an
    uncompressed JSONL file cut into byte ranges at record starts, a Parquet file at row group
@@ -37,11 +46,9 @@ or the same job submitted again, returns the marker's result instead of working 
 task's child process dies with it (``PR_SET_PDEATHSIG``) and the retry starts its folder anew.
 
 What is not distributed yet: the MinHash cluster stage with ``keeper = "datatrove"`` or
-``"priority"`` or ``verify_jaccard`` (one task); ``paragraph_dedup`` and an
-``exact_dedup`` that is not the step right before the trailing ``minhash_dedup`` (or the last
-step) are refused; ``strip_chrome`` (``corpus_min_docs > 0``) and ``corpus_boilerplate`` count
-their lines per task, which equals a single run when each group's documents (a site's, with
-``group_by = "url"``) are in one task or have no group field, and otherwise removes fewer lines.
+``"priority"`` or ``verify_jaccard`` (one task); an ``exact_dedup`` that is not the step right
+before the trailing ``minhash_dedup`` (or the last step) is refused. Each corpus stage runs the
+steps before its step once more (the inputs are read again, not the stage's output).
 """
 
 from __future__ import annotations
@@ -62,10 +69,11 @@ from . import RecipeError, RunError, RunStats, recipes
 
 __all__ = ["run", "main", "plan"]
 
-#: Steps that need the whole corpus in input order and have no sharded form here.
-_REFUSED = {"paragraph_dedup"}
-#: Steps whose corpus statistics are counted per task (see the module's doc).
-_PER_TASK_STATS = {"corpus_boilerplate", "strip_chrome"}
+#: Steps with a sharded form run as a corpus stage (see the module's doc); ``strip_chrome``
+#: only with corpus statistics (``corpus_min_docs > 0``).
+_CORPUS_STEPS = {"corpus_boilerplate", "strip_chrome", "paragraph_dedup"}
+#: The parameters of those stages, which the executor sets.
+_STAGE_KEYS = ("stage", "sketch_file", "sketches", "filter_file", "filters")
 
 
 # --- recipe -------------------------------------------------------------------------------------
@@ -143,12 +151,6 @@ class Plan:
         if not steps:
             raise RecipeError("the recipe has no [[step]]")
         types = [s.get("type") for s in steps]
-        for t in types:
-            if t in _REFUSED:
-                raise RecipeError(
-                    f"the Ray executor cannot run `{t}` across tasks yet: run it with "
-                    "`thresher run` on one machine"
-                )
         self.minhash: Optional[Dict[str, Any]] = None
         if types[-1] == "minhash_dedup":
             self.minhash = dict(steps[-1])
@@ -173,8 +175,14 @@ class Plan:
                     "before minhash_dedup (or the last step)"
                 )
             self.exact = dict(steps[-1])
-        #: Steps whose statistics are counted per task.
-        self.per_task_stats = [t for t in types if t in _PER_TASK_STATS]
+        #: Indexes (in the prefix's steps) of the steps run as corpus stages, in order.
+        self.corpus: List[int] = []
+        for j, s in enumerate(steps):
+            t = s.get("type")
+            if t in _CORPUS_STEPS and (t != "strip_chrome" or s.get("corpus_min_docs", 0) > 0):
+                if any(k in s for k in _STAGE_KEYS):
+                    raise RecipeError(f"{t}: the Ray executor sets `stage` and its files itself")
+                self.corpus.append(j)
         self.prefix: Optional[Dict[str, Any]] = None
         if steps:
             self.prefix = {k: v for k, v in recipe.items() if k != "step"}
@@ -188,6 +196,32 @@ class Plan:
         other = sorted(set(out) - {"format", "shard_max_docs", "shard_max_bytes", "fsync"})
         if other:
             raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
+
+    def staged_prefix(self, work: str, shards: int, shard: int, upto: Optional[int] = None) -> Dict[str, Any]:
+        """The prefix recipe of shard ``shard``: each corpus step in its ``apply`` stage reading
+        the files of its corpus stage under ``work``; with ``upto`` (a corpus step's index), the
+        steps up to that one only, that one in its ``count`` (``collect``) stage."""
+        assert self.prefix is not None
+        steps = [dict(s) for s in self.prefix["step"]]
+        for j in self.corpus:
+            if upto is not None and j > upto:
+                break
+            d = _corpus_dir(work, j)
+            s = steps[j]
+            if s["type"] == "paragraph_dedup":
+                if j == upto:
+                    s.update(stage="collect", filter_file=str(d / f"filter-{shard:05d}.bloom"))
+                else:
+                    # One run's filter at this shard's first document: the union of the earlier
+                    # shards' filters, which the union task wrote as one file.
+                    s.update(stage="apply", filters=[str(d / f"union-{shard - 1:05d}.bloom")] if shard else [])
+            elif j == upto:
+                s.update(stage="count", sketch_file=str(d / f"sketch-{shard:05d}.sketch"))
+            else:
+                s.update(stage="apply", sketches=[str(d / f"sketch-{k:05d}.sketch") for k in range(shards)])
+        if upto is not None:
+            steps = steps[: upto + 1]
+        return dict(self.prefix, step=steps)
 
     def minhash_recipe(self, work_dir: str, stage: str) -> Dict[str, Any]:
         """The recipe of a MinHash stage: the step alone, over the prefix's kept JSONL."""
@@ -262,6 +296,56 @@ def _exact_key(text: str) -> int:
     sigmas are folded here."""
     norm = " ".join(text.lower().replace("\u03c2", "\u03c3").split())
     return int.from_bytes(hashlib.blake2b(norm.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _corpus_dir(work: str, step: int) -> Path:
+    return Path(work) / f"corpus-{step:03d}"
+
+
+def _corpus_task(work: str, step: int, shard: int, shards: int, recipe_path: str, inputs: List[str],
+                 threads: int) -> Dict[str, Any]:
+    """A corpus stage on shard ``shard``: runs the prefix up to corpus step ``step`` (in its
+    ``count`` or ``collect`` stage, which writes the shard's sketch or filter under the stage's
+    folder), then drops the run's output, which is not needed. Returns the documents that
+    reached the step."""
+    root = _corpus_dir(work, step)
+    marker = root / f"shard-{shard:05d}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    out = root / f"run-{shard:05d}"
+    _fresh(out)
+    _thresher(["run", recipe_path, "-i", *inputs, "-o", str(out), "-q", "--overwrite",
+               "--shard", f"{shard}/{shards}", "--threads", str(threads)])
+    stats = json.loads((out / "stats.json").read_text())
+    shutil.rmtree(out, ignore_errors=True)
+    return _mark(marker, {"in": stats["steps"][-1]["in"]})
+
+
+def _union_task(work: str, step: int, shards: int, *_after: Any) -> Dict[str, Any]:
+    """The running unions of a ``paragraph_dedup`` corpus stage's filters: ``union-K.bloom`` is
+    ``filter-0 | ... | filter-K`` (the bits after the header OR-ed; the headers, which hold the
+    filter's shape, must be equal), so that shard ``K + 1`` reads one file, not ``K + 1``."""
+    d = _corpus_dir(work, step)
+    marker = d / "union.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    head, acc, size = b"", 0, 0
+    header = 32  # magic and three u64 (bits, hashes, words): BloomFilter::write_to
+    for k in range(shards - 1):
+        data = (d / f"filter-{k:05d}.bloom").read_bytes()
+        if k == 0:
+            head, size = data[:header], len(data) - header
+        elif data[:header] != head or len(data) - header != size:
+            raise RunError(f"{d}/filter-{k:05d}.bloom: another filter shape than filter-00000.bloom")
+        # Little-endian words as one little-endian integer: OR-ing the integers ORs the words.
+        acc |= int.from_bytes(data[header:], "little")
+        del data
+        tmp = d / f"union-{k:05d}.bloom.tmp"
+        tmp.write_bytes(head + acc.to_bytes(size, "little"))
+        os.replace(tmp, d / f"union-{k:05d}.bloom")
+    return _mark(marker, {"unions": shards - 1})
 
 
 def _prefix_task(
@@ -736,15 +820,36 @@ def run(
     opts = dict(num_cpus=threads, max_retries=max_retries, retry_exceptions=False)
     w = str(work)
 
-    prefix_path = work / "prefix.toml"
     stats: Dict[str, Any]
     if the_plan.prefix is None:
         raise RecipeError("a recipe of minhash_dedup alone: run it with `thresher run`")
-    prefix_path.write_text(_toml(the_plan.prefix))
+    # The corpus stages, one step after the other: each counts (or collects) what reaches its
+    # step, the earlier ones applied with the whole input's counts.
+    corpus = ray.remote(_corpus_task).options(**opts)
+    for j in the_plan.corpus:
+        d = _corpus_dir(w, j)
+        d.mkdir(parents=True, exist_ok=True)
+        # The last shard's filter would be read by no later shard.
+        paragraph = the_plan.prefix["step"][j]["type"] == "paragraph_dedup"
+        refs = []
+        for i in range(shards - 1 if paragraph else shards):
+            path = d / f"recipe-{i:05d}.toml"
+            path.write_text(_toml(the_plan.staged_prefix(w, shards, i, j)))
+            refs.append(corpus.remote(w, j, i, shards, str(path), inputs, threads))
+        if paragraph and refs:
+            refs = [ray.remote(_union_task).options(num_cpus=1, max_retries=max_retries).remote(w, j, shards, *refs)]
+        ray.get(refs)
+    prefix_paths = []
+    for i in range(shards):
+        # One recipe for all shards unless a paragraph_dedup reads the earlier shards' filters.
+        path = work / (f"prefix-{i:05d}.toml" if the_plan.corpus else "prefix.toml")
+        if i == 0 or the_plan.corpus:
+            path.write_text(_toml(the_plan.staged_prefix(w, shards, i)))
+        prefix_paths.append(str(path))
     with_keys = the_plan.exact is not None
     prefix = ray.remote(_prefix_task).options(num_returns=shards + 1, **opts)
     stage1 = [
-        prefix.remote(w, i, shards, str(prefix_path), inputs, threads, with_keys) for i in range(shards)
+        prefix.remote(w, i, shards, prefix_paths[i], inputs, threads, with_keys) for i in range(shards)
     ]
     summaries = ray.get([refs[0] for refs in stage1])
     lap("prefix")

@@ -770,3 +770,157 @@ fn one_warc_gz_file_in_four_byte_ranges_equals_the_single_run() {
     assert!(st["errors"].as_u64().unwrap() >= 1, "{st}");
     assert!(!st["skipped"].as_object().unwrap().is_empty(), "{st}");
 }
+
+/// Slurm-style stages of the corpus steps, given by `--set` on one recipe: 3 shards of pages of
+/// three sites (each site's 12 pages spread over the shards) run `corpus_boilerplate`
+/// (`group_by = "url"`) in its `count` stage, then `paragraph_dedup` in its `collect` stage
+/// (boilerplate applied), then both in their `apply` stage; the shards' records in order and
+/// the merged counts are the single run's, which removed footers and repeated paragraphs that
+/// no shard alone repeats often enough.
+#[test]
+fn corpus_stages_by_set_equal_the_single_run() {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = String::new();
+    for n in 0..12 {
+        for site in ["a.com", "b.org", "c.net"] {
+            let mut lines: Vec<String> = (0..2)
+                .map(|w| format!("Page {n} of {site}, its own paragraph number {w}."))
+                .collect();
+            if n % 4 == 1 {
+                lines.push("A quotation that many sites repeat on their pages.".into());
+            }
+            lines.push(format!("Copyright 2026 {site} all rights reserved"));
+            let doc = serde_json::json!({"id": format!("{site}-{n}"), "url": format!("https://{site}/{n}"), "text": lines.join("\n")});
+            text.push_str(&doc.to_string());
+            text.push('\n');
+        }
+    }
+    let mirror = "Page 0 of a.com, its own paragraph number 0.\nPage 0 of a.com, its own paragraph number 1.";
+    text.push_str(
+        &serde_json::json!({"id": "mirror", "url": "https://m.example/", "text": mirror})
+            .to_string(),
+    );
+    text.push('\n');
+    let input = d.path().join("pages.jsonl");
+    std::fs::write(&input, &text).unwrap();
+    let recipe = d.path().join("r.toml");
+    // Above any shard's count (4 pages of a site), below the input's (12).
+    std::fs::write(
+        &recipe,
+        "[[step]]\ntype = \"corpus_boilerplate\"\ngroup_by = \"url\"\nmax_docs = 6\n\n\
+         [[step]]\ntype = \"paragraph_dedup\"\nexpected_paragraphs = 10000\n",
+    )
+    .unwrap();
+    let (r, i) = (s(&recipe), s(&input));
+    let single = d.path().join("single");
+    assert!(run(&["run", r, "-i", i, "-o", s(&single), "-q"])
+        .status
+        .success());
+    let (sk, bl) = (d.path().join("sketches"), d.path().join("blooms"));
+    std::fs::create_dir_all(&sk).unwrap();
+    std::fs::create_dir_all(&bl).unwrap();
+    let apply_bp = [
+        "--set".to_string(),
+        "corpus_boilerplate.stage=apply".into(),
+        "--set".into(),
+        format!("corpus_boilerplate.sketches=[{:?}]", s(&sk)),
+    ];
+    let stage = |name: &str, k: usize, sets: Vec<String>| -> PathBuf {
+        let out = d.path().join(format!("{name}-{k}"));
+        let mut args: Vec<String> = ["run", r, "-i", i, "-o", s(&out), "-q", "--shard"]
+            .iter()
+            .map(|x| x.to_string())
+            .collect();
+        args.push(format!("{k}/3"));
+        args.extend(sets);
+        let o = bin().args(&args).output().unwrap();
+        assert!(
+            o.status.success(),
+            "{name} {k}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        out
+    };
+    for k in 0..3 {
+        let sketch = sk.join(format!("{k}.sketch"));
+        stage(
+            "count",
+            k,
+            vec![
+                "--set".into(),
+                "corpus_boilerplate.stage=count".into(),
+                "--set".into(),
+                format!("corpus_boilerplate.sketch_file={:?}", s(&sketch)),
+            ],
+        );
+    }
+    for k in 0..2 {
+        let mut sets = apply_bp.to_vec();
+        sets.extend([
+            "--set".into(),
+            "paragraph_dedup.stage=collect".into(),
+            "--set".into(),
+            format!(
+                "paragraph_dedup.filter_file={:?}",
+                s(&bl.join(format!("{k}.bloom")))
+            ),
+        ]);
+        stage("collect", k, sets);
+    }
+    let outs: Vec<PathBuf> = (0..3)
+        .map(|k| {
+            let earlier: Vec<String> = (0..k)
+                .map(|j| format!("{:?}", s(&bl.join(format!("{j}.bloom")))))
+                .collect();
+            let mut sets = apply_bp.to_vec();
+            sets.extend([
+                "--set".into(),
+                "paragraph_dedup.stage=apply".into(),
+                "--set".into(),
+                format!("paragraph_dedup.filters=[{}]", earlier.join(", ")),
+            ]);
+            stage("apply", k, sets)
+        })
+        .collect();
+    for kind in ["kept", "rejected"] {
+        let want = lines_of(&single.join(kind));
+        let got: Vec<Value> = outs.iter().flat_map(|o| lines_of(&o.join(kind))).collect();
+        assert!(
+            got == want,
+            "{kind}: the shards' records differ from the single run's"
+        );
+    }
+    let kept = lines_of(&single.join("kept"));
+    assert_eq!(kept.len(), 36);
+    let texts: Vec<&str> = kept.iter().map(|l| l["text"].as_str().unwrap()).collect();
+    assert!(texts.iter().all(|t| !t.contains("Copyright")));
+    assert_eq!(texts.iter().filter(|t| t.contains("quotation")).count(), 1);
+    assert_eq!(lines_of(&single.join("rejected"))[0]["id"], "mirror");
+    let merged = d.path().join("merged.json");
+    let mut args = vec!["merge-stats"];
+    args.extend(outs.iter().map(|o| s(o)));
+    args.extend(["-o", s(&merged)]);
+    assert!(run(&args).status.success());
+    let merged: Value = serde_json::from_str(&std::fs::read_to_string(&merged).unwrap()).unwrap();
+    assert_eq!(counts(&merged), counts(&stats(&single)));
+    // An apply stage whose sketches are missing is a recipe error (exit 2).
+    let o = run(&[
+        "run",
+        r,
+        "-i",
+        i,
+        "-o",
+        s(&d.path().join("bad")),
+        "-q",
+        "--set",
+        "corpus_boilerplate.stage=apply",
+        "--set",
+        "corpus_boilerplate.sketches=[\"/nonexistent.sketch\"]",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

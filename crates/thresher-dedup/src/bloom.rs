@@ -5,6 +5,10 @@
 //! one 128-bit hash by double hashing (`h1 + i h2`, Kirsch and Mitzenmacher), mapped to `0..m`
 //! by a multiply-shift instead of a division.
 
+/// First bytes of a filter file (then bits, hashes and words as little-endian `u64`s, then the
+/// words, little-endian).
+const BLOOM_MAGIC: &[u8; 8] = b"THRBLM01";
+
 /// A Bloom filter over 128-bit item hashes.
 #[derive(Debug, Clone)]
 pub struct BloomFilter {
@@ -132,6 +136,68 @@ impl BloomFilter {
         (1.0 - (-k * self.inserted as f64 / self.bits as f64).exp()).powf(k)
     }
 
+    /// Writes the filter's shape and bits (see [`BLOOM_MAGIC`]), for a sharded run's next
+    /// stage ([`BloomFilter::or_from`]).
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        w.write_all(BLOOM_MAGIC)?;
+        for v in [self.bits, u64::from(self.hashes), self.words.len() as u64] {
+            w.write_all(&v.to_le_bytes())?;
+        }
+        let mut buf = Vec::with_capacity(1 << 16);
+        for chunk in self.words.chunks(1 << 13) {
+            buf.clear();
+            for x in chunk {
+                buf.extend_from_slice(&x.to_le_bytes());
+            }
+            w.write_all(&buf)?;
+        }
+        Ok(())
+    }
+
+    /// Sets every bit that the filter written to `r` (by [`BloomFilter::write_to`]) has set:
+    /// the union of the two filters' items, false positives included. The written filter must
+    /// have this one's bits and hash count; `inserted` is left as it is. Errors name what does
+    /// not match.
+    pub fn or_from(&mut self, r: &mut dyn std::io::Read) -> Result<(), String> {
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)
+            .map_err(|e| format!("not a Bloom filter file: {e}"))?;
+        if &magic != BLOOM_MAGIC {
+            return Err("not a Bloom filter file (written by a collect stage)".into());
+        }
+        let mut head = [0u64; 3];
+        for h in &mut head {
+            let mut b = [0u8; 8];
+            r.read_exact(&mut b)
+                .map_err(|e| format!("truncated Bloom filter header: {e}"))?;
+            *h = u64::from_le_bytes(b);
+        }
+        let [bits, hashes, words] = head;
+        if bits != self.bits || hashes != u64::from(self.hashes) || words != self.words.len() as u64
+        {
+            return Err(format!(
+                "a filter of {bits} bits and {hashes} hashes; the step's has {} bits and {} \
+                 hashes (the stages must use the same `expected_paragraphs` and `fp_rate`)",
+                self.bits, self.hashes
+            ));
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let mut i = 0;
+        while i < self.words.len() {
+            let n = (self.words.len() - i).min(buf.len() / 8);
+            r.read_exact(&mut buf[..n * 8])
+                .map_err(|e| format!("truncated Bloom filter: {e}"))?;
+            for (w, b) in self.words[i..i + n].iter_mut().zip(buf.chunks_exact(8)) {
+                *w |= u64::from_le_bytes(b.try_into().expect("8 bytes"));
+            }
+            i += n;
+        }
+        if r.read(&mut buf[..1]).map_err(|e| e.to_string())? != 0 {
+            return Err("trailing bytes after the filter's bits".into());
+        }
+        Ok(())
+    }
+
     /// Fraction of bits set.
     pub fn fill_ratio(&self) -> f64 {
         let ones: u64 = self.words.iter().map(|w| u64::from(w.count_ones())).sum();
@@ -181,6 +247,32 @@ mod tests {
         let fp = (n..n + 100_000).filter(|&i| f.contains(h(i))).count() as f64 / 100_000.0;
         assert!(fp < 0.015 && fp > 0.005, "measured FP rate {fp}");
         assert!((f.current_fp_rate() - 0.01).abs() < 0.003);
+    }
+
+    /// The union of two filters written and read back holds the items of both, bit for bit
+    /// the filter of all the items; a filter of another size is refused.
+    #[test]
+    fn union_of_written_filters_is_the_filter_of_all_items() {
+        let mut all = BloomFilter::new(1000, 0.01, 1 << 20).unwrap();
+        let mut parts = [all.clone(), all.clone()];
+        for i in 0..600u64 {
+            all.insert(h(i));
+            parts[(i % 2) as usize].insert(h(i));
+        }
+        let mut u = BloomFilter::new(1000, 0.01, 1 << 20).unwrap();
+        for p in &parts {
+            let mut buf = Vec::new();
+            p.write_to(&mut buf).unwrap();
+            u.or_from(&mut buf.as_slice()).unwrap();
+        }
+        assert_eq!(u.words, all.words);
+        let mut buf = Vec::new();
+        parts[0].write_to(&mut buf).unwrap();
+        let mut other = BloomFilter::new(2000, 0.01, 1 << 20).unwrap();
+        let e = other.or_from(&mut buf.as_slice()).unwrap_err();
+        assert!(e.contains("bits"), "{e}");
+        assert!(u.or_from(&mut &buf[..buf.len() - 1]).is_err());
+        assert!(u.or_from(&mut &b"hello world, not a filter"[..]).is_err());
     }
 
     #[test]

@@ -25,6 +25,6 @@ pub use exact::{normalize_bytes, normalize_for_exact, ExactDedup, ExactDedupConf
 pub use lsh::{cluster_work_dir, ClusterOptions, ClusterReport, Keeper};
 pub use minhash::{catch_probability, MinhashDedup, MinhashDedupConfig, Profile, Stage, PROFILES};
 pub use normalize::{simplify_text, TextNorm};
-pub use paragraph::{ParagraphDedup, ParagraphDedupConfig};
+pub use paragraph::{ParagraphDedup, ParagraphDedupConfig, ParagraphStage};
 pub use sentence::{SentenceDedup, SentenceDedupConfig};
 pub use signature::{MinHasher, SigScratch, SignatureParams};

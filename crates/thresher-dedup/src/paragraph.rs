@@ -20,7 +20,18 @@
 //! Here all paragraphs of a document are first *looked up*, then the new ones are inserted,
 //! once, under one lock: a document is never compared with itself. A paragraph repeated inside
 //! one document is kept unless `within_document = true`.
+//!
+//! Sharded runs (`stage`): the bits set after a document are the bits set before it OR the bit
+//! positions of every considered paragraph of it, whatever was removed (a paragraph found in
+//! the filter has all its bits set already, so inserting it or not changes nothing). So the
+//! filter one run has when it reaches shard `i`'s first document is the union of the filters of
+//! shards `0..i`, each filled from empty with every considered paragraph of its documents. That
+//! gives two stages with exactly the single run's decisions, false positives included:
+//! `collect` fills the shard's filter from every document reaching the step and writes it to
+//! `filter_file` (documents pass unchanged); `apply` starts from the union of the files named
+//! by `filters` (the earlier shards'; none for the first) and decides as one run does.
 
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
@@ -32,6 +43,23 @@ use crate::bloom::{BloomFilter, BloomSizeError};
 use crate::exact::normalize_for_exact;
 
 const STEP: &str = "paragraph_dedup";
+
+/// How `paragraph_dedup` runs: in one process, or as a sharded run's stage (module docs).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum ParagraphStage {
+    /// Decide in input order in one run.
+    #[default]
+    Single,
+    /// Insert every considered paragraph of the shard's documents, write the filter to
+    /// `filter_file`, and pass the documents on unchanged.
+    Collect,
+    /// Start from the union of the filters named by `filters` (the earlier shards' collect
+    /// stages) and decide as one run does.
+    Apply,
+}
 
 /// Recipe parameters of `paragraph_dedup`.
 #[derive(Debug, Clone, Deserialize, Serialize, schemars::JsonSchema)]
@@ -49,6 +77,13 @@ pub struct ParagraphDedupConfig {
     pub normalize: bool,
     /// Also remove a paragraph's repeats inside the same document.
     pub within_document: bool,
+    /// `single`, or a sharded run's `collect` or `apply` stage (module docs).
+    pub stage: ParagraphStage,
+    /// `stage = "collect"`: where this shard's filter is written.
+    pub filter_file: Option<PathBuf>,
+    /// `stage = "apply"`: the collect stage's filter files of the shards before this one
+    /// (files, or folders of `*.bloom` files); empty for the first shard.
+    pub filters: Option<Vec<PathBuf>>,
 }
 
 impl Default for ParagraphDedupConfig {
@@ -60,6 +95,9 @@ impl Default for ParagraphDedupConfig {
             min_paragraph_chars: 0,
             normalize: true,
             within_document: false,
+            stage: ParagraphStage::Single,
+            filter_file: None,
+            filters: None,
         }
     }
 }
@@ -78,6 +116,8 @@ impl StepConfig for ParagraphDedupConfig {
                 ),
             ));
         }
+        // The stage's files are checked when the step is built: `--set` changes `stage` and
+        // its file one at a time, and each change is validated alone.
         let (bits, _) = BloomFilter::size_for(self.expected_paragraphs, self.fp_rate)
             .map_err(|_| Error::config(STEP, "`expected_paragraphs`: cannot size the filter"))?;
         let bytes = bits.div_ceil(64).saturating_mul(8);
@@ -102,6 +142,13 @@ fn too_big(bytes: u64, max_filter_mb: u64) -> Error {
     )
 }
 
+/// The paragraph of `line` that the step considers (trimmed), if any: not blank, and at least
+/// `min_chars` characters.
+fn considered(line: &str, min_chars: usize) -> Option<&str> {
+    let t = line.trim();
+    (!t.is_empty() && t.chars().count() >= min_chars).then_some(t)
+}
+
 /// The `paragraph_dedup` step. See the module docs.
 pub struct ParagraphDedup {
     cfg: ParagraphDedupConfig,
@@ -117,10 +164,13 @@ struct State {
 }
 
 impl ParagraphDedup {
-    /// Sizes the filter; errors on bad parameters or a filter above `max_filter_mb`.
+    /// Sizes the filter; errors on bad parameters or a filter above `max_filter_mb`. With
+    /// `stage = "apply"`, ORs the named filter files into it (an error names a file that is
+    /// missing or of another size).
     pub fn new(cfg: ParagraphDedupConfig) -> Result<Self> {
         cfg.validate()?;
-        let bloom = BloomFilter::new(
+        check_stage(&cfg)?;
+        let mut bloom = BloomFilter::new(
             cfg.expected_paragraphs,
             cfg.fp_rate,
             cfg.max_filter_mb.saturating_mul(1 << 20),
@@ -132,6 +182,16 @@ impl ParagraphDedup {
             ),
             BloomSizeError::TooBig { bytes } => too_big(bytes, cfg.max_filter_mb),
         })?;
+        if let (ParagraphStage::Apply, Some(paths)) = (cfg.stage, &cfg.filters) {
+            for f in filter_files(paths)? {
+                let bad = |m: String| Error::config(STEP, format!("{}: {m}", f.display()));
+                let file = std::fs::File::open(&f)
+                    .map_err(|e| bad(format!("cannot open the filter: {e}")))?;
+                bloom
+                    .or_from(&mut std::io::BufReader::new(file))
+                    .map_err(bad)?;
+            }
+        }
         Ok(ParagraphDedup {
             cfg,
             state: Mutex::new(State {
@@ -154,25 +214,119 @@ impl ParagraphDedup {
     }
 }
 
+/// The stage's parameters: `collect` needs `filter_file`, `apply` needs `filters`, and neither
+/// is accepted with another stage (a forgotten `stage` would otherwise dedup within the shard).
+fn check_stage(cfg: &ParagraphDedupConfig) -> Result<()> {
+    match (cfg.stage, &cfg.filter_file, &cfg.filters) {
+        (ParagraphStage::Collect, None, _) => Err(Error::config(
+            STEP,
+            "`stage` = \"collect\" needs `filter_file` (where this shard's filter goes)",
+        )),
+        (ParagraphStage::Apply, _, None) => Err(Error::config(
+            STEP,
+            "`stage` = \"apply\" needs `filters` (the earlier shards' filter files; [] for the \
+             first shard)",
+        )),
+        (s, f, l)
+            if (s != ParagraphStage::Collect && f.is_some())
+                || (s != ParagraphStage::Apply && l.is_some()) =>
+        {
+            Err(Error::config(
+                STEP,
+                "`filter_file` goes with `stage` = \"collect\" and `filters` with `stage` = \
+                 \"apply\"",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The files a list of paths names: a file itself; a folder, its `*.bloom` files (sorted).
+fn filter_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p)
+                .map_err(|e| Error::config(STEP, format!("{}: cannot list: {e}", p.display())))?;
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == "bloom"))
+                .collect();
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
 impl Step for ParagraphDedup {
     fn name(&self) -> &str {
         STEP
     }
 
     fn mode(&self) -> StepMode {
-        StepMode::Ordered
+        match self.cfg.stage {
+            // Every considered paragraph goes in, whatever the order: the first pass does it.
+            ParagraphStage::Collect => StepMode::TwoPass,
+            ParagraphStage::Single | ParagraphStage::Apply => StepMode::Ordered,
+        }
+    }
+
+    fn observe(&self, doc: &Document) -> Result<()> {
+        if self.cfg.stage != ParagraphStage::Collect {
+            return Ok(());
+        }
+        let mut scratch = String::new();
+        let hashes: Vec<u128> = doc
+            .text()
+            .split('\n')
+            .filter_map(|line| {
+                considered(line, self.cfg.min_paragraph_chars).map(|t| self.hash(t, &mut scratch))
+            })
+            .collect();
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        for &h in &hashes {
+            st.bloom.insert(h);
+        }
+        st.paragraphs_seen += hashes.len() as u64;
+        Ok(())
+    }
+
+    fn end_observe(&self) -> Result<()> {
+        let (ParagraphStage::Collect, Some(path)) = (self.cfg.stage, &self.cfg.filter_file) else {
+            return Ok(());
+        };
+        let st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // Through a temporary name: a killed task leaves no half-written filter.
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let write = || -> std::io::Result<()> {
+            let mut w = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            st.bloom.write_to(&mut w)?;
+            std::io::Write::flush(&mut w)?;
+            std::fs::rename(&tmp, path)
+        };
+        write().map_err(|e| {
+            Error::config(
+                STEP,
+                format!("{}: cannot write the filter: {e}", path.display()),
+            )
+        })
     }
 
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        if self.cfg.stage == ParagraphStage::Collect {
+            // The shard's filter is the stage's product; the decisions are the apply stage's.
+            return Outcome::Keep(doc);
+        }
         let text = doc.text();
         // Hash outside the lock. Only the hashes of the considered lines are kept (16 bytes a
         // line, not the line itself): the lines are found again by splitting when the text is
         // rebuilt, so one huge document costs at most 8 bytes per byte of text here.
         let min_chars = self.cfg.min_paragraph_chars;
-        fn considered(line: &str, min_chars: usize) -> Option<&str> {
-            let t = line.trim();
-            (!t.is_empty() && t.chars().count() >= min_chars).then_some(t)
-        }
         // Sized once (a growing vector would briefly hold its old and new buffers): at most one
         // considered line per line, and per two bytes (a character and a line feed).
         let lines = text.bytes().filter(|&b| b == b'\n').count() + 1;
@@ -266,6 +420,14 @@ impl Step for ParagraphDedup {
             (b.inserted() > b.expected()).into(),
         );
         m.insert("paragraphs_seen".into(), st.paragraphs_seen.into());
+        if self.cfg.stage != ParagraphStage::Single {
+            // `bloom_inserted` counts this stage's new items only: in the apply stages, summed
+            // over the shards, the single run's.
+            m.insert(
+                "stage".into(),
+                serde_json::to_value(self.cfg.stage).unwrap_or_default(),
+            );
+        }
         m.insert("paragraphs_removed".into(), st.paragraphs_removed.into());
         m.insert("docs_edited".into(), st.docs_edited.into());
         m.insert("docs_rejected".into(), st.docs_rejected.into());
@@ -312,6 +474,108 @@ mod tests {
         let r = s.report();
         assert_eq!(r["paragraphs_removed"], 3);
         assert_eq!(r["docs_rejected"], 1);
+    }
+
+    /// Three shards: collect stages, then each shard's apply stage from the union of the
+    /// earlier shards' filters, give one run's texts and rejections, with a filter so small
+    /// that false positives happen (they are the single run's too).
+    #[test]
+    fn collect_then_apply_equals_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        for within_document in [false, true] {
+            let base = ParagraphDedupConfig {
+                expected_paragraphs: 40,
+                fp_rate: 0.2,
+                within_document,
+                ..Default::default()
+            };
+            let texts: Vec<String> = (0..60)
+                .map(|i| {
+                    format!(
+                        "Para {}\nShared {}\nOwn {i}\nShared {}",
+                        i % 7,
+                        i % 5,
+                        i % 5
+                    )
+                })
+                .collect();
+            let outcome = |o: Outcome| match o {
+                Outcome::Keep(d) => d.text().to_string(),
+                Outcome::Reject { reason, .. } => format!("rejected {}", reason.code),
+                o => panic!("{o:?}"),
+            };
+            let one = step(base.clone());
+            let want: Vec<String> = texts.iter().map(|t| outcome(run(&one, t))).collect();
+            let shards = [&texts[..17], &texts[17..40], &texts[40..]];
+            for (i, shard) in shards.iter().enumerate() {
+                let s = step(ParagraphDedupConfig {
+                    stage: ParagraphStage::Collect,
+                    filter_file: Some(dir.path().join(format!("{i}.bloom"))),
+                    ..base.clone()
+                });
+                assert_eq!(s.mode(), StepMode::TwoPass);
+                for t in shard.iter() {
+                    s.observe(&Document::new("d", t.as_str())).unwrap();
+                }
+                s.end_observe().unwrap();
+                assert!(matches!(run(&s, &shard[0]), Outcome::Keep(d) if d.text() == shard[0]));
+            }
+            let mut got = Vec::new();
+            for (i, shard) in shards.iter().enumerate() {
+                let earlier = (0..i)
+                    .map(|k| dir.path().join(format!("{k}.bloom")))
+                    .collect();
+                let s = step(ParagraphDedupConfig {
+                    stage: ParagraphStage::Apply,
+                    filters: Some(earlier),
+                    ..base.clone()
+                });
+                got.extend(shard.iter().map(|t| outcome(run(&s, t))));
+            }
+            assert_eq!(got, want);
+            assert!(want.iter().any(|t| t.starts_with("rejected")));
+            assert!(want
+                .iter()
+                .any(|t| t.contains("Own") && !t.contains("Shared")));
+            // A filter of another size is refused, naming the sizes.
+            let e = ParagraphDedup::new(ParagraphDedupConfig {
+                stage: ParagraphStage::Apply,
+                filters: Some(vec![dir.path().join("0.bloom")]),
+                expected_paragraphs: 41,
+                ..base.clone()
+            })
+            .err()
+            .unwrap()
+            .to_string();
+            assert!(e.contains("bits"), "{e}");
+        }
+        // Stage parameters: each stage needs its own, and only its own.
+        for cfg in [
+            ParagraphDedupConfig {
+                stage: ParagraphStage::Collect,
+                ..small()
+            },
+            ParagraphDedupConfig {
+                stage: ParagraphStage::Apply,
+                ..small()
+            },
+            ParagraphDedupConfig {
+                filters: Some(vec![]),
+                ..small()
+            },
+            ParagraphDedupConfig {
+                filter_file: Some("x.bloom".into()),
+                ..small()
+            },
+        ] {
+            assert!(ParagraphDedup::new(cfg).is_err());
+        }
+        let missing = ParagraphDedupConfig {
+            stage: ParagraphStage::Apply,
+            filters: Some(vec![dir.path().join("missing.bloom")]),
+            ..small()
+        };
+        assert!(ParagraphDedup::new(missing).is_err());
     }
 
     #[test]

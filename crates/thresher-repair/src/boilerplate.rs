@@ -1,6 +1,7 @@
 //! `corpus_boilerplate`: drops lines that recur in many documents of the input (or of one site).
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -9,7 +10,9 @@ use thresher_core::check::check_at_least;
 use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMode};
 
 use crate::lines::{normalize_line, note_annotate_only, remove_lines, spans_json, split_lines};
-use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
+use crate::sketch::{
+    check_shape, check_stage, group_key, group_seed, list_files, CorpusStage, CountSketch, Observed,
+};
 
 /// Recipe parameters of `corpus_boilerplate`.
 ///
@@ -45,6 +48,15 @@ use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 /// over-count below one document for up to about 385,000 counted (document, line) pairs per
 /// unit of over-count (e·N/width); for a large crawl, raise `sketch_width` or group by site.
 ///
+/// # Sharded runs
+/// With the input cut into shards (a Slurm array, the Ray executor), counting per shard sees
+/// fewer repeats of a site whose pages are in several shards. `stage = "count"` counts the
+/// shard's documents and writes its sketch to `sketch_file` (the documents pass unchanged);
+/// `stage = "apply"` sums the sketches named by `sketches` (files, or folders of `*.sketch`
+/// files) and removes lines in one pass. The sketches add up counter by counter to the single
+/// run's, so every shard's apply stage removes exactly the lines one run over the whole input
+/// removes (docs/dedup.md).
+///
 /// # Example
 /// ```toml
 /// [[step]]
@@ -66,6 +78,12 @@ pub struct CorpusBoilerplateConfig {
     pub sketch_width: usize,
     /// Rows (independent hashes) of the sketch.
     pub sketch_depth: usize,
+    /// `single` (count and remove in one run), or a sharded run's `count` or `apply` stage.
+    pub stage: CorpusStage,
+    /// `stage = "count"`: where this shard's sketch is written.
+    pub sketch_file: Option<PathBuf>,
+    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files.
+    pub sketches: Option<Vec<PathBuf>>,
 }
 
 impl Default for CorpusBoilerplateConfig {
@@ -76,6 +94,9 @@ impl Default for CorpusBoilerplateConfig {
             group_by: None,
             sketch_width: 1 << 20,
             sketch_depth: 4,
+            stage: CorpusStage::Single,
+            sketch_file: None,
+            sketches: None,
         }
     }
 }
@@ -87,6 +108,8 @@ impl StepConfig for CorpusBoilerplateConfig {
         const STEP: &str = "corpus_boilerplate";
         check_at_least(STEP, "max_docs", self.max_docs, 1)?;
         check_shape(STEP, self.sketch_width, self.sketch_depth)?;
+        // The stage's files are checked when the step is built: `--set` changes `stage` and
+        // its file one at a time, and each change is validated alone.
         Ok(())
     }
 
@@ -111,17 +134,29 @@ pub struct CorpusBoilerplate {
 }
 
 impl CorpusBoilerplate {
-    /// Validates the parameters and allocates the sketch.
+    /// Validates the parameters and allocates the sketch (with `stage = "apply"`, the sum of
+    /// the count stage's sketches).
     pub fn new(cfg: CorpusBoilerplateConfig) -> Result<Self> {
+        const STEP: &str = "corpus_boilerplate";
         cfg.validate()?;
-        let sketch = CountSketch::new("corpus_boilerplate", cfg.sketch_width, cfg.sketch_depth)?;
+        check_stage(STEP, cfg.stage, &cfg.sketch_file, &cfg.sketches)?;
+        let sketch = CountSketch::new(STEP, cfg.sketch_width, cfg.sketch_depth)?;
+        let mut seen = Observed::default();
+        if let (CorpusStage::Apply, Some(paths)) = (cfg.stage, &cfg.sketches) {
+            for f in list_files(STEP, paths, "sketch")? {
+                let o = sketch.add_file(STEP, &f)?;
+                seen.docs_observed += o.docs_observed;
+                seen.docs_without_group += o.docs_without_group;
+                seen.pairs_counted += o.pairs_counted;
+            }
+        }
         Ok(CorpusBoilerplate {
+            observed_done: AtomicBool::new(cfg.stage == CorpusStage::Apply),
             cfg,
             sketch,
-            docs_observed: AtomicU64::new(0),
-            docs_without_group: AtomicU64::new(0),
-            pairs_counted: AtomicU64::new(0),
-            observed_done: AtomicBool::new(false),
+            docs_observed: AtomicU64::new(seen.docs_observed),
+            docs_without_group: AtomicU64::new(seen.docs_without_group),
+            pairs_counted: AtomicU64::new(seen.pairs_counted),
             docs_edited: AtomicU64::new(0),
             lines_removed: AtomicU64::new(0),
             bytes_removed: AtomicU64::new(0),
@@ -161,7 +196,11 @@ impl Step for CorpusBoilerplate {
     }
 
     fn mode(&self) -> StepMode {
-        StepMode::TwoPass
+        match self.cfg.stage {
+            // The counts are loaded: one pass.
+            CorpusStage::Apply => StepMode::Parallel,
+            CorpusStage::Single | CorpusStage::Count => StepMode::TwoPass,
+        }
     }
 
     fn observe(&self, doc: &Document) -> Result<()> {
@@ -183,6 +222,14 @@ impl Step for CorpusBoilerplate {
 
     fn end_observe(&self) -> Result<()> {
         self.observed_done.store(true, Ordering::Relaxed);
+        if let (CorpusStage::Count, Some(path)) = (self.cfg.stage, &self.cfg.sketch_file) {
+            let seen = Observed {
+                docs_observed: self.docs_observed.load(Ordering::Relaxed),
+                docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
+                pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
+            };
+            self.sketch.write_file(self.name(), path, seen)?;
+        }
         Ok(())
     }
 
@@ -192,6 +239,10 @@ impl Step for CorpusBoilerplate {
     }
 
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        if self.cfg.stage == CorpusStage::Count {
+            // The shard's counts are the stage's product; the lines go in the apply stage.
+            return Outcome::Keep(doc);
+        }
         let Some(seed) = self.group_seed(&doc) else {
             return Outcome::Keep(doc);
         };
@@ -240,6 +291,12 @@ impl Step for CorpusBoilerplate {
             self.observed_done.load(Ordering::Relaxed).into(),
         );
         m.insert("max_docs".into(), self.cfg.max_docs.into());
+        if self.cfg.stage != CorpusStage::Single {
+            m.insert(
+                "stage".into(),
+                serde_json::to_value(self.cfg.stage).unwrap_or_default(),
+            );
+        }
         m.insert("sketch_width".into(), self.cfg.sketch_width.into());
         m.insert("sketch_depth".into(), self.cfg.sketch_depth.into());
         m.insert("sketch_bytes".into(), self.sketch.bytes().into());
@@ -349,6 +406,72 @@ mod tests {
         let (out, rep) = run(cfg, docs(&[("u", "Line\n"), ("u", "Line\n")]));
         assert_eq!(out, ["Line\n", "Line\n"]);
         assert_eq!(rep["docs_without_group"], 2);
+    }
+
+    /// Two shards' count stages, then each shard's apply stage, remove what one run over both
+    /// removes, although each shard alone has too few repeats.
+    #[test]
+    fn count_then_apply_equals_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        // Each shard has the menu on 3 pages (not more than `max_docs`); the input, on 6.
+        let base = CorpusBoilerplateConfig {
+            max_docs: 3,
+            group_by: Some("url".into()),
+            sketch_width: 1 << 10,
+            ..Default::default()
+        };
+        let texts: Vec<(String, String)> = (0..6)
+            .map(|i| {
+                (
+                    format!("https://a.com/{i}"),
+                    format!("Menu\nPage {i} body.\n"),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (want, want_rep) = run(base.clone(), docs(&refs));
+        assert!(want.iter().all(|t| !t.contains("Menu")));
+        let shards = [&refs[..3], &refs[3..]];
+        for (i, shard) in shards.iter().enumerate() {
+            let cfg = CorpusBoilerplateConfig {
+                stage: CorpusStage::Count,
+                sketch_file: Some(dir.path().join(format!("{i}.sketch"))),
+                ..base.clone()
+            };
+            let (out, _) = run(cfg, docs(shard));
+            // Counting passes the documents on unchanged.
+            assert!(out.iter().all(|t| t.starts_with("Menu\n")));
+        }
+        let apply = CorpusBoilerplateConfig {
+            stage: CorpusStage::Apply,
+            sketches: Some(vec![dir.path().to_path_buf()]),
+            ..base.clone()
+        };
+        let mut got = Vec::new();
+        for shard in shards {
+            let step = CorpusBoilerplate::new(apply.clone()).unwrap();
+            assert_eq!(step.mode(), StepMode::Parallel);
+            for d in docs(shard) {
+                match step.process(d, &mut StepCx::default()) {
+                    Outcome::Keep(d) => got.push(d.text().to_string()),
+                    o => panic!("{o:?}"),
+                }
+            }
+            assert_eq!(step.report()["docs_observed"], want_rep["docs_observed"]);
+        }
+        assert_eq!(got, want);
+        // A sketch of another shape is refused, naming both shapes.
+        let e = CorpusBoilerplate::new(CorpusBoilerplateConfig {
+            sketch_width: 1 << 11,
+            ..apply
+        })
+        .err()
+        .unwrap()
+        .to_string();
+        assert!(e.contains("width 1024"), "{e}");
     }
 
     #[test]

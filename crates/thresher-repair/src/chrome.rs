@@ -2,6 +2,7 @@
 //! end, recognised by the shape of the lines.
 
 use std::collections::HashSet;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,9 @@ use crate::lines::{
     normalize_line, note_annotate_only, remove_lines, spans_json, split_lines, Line,
 };
 use crate::model::{best_cut, ChromeModel, Doc};
-use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
+use crate::sketch::{
+    check_shape, check_stage, group_key, group_seed, list_files, CorpusStage, CountSketch, Observed,
+};
 
 /// Recipe parameters of `strip_chrome`.
 ///
@@ -107,6 +110,10 @@ use crate::sketch::{check_shape, group_key, group_seed, CountSketch};
 /// tests/it/twins.rs (3: 14) instead of 5. Lines with a digit are not judged by the statistics
 /// (see `judged_by_corpus`): that costs 75 of the 401 lines that 2 would otherwise add.
 ///
+/// Sharded runs: as `corpus_boilerplate`'s, `stage = "count"` writes the shard's edge-line
+/// sketch to `sketch_file` (documents pass unchanged) and `stage = "apply"` sums the sketches
+/// named by `sketches` and strips in one pass, as one run over the whole input does.
+///
 /// # Example
 /// ```toml
 /// [[step]]
@@ -161,6 +168,13 @@ pub struct StripChromeConfig {
     pub sketch_width: usize,
     /// Rows (independent hashes) of the sketch.
     pub sketch_depth: usize,
+    /// With corpus statistics: `single` (count and strip in one run), or a sharded run's
+    /// `count` or `apply` stage (see `corpus_boilerplate`).
+    pub stage: CorpusStage,
+    /// `stage = "count"`: where this shard's sketch is written.
+    pub sketch_file: Option<PathBuf>,
+    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files.
+    pub sketches: Option<Vec<PathBuf>>,
 }
 
 impl Default for StripChromeConfig {
@@ -182,6 +196,9 @@ impl Default for StripChromeConfig {
             corpus_group_by: "url".into(),
             sketch_width: 1 << 18,
             sketch_depth: 4,
+            stage: CorpusStage::Single,
+            sketch_file: None,
+            sketches: None,
         }
     }
 }
@@ -209,7 +226,13 @@ impl StepConfig for StripChromeConfig {
         if self.corpus_min_docs > 0 {
             check_at_least(STEP, "corpus_edge_lines", self.corpus_edge_lines, 1)?;
             check_shape(STEP, self.sketch_width, self.sketch_depth)?;
+        } else if self.stage != CorpusStage::Single {
+            return Err(thresher_core::Error::config(
+                STEP,
+                "`stage` needs corpus statistics (`corpus_min_docs` above 0)",
+            ));
         }
+        // The stage's files are checked when the step is built (see `corpus_boilerplate`).
         Ok(())
     }
 
@@ -309,6 +332,7 @@ impl StripChrome {
     /// With another classifier than the built-in one (`None`: the rules), for evaluation.
     pub fn with_model(cfg: StripChromeConfig, model: Option<ChromeModel>) -> Result<Self> {
         cfg.validate()?;
+        check_stage("strip_chrome", cfg.stage, &cfg.sketch_file, &cfg.sketches)?;
         if let Some(m) = &model {
             m.check()
                 .map_err(|e| thresher_core::Error::config("strip_chrome", e))?;
@@ -322,14 +346,24 @@ impl StripChrome {
         } else {
             None
         };
+        // The apply stage starts from the sum of the count stage's sketches.
+        let mut seen = Observed::default();
+        if let (Some(sk), CorpusStage::Apply, Some(paths)) = (&sketch, cfg.stage, &cfg.sketches) {
+            for f in list_files("strip_chrome", paths, "sketch")? {
+                let o = sk.add_file("strip_chrome", &f)?;
+                seen.docs_observed += o.docs_observed;
+                seen.docs_without_group += o.docs_without_group;
+                seen.pairs_counted += o.pairs_counted;
+            }
+        }
         Ok(StripChrome {
             cfg,
             model,
             annotate_only: false,
             sketch,
-            docs_observed: AtomicU64::new(0),
-            docs_without_group: AtomicU64::new(0),
-            pairs_counted: AtomicU64::new(0),
+            docs_observed: AtomicU64::new(seen.docs_observed),
+            docs_without_group: AtomicU64::new(seen.docs_without_group),
+            pairs_counted: AtomicU64::new(seen.pairs_counted),
             docs_edited: AtomicU64::new(0),
             lines_removed: AtomicU64::new(0),
             lines_removed_by_corpus: AtomicU64::new(0),
@@ -736,7 +770,8 @@ impl Step for StripChrome {
     }
 
     fn mode(&self) -> StepMode {
-        if self.sketch.is_some() {
+        // The apply stage has its counts loaded: one pass.
+        if self.sketch.is_some() && self.cfg.stage != CorpusStage::Apply {
             StepMode::TwoPass
         } else {
             StepMode::Parallel
@@ -768,7 +803,25 @@ impl Step for StripChrome {
         Ok(())
     }
 
+    fn end_observe(&self) -> Result<()> {
+        if let (Some(sketch), CorpusStage::Count, Some(path)) =
+            (&self.sketch, self.cfg.stage, &self.cfg.sketch_file)
+        {
+            let seen = Observed {
+                docs_observed: self.docs_observed.load(Ordering::Relaxed),
+                docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
+                pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
+            };
+            sketch.write_file(self.name(), path, seen)?;
+        }
+        Ok(())
+    }
+
     fn process(&self, mut doc: Document, cx: &mut StepCx) -> Outcome {
+        if self.cfg.stage == CorpusStage::Count {
+            // The shard's counts are the stage's product; the chrome goes in the apply stage.
+            return Outcome::Keep(doc);
+        }
         let body_spans = self.body_spans(&doc);
         let seed = self
             .sketch
@@ -833,6 +886,12 @@ impl Step for StripChrome {
             m.insert("docs_without_group".into(), load(&self.docs_without_group));
             m.insert("edge_line_doc_pairs_counted".into(), pairs.into());
             m.insert("corpus_min_docs".into(), self.cfg.corpus_min_docs.into());
+            if self.cfg.stage != CorpusStage::Single {
+                m.insert(
+                    "stage".into(),
+                    serde_json::to_value(self.cfg.stage).unwrap_or_default(),
+                );
+            }
             m.insert("sketch_bytes".into(), sketch.bytes().into());
             // The count-min bound on the over-count of any one line (e·N/width).
             m.insert(
@@ -1006,6 +1065,85 @@ mod tests {
         // Seen on three pages, but the threshold is four: nothing goes.
         let (out, _) = run_corpus(corpus_cfg(4), &texts);
         assert_eq!(out[0], texts[0].1);
+    }
+
+    /// A site's pages in two shards: each shard's count stage writes its sketch, and each
+    /// shard's apply stage strips what one run over both strips (per shard, the menu is on 2
+    /// pages, under the threshold of 3).
+    #[test]
+    fn count_and_apply_stages_strip_as_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts: Vec<(&str, String)> = (0..4)
+            .map(|i| {
+                (
+                    "a.com",
+                    format!(
+                        "Home\nNews\nTitle {i}\nPage {i} body has a sentence of prose in it.\n"
+                    ),
+                )
+            })
+            .collect();
+        let (want, want_rep) = run_corpus(corpus_cfg(3), &texts);
+        assert!(want.iter().all(|t| t.starts_with("Title")));
+        for (k, shard) in [&texts[..2], &texts[2..]].into_iter().enumerate() {
+            let cfg = StripChromeConfig {
+                stage: CorpusStage::Count,
+                sketch_file: Some(dir.path().join(format!("{k}.sketch"))),
+                ..corpus_cfg(3)
+            };
+            let (out, _) = run_corpus(cfg, shard);
+            assert_eq!(
+                out[0], shard[0].1,
+                "the count stage passes documents unchanged"
+            );
+        }
+        let apply = StripChromeConfig {
+            stage: CorpusStage::Apply,
+            sketches: Some(vec![
+                dir.path().join("0.sketch"),
+                dir.path().join("1.sketch"),
+            ]),
+            ..corpus_cfg(3)
+        };
+        let s = StripChrome::new(apply.clone()).unwrap();
+        assert_eq!(s.mode(), StepMode::Parallel);
+        let got: Vec<String> = texts
+            .iter()
+            .enumerate()
+            .map(|(i, (site, t))| {
+                let mut d = Document::new(format!("d{i}"), t.clone());
+                d.metadata
+                    .insert("url".into(), format!("https://{site}/{i}").into());
+                match s.process(d, &mut StepCx::default()) {
+                    Outcome::Keep(d) => d.text().to_string(),
+                    o => panic!("{o:?}"),
+                }
+            })
+            .collect();
+        assert_eq!(got, want);
+        assert_eq!(s.report()["docs_observed"], want_rep["docs_observed"]);
+        // Stages need corpus statistics and their file parameters.
+        let bad = [
+            StripChromeConfig {
+                corpus_min_docs: 0,
+                ..apply.clone()
+            },
+            StripChromeConfig {
+                sketches: None,
+                ..apply.clone()
+            },
+            StripChromeConfig {
+                stage: CorpusStage::Count,
+                ..apply.clone()
+            },
+            StripChromeConfig {
+                sketch_width: 1 << 10,
+                ..apply
+            },
+        ];
+        for cfg in bad {
+            assert!(StripChrome::new(cfg).is_err());
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! `strip_chrome` with corpus statistics): a memory-bounded count-min sketch of line keys and the
 //! grouping of documents by site or source.
 
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thresher_core::check::{check_at_least, check_range};
 use thresher_core::{Document, Error, Result};
@@ -92,11 +95,213 @@ impl CountSketch {
         self.counters.len() * 4
     }
 
+    /// Writes the sketch and the figures of the pass that filled it to `path` (see
+    /// [`SKETCH_MAGIC`]); `step` names the step in errors.
+    pub(crate) fn write_file(&self, step: &str, path: &Path, seen: Observed) -> Result<()> {
+        write_atomically(path, |w| {
+            w.write_all(SKETCH_MAGIC)?;
+            for v in [
+                self.width as u64,
+                self.depth as u64,
+                seen.docs_observed,
+                seen.docs_without_group,
+                seen.pairs_counted,
+            ] {
+                w.write_all(&v.to_le_bytes())?;
+            }
+            let mut buf = Vec::with_capacity(1 << 16);
+            for chunk in self.counters.chunks(1 << 14) {
+                buf.clear();
+                for c in chunk {
+                    buf.extend_from_slice(&c.load(Ordering::Relaxed).to_le_bytes());
+                }
+                w.write_all(&buf)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| {
+            Error::config(
+                step,
+                format!("{}: cannot write the sketch: {e}", path.display()),
+            )
+        })
+    }
+
+    /// Adds the counters of the sketch file `path` to this sketch (saturating, as [`add`]
+    /// does); returns the file's figures. The file's width and depth must be this sketch's.
+    ///
+    /// [`add`]: CountSketch::add
+    pub(crate) fn add_file(&self, step: &str, path: &Path) -> Result<Observed> {
+        let bad = |m: String| Error::config(step, format!("{}: {m}", path.display()));
+        let f =
+            std::fs::File::open(path).map_err(|e| bad(format!("cannot open the sketch: {e}")))?;
+        let mut r = std::io::BufReader::new(f);
+        let mut magic = [0u8; 8];
+        r.read_exact(&mut magic)
+            .map_err(|e| bad(format!("not a sketch file: {e}")))?;
+        if &magic != SKETCH_MAGIC {
+            return Err(bad("not a sketch file (written by a count stage)".into()));
+        }
+        let mut head = [0u64; 5];
+        for h in &mut head {
+            *h = read_u64(&mut r).map_err(|e| bad(format!("truncated sketch header: {e}")))?;
+        }
+        let [width, depth, docs_observed, docs_without_group, pairs_counted] = head;
+        if width != self.width as u64 || depth != self.depth as u64 {
+            return Err(bad(format!(
+                "a sketch of width {width} and depth {depth}; the step has `sketch_width` = {} \
+                 and `sketch_depth` = {} (the count and apply stages must use the same)",
+                self.width, self.depth
+            )));
+        }
+        let mut buf = vec![0u8; 1 << 16];
+        let mut i = 0;
+        while i < self.counters.len() {
+            let n = (self.counters.len() - i).min(buf.len() / 4);
+            r.read_exact(&mut buf[..n * 4])
+                .map_err(|e| bad(format!("truncated sketch: {e}")))?;
+            for (c, b) in self.counters[i..i + n].iter().zip(buf.chunks_exact(4)) {
+                let v = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let _ = c.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |x| {
+                    Some(x.saturating_add(v))
+                });
+            }
+            i += n;
+        }
+        if r.read(&mut buf[..1]).map_err(|e| bad(e.to_string()))? != 0 {
+            return Err(bad(
+                "trailing bytes after the counters (not a sketch of this shape)".into(),
+            ));
+        }
+        Ok(Observed {
+            docs_observed,
+            docs_without_group,
+            pairs_counted,
+        })
+    }
+
     /// The count-min bound on the expected over-count of any one key after `pairs` updates
     /// (`e × N / width`).
     pub(crate) fn overcount_bound(&self, pairs: u64) -> f64 {
         std::f64::consts::E * pairs as f64 / self.width as f64
     }
+}
+
+/// How a corpus-counting step (`corpus_boilerplate`, `strip_chrome` with `corpus_min_docs > 0`)
+/// runs: in one process, or as the two stages of a sharded run (Slurm array, Ray executor).
+///
+/// The counts of a sharded input are the sums of its shards' counts: the sketches of the
+/// shards, of the same shape, add up counter by counter to the sketch one run over all of the
+/// input builds (additions commute; only a counter at `u32::MAX` saturates, in both).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum CorpusStage {
+    /// Count (first pass) and remove (second pass) in one run.
+    #[default]
+    Single,
+    /// Count the documents reaching the step, write the sketch to `sketch_file` once they are
+    /// all counted, and pass every document on unchanged (the run's output is not the step's).
+    Count,
+    /// Load the sketches named by `sketches` (files, or folders of `*.sketch` files), sum them
+    /// and remove lines in one pass, without counting.
+    Apply,
+}
+
+/// Checks the stage parameters of a corpus-counting step: `count` needs `sketch_file`, `apply`
+/// needs `sketches`, and neither is accepted with another stage (a forgotten `stage` would
+/// otherwise silently count per shard).
+pub(crate) fn check_stage(
+    step: &str,
+    stage: CorpusStage,
+    sketch_file: &Option<PathBuf>,
+    sketches: &Option<Vec<PathBuf>>,
+) -> Result<()> {
+    match (stage, sketch_file, sketches) {
+        (CorpusStage::Count, None, _) => Err(Error::config(
+            step,
+            "`stage` = \"count\" needs `sketch_file` (where this shard's counts go)",
+        )),
+        (CorpusStage::Apply, _, None) => Err(Error::config(
+            step,
+            "`stage` = \"apply\" needs `sketches` (the count stage's files, or their folder)",
+        )),
+        (CorpusStage::Apply, _, Some(v)) if v.is_empty() => Err(Error::config(
+            step,
+            "`sketches` is empty: give the count stage's files (or their folder)",
+        )),
+        (s, f, l) if (s != CorpusStage::Count && f.is_some()) || (s != CorpusStage::Apply && l.is_some()) => {
+            Err(Error::config(
+                step,
+                "`sketch_file` goes with `stage` = \"count\" and `sketches` with `stage` = \"apply\"",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The corpus figures a count stage saw, written beside its counters so that the apply stage
+/// reports the whole input's (summed over the files).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Observed {
+    pub(crate) docs_observed: u64,
+    pub(crate) docs_without_group: u64,
+    pub(crate) pairs_counted: u64,
+}
+
+/// First bytes of a sketch file (then width, depth and the [`Observed`] figures as
+/// little-endian `u64`s, then the counters, row-major, as little-endian `u32`s).
+const SKETCH_MAGIC: &[u8; 8] = b"THRSKT01";
+
+/// The files a list of paths names: a file itself; a folder, its `*.sketch` files (sorted).
+pub(crate) fn list_files(step: &str, paths: &[PathBuf], ext: &str) -> Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let rd = std::fs::read_dir(p)
+                .map_err(|e| Error::config(step, format!("{}: cannot list: {e}", p.display())))?;
+            let mut found: Vec<PathBuf> = rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|f| f.extension().is_some_and(|x| x == ext))
+                .collect();
+            if found.is_empty() {
+                return Err(Error::config(
+                    step,
+                    format!("{}: a folder without any `*.{ext}` file", p.display()),
+                ));
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Writes `bytes` to `path` through a temporary name, so that a killed task leaves no
+/// half-written file under the final name.
+pub(crate) fn write_atomically(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let f = std::fs::File::create(&tmp)?;
+        let mut w = std::io::BufWriter::new(f);
+        write(&mut w)?;
+        w.flush()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+fn read_u64(r: &mut impl Read) -> std::io::Result<u64> {
+    let mut b = [0u8; 8];
+    r.read_exact(&mut b)?;
+    Ok(u64::from_le_bytes(b))
 }
 
 /// The seed that puts a document's lines in its group's own key space. With `group_by`, the group
@@ -173,6 +378,71 @@ mod tests {
         assert!(CountSketch::new("t", 0, 4).is_err());
         assert!(CountSketch::new("t", 4, 0).is_err());
         assert!(CountSketch::new("t", 1 << 30, 4).is_err());
+    }
+
+    #[test]
+    fn sketch_files_of_shards_sum_to_the_whole_inputs_sketch() {
+        let dir = tempfile::tempdir().unwrap();
+        let whole = CountSketch::new("t", 64, 3).unwrap();
+        let parts = [
+            CountSketch::new("t", 64, 3).unwrap(),
+            CountSketch::new("t", 64, 3).unwrap(),
+        ];
+        for k in 0..500u64 {
+            let key = k % 37;
+            whole.add(key);
+            parts[(k % 2) as usize].add(key);
+        }
+        for (i, p) in parts.iter().enumerate() {
+            let seen = Observed {
+                docs_observed: 10 + i as u64,
+                docs_without_group: 1,
+                pairs_counted: 250,
+            };
+            p.write_file("t", &dir.path().join(format!("{i}.sketch")), seen)
+                .unwrap();
+        }
+        let sum = CountSketch::new("t", 64, 3).unwrap();
+        let files = list_files("t", &[dir.path().to_path_buf()], "sketch").unwrap();
+        assert_eq!(files.len(), 2);
+        let mut seen = Observed::default();
+        for f in &files {
+            let o = sum.add_file("t", f).unwrap();
+            seen.docs_observed += o.docs_observed;
+        }
+        assert_eq!(seen.docs_observed, 21);
+        let all = |s: &CountSketch| -> Vec<u32> {
+            s.counters
+                .iter()
+                .map(|c| c.load(Ordering::Relaxed))
+                .collect()
+        };
+        assert_eq!(all(&sum), all(&whole));
+        // Another shape, a stray file and an empty folder are refused with a clear message.
+        let other = CountSketch::new("t", 32, 3).unwrap();
+        let e = other.add_file("t", &files[0]).unwrap_err().to_string();
+        assert!(e.contains("width 64 and depth 3"), "{e}");
+        std::fs::write(dir.path().join("x.txt"), "hello").unwrap();
+        assert!(sum.add_file("t", &dir.path().join("x.txt")).is_err());
+        assert!(sum
+            .add_file("t", &dir.path().join("missing.sketch"))
+            .is_err());
+        let empty = tempfile::tempdir().unwrap();
+        assert!(list_files("t", &[empty.path().to_path_buf()], "sketch").is_err());
+    }
+
+    #[test]
+    fn stage_parameters_are_checked() {
+        let f = Some(PathBuf::from("a.sketch"));
+        let l = Some(vec![PathBuf::from("d")]);
+        assert!(check_stage("t", CorpusStage::Single, &None, &None).is_ok());
+        assert!(check_stage("t", CorpusStage::Count, &f, &None).is_ok());
+        assert!(check_stage("t", CorpusStage::Apply, &None, &l).is_ok());
+        assert!(check_stage("t", CorpusStage::Count, &None, &None).is_err());
+        assert!(check_stage("t", CorpusStage::Apply, &None, &None).is_err());
+        assert!(check_stage("t", CorpusStage::Apply, &None, &Some(vec![])).is_err());
+        assert!(check_stage("t", CorpusStage::Single, &f, &None).is_err());
+        assert!(check_stage("t", CorpusStage::Count, &f, &l).is_err());
     }
 
     #[test]
