@@ -136,7 +136,8 @@ impl BloomFilter {
         (1.0 - (-k * self.inserted as f64 / self.bits as f64).exp()).powf(k)
     }
 
-    /// Writes the filter's shape and bits (see [`BLOOM_MAGIC`]), for a sharded run's next
+    /// Writes the filter's shape and bits (8 magic bytes `THRBLM01`; bits, hashes and words as
+    /// little-endian `u64`s; the words, little-endian), for a sharded run's next
     /// stage ([`BloomFilter::or_from`]).
     pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
         w.write_all(BLOOM_MAGIC)?;
