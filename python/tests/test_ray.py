@@ -363,30 +363,36 @@ CORPUS_RECIPE = {
 }
 
 
-def test_corpus_counts_and_paragraph_dedup_across_tasks(cluster, site_inputs, tmp_path):
+@pytest.mark.parametrize("paragraphs", [True, False], ids=["stages", "exchange"])
+def test_corpus_counts_and_paragraph_dedup_across_tasks(cluster, site_inputs, tmp_path, paragraphs):
     """`strip_chrome` (corpus statistics), `corpus_boilerplate` (per site) and
     `paragraph_dedup` as corpus stages: the Ray run equals the single run, which removed the
-    menus, footers, quotation repeats and the mirror page across tasks."""
+    menus, footers, quotation repeats and the mirror page across tasks. Without
+    `paragraph_dedup`, the three tasks fit the cluster's three CPUs at once, so the counting
+    steps count and strip inside the prefix tasks (their `exchange` stage)."""
     import thresher.ray
 
+    plan = dict(CORPUS_RECIPE, step=CORPUS_RECIPE["step"][: 3 if paragraphs else 2])
     recipe = tmp_path / "corpus.toml"
-    recipe.write_text(thresher.ray._toml(CORPUS_RECIPE))
+    recipe.write_text(thresher.ray._toml(plan))
     single = tmp_path / "single"
     subprocess.run([*thresher_command(), "run", str(recipe), "-i", *map(str, site_inputs), "-o", str(single),
                     "-q"], check=True)
     out = tmp_path / "out"
-    thresher.ray.run(CORPUS_RECIPE, site_inputs, out, shards=3)
+    thresher.ray.run(plan, site_inputs, out, shards=3)
     kept, want_kept = _lines(out, "kept"), _lines(single, "kept")
     assert kept == want_kept
     assert _lines(out, "rejected") == _lines(single, "rejected")
     got, want = (json.loads((o / "stats.json").read_text()) for o in (out, single))
     assert _counts(got) == _counts(want)
+    assert got["executor"]["corpus"] == ("stages" if paragraphs else "exchange")
     # What the single run removed needs the whole input's counts (no task alone has enough).
     texts = [d["text"] for d in want_kept]
-    assert len(texts) == 36
     assert not any("Products" in t or "Copyright" in t for t in texts)
-    assert sum("famous quotation" in t for t in texts) == 1
-    assert [d["id"] for d in _lines(single, "rejected")] == ["mirror"]
     steps = {s["type"]: s for s in want["steps"]}
     assert steps["strip_chrome"]["edited"] == steps["corpus_boilerplate"]["edited"] == 36
-    assert steps["paragraph_dedup"]["edited"] == 8
+    if paragraphs:
+        assert len(texts) == 36
+        assert sum("famous quotation" in t for t in texts) == 1
+        assert [d["id"] for d in _lines(single, "rejected")] == ["mirror"]
+        assert steps["paragraph_dedup"]["edited"] == 8

@@ -197,10 +197,23 @@ class Plan:
         if other:
             raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
 
-    def staged_prefix(self, work: str, shards: int, shard: int, upto: Optional[int] = None) -> Dict[str, Any]:
+    @property
+    def can_exchange(self) -> bool:
+        """Whether the corpus steps can count and apply inside the prefix tasks (their
+        ``exchange`` stage, when the tasks run at the same time): all of them count lines
+        (``paragraph_dedup``'s shard ``I`` needs the earlier shards' whole filters before its
+        first document, so it keeps its own stage)."""
+        return bool(self.corpus) and all(
+            self.prefix is not None and self.prefix["step"][j]["type"] != "paragraph_dedup" for j in self.corpus
+        )
+
+    def staged_prefix(self, work: str, shards: int, shard: int, upto: Optional[int] = None,
+                      exchange: bool = False) -> Dict[str, Any]:
         """The prefix recipe of shard ``shard``: each corpus step in its ``apply`` stage reading
         the files of its corpus stage under ``work``; with ``upto`` (a corpus step's index), the
-        steps up to that one only, that one in its ``count`` (``collect``) stage."""
+        steps up to that one only, that one in its ``count`` (``collect``) stage; with
+        ``exchange``, each corpus step in its ``exchange`` stage (counting, then waiting for
+        the other shards' sketches, in the same run)."""
         assert self.prefix is not None
         steps = [dict(s) for s in self.prefix["step"]]
         for j in self.corpus:
@@ -208,7 +221,10 @@ class Plan:
                 break
             d = _corpus_dir(work, j)
             s = steps[j]
-            if s["type"] == "paragraph_dedup":
+            if exchange:
+                s.update(stage="exchange", sketch_file=str(d / f"sketch-{shard:05d}.sketch"),
+                         sketches=[str(d / f"sketch-{k:05d}.sketch") for k in range(shards)])
+            elif s["type"] == "paragraph_dedup":
                 if j == upto:
                     s.update(stage="collect", filter_file=str(d / f"filter-{shard:05d}.bloom"))
                 else:
@@ -320,6 +336,38 @@ def _corpus_task(work: str, step: int, shard: int, shards: int, recipe_path: str
     stats = json.loads((out / "stats.json").read_text())
     shutil.rmtree(out, ignore_errors=True)
     return _mark(marker, {"in": stats["steps"][-1]["in"]})
+
+
+def _corpus_dirs(work: str, steps: List[int]) -> None:
+    for j in steps:
+        _corpus_dir(work, j).mkdir(parents=True, exist_ok=True)
+
+
+def _gang(ray: Any, shards: int, threads: int) -> Any:
+    """A placement group of ``shards`` bundles of ``threads`` CPUs, so that the prefix tasks,
+    whose exchange stages wait for each other, all run at the same time; ``None`` when the
+    cluster cannot hold them all (or does not make room within a minute)."""
+    from ray.util.placement_group import placement_group, remove_placement_group
+
+    if ray.cluster_resources().get("CPU", 0) < shards * threads:
+        return None
+    group = placement_group([{"CPU": threads}] * shards, strategy="SPREAD")
+    try:
+        ray.get(group.ready(), timeout=60)
+    except Exception:
+        remove_placement_group(group)
+        return None
+    return group
+
+
+def _bundle(group: Any, i: int) -> Dict[str, Any]:
+    """Task options that put a task in bundle ``i`` of ``group`` (none without a group)."""
+    if group is None:
+        return {}
+    from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
+
+    return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
+        placement_group=group, placement_group_bundle_index=i)}
 
 
 def _union_task(work: str, step: int, shards: int, *_after: Any) -> Dict[str, Any]:
@@ -823,10 +871,14 @@ def run(
     stats: Dict[str, Any]
     if the_plan.prefix is None:
         raise RecipeError("a recipe of minhash_dedup alone: run it with `thresher run`")
-    # The corpus stages, one step after the other: each counts (or collects) what reaches its
-    # step, the earlier ones applied with the whole input's counts.
+    # The corpus steps: counted and applied inside the prefix tasks when those can all run at
+    # once (a placement group holds a CPU share for each); else their own stages, one step after
+    # the other, each counting (or collecting) what reaches its step, the earlier ones applied
+    # with the whole input's counts (the steps before a corpus step then run once per stage).
+    group = _gang(ray, shards, threads) if the_plan.can_exchange else None
+    exchange = group is not None
     corpus = ray.remote(_corpus_task).options(**opts)
-    for j in the_plan.corpus:
+    for j in [] if exchange else the_plan.corpus:
         d = _corpus_dir(w, j)
         d.mkdir(parents=True, exist_ok=True)
         # The last shard's filter would be read by no later shard.
@@ -839,19 +891,37 @@ def run(
         if paragraph and refs:
             refs = [ray.remote(_union_task).options(num_cpus=1, max_retries=max_retries).remote(w, j, shards, *refs)]
         ray.get(refs)
+    if the_plan.corpus:
+        lap("corpus")
     prefix_paths = []
     for i in range(shards):
         # One recipe for all shards unless a paragraph_dedup reads the earlier shards' filters.
         path = work / (f"prefix-{i:05d}.toml" if the_plan.corpus else "prefix.toml")
         if i == 0 or the_plan.corpus:
-            path.write_text(_toml(the_plan.staged_prefix(w, shards, i)))
+            if exchange:
+                _corpus_dirs(w, the_plan.corpus)
+            path.write_text(_toml(the_plan.staged_prefix(w, shards, i, exchange=exchange)))
         prefix_paths.append(str(path))
     with_keys = the_plan.exact is not None
-    prefix = ray.remote(_prefix_task).options(num_returns=shards + 1, **opts)
+    prefix = ray.remote(_prefix_task)
     stage1 = [
-        prefix.remote(w, i, shards, prefix_paths[i], inputs, threads, with_keys) for i in range(shards)
+        prefix.options(num_returns=shards + 1, **opts, **_bundle(group, i))
+        .remote(w, i, shards, prefix_paths[i], inputs, threads, with_keys)
+        for i in range(shards)
     ]
-    summaries = ray.get([refs[0] for refs in stage1])
+    try:
+        summaries = ray.get([refs[0] for refs in stage1])
+    except BaseException:
+        # With exchange stages the other tasks wait for the failed one's sketch: stop them.
+        if exchange:
+            for refs in stage1:
+                ray.cancel(refs[0], force=True)
+        raise
+    finally:
+        if group is not None:
+            from ray.util.placement_group import remove_placement_group
+
+            remove_placement_group(group)
     lap("prefix")
 
     # Stats of the prefix, merged across shards (per file, per step).
@@ -926,7 +996,8 @@ def run(
         (out / kind).mkdir(exist_ok=True)
     lap("output")
     stats["seconds"] = time.time() - t0
-    stats["executor"] = {"name": "ray", "tasks": shards, "stage_seconds": laps}
+    stats["executor"] = {"name": "ray", "tasks": shards, "stage_seconds": laps,
+                         "corpus": ("exchange" if exchange else "stages") if the_plan.corpus else None}
     check = stats["kept"] + stats["rejected"] + stats["errors"]
     if check != stats["in"]:
         raise RunError(f"accounting: in {stats['in']} != kept + rejected + errors {check}")

@@ -11,7 +11,8 @@ use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMod
 
 use crate::lines::{normalize_line, note_annotate_only, remove_lines, spans_json, split_lines};
 use crate::sketch::{
-    check_shape, check_stage, group_key, group_seed, list_files, CorpusStage, CountSketch, Observed,
+    check_shape, check_stage, exchange, group_key, group_seed, list_files, CorpusStage,
+    CountSketch, Observed, EXCHANGE_WAIT,
 };
 
 /// Recipe parameters of `corpus_boilerplate`.
@@ -78,11 +79,12 @@ pub struct CorpusBoilerplateConfig {
     pub sketch_width: usize,
     /// Rows (independent hashes) of the sketch.
     pub sketch_depth: usize,
-    /// `single` (count and remove in one run), or a sharded run's `count` or `apply` stage.
+    /// `single` (count and remove in one run), or a sharded run's `count`, `apply` or `exchange` stage.
     pub stage: CorpusStage,
-    /// `stage = "count"`: where this shard's sketch is written.
+    /// `stage = "count"` or `"exchange"`: where this shard's sketch is written.
     pub sketch_file: Option<PathBuf>,
-    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files.
+    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files;
+    /// `stage = "exchange"`: every shard's `sketch_file` (files only).
     pub sketches: Option<Vec<PathBuf>>,
 }
 
@@ -199,7 +201,7 @@ impl Step for CorpusBoilerplate {
         match self.cfg.stage {
             // The counts are loaded: one pass.
             CorpusStage::Apply => StepMode::Parallel,
-            CorpusStage::Single | CorpusStage::Count => StepMode::TwoPass,
+            CorpusStage::Single | CorpusStage::Count | CorpusStage::Exchange => StepMode::TwoPass,
         }
     }
 
@@ -222,13 +224,26 @@ impl Step for CorpusBoilerplate {
 
     fn end_observe(&self) -> Result<()> {
         self.observed_done.store(true, Ordering::Relaxed);
-        if let (CorpusStage::Count, Some(path)) = (self.cfg.stage, &self.cfg.sketch_file) {
-            let seen = Observed {
-                docs_observed: self.docs_observed.load(Ordering::Relaxed),
-                docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
-                pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
-            };
-            self.sketch.write_file(self.name(), path, seen)?;
+        let seen = Observed {
+            docs_observed: self.docs_observed.load(Ordering::Relaxed),
+            docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
+            pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
+        };
+        match (self.cfg.stage, &self.cfg.sketch_file, &self.cfg.sketches) {
+            (CorpusStage::Count, Some(path), _) => {
+                self.sketch.write_file(self.name(), path, seen)?;
+            }
+            (CorpusStage::Exchange, Some(path), Some(all)) => {
+                let all = exchange(self.name(), &self.sketch, path, all, seen, EXCHANGE_WAIT)?;
+                // The report gives every shard's figures, as the apply stage's does.
+                self.docs_observed
+                    .store(all.docs_observed, Ordering::Relaxed);
+                self.docs_without_group
+                    .store(all.docs_without_group, Ordering::Relaxed);
+                self.pairs_counted
+                    .store(all.pairs_counted, Ordering::Relaxed);
+            }
+            _ => {}
         }
         Ok(())
     }
@@ -410,6 +425,71 @@ mod tests {
 
     /// Two shards' count stages, then each shard's apply stage, remove what one run over both
     /// removes, although each shard alone has too few repeats.
+    #[test]
+    fn exchange_stages_running_together_equal_one_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = CorpusBoilerplateConfig {
+            max_docs: 3,
+            group_by: Some("url".into()),
+            sketch_width: 1 << 10,
+            ..Default::default()
+        };
+        let texts: Vec<(String, String)> = (0..6)
+            .map(|i| {
+                (
+                    format!("https://a.com/{i}"),
+                    format!("Menu\nPage {i} body.\n"),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str)> = texts
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        let (want, want_rep) = run(base.clone(), docs(&refs));
+        let files: Vec<PathBuf> = (0..2)
+            .map(|i| dir.path().join(format!("{i}.sketch")))
+            .collect();
+        let cfg = |i: usize| CorpusBoilerplateConfig {
+            stage: CorpusStage::Exchange,
+            sketch_file: Some(files[i].clone()),
+            sketches: Some(files.clone()),
+            ..base.clone()
+        };
+        // The two shards run at the same time, each waiting for the other's sketch.
+        let got: Vec<(Vec<String>, Map<String, Value>)> = std::thread::scope(|s| {
+            let hs: Vec<_> = [&refs[..3], &refs[3..]]
+                .into_iter()
+                .enumerate()
+                .map(|(i, shard)| {
+                    let c = cfg(i);
+                    let d = docs(shard);
+                    s.spawn(move || run(c, d))
+                })
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let texts: Vec<String> = got.iter().flat_map(|(t, _)| t.clone()).collect();
+        assert_eq!(texts, want);
+        assert!(texts.iter().all(|t| !t.contains("Menu")));
+        for (_, rep) in &got {
+            assert_eq!(rep["docs_observed"], want_rep["docs_observed"]);
+        }
+        // Without its own file among `sketches`, or with a file named twice: refused.
+        let e = |c: CorpusBoilerplateConfig| CorpusBoilerplate::new(c).err().unwrap().to_string();
+        assert!(e(CorpusBoilerplateConfig {
+            sketches: Some(vec![files[1].clone()]),
+            ..cfg(0)
+        })
+        .contains("exchange"));
+        let twice = CorpusBoilerplate::new(CorpusBoilerplateConfig {
+            sketches: Some(vec![files[0].clone(), files[0].clone()]),
+            ..cfg(0)
+        })
+        .unwrap();
+        twice.end_observe().unwrap_err();
+    }
+
     #[test]
     fn count_then_apply_equals_one_run() {
         let dir = tempfile::tempdir().unwrap();

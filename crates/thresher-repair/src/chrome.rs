@@ -16,7 +16,8 @@ use crate::lines::{
 };
 use crate::model::{best_cut, ChromeModel, Doc};
 use crate::sketch::{
-    check_shape, check_stage, group_key, group_seed, list_files, CorpusStage, CountSketch, Observed,
+    check_shape, check_stage, exchange, group_key, group_seed, list_files, CorpusStage,
+    CountSketch, Observed, EXCHANGE_WAIT,
 };
 
 /// Recipe parameters of `strip_chrome`.
@@ -169,11 +170,12 @@ pub struct StripChromeConfig {
     /// Rows (independent hashes) of the sketch.
     pub sketch_depth: usize,
     /// With corpus statistics: `single` (count and strip in one run), or a sharded run's
-    /// `count` or `apply` stage (see `corpus_boilerplate`).
+    /// `count`, `apply` or `exchange` stage (see `corpus_boilerplate`).
     pub stage: CorpusStage,
-    /// `stage = "count"`: where this shard's sketch is written.
+    /// `stage = "count"` or `"exchange"`: where this shard's sketch is written.
     pub sketch_file: Option<PathBuf>,
-    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files.
+    /// `stage = "apply"`: the count stage's sketch files, or folders of `*.sketch` files;
+    /// `stage = "exchange"`: every shard's `sketch_file` (files only).
     pub sketches: Option<Vec<PathBuf>>,
 }
 
@@ -804,15 +806,27 @@ impl Step for StripChrome {
     }
 
     fn end_observe(&self) -> Result<()> {
-        if let (Some(sketch), CorpusStage::Count, Some(path)) =
-            (&self.sketch, self.cfg.stage, &self.cfg.sketch_file)
-        {
-            let seen = Observed {
-                docs_observed: self.docs_observed.load(Ordering::Relaxed),
-                docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
-                pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
-            };
-            sketch.write_file(self.name(), path, seen)?;
+        let Some(sketch) = &self.sketch else {
+            return Ok(());
+        };
+        let seen = Observed {
+            docs_observed: self.docs_observed.load(Ordering::Relaxed),
+            docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
+            pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
+        };
+        match (self.cfg.stage, &self.cfg.sketch_file, &self.cfg.sketches) {
+            (CorpusStage::Count, Some(path), _) => sketch.write_file(self.name(), path, seen)?,
+            (CorpusStage::Exchange, Some(path), Some(all)) => {
+                let all = exchange(self.name(), sketch, path, all, seen, EXCHANGE_WAIT)?;
+                // The report gives every shard's figures, as the apply stage's does.
+                self.docs_observed
+                    .store(all.docs_observed, Ordering::Relaxed);
+                self.docs_without_group
+                    .store(all.docs_without_group, Ordering::Relaxed);
+                self.pairs_counted
+                    .store(all.pairs_counted, Ordering::Relaxed);
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -207,6 +207,12 @@ pub enum CorpusStage {
     /// Load the sketches named by `sketches` (files, or folders of `*.sketch` files), sum them
     /// and remove lines in one pass, without counting.
     Apply,
+    /// For shards that run at the same time (a gang-scheduled Ray stage): count the documents
+    /// reaching the step, write the sketch to `sketch_file`, wait until every file named by
+    /// `sketches` (each shard's `sketch_file`, this one's included) is there, add the others'
+    /// counts, then remove lines as one run over all the shards would. The documents reaching
+    /// the step are counted and edited in the same run, so nothing before the step runs twice.
+    Exchange,
 }
 
 /// Checks the stage parameters of a corpus-counting step: `count` needs `sketch_file`, `apply`
@@ -231,6 +237,14 @@ pub(crate) fn check_stage(
             step,
             "`sketches` is empty: give the count stage's files (or their folder)",
         )),
+        (CorpusStage::Exchange, f, l) => match (f, l) {
+            (Some(f), Some(l)) if l.contains(f) => Ok(()),
+            _ => Err(Error::config(
+                step,
+                "`stage` = \"exchange\" needs `sketch_file` (this shard's) and `sketches` (every \
+                 shard's `sketch_file`, this one's included)",
+            )),
+        },
         (s, f, l) if (s != CorpusStage::Count && f.is_some()) || (s != CorpusStage::Apply && l.is_some()) => {
             Err(Error::config(
                 step,
@@ -296,6 +310,56 @@ pub(crate) fn write_atomically(
         w.flush()?;
     }
     std::fs::rename(&tmp, path)
+}
+
+/// How long an exchange stage waits for the other shards' sketches (a day: the shards of one
+/// stage run at the same time, so the wait is their difference in speed).
+pub(crate) const EXCHANGE_WAIT: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The exchange stage's end of counting (see [`CorpusStage::Exchange`]): writes this shard's
+/// `sketch` to `own`, waits for every other file of `all` (polling; a file appears whole, by
+/// rename), and adds their counts. Returns the figures of all the shards. Waits at most
+/// `wait`: a shard that never writes its file (its task failed for good) is an error here, not
+/// a hang.
+pub(crate) fn exchange(
+    step: &str,
+    sketch: &CountSketch,
+    own: &Path,
+    all: &[PathBuf],
+    mine: Observed,
+    wait: std::time::Duration,
+) -> Result<Observed> {
+    // A file is named once in `all` for each shard; a repeated name would be counted twice.
+    let distinct: std::collections::HashSet<&PathBuf> = all.iter().collect();
+    if distinct.len() != all.len() {
+        return Err(Error::config(step, "`sketches` names a file twice"));
+    }
+    sketch.write_file(step, own, mine)?;
+    let start = std::time::Instant::now();
+    let mut seen = mine;
+    for f in all.iter().filter(|f| f.as_path() != own) {
+        let mut pause = std::time::Duration::from_millis(5);
+        while !f.is_file() {
+            if start.elapsed() > wait {
+                return Err(Error::config(
+                    step,
+                    format!(
+                        "{}: not written after {} s (the other shards of an exchange stage must \
+                         run at the same time)",
+                        f.display(),
+                        wait.as_secs()
+                    ),
+                ));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(std::time::Duration::from_millis(200));
+        }
+        let o = sketch.add_file(step, f)?;
+        seen.docs_observed += o.docs_observed;
+        seen.docs_without_group += o.docs_without_group;
+        seen.pairs_counted += o.pairs_counted;
+    }
+    Ok(seen)
 }
 
 fn read_u64(r: &mut impl Read) -> std::io::Result<u64> {
