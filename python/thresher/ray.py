@@ -16,7 +16,11 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
    every such step in its ``apply`` stage: the counting steps load the sum of all shards'
    sketches (the single run's counts), ``paragraph_dedup`` on shard ``I`` the union of shards
    ``0..I``'s filters (the single run's filter at the shard's first document; one task writes
-   the running unions, so that each shard reads one filter file).
+   the running unions, so that each shard reads one filter file). When every corpus step
+   counts lines (no ``paragraph_dedup``) and the cluster can run the ``N`` prefix tasks at
+   once (a placement group holds them), this stage is not run: the prefix tasks run those
+   steps in their ``exchange`` stage (count, write the shard's sketch, wait for the others',
+   add them, strip), so the steps before them run once.
 1. ``prefix`` (``N`` tasks): the recipe without its trailing ``minhash_dedup`` on shard ``I/N``
    of the inputs (``thresher run --shard I/N``: about ``1/N`` of the input bytes, contiguous, an
    uncompressed JSONL file cut into byte ranges at record starts, a Parquet file at row group
