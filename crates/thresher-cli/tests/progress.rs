@@ -51,7 +51,9 @@ fn off_a_terminal_a_line_every_few_seconds_with_eta() {
     let o = bin()
         .args(["run", &recipe, "-i", &input, "-o"])
         .arg(&out)
-        .args(["--threads", "1", "--progress-every", "0.1", "--log-file"])
+        // A line every 10 ms: the run takes about 0.2 s on a quick machine, which at 0.1 s
+        // gave two lines, not the three this test needs.
+        .args(["--threads", "1", "--progress-every", "0.01", "--log-file"])
         .arg(&log)
         .output()
         .unwrap();
