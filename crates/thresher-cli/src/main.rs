@@ -7,6 +7,13 @@
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
+    // Rust ignores SIGPIPE, so printing into a closed pipe (`thresher recipes | head -1`)
+    // panicked; with the default action the command ends quietly, as other Unix tools do.
+    // SAFETY: sets a signal's disposition before any other thread exists.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     thresher_cli::tune_allocator();
     std::process::ExitCode::from(thresher_cli::main(std::env::args_os()))
 }

@@ -47,3 +47,28 @@ fn version_help_and_errors_explain_themselves() {
         "{err}"
     );
 }
+
+/// Output into a pipe whose reader has gone (`thresher recipes | head -1`) ends the command
+/// quietly, as other Unix tools end, instead of a panic about a broken pipe.
+#[test]
+fn a_closed_output_pipe_ends_the_command_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = bin()
+        .args(["steps"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Close the reading end before the command writes.
+    drop(child.stdout.take());
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        // Ended by SIGPIPE (13 on Linux), or done before it wrote.
+        o.status.success() || o.status.signal() == Some(13),
+        "{:?} {err}",
+        o.status
+    );
+}
