@@ -471,6 +471,9 @@ mod tests {
         });
         let texts: Vec<String> = got.iter().flat_map(|(t, _)| t.clone()).collect();
         assert_eq!(texts, want);
+        // Shard 0 summed (no sketch of its own written); shard 1 wrote its own and read the sum.
+        assert!(!files[0].exists() && files[1].exists());
+        assert!(dir.path().join("0.sketch.sum").exists());
         assert!(texts.iter().all(|t| !t.contains("Menu")));
         for (_, rep) in &got {
             assert_eq!(rep["docs_observed"], want_rep["docs_observed"]);
