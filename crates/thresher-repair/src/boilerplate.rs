@@ -11,8 +11,8 @@ use thresher_core::{Document, Outcome, Result, Step, StepConfig, StepCx, StepMod
 
 use crate::lines::{normalize_line, note_annotate_only, remove_lines, spans_json, split_lines};
 use crate::sketch::{
-    check_shape, check_stage, exchange, group_key, group_seed, list_files, CorpusStage,
-    CountSketch, Observed, EXCHANGE_WAIT,
+    check_shape, check_stage, end_counting, group_key, group_seed, load_sketches, CorpusStage,
+    CountSketch, Observed,
 };
 
 /// Recipe parameters of `corpus_boilerplate`.
@@ -143,15 +143,10 @@ impl CorpusBoilerplate {
         cfg.validate()?;
         check_stage(STEP, cfg.stage, &cfg.sketch_file, &cfg.sketches)?;
         let sketch = CountSketch::new(STEP, cfg.sketch_width, cfg.sketch_depth)?;
-        let mut seen = Observed::default();
-        if let (CorpusStage::Apply, Some(paths)) = (cfg.stage, &cfg.sketches) {
-            for f in list_files(STEP, paths, "sketch")? {
-                let o = sketch.add_file(STEP, &f)?;
-                seen.docs_observed += o.docs_observed;
-                seen.docs_without_group += o.docs_without_group;
-                seen.pairs_counted += o.pairs_counted;
-            }
-        }
+        let seen = match (cfg.stage, &cfg.sketches) {
+            (CorpusStage::Apply, Some(paths)) => load_sketches(STEP, &sketch, paths)?,
+            _ => Observed::default(),
+        };
         Ok(CorpusBoilerplate {
             observed_done: AtomicBool::new(cfg.stage == CorpusStage::Apply),
             cfg,
@@ -229,21 +224,23 @@ impl Step for CorpusBoilerplate {
             docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
             pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
         };
-        match (self.cfg.stage, &self.cfg.sketch_file, &self.cfg.sketches) {
-            (CorpusStage::Count, Some(path), _) => {
-                self.sketch.write_file(self.name(), path, seen)?;
-            }
-            (CorpusStage::Exchange, Some(path), Some(all)) => {
-                let all = exchange(self.name(), &self.sketch, path, all, seen, EXCHANGE_WAIT)?;
-                // The report gives every shard's figures, as the apply stage's does.
-                self.docs_observed
-                    .store(all.docs_observed, Ordering::Relaxed);
-                self.docs_without_group
-                    .store(all.docs_without_group, Ordering::Relaxed);
-                self.pairs_counted
-                    .store(all.pairs_counted, Ordering::Relaxed);
-            }
-            _ => {}
+        let c = &self.cfg;
+        let all = end_counting(
+            self.name(),
+            &self.sketch,
+            c.stage,
+            &c.sketch_file,
+            &c.sketches,
+            seen,
+        )?;
+        if let Some(all) = all {
+            // The report gives every shard's figures, as the apply stage's does.
+            self.docs_observed
+                .store(all.docs_observed, Ordering::Relaxed);
+            self.docs_without_group
+                .store(all.docs_without_group, Ordering::Relaxed);
+            self.pairs_counted
+                .store(all.pairs_counted, Ordering::Relaxed);
         }
         Ok(())
     }

@@ -16,8 +16,8 @@ use crate::lines::{
 };
 use crate::model::{best_cut, ChromeModel, Doc};
 use crate::sketch::{
-    check_shape, check_stage, exchange, group_key, group_seed, list_files, CorpusStage,
-    CountSketch, Observed, EXCHANGE_WAIT,
+    check_shape, check_stage, end_counting, group_key, group_seed, load_sketches, CorpusStage,
+    CountSketch, Observed,
 };
 
 /// Recipe parameters of `strip_chrome`.
@@ -349,15 +349,12 @@ impl StripChrome {
             None
         };
         // The apply stage starts from the sum of the count stage's sketches.
-        let mut seen = Observed::default();
-        if let (Some(sk), CorpusStage::Apply, Some(paths)) = (&sketch, cfg.stage, &cfg.sketches) {
-            for f in list_files("strip_chrome", paths, "sketch")? {
-                let o = sk.add_file("strip_chrome", &f)?;
-                seen.docs_observed += o.docs_observed;
-                seen.docs_without_group += o.docs_without_group;
-                seen.pairs_counted += o.pairs_counted;
+        let seen = match (&sketch, cfg.stage, &cfg.sketches) {
+            (Some(sk), CorpusStage::Apply, Some(paths)) => {
+                load_sketches("strip_chrome", sk, paths)?
             }
-        }
+            _ => Observed::default(),
+        };
         Ok(StripChrome {
             cfg,
             model,
@@ -814,19 +811,22 @@ impl Step for StripChrome {
             docs_without_group: self.docs_without_group.load(Ordering::Relaxed),
             pairs_counted: self.pairs_counted.load(Ordering::Relaxed),
         };
-        match (self.cfg.stage, &self.cfg.sketch_file, &self.cfg.sketches) {
-            (CorpusStage::Count, Some(path), _) => sketch.write_file(self.name(), path, seen)?,
-            (CorpusStage::Exchange, Some(path), Some(all)) => {
-                let all = exchange(self.name(), sketch, path, all, seen, EXCHANGE_WAIT)?;
-                // The report gives every shard's figures, as the apply stage's does.
-                self.docs_observed
-                    .store(all.docs_observed, Ordering::Relaxed);
-                self.docs_without_group
-                    .store(all.docs_without_group, Ordering::Relaxed);
-                self.pairs_counted
-                    .store(all.pairs_counted, Ordering::Relaxed);
-            }
-            _ => {}
+        let c = &self.cfg;
+        if let Some(all) = end_counting(
+            self.name(),
+            sketch,
+            c.stage,
+            &c.sketch_file,
+            &c.sketches,
+            seen,
+        )? {
+            // The report gives every shard's figures, as the apply stage's does.
+            self.docs_observed
+                .store(all.docs_observed, Ordering::Relaxed);
+            self.docs_without_group
+                .store(all.docs_without_group, Ordering::Relaxed);
+            self.pairs_counted
+                .store(all.pairs_counted, Ordering::Relaxed);
         }
         Ok(())
     }

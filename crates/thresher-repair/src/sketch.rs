@@ -273,6 +273,49 @@ pub(crate) struct Observed {
     pub(crate) pairs_counted: u64,
 }
 
+impl Observed {
+    /// Adds another shard's figures.
+    pub(crate) fn add(&mut self, o: Observed) {
+        self.docs_observed += o.docs_observed;
+        self.docs_without_group += o.docs_without_group;
+        self.pairs_counted += o.pairs_counted;
+    }
+}
+
+/// The apply stage's start: adds the sketch files that `paths` names (files, or folders of
+/// `*.sketch` files) to `sketch`; returns their figures summed.
+pub(crate) fn load_sketches(
+    step: &str,
+    sketch: &CountSketch,
+    paths: &[PathBuf],
+) -> Result<Observed> {
+    let mut seen = Observed::default();
+    for f in list_files(step, paths, "sketch")? {
+        seen.add(sketch.add_file(step, &f)?);
+    }
+    Ok(seen)
+}
+
+/// A counting step's end of observing, by stage: `count` writes the shard's sketch,
+/// `exchange` takes every shard's counts (see [`exchange`]) and returns their figures, for the
+/// step's report; the other stages do nothing here.
+pub(crate) fn end_counting(
+    step: &str,
+    sketch: &CountSketch,
+    stage: CorpusStage,
+    sketch_file: &Option<PathBuf>,
+    sketches: &Option<Vec<PathBuf>>,
+    seen: Observed,
+) -> Result<Option<Observed>> {
+    match (stage, sketch_file, sketches) {
+        (CorpusStage::Count, Some(path), _) => sketch.write_file(step, path, seen).map(|()| None),
+        (CorpusStage::Exchange, Some(path), Some(all)) => {
+            exchange(step, sketch, path, all, seen, EXCHANGE_WAIT).map(Some)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// First bytes of a sketch file (then width, depth and the [`Observed`] figures as
 /// little-endian `u64`s, then the counters, row-major, as little-endian `u32`s).
 const SKETCH_MAGIC: &[u8; 8] = b"THRSKT01";
@@ -376,10 +419,7 @@ pub(crate) fn exchange(
         let mut seen = mine;
         for f in &all[1..] {
             wait_for(f)?;
-            let o = sketch.add_file(step, f)?;
-            seen.docs_observed += o.docs_observed;
-            seen.docs_without_group += o.docs_without_group;
-            seen.pairs_counted += o.pairs_counted;
+            seen.add(sketch.add_file(step, f)?);
         }
         sketch.write_file(step, &sum, seen)?;
         return Ok(seen);
