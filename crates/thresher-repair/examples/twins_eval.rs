@@ -33,6 +33,10 @@ fn main() {
         speed(rounds.parse().expect("rounds"));
         return;
     }
+    if std::env::args().any(|a| a == "--conventions") {
+        conventions();
+        return;
+    }
     if std::env::args().any(|a| a == "--by-host") {
         by_host();
         return;
@@ -125,6 +129,39 @@ fn loso(verbose: bool) {
     println!("all held-out sets  {}", total.line());
 }
 
+/// How each set's gold text begins and ends next to the page's chrome: whether the short line
+/// just before the body (a headline, a date) is in the gold text or not. Where the sets
+/// disagree, a model trained on three of them cuts the fourth's edge their way.
+fn conventions() {
+    // A short line that does not end like a sentence: a headline, a date, a label.
+    let short = |l: &str| l.len() < 80 && !thresher_repair::model::ends_like_sentence(l);
+    let pages = load_pages(&corpus_dir(), SETS, 1);
+    println!("set: twinnable pages; gold starts with a short line | gold starts with a long line after a short chrome line; gold ends with a short line | gold ends with a long line before a short trailer line");
+    for &set in SETS {
+        let (mut n, mut a, mut b, mut c, mut d) = (0, 0, 0, 0, 0);
+        for p in pages.iter().filter(|p| p.set == set) {
+            let l = label_page(p);
+            if !twinnable(p, &l) {
+                continue;
+            }
+            n += 1;
+            let (first, last) = (&p.gold[0], &p.gold[p.gold.len() - 1]);
+            a += usize::from(short(first));
+            b += usize::from(!short(first) && l.top.last().is_some_and(|x| short(x)));
+            c += usize::from(short(last));
+            d += usize::from(!short(last) && trailer(p, &l).first().is_some_and(|x| short(x)));
+        }
+        let pct = |k: usize| 100.0 * k as f64 / n.max(1) as f64;
+        println!(
+            "{set}: {n}; {:.0}% | {:.0}%; {:.0}% | {:.0}%",
+            pct(a),
+            pct(b),
+            pct(c),
+            pct(d)
+        );
+    }
+}
+
 /// Prints a twin's lines near its edges with their scores (from the start, from the end)
 /// under `model`, and whether the steps kept them.
 fn show_twin(p: &Page, l: &Labelled, t: &Twin, model: &thresher_repair::ChromeModel) {
@@ -132,7 +169,7 @@ fn show_twin(p: &Page, l: &Labelled, t: &Twin, model: &thresher_repair::ChromeMo
     let out = run_one(&steps_with(model), &t.text);
     println!("=== {} NOT restored", p.id);
     let ls = thresher_repair::split_lines(&t.text);
-    let mut doc = Doc::new(&t.text, &ls);
+    let mut doc = Doc::new(&t.text, &ls).with_vocab(&model.vocab);
     let n = doc.units.len();
     let kept: std::collections::HashSet<&str> = out.lines().collect();
     let ntr = trailer(p, l).len();
@@ -328,6 +365,16 @@ fn by_host() {
         );
         for (&i, o) in golds.iter().zip(&outs) {
             score.add_undamaged(&pages[i], o);
+            if with && std::env::args().any(|a| a == "--show-lost") {
+                let kept: std::collections::HashSet<&str> = o.lines().collect();
+                for g in pages[i].gold.iter().filter(|g| !kept.contains(g.as_str())) {
+                    println!(
+                        "lost {} | {}",
+                        pages[i].id,
+                        g.chars().take(100).collect::<String>()
+                    );
+                }
+            }
         }
         println!(
             "chrome twins by host, {}: {}",

@@ -477,7 +477,7 @@ impl StripChrome {
         frequent: impl Fn(&str) -> bool,
     ) -> Found {
         let lines = split_lines(text);
-        let mut doc = Doc::new(text, &lines);
+        let mut doc = Doc::new(text, &lines).with_vocab(&model.vocab);
         let n = doc.units.len();
         let mut found = Found {
             drop: vec![false; lines.len()],
@@ -514,9 +514,11 @@ impl StripChrome {
             Some(s)
         });
         let rest = n - lead;
+        // A repeated body protects its lines from the start only: a trailer that ended each
+        // copy ("Read more: ...") is inside the kept copy and still a trailer.
         let mut trail = best_cut(rest, model.stop_margin, |k| {
             let u = n - 1 - k;
-            if protected(u, &doc) {
+            if self.classify(line_text(u, &doc)) == LineKind::Byline {
                 return None;
             }
             let mut s = model.logit(&doc.features(text, u, true)) - model.trail_threshold;

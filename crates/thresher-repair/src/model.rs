@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::lines::Line;
 
 /// Number of features per line (see [`FEATURES`]).
-pub const N_FEATURES: usize = 41;
+pub const N_FEATURES: usize = 46;
 
 /// Names of the features, in order.
 pub const FEATURES: [&str; N_FEATURES] = [
@@ -56,6 +56,11 @@ pub const FEATURES: [&str; N_FEATURES] = [
     "log_short_run",
     "log_units_to_long_away",
     "log_units_to_long_toward",
+    "lex_mean",
+    "lex_max",
+    "lex_min",
+    "toward_lex_mean",
+    "away_lex_mean",
 ];
 
 /// The run-length and distance features look at most this many units each way.
@@ -75,6 +80,11 @@ pub struct ChromeModel {
     pub scale: Vec<f32>,
     /// Per-feature weights.
     pub weights: Vec<f32>,
+    /// Learned word weights: the log-ratio of how often training pages have the word in a
+    /// chrome line and in their gold text ("popular", "comments", "copyright" high; prose words
+    /// low). Words of one site or one set only are left out when training.
+    #[serde(default)]
+    pub vocab: Vocab,
     /// Intercept.
     pub bias: f32,
     /// Boosted regression trees added to the linear part, each a flat list of nodes.
@@ -133,6 +143,43 @@ impl ChromeModel {
     }
 }
 
+/// Lower-cased words with their chrome log-odds (see [`ChromeModel::vocab`]).
+pub type Vocab = std::collections::BTreeMap<String, f32>;
+
+/// Calls `f` with each word of `line`, lower-cased: a run of letters and digits of at least two
+/// characters that is not all digits. `buf` is scratch space.
+pub fn for_each_word(line: &str, buf: &mut String, mut f: impl FnMut(&str)) {
+    for w in line.split(|c: char| !c.is_alphanumeric()) {
+        if w.len() < 2 || w.bytes().all(|b| b.is_ascii_digit()) {
+            continue;
+        }
+        buf.clear();
+        for c in w.chars() {
+            buf.extend(c.to_lowercase());
+        }
+        f(buf);
+    }
+}
+
+/// The mean, highest and lowest weight of the words of `line` that `vocab` knows (zeros when
+/// it knows none).
+fn lex_stats(line: &str, vocab: &Vocab) -> (f32, f32, f32) {
+    let (mut sum, mut n, mut hi, mut lo) = (0.0f32, 0u32, f32::MIN, f32::MAX);
+    let mut buf = String::new();
+    for_each_word(line, &mut buf, |w| {
+        if let Some(&v) = vocab.get(w) {
+            sum += v;
+            n += 1;
+            hi = hi.max(v);
+            lo = lo.min(v);
+        }
+    });
+    if n == 0 {
+        return (0.0, 0.0, 0.0);
+    }
+    (sum / n as f32, hi, lo)
+}
+
 /// One node of a regression tree: a split (`feature` < `threshold` goes to `left`, else to
 /// `right`) or, with `feature` = -1, a leaf worth `value` log-odds.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize)]
@@ -183,6 +230,9 @@ pub struct LineStats {
     ellipsis: bool,
     legal_sign: bool,
     symbol_share: f32,
+    lex_mean: f32,
+    lex_max: f32,
+    lex_min: f32,
 }
 
 /// Frequent function words of English, German, French, Spanish, Italian, Dutch and
@@ -425,6 +475,8 @@ pub struct Doc<'a> {
     text_len: usize,
     /// Stats of units, computed on demand.
     stats: Vec<Option<LineStats>>,
+    /// Word weights for the lexical features (none: those features are 0).
+    vocab: Option<&'a Vocab>,
 }
 
 impl<'a> Doc<'a> {
@@ -464,7 +516,14 @@ impl<'a> Doc<'a> {
             total_long: long,
             text_len: text.len(),
             stats: vec![None; n],
+            vocab: None,
         }
+    }
+
+    /// Computes the lexical features with `vocab`.
+    pub fn with_vocab(mut self, vocab: &'a Vocab) -> Doc<'a> {
+        self.vocab = Some(vocab);
+        self
     }
 
     /// Whether the text has a long line (of prose, or at least not of a menu): without one it
@@ -479,7 +538,11 @@ impl<'a> Doc<'a> {
             return s;
         }
         let l = &self.lines[self.units[u]];
-        let s = LineStats::of(&text[l.start..l.end]);
+        let line = &text[l.start..l.end];
+        let mut s = LineStats::of(line);
+        if let Some(v) = self.vocab {
+            (s.lex_mean, s.lex_max, s.lex_min) = lex_stats(line, v);
+        }
         self.stats[u] = Some(s);
         s
     }
@@ -507,8 +570,8 @@ impl<'a> Doc<'a> {
             }
         }
         let ctx = |x: Option<LineStats>| match x {
-            Some(x) => [ln1p(x.words), b(x.terminal), b(x.words <= 3)],
-            None => [0.0, 0.0, 0.0],
+            Some(x) => [ln1p(x.words), b(x.terminal), b(x.words <= 3), x.lex_mean],
+            None => [0.0, 0.0, 0.0, 0.0],
         };
         let t = ctx(toward);
         let a = ctx(away);
@@ -598,6 +661,11 @@ impl<'a> Doc<'a> {
             ln1p(run),
             ln1p(to_away),
             ln1p(to_toward),
+            s.lex_mean,
+            s.lex_max,
+            s.lex_min,
+            t[3],
+            a[3],
         ]
     }
 }
@@ -643,6 +711,21 @@ mod tests {
         assert!(LineStats::of("- Jun 19, 2011").list_marker);
         assert!(LineStats::of("Posted 10:24 AM").year_or_time);
         assert!(!LineStats::of("  --- ").content);
+    }
+
+    #[test]
+    fn words_are_lower_cased_runs_without_numbers() {
+        let mut buf = String::new();
+        let mut got = Vec::new();
+        for_each_word("Leave a Comment (12) | Über-Blog 2012", &mut buf, |w| {
+            got.push(w.to_string())
+        });
+        assert_eq!(got, ["leave", "comment", "über", "blog"]);
+        let vocab: Vocab = [("comment".to_string(), 2.0), ("leave".to_string(), -1.0)]
+            .into_iter()
+            .collect();
+        assert_eq!(lex_stats("Leave a Comment", &vocab), (0.5, 2.0, -1.0));
+        assert_eq!(lex_stats("nothing known here", &vocab), (0.0, 0.0, 0.0));
     }
 
     #[test]

@@ -590,6 +590,52 @@ pub struct Score {
     pub head_ok: usize,
     /// Twins whose output ends with the gold text (the end was cut right).
     pub tail_ok: usize,
+    /// Twins whose output is the gold text but for at most two short lines at each edge (see
+    /// [`near_gold`]).
+    pub near: usize,
+}
+
+/// A line of fewer than 80 bytes that does not end like a sentence: a headline, a date, a
+/// label, a menu entry.
+pub fn short_line(l: &str) -> bool {
+    l.len() < 80 && !thresher_repair::model::ends_like_sentence(l)
+}
+
+/// Whether `out` is the gold text but for at most two short lines at each edge, kept or cut
+/// wrongly: the lines where the gold sets' conventions differ (a headline, a dateline, a
+/// closing "Reply"). A looser figure than exact restoration, reported beside it.
+pub fn near_gold(out: &str, gold: &[String]) -> bool {
+    let o: Vec<&str> = out.lines().collect();
+    let g: Vec<&str> = gold.iter().map(String::as_str).collect();
+    let all_short = |ls: &[&str]| ls.iter().all(|l| short_line(l));
+    // Signed edge differences: positive = output lines the gold lacks, negative = gold lines
+    // the output lacks.
+    for a in -2isize..=2 {
+        for b in -2isize..=2 {
+            let (os, gs) = if a >= 0 {
+                (a as usize, 0)
+            } else {
+                (0, (-a) as usize)
+            };
+            let (oe, ge) = if b >= 0 {
+                (b as usize, 0)
+            } else {
+                (0, (-b) as usize)
+            };
+            if os + oe > o.len() || gs + ge > g.len() {
+                continue;
+            }
+            if o[os..o.len() - oe] == g[gs..g.len() - ge]
+                && all_short(&o[..os])
+                && all_short(&o[o.len() - oe..])
+                && all_short(&g[..gs])
+                && all_short(&g[g.len() - ge..])
+            {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 impl Score {
@@ -599,6 +645,7 @@ impl Score {
         let gold = joined(&p.gold);
         self.head_ok += usize::from(out.starts_with(&gold));
         self.tail_ok += usize::from(out.ends_with(&gold));
+        self.near += usize::from(near_gold(out, &p.gold));
         if out == gold {
             self.restored += 1;
         } else {
@@ -643,6 +690,7 @@ impl Score {
         self.failures.extend(o.failures.iter().cloned());
         self.head_ok += o.head_ok;
         self.tail_ok += o.tail_ok;
+        self.near += o.near;
     }
 
     fn pct(a: usize, b: usize) -> f64 {
@@ -672,11 +720,12 @@ impl Score {
     /// One line of figures.
     pub fn line(&self) -> String {
         format!(
-            "twins {:4}  exact {:6.2}% (start {:6.2}%, end {:6.2}%)  chrome recall {:6.2}% ({}/{})  gold lost {:5.3}% ({}/{})  undamaged unchanged {:6.2}% ({}/{})",
+            "twins {:4}  exact {:6.2}% (start {:6.2}%, end {:6.2}%; within 2 short edge lines {:6.2}%)  chrome recall {:6.2}% ({}/{})  gold lost {:5.3}% ({}/{})  undamaged unchanged {:6.2}% ({}/{})",
             self.twins,
             self.restored_pct(),
             Self::pct(self.head_ok, self.twins),
             Self::pct(self.tail_ok, self.twins),
+            Self::pct(self.near, self.twins),
             self.recall_pct(),
             self.chrome_removed,
             self.chrome_lines,
@@ -739,52 +788,148 @@ pub fn evaluate(
 // ---------------------------------------------------------------------------------------------
 // Training the line classifier of `strip_chrome`.
 
-use thresher_repair::model::{Doc, TreeNode, FEATURES, N_FEATURES};
+use thresher_repair::model::{for_each_word, Doc, TreeNode, Vocab, FEATURES, N_FEATURES};
 use thresher_repair::{ChromeModel, CollapseRepeatsConfig, StripChrome, StripChromeConfig};
 
 /// Units from an edge past the inserted chrome that a training text contributes in each view.
 const CONTEXT_UNITS: usize = 40;
 
+/// A word is kept in the vocabulary when this many pages have it (as chrome or gold)...
+const VOCAB_MIN_PAGES: u32 = 8;
+/// ... in at least this many sets (when the pages come from that many): a word of one site or
+/// one set's pages says nothing about pages from elsewhere.
+const VOCAB_MIN_SETS: u32 = 2;
+/// Words whose weight is this close to 0 are left out.
+const VOCAB_MIN_WEIGHT: f32 = 0.2;
+
+/// The words of `idx`'s pages with their chrome log-odds: ln P(a chrome line has the word) -
+/// ln P(a gold line has it), each with add-one smoothing, over the distinct lines of each page.
+/// A word is kept when enough pages from enough sets have it (see [`VOCAB_MIN_PAGES`]).
+pub fn build_vocab(pages: &[Page], labels: &[Labelled], idx: &[usize]) -> Vocab {
+    use std::collections::HashSet;
+    // Per word: chrome lines, gold lines, pages, sets.
+    let mut counts: HashMap<String, (u32, u32, u32, u8)> = HashMap::new();
+    let (mut n_chrome, mut n_gold) = (0u32, 0u32);
+    let mut sets_seen = 0u8;
+    let mut buf = String::new();
+    for &i in idx {
+        let (p, l) = (&pages[i], &labels[i]);
+        if p.gold.is_empty() || !l.anchored {
+            continue;
+        }
+        let set_bit = 1u8 << SETS.iter().position(|s| *s == p.set).unwrap_or(7);
+        sets_seen |= set_bit;
+        let mut on_page: HashSet<String> = HashSet::new();
+        let mut count = |lines: &mut dyn Iterator<Item = &String>, chrome: bool| -> u32 {
+            let distinct: HashSet<&String> = lines.collect();
+            for line in &distinct {
+                let mut words = HashSet::new();
+                for_each_word(line, &mut buf, |x| {
+                    words.insert(x.to_string());
+                });
+                for w in words {
+                    let e = counts.entry(w.clone()).or_default();
+                    if chrome {
+                        e.0 += 1;
+                    } else {
+                        e.1 += 1;
+                    }
+                    if on_page.insert(w) {
+                        e.2 += 1;
+                        e.3 |= set_bit;
+                    }
+                }
+            }
+            distinct.len() as u32
+        };
+        n_chrome += count(&mut l.top.iter().chain(&l.tail), true);
+        n_gold += count(&mut p.gold.iter(), false);
+    }
+    let min_sets = VOCAB_MIN_SETS.min(sets_seen.count_ones());
+    let (pc, pg) = (f64::from(n_chrome) + 2.0, f64::from(n_gold) + 2.0);
+    counts
+        .into_iter()
+        .filter(|(_, (_, _, pages, sets))| {
+            *pages >= VOCAB_MIN_PAGES && sets.count_ones() >= min_sets
+        })
+        .filter_map(|(w, (c, g, _, _))| {
+            let v = ((f64::from(c) + 1.0) / pc).ln() - ((f64::from(g) + 1.0) / pg).ln();
+            // Two decimals are plenty and keep the committed file small.
+            let v = ((v * 100.0).round() / 100.0) as f32;
+            (v.abs() >= VOCAB_MIN_WEIGHT).then_some((w, v))
+        })
+        .collect()
+}
+
+/// For each set among `idx`'s pages, the vocabulary of the other sets' pages: a page's lexical
+/// features in training come from words counted on other sources, as they will be on a page
+/// from a source the model never saw (with one set only, its own vocabulary).
+pub fn cross_vocabs(
+    pages: &[Page],
+    labels: &[Labelled],
+    idx: &[usize],
+) -> HashMap<&'static str, Vocab> {
+    let sets: Vec<&'static str> = SETS
+        .iter()
+        .copied()
+        .filter(|s| idx.iter().any(|&i| pages[i].set == *s))
+        .collect();
+    sets.iter()
+        .map(|&s| {
+            let others: Vec<usize> = if sets.len() > 1 {
+                idx.iter().copied().filter(|&i| pages[i].set != s).collect()
+            } else {
+                idx.to_vec()
+            };
+            (s, build_vocab(pages, labels, &others))
+        })
+        .collect()
+}
+
 /// Rows of features with their labels (1: chrome), from the chrome twins of `pages` (top
 /// chrome, gold, trailer) and their undamaged gold texts, seen from the start and from the end.
+/// Each page's lexical features use `vocabs[page.set]`.
 pub fn training_rows(
     pages: &[Page],
     labels: &[Labelled],
     idx: &[usize],
+    vocabs: &HashMap<&'static str, Vocab>,
 ) -> (Vec<[f32; N_FEATURES]>, Vec<f32>) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
-    let mut add = |lines: Vec<(String, bool)>, lead_chrome: usize, trail_chrome: usize| {
-        let text = joined(&lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
-        let ls = thresher_repair::split_lines(&text);
-        let mut doc = Doc::new(&text, &ls);
-        let n = doc.units.len();
-        if n != lines.len() {
-            return; // every line has content; a mismatch would mislabel
-        }
-        for u in 0..n.min(lead_chrome + CONTEXT_UNITS) {
-            xs.push(doc.features(&text, u, false));
-            ys.push(f32::from(u8::from(lines[u].1)));
-        }
-        for k in 0..n.min(trail_chrome + CONTEXT_UNITS) {
-            let u = n - 1 - k;
-            xs.push(doc.features(&text, u, true));
-            ys.push(f32::from(u8::from(lines[u].1)));
-        }
-    };
+    let mut add =
+        |lines: Vec<(String, bool)>, lead_chrome: usize, trail_chrome: usize, vocab: &Vocab| {
+            let text = joined(&lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
+            let ls = thresher_repair::split_lines(&text);
+            let mut doc = Doc::new(&text, &ls).with_vocab(vocab);
+            let n = doc.units.len();
+            if n != lines.len() {
+                return; // every line has content; a mismatch would mislabel
+            }
+            for u in 0..n.min(lead_chrome + CONTEXT_UNITS) {
+                xs.push(doc.features(&text, u, false));
+                ys.push(f32::from(u8::from(lines[u].1)));
+            }
+            for k in 0..n.min(trail_chrome + CONTEXT_UNITS) {
+                let u = n - 1 - k;
+                xs.push(doc.features(&text, u, true));
+                ys.push(f32::from(u8::from(lines[u].1)));
+            }
+        };
     for &i in idx {
         let (p, l) = (&pages[i], &labels[i]);
         if p.gold.is_empty() {
             continue;
         }
+        let vocab = &vocabs[p.set];
         let gold: Vec<(String, bool)> = p.gold.iter().map(|g| (g.clone(), false)).collect();
-        add(gold.clone(), 0, 0);
+        add(gold.clone(), 0, 0, vocab);
         if twinnable(p, l) {
             let tr = trailer(p, l);
             let mut t: Vec<(String, bool)> = l.top.iter().map(|c| (c.clone(), true)).collect();
             t.extend(gold);
             t.extend(tr.iter().map(|c| (c.clone(), true)));
-            add(t, l.top.len(), tr.len());
+            add(t, l.top.len(), tr.len(), vocab);
         }
     }
     (xs, ys)
@@ -845,6 +990,7 @@ pub fn fit(xs: &[[f32; N_FEATURES]], ys: &[f32]) -> ChromeModel {
         mean: mean.iter().map(|&v| v as f32).collect(),
         scale: scale.iter().map(|&v| v as f32).collect(),
         weights: w[..N_FEATURES].iter().map(|&v| v as f32).collect(),
+        vocab: Vocab::new(),
         bias: w[N_FEATURES] as f32,
         trees: Vec::new(),
         threshold: 0.0,
@@ -868,9 +1014,10 @@ pub fn steps_with(model: &ChromeModel) -> Vec<Box<dyn thresher_core::Step>> {
     ]
 }
 
-/// Trains on `pages`: fits the weights, then picks the threshold, the repeated-body bonus and
-/// the stop margin that restore the most training twins exactly while losing at most 0.3% of
-/// the gold lines and changing at most 0.5% of the undamaged gold texts.
+/// Trains on `pages`: fits the weights, then picks the thresholds that restore the most
+/// training twins exactly while losing at most 0.1% more of the gold lines and changing at most
+/// 0.25% more of the undamaged gold texts than `collapse_repeats` alone. (Looser bounds, 0.15%
+/// and 0.5%, picked settings that cost held-out sources gold lines and undamaged texts.)
 pub fn train(pages: &[Page], labels: &[Labelled], idx: &[usize]) -> (ChromeModel, Score) {
     train_with(pages, labels, idx, None)
 }
@@ -883,8 +1030,31 @@ pub fn train_with(
     idx: &[usize],
     fixed: Option<(f32, f32, f32, f32)>,
 ) -> (ChromeModel, Score) {
-    let (xs, ys) = training_rows(pages, labels, idx);
-    let base = boost(&xs, &ys, &fit(&xs, &ys));
+    let vocabs = cross_vocabs(pages, labels, idx);
+    let (xs, ys) = training_rows(pages, labels, idx, &vocabs);
+    let base = ChromeModel {
+        vocab: build_vocab(pages, labels, idx),
+        ..boost(&xs, &ys, &fit(&xs, &ys))
+    };
+    // Settings are scored the way the rows were made: each set's pages with the other sets'
+    // words.
+    let evaluate_cross = |m: &ChromeModel| {
+        let mut total = Score::default();
+        for (set, vocab) in &vocabs {
+            let part: Vec<usize> = idx
+                .iter()
+                .copied()
+                .filter(|&i| pages[i].set == *set)
+                .collect();
+            let mv = ChromeModel {
+                vocab: vocab.clone(),
+                ..m.clone()
+            };
+            let (s, _) = evaluate(pages, labels, &part, &|| steps_with(&mv));
+            total.merge(&s);
+        }
+        total
+    };
     if let Some((threshold, trail_threshold, repeated_bonus, stop_margin)) = fixed {
         let m = ChromeModel {
             threshold,
@@ -893,7 +1063,7 @@ pub fn train_with(
             stop_margin,
             ..base
         };
-        let (s, _) = evaluate(pages, labels, idx, &|| steps_with(&m));
+        let s = evaluate_cross(&m);
         return (m, s);
     }
     // The targets bound what strip_chrome adds to collapse_repeats' own changes (gold texts
@@ -903,8 +1073,8 @@ pub fn train_with(
         vec![CollapseRepeatsConfig::default().build().expect("collapse")]
     });
     let ok = |s: &Score| {
-        (s.gold_lost - base_score.gold_lost) as f64 <= 0.0015 * s.gold_lines as f64
-            && (base_score.unchanged - s.unchanged) as f64 <= 0.005 * s.undamaged as f64
+        (s.gold_lost - base_score.gold_lost) as f64 <= 0.001 * s.gold_lines as f64
+            && (base_score.unchanged - s.unchanged) as f64 <= 0.0025 * s.undamaged as f64
     };
     let mut best: Option<(ChromeModel, Score)> = None;
     for threshold in [2.0f32, 2.5, 3.0, 3.5, 4.0] {
@@ -918,7 +1088,7 @@ pub fn train_with(
                     stop_margin,
                     ..base.clone()
                 };
-                let (s, _) = evaluate(pages, labels, idx, &|| steps_with(&m));
+                let s = evaluate_cross(&m);
                 let better = match &best {
                     None => true,
                     Some((_, b)) => match (ok(&s), ok(b)) {
