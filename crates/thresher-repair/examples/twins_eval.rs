@@ -177,8 +177,8 @@ fn show_twin(p: &Page, l: &Labelled, t: &Twin, model: &thresher_repair::ChromeMo
         if !(u < l.top.len() + 4 || u + ntr + 4 >= n) {
             continue;
         }
-        let lead = model.logit(&doc.features(&t.text, u, false)) - model.threshold;
-        let trail = model.logit(&doc.features(&t.text, u, true)) - model.threshold;
+        let lead = model.logit(&doc.features(&t.text, u, false), false) - model.threshold;
+        let trail = model.logit(&doc.features(&t.text, u, true), true) - model.trail_threshold;
         let line = &t.text[ls[doc.units[u]].start..ls[doc.units[u]].end];
         let tag = if u < l.top.len() {
             "C"

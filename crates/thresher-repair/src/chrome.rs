@@ -506,7 +506,7 @@ impl StripChrome {
             if protected(k, &doc) {
                 return None;
             }
-            let mut s = model.logit(&doc.features(text, k, false)) - model.threshold;
+            let mut s = model.logit(&doc.features(text, k, false), false) - model.threshold;
             if first_body.is_some_and(|b| k < b) {
                 s += model.repeated_bonus;
             }
@@ -521,7 +521,7 @@ impl StripChrome {
             if self.classify(line_text(u, &doc)) == LineKind::Byline {
                 return None;
             }
-            let mut s = model.logit(&doc.features(text, u, true)) - model.trail_threshold;
+            let mut s = model.logit(&doc.features(text, u, true), true) - model.trail_threshold;
             if last_body.is_some_and(|b| u > b) {
                 s += model.repeated_bonus;
             }

@@ -69,27 +69,63 @@ const REACH: usize = 16;
 /// Lines of at least this many bytes count as prose mass for the position features.
 const PROSE_LINE_BYTES: usize = 80;
 
-/// A trained line classifier (see the module docs).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct ChromeModel {
-    /// Feature names, to check that the weights fit this code.
-    pub features: Vec<String>,
+/// One edge's line scorer: a logistic regression on standardised features plus boosted trees.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct LineModel {
     /// Per-feature mean subtracted before weighting.
     pub mean: Vec<f32>,
     /// Per-feature scale divided by before weighting.
     pub scale: Vec<f32>,
     /// Per-feature weights.
     pub weights: Vec<f32>,
-    /// Learned word weights: the log-ratio of how often training pages have the word in a
-    /// chrome line and in their gold text ("popular", "comments", "copyright" high; prose words
-    /// low). Words of one site or one set only are left out when training.
-    #[serde(default)]
-    pub vocab: Vocab,
     /// Intercept.
     pub bias: f32,
     /// Boosted regression trees added to the linear part, each a flat list of nodes.
     #[serde(default)]
     pub trees: Vec<Vec<TreeNode>>,
+}
+
+impl LineModel {
+    /// The log-odds that a line with features `f` is chrome.
+    pub fn logit(&self, f: &[f32; N_FEATURES]) -> f32 {
+        let mut s = self.bias;
+        for (k, &x) in f.iter().enumerate() {
+            s += self.weights[k] * (x - self.mean[k]) / self.scale[k];
+        }
+        for t in &self.trees {
+            s += tree_value(t, f);
+        }
+        s
+    }
+
+    fn fits(&self) -> bool {
+        self.mean.len() == N_FEATURES
+            && self.scale.len() == N_FEATURES
+            && self.weights.len() == N_FEATURES
+            && !self
+                .trees
+                .iter()
+                .flatten()
+                .any(|n| n.0 >= N_FEATURES as i32)
+    }
+}
+
+/// A trained line classifier (see the module docs): one scorer for the leading block, one for
+/// the trailer (what ends an article is not what starts one, and the leading block's many
+/// lines would otherwise drown the trailer's few in training).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChromeModel {
+    /// Feature names, to check that the weights fit this code.
+    pub features: Vec<String>,
+    /// Scores lines seen from the start of the text.
+    pub lead: LineModel,
+    /// Scores lines seen from the end of the text.
+    pub trail: LineModel,
+    /// Learned word weights: the log-odds that a line with the word is chrome rather than
+    /// article ("subscribe", "copyright" high; prose words low). Words of one site or one set
+    /// only are left out when training.
+    #[serde(default)]
+    pub vocab: Vocab,
     /// Log-odds subtracted from each line's score before the best cut is found: the higher,
     /// the more a line must look like chrome to be removed.
     pub threshold: f32,
@@ -115,31 +151,20 @@ impl ChromeModel {
     /// Whether the model fits this code's features.
     pub fn check(&self) -> Result<(), String> {
         let names: Vec<&str> = self.features.iter().map(String::as_str).collect();
-        if names != FEATURES
-            || self.mean.len() != N_FEATURES
-            || self.scale.len() != N_FEATURES
-            || self.weights.len() != N_FEATURES
-            || self
-                .trees
-                .iter()
-                .flatten()
-                .any(|n| n.0 >= N_FEATURES as i32)
-        {
+        if names != FEATURES || !self.lead.fits() || !self.trail.fits() {
             return Err("chrome model does not match the feature set".into());
         }
         Ok(())
     }
 
-    /// The log-odds that a line with features `f` is chrome.
-    pub fn logit(&self, f: &[f32; N_FEATURES]) -> f32 {
-        let mut s = self.bias;
-        for (k, &x) in f.iter().enumerate() {
-            s += self.weights[k] * (x - self.mean[k]) / self.scale[k];
+    /// The log-odds that a line with features `f` is chrome, seen from the start or, with
+    /// `trailing`, from the end.
+    pub fn logit(&self, f: &[f32; N_FEATURES], trailing: bool) -> f32 {
+        if trailing {
+            self.trail.logit(f)
+        } else {
+            self.lead.logit(f)
         }
-        for t in &self.trees {
-            s += tree_value(t, f);
-        }
-        s
     }
 }
 

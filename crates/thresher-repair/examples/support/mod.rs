@@ -788,7 +788,9 @@ pub fn evaluate(
 // ---------------------------------------------------------------------------------------------
 // Training the line classifier of `strip_chrome`.
 
-use thresher_repair::model::{for_each_word, Doc, TreeNode, Vocab, FEATURES, N_FEATURES};
+use thresher_repair::model::{
+    for_each_word, Doc, LineModel, TreeNode, Vocab, FEATURES, N_FEATURES,
+};
 use thresher_repair::{ChromeModel, CollapseRepeatsConfig, StripChrome, StripChromeConfig};
 
 /// Units from an edge past the inserted chrome that a training text contributes in each view.
@@ -937,7 +939,7 @@ pub fn training_rows(
 
 /// Fits an L2-regularised logistic regression on standardised features by full-batch Adam
 /// (deterministic: fixed order, fixed steps).
-pub fn fit(xs: &[[f32; N_FEATURES]], ys: &[f32]) -> ChromeModel {
+pub fn fit(xs: &[[f32; N_FEATURES]], ys: &[f32]) -> LineModel {
     let n = xs.len().max(1) as f64;
     let mut mean = [0f64; N_FEATURES];
     let mut var = [0f64; N_FEATURES];
@@ -985,19 +987,12 @@ pub fn fit(xs: &[[f32; N_FEATURES]], ys: &[f32]) -> ChromeModel {
             w[k] -= lr * mh / (vh.sqrt() + 1e-8);
         }
     }
-    ChromeModel {
-        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+    LineModel {
         mean: mean.iter().map(|&v| v as f32).collect(),
         scale: scale.iter().map(|&v| v as f32).collect(),
         weights: w[..N_FEATURES].iter().map(|&v| v as f32).collect(),
-        vocab: Vocab::new(),
         bias: w[N_FEATURES] as f32,
         trees: Vec::new(),
-        threshold: 0.0,
-        trail_threshold: 0.0,
-        repeated_bonus: 0.0,
-        stop_margin: 8.0,
-        provenance: String::new(),
     }
 }
 
@@ -1032,9 +1027,30 @@ pub fn train_with(
 ) -> (ChromeModel, Score) {
     let vocabs = cross_vocabs(pages, labels, idx);
     let (xs, ys) = training_rows(pages, labels, idx, &vocabs);
+    // One scorer per edge, each on the rows seen from its edge.
+    let trailing = FEATURES
+        .iter()
+        .position(|f| *f == "trailing")
+        .expect("feature");
+    let edge = |from_end: bool| {
+        let (ex, ey): (Vec<[f32; N_FEATURES]>, Vec<f32>) = xs
+            .iter()
+            .zip(&ys)
+            .filter(|(x, _)| (x[trailing] > 0.5) == from_end)
+            .map(|(x, y)| (*x, *y))
+            .unzip();
+        boost(&ex, &ey, &fit(&ex, &ey))
+    };
     let base = ChromeModel {
+        features: FEATURES.iter().map(|s| s.to_string()).collect(),
+        lead: edge(false),
+        trail: edge(true),
         vocab: build_vocab(pages, labels, idx),
-        ..boost(&xs, &ys, &fit(&xs, &ys))
+        threshold: 0.0,
+        trail_threshold: 0.0,
+        repeated_bonus: 0.0,
+        stop_margin: 8.0,
+        provenance: String::new(),
     };
     // Settings are scored the way the rows were made: each set's pages with the other sets'
     // words.
@@ -1127,7 +1143,7 @@ const BINS: usize = 32;
 /// Adds gradient-boosted regression trees (Newton steps on the logistic loss) to `base`'s
 /// linear scores: the trees learn what the linear part cannot, such as "short, and nothing but
 /// short lines around it, and no prose between it and the edge". Deterministic.
-pub fn boost(xs: &[[f32; N_FEATURES]], ys: &[f32], base: &ChromeModel) -> ChromeModel {
+pub fn boost(xs: &[[f32; N_FEATURES]], ys: &[f32], base: &LineModel) -> LineModel {
     let n = xs.len();
     // Split candidates: distinct quantiles of each feature.
     let cuts: Vec<Vec<f32>> = (0..N_FEATURES)

@@ -1,6 +1,6 @@
 //! Leave-one-source-out check of `strip_chrome`'s classifier, small enough for CI: trained on
-//! every third page of three gold sets (with the built-in model's threshold, bonus and margin),
-//! scored on every third page of the fourth, CleanPortalEval, whose sites none of the others
+//! every second page of three gold sets (with the built-in model's threshold, bonus and margin),
+//! scored on every second page of the fourth, CleanPortalEval, whose sites none of the others
 //! has. The full evaluation (all pages, all four folds, the settings searched) is the
 //! `twins_eval` example; see docs/repair.md.
 
@@ -16,7 +16,7 @@ fn held_out_source_twins() {
     if crate::common::shared_dir("corpus").is_none() {
         return;
     }
-    let pages = load_pages(&corpus_dir(), SETS, 3);
+    let pages = load_pages(&corpus_dir(), SETS, 2);
     let labels: Vec<Labelled> = pages.iter().map(label_page).collect();
     let held = "cleanportaleval";
     let train_idx: Vec<usize> = (0..pages.len()).filter(|&i| pages[i].set != held).collect();
