@@ -896,28 +896,34 @@ pub fn training_rows(
     labels: &[Labelled],
     idx: &[usize],
     vocabs: &HashMap<&'static str, Vocab>,
-) -> (Vec<[f32; N_FEATURES]>, Vec<f32>) {
+) -> (Vec<[f32; N_FEATURES]>, Vec<f32>, Vec<&'static str>) {
     let mut xs = Vec::new();
     let mut ys = Vec::new();
-    let mut add =
-        |lines: Vec<(String, bool)>, lead_chrome: usize, trail_chrome: usize, vocab: &Vocab| {
-            let text = joined(&lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
-            let ls = thresher_repair::split_lines(&text);
-            let mut doc = Doc::new(&text, &ls).with_vocab(vocab);
-            let n = doc.units.len();
-            if n != lines.len() {
-                return; // every line has content; a mismatch would mislabel
-            }
-            for u in 0..n.min(lead_chrome + CONTEXT_UNITS) {
-                xs.push(doc.features(&text, u, false));
-                ys.push(f32::from(u8::from(lines[u].1)));
-            }
-            for k in 0..n.min(trail_chrome + CONTEXT_UNITS) {
-                let u = n - 1 - k;
-                xs.push(doc.features(&text, u, true));
-                ys.push(f32::from(u8::from(lines[u].1)));
-            }
-        };
+    let mut sets = Vec::new();
+    let mut add = |lines: Vec<(String, bool)>,
+                   lead_chrome: usize,
+                   trail_chrome: usize,
+                   vocab: &Vocab,
+                   set: &'static str| {
+        let before = xs.len();
+        let text = joined(&lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
+        let ls = thresher_repair::split_lines(&text);
+        let mut doc = Doc::new(&text, &ls).with_vocab(vocab);
+        let n = doc.units.len();
+        if n != lines.len() {
+            return; // every line has content; a mismatch would mislabel
+        }
+        for u in 0..n.min(lead_chrome + CONTEXT_UNITS) {
+            xs.push(doc.features(&text, u, false));
+            ys.push(f32::from(u8::from(lines[u].1)));
+        }
+        for k in 0..n.min(trail_chrome + CONTEXT_UNITS) {
+            let u = n - 1 - k;
+            xs.push(doc.features(&text, u, true));
+            ys.push(f32::from(u8::from(lines[u].1)));
+        }
+        sets.resize(sets.len() + xs.len() - before, set);
+    };
     for &i in idx {
         let (p, l) = (&pages[i], &labels[i]);
         if p.gold.is_empty() {
@@ -925,16 +931,16 @@ pub fn training_rows(
         }
         let vocab = &vocabs[p.set];
         let gold: Vec<(String, bool)> = p.gold.iter().map(|g| (g.clone(), false)).collect();
-        add(gold.clone(), 0, 0, vocab);
+        add(gold.clone(), 0, 0, vocab, p.set);
         if twinnable(p, l) {
             let tr = trailer(p, l);
             let mut t: Vec<(String, bool)> = l.top.iter().map(|c| (c.clone(), true)).collect();
             t.extend(gold);
             t.extend(tr.iter().map(|c| (c.clone(), true)));
-            add(t, l.top.len(), tr.len(), vocab);
+            add(t, l.top.len(), tr.len(), vocab, p.set);
         }
     }
-    (xs, ys)
+    (xs, ys, sets)
 }
 
 /// Fits an L2-regularised logistic regression on standardised features by full-batch Adam
@@ -1010,9 +1016,10 @@ pub fn steps_with(model: &ChromeModel) -> Vec<Box<dyn thresher_core::Step>> {
 }
 
 /// Trains on `pages`: fits the weights, then picks the thresholds that restore the most
-/// training twins exactly while losing at most 0.1% more of the gold lines and changing at most
-/// 0.25% more of the undamaged gold texts than `collapse_repeats` alone. (Looser bounds, 0.15%
-/// and 0.5%, picked settings that cost held-out sources gold lines and undamaged texts.)
+/// training twins exactly while losing at most 0.5% of the gold lines and leaving at least 99%
+/// of the undamaged gold texts unchanged, scored out of fold (each set by scorers fitted on the
+/// others; with `TRAIN_VERBOSE` set, every setting's figures go to stderr). When no setting
+/// meets the bounds, the one losing the fewest gold lines.
 pub fn train(pages: &[Page], labels: &[Labelled], idx: &[usize]) -> (ChromeModel, Score) {
     train_with(pages, labels, idx, None)
 }
@@ -1026,25 +1033,30 @@ pub fn train_with(
     fixed: Option<(f32, f32, f32, f32)>,
 ) -> (ChromeModel, Score) {
     let vocabs = cross_vocabs(pages, labels, idx);
-    let (xs, ys) = training_rows(pages, labels, idx, &vocabs);
-    // One scorer per edge, each on the rows seen from its edge.
+    let (xs, ys, row_sets) = training_rows(pages, labels, idx, &vocabs);
+    // One scorer per edge, each on the rows seen from its edge, of the sets `keep` accepts.
     let trailing = FEATURES
         .iter()
         .position(|f| *f == "trailing")
         .expect("feature");
-    let edge = |from_end: bool| {
-        let (ex, ey): (Vec<[f32; N_FEATURES]>, Vec<f32>) = xs
-            .iter()
-            .zip(&ys)
-            .filter(|(x, _)| (x[trailing] > 0.5) == from_end)
-            .map(|(x, y)| (*x, *y))
-            .unzip();
-        boost(&ex, &ey, &fit(&ex, &ey))
+    let fit_edges = |keep: &dyn Fn(&str) -> bool| {
+        let edge = |from_end: bool| {
+            let (ex, ey): (Vec<[f32; N_FEATURES]>, Vec<f32>) = xs
+                .iter()
+                .zip(&ys)
+                .zip(&row_sets)
+                .filter(|((x, _), set)| (x[trailing] > 0.5) == from_end && keep(set))
+                .map(|((x, y), _)| (*x, *y))
+                .unzip();
+            boost(&ex, &ey, &fit(&ex, &ey))
+        };
+        (edge(false), edge(true))
     };
+    let (lead, trail) = fit_edges(&|_| true);
     let base = ChromeModel {
         features: FEATURES.iter().map(|s| s.to_string()).collect(),
-        lead: edge(false),
-        trail: edge(true),
+        lead,
+        trail,
         vocab: build_vocab(pages, labels, idx),
         threshold: 0.0,
         trail_threshold: 0.0,
@@ -1052,18 +1064,41 @@ pub fn train_with(
         stop_margin: 8.0,
         provenance: String::new(),
     };
-    // Settings are scored the way the rows were made: each set's pages with the other sets'
-    // words.
+    // Settings are scored out of fold: each training set's pages by scorers fitted on the other
+    // training sets, with those sets' words, as the final model will meet a new source. Scored
+    // in sample, the settings that win are those that trust the scorers most, and held-out
+    // sources pay for it in gold lines.
+    let mut sets: Vec<&'static str> = vocabs.keys().copied().collect();
+    sets.sort_unstable();
+    let out_of_fold: Vec<(&'static str, ChromeModel)> = sets
+        .iter()
+        .map(|&set| {
+            let (lead, trail) = if fixed.is_none() && sets.len() > 1 {
+                fit_edges(&|s| s != set)
+            } else {
+                (base.lead.clone(), base.trail.clone())
+            };
+            let m = ChromeModel {
+                lead,
+                trail,
+                vocab: vocabs[set].clone(),
+                ..base.clone()
+            };
+            (set, m)
+        })
+        .collect();
     let evaluate_cross = |m: &ChromeModel| {
         let mut total = Score::default();
-        for (set, vocab) in &vocabs {
+        for (set, fold) in &out_of_fold {
             let part: Vec<usize> = idx
                 .iter()
                 .copied()
                 .filter(|&i| pages[i].set == *set)
                 .collect();
             let mv = ChromeModel {
-                vocab: vocab.clone(),
+                lead: fold.lead.clone(),
+                trail: fold.trail.clone(),
+                vocab: fold.vocab.clone(),
                 ..m.clone()
             };
             let (s, _) = evaluate(pages, labels, &part, &|| steps_with(&mv));
@@ -1082,19 +1117,12 @@ pub fn train_with(
         let s = evaluate_cross(&m);
         return (m, s);
     }
-    // The targets bound what strip_chrome adds to collapse_repeats' own changes (gold texts
-    // with repeated passages).
-    let (base_score, _) = evaluate(pages, labels, idx, &|| {
-        use thresher_core::StepConfig;
-        vec![CollapseRepeatsConfig::default().build().expect("collapse")]
-    });
-    let ok = |s: &Score| {
-        (s.gold_lost - base_score.gold_lost) as f64 <= 0.001 * s.gold_lines as f64
-            && (base_score.unchanged - s.unchanged) as f64 <= 0.0025 * s.undamaged as f64
-    };
+    // The bounds, out of fold: at most 0.5% of gold lines lost, at least 99% of the
+    // undamaged texts unchanged.
+    let ok = |s: &Score| s.lost_pct() <= 0.5 && s.unchanged_pct() >= 99.0;
     let mut best: Option<(ChromeModel, Score)> = None;
-    for threshold in [2.0f32, 2.5, 3.0, 3.5, 4.0] {
-        for trail_threshold in [0.0f32, 1.0, 2.0, 3.0] {
+    for threshold in [2.0f32, 3.0, 4.0, 5.0, 6.0] {
+        for trail_threshold in [1.0f32, 2.0, 3.0, 4.0, 5.0] {
             let (repeated_bonus, stop_margin) = (10.0f32, 8.0f32);
             {
                 let m = ChromeModel {
