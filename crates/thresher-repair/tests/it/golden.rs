@@ -80,3 +80,27 @@ fn seed_page_is_kept_by_the_filters() {
         "the unrepaired seed should be dropped by the filters"
     );
 }
+
+/// The seed is repaired exactly with `strip_chrome`'s classifier too (`method = "model"`, the
+/// committed weights and thresholds) in place of the rules.
+#[test]
+fn seed_page_is_repaired_exactly_by_the_model() {
+    use thresher_core::StepConfig;
+    use thresher_repair::{ChromeMethod, CollapseRepeatsConfig, StripChromeConfig};
+    let dir = repo_root().join("fixtures/seed");
+    let input = std::fs::read_to_string(dir.join("000_6cac269eaefacd00.txt")).expect("seed");
+    let expected =
+        std::fs::read_to_string(dir.join("000_6cac269eaefacd00.expected.txt")).expect("expected");
+    let steps = vec![
+        CollapseRepeatsConfig::default().build().unwrap(),
+        StripChromeConfig {
+            method: ChromeMethod::Model,
+            ..Default::default()
+        }
+        .build()
+        .unwrap(),
+    ];
+    let out = run_steps(&steps, vec![Document::new("seed", input)]);
+    let doc = out[0].as_ref().expect("seed kept by the repair steps");
+    assert_eq!(doc.text(), expected);
+}
