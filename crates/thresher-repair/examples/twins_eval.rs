@@ -287,12 +287,17 @@ fn by_host() {
         pages.iter().filter(|p| p.host.is_some()).count(),
         shared.len()
     );
+    let method = if std::env::args().any(|a| a == "--model") {
+        ChromeMethod::Model
+    } else {
+        ChromeMethod::Rules
+    };
     let run = |with_boilerplate: bool, docs: Vec<Document>| -> Vec<String> {
         let mut steps: Vec<Box<dyn thresher_core::Step>> = vec![
             CollapseRepeatsConfig::default().build().unwrap(),
             StripChromeConfig {
                 corpus_min_docs: 2,
-                method: ChromeMethod::Rules,
+                method,
                 ..Default::default()
             }
             .build()
