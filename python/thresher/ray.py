@@ -39,8 +39,10 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
    until one converges, then ``thresher minhash-ids`` and ``minhash-decide`` per shard: no
    task holds every node; docs/ray.md); with ``keeper`` other than ``lowest_seq`` or with
    ``verify_jaccard`` it is ``thresher minhash-cluster`` in one task.
-4. The outputs are linked into ``output/{kept,rejected,errors}/IIIII-KKKKK.jsonl`` (shard ``I``,
-   its ``K``-th file; names sort in the single run's input order) and the shards' stats merged
+4. With ``[output] format = "parquet"``, one task per shard rewrites its final records as
+   Parquet (``thresher to-parquet``). The outputs are linked into
+   ``output/{kept,rejected,errors}/IIIII-KKKKK.jsonl`` (or ``.parquet``; shard ``I``, its
+   ``K``-th file; names sort in the single run's input order) and the shards' stats merged
    (``thresher merge-stats``, then the cross-shard removals added per step and per file) into
    ``output/stats.json``.
 
@@ -78,6 +80,9 @@ __all__ = ["run", "main", "plan"]
 _CORPUS_STEPS = {"corpus_boilerplate", "strip_chrome", "paragraph_dedup"}
 #: The parameters of those stages, which the executor sets.
 _STAGE_KEYS = ("stage", "sketch_file", "sketches", "filter_file", "filters")
+#: ``[output]`` keys of a Parquet output, which only the last task's rewrite reads.
+_PARQUET_OUTPUT_KEYS = {"compression", "kept_compression", "rejected_compression", "errors_compression",
+                        "level", "metadata_columns"}
 
 
 # --- recipe -------------------------------------------------------------------------------------
@@ -151,6 +156,27 @@ class Plan:
     """How a recipe is cut into distributed stages (see the module's doc)."""
 
     def __init__(self, recipe: Dict[str, Any]) -> None:
+        out = recipe.get("output", {})
+        if not isinstance(out, dict):
+            out = {}
+        #: ``[output] format = "parquet"``: the stages pass JSONL between them and each shard's
+        #: last task rewrites its records as Parquet (``thresher to-parquet``) with the recipe's
+        #: own ``[output]`` (``original``).
+        self.parquet = out.get("format", "jsonl") == "parquet"
+        self.original = recipe
+        if out.get("format", "jsonl") not in ("jsonl", "parquet"):
+            raise RecipeError(f"[output] format {out.get('format')!r}: jsonl or parquet")
+        # The stages re-read and rewrite the kept and rejected JSONL: plain, with texts. Parquet
+        # options apply to the last task's rewrite only.
+        allowed = {"format", "shard_max_docs", "shard_max_bytes", "fsync"}
+        if self.parquet:
+            allowed |= _PARQUET_OUTPUT_KEYS
+        other = sorted(set(out) - allowed)
+        if other:
+            raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
+        if self.parquet:
+            stage_out = {k: v for k, v in out.items() if k in ("shard_max_docs", "shard_max_bytes", "fsync")}
+            recipe = dict(recipe, output=stage_out)
         steps = list(recipe.get("step", []))
         if not steps:
             raise RecipeError("the recipe has no [[step]]")
@@ -193,13 +219,6 @@ class Plan:
             self.prefix["step"] = steps
         #: The recipe's other sections (input options, output options), for the later stages.
         self.rest = {k: v for k, v in recipe.items() if k not in ("step", "input")}
-        out = recipe.get("output", {})
-        if isinstance(out, dict) and out.get("format", "jsonl") != "jsonl":
-            raise RecipeError("the Ray executor writes JSONL only ([output] format)")
-        # The stages re-read and rewrite the kept and rejected JSONL: plain, with texts.
-        other = sorted(set(out) - {"format", "shard_max_docs", "shard_max_bytes", "fsync"})
-        if other:
-            raise RecipeError(f"the Ray executor does not support [output] {', '.join(other)} yet")
 
     @property
     def can_exchange(self) -> bool:
@@ -790,10 +809,31 @@ def _move(stats: Dict[str, Any], step: Optional[Dict[str, Any]], files: Dict[str
         stats["files"][f]["rejected"] += k
 
 
+def _parquet_task(work: str, shard: int, recipe_path: str, inputs: List[str],
+                  files: Dict[str, List[str]]) -> Dict[str, List[str]]:
+    """Shard ``shard``'s final records of each category rewritten as the recipe's Parquet
+    output (``thresher to-parquet``, which writes what a run with that output writes)."""
+    root = Path(work) / "parquet"
+    marker = root / f"shard-{shard:05d}.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    out = root / f"shard-{shard:05d}"
+    _fresh(out)
+    result: Dict[str, List[str]] = {}
+    for kind, paths in files.items():
+        result[kind] = []
+        if paths:
+            printed = _thresher(["to-parquet", recipe_path, "--category", kind, "-i", *inputs,
+                                 "--from", *paths, "-o", str(out)])
+            result[kind] = [line.split("\t")[0] for line in printed.splitlines() if line.strip()]
+    return _mark(marker, result)
+
+
 def _link(files: List[str], dest: Path, shard: int, first: int = 0) -> int:
     dest.mkdir(parents=True, exist_ok=True)
     for k, f in enumerate(files, start=first):
-        target = dest / f"{shard:05d}-{k:05d}.jsonl"
+        target = dest / f"{shard:05d}-{k:05d}{Path(f).suffix}"
         if target.exists():
             target.unlink()
         try:
@@ -992,10 +1032,17 @@ def run(
         lap("minhash_filter")
 
     # The output, laid out as a single run's.
+    final = [{"kept": final_kept[i], "rejected": final_rejected[i],
+              "errors": _files(Path(summaries[i]["dir"]), "errors")} for i in range(shards)]
+    if the_plan.parquet:
+        recipe_path = work / "output.toml"
+        recipe_path.write_text(_toml(the_plan.original))
+        to_parquet = ray.remote(_parquet_task).options(**opts)
+        final = ray.get([to_parquet.remote(w, i, str(recipe_path), inputs, final[i]) for i in range(shards)])
+        lap("parquet")
     for i in range(shards):
-        _link(final_kept[i], out / "kept", i)
-        _link(final_rejected[i], out / "rejected", i)
-        _link(_files(Path(summaries[i]["dir"]), "errors"), out / "errors", i)
+        for kind in ("kept", "rejected", "errors"):
+            _link(final[i][kind], out / kind, i)
     for kind in ("kept", "rejected", "errors"):
         (out / kind).mkdir(exist_ok=True)
     lap("output")

@@ -268,6 +268,27 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Rewrite a run's JSONL output records of one category (kept, rejected or errors) as the
+    /// Parquet shards a run with the recipe's `[output] format = "parquet"` writes; the Ray
+    /// executor's last task per shard. Prints the shards written, one per line with its
+    /// record count.
+    ToParquet {
+        /// The run's recipe (its `[output]` options: compression, shard sizes, metadata
+        /// columns); a bundled recipe's name or a path.
+        recipe: String,
+        /// `kept`, `rejected` or `errors`.
+        #[arg(long)]
+        category: String,
+        /// The run's inputs: the typed metadata columns come from their Parquet schemas.
+        #[arg(short, long = "input", num_args = 1..)]
+        inputs: Vec<PathBuf>,
+        /// The JSONL files to rewrite, in order.
+        #[arg(long = "from", required = true, num_args = 1..)]
+        from: Vec<PathBuf>,
+        /// Output directory: the shards go to OUTDIR/CATEGORY/.
+        #[arg(short, long = "output")]
+        outdir: PathBuf,
+    },
     /// Merge the stats.json of a run's shards into one: counts summed overall, per step and per
     /// file, checked (in = kept + rejected + errors; a file in one shard only, or in byte
     /// ranges that do not overlap).
@@ -440,6 +461,33 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             }
         },
         Command::MergeStats { stats, output } => shard_cmds::merge_stats(&stats, output.as_deref()),
+        Command::ToParquet {
+            recipe,
+            category,
+            inputs,
+            from,
+            outdir,
+        } => {
+            let recipe = match thresher::Recipe::load(&recipe) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    return 2;
+                }
+            };
+            match thresher::jsonl_to_parquet(&recipe, &inputs, &category, &from, &outdir) {
+                Ok(shards) => {
+                    for (path, docs) in shards {
+                        println!("{}\t{docs}", path.display());
+                    }
+                    0
+                }
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    e.exit_code() as u8
+                }
+            }
+        }
         Command::MinhashPairs {
             recipe,
             sets,

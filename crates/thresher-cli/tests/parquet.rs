@@ -706,3 +706,84 @@ fn python_loaders_read_every_output() {
         "{m}"
     );
 }
+
+/// `thresher to-parquet` turns a JSONL run's output into the very Parquet shards a Parquet run
+/// writes (byte for byte, typed metadata columns from the Parquet input included): what the Ray
+/// executor's last task per shard relies on.
+#[test]
+fn to_parquet_of_a_jsonl_run_is_the_parquet_run() {
+    let d = tempfile::tempdir().unwrap();
+    let input = d.path().join("sample.parquet");
+    sample_parquet(&input);
+    let steps = "[[step]]\ntype = \"gopher_quality\"\n\n[[step]]\ntype = \"exact_dedup\"\n";
+    let pq_recipe = d.path().join("pq.toml");
+    std::fs::write(
+        &pq_recipe,
+        format!("[output]\nformat = \"parquet\"\nshard_max_docs = 40\n\n{steps}"),
+    )
+    .unwrap();
+    let jsonl_recipe = d.path().join("jsonl.toml");
+    std::fs::write(&jsonl_recipe, steps).unwrap();
+    let (direct, via) = (d.path().join("direct"), d.path().join("via"));
+    thresher_run(pq_recipe.to_str().unwrap(), &input, &direct, &[]);
+    thresher_run(jsonl_recipe.to_str().unwrap(), &input, &via, &[]);
+    let conv = d.path().join("conv");
+    let mut compared = 0;
+    for cat in ["kept", "rejected", "errors"] {
+        let mut from: Vec<PathBuf> = std::fs::read_dir(via.join(cat))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        from.sort();
+        if from.is_empty() {
+            continue;
+        }
+        let mut args = vec![
+            "to-parquet".to_string(),
+            pq_recipe.display().to_string(),
+            "--category".into(),
+            cat.into(),
+            "-i".into(),
+            input.display().to_string(),
+            "-o".into(),
+            conv.display().to_string(),
+            "--from".into(),
+        ];
+        args.extend(from.iter().map(|p| p.display().to_string()));
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let printed = String::from_utf8_lossy(&o.stdout).to_string();
+        let mut want: Vec<PathBuf> = std::fs::read_dir(direct.join(cat))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+            .collect();
+        want.sort();
+        assert_eq!(printed.lines().count(), want.len(), "{printed}");
+        for w in &want {
+            let got = conv.join(cat).join(w.file_name().unwrap());
+            assert_eq!(
+                std::fs::read(&got).unwrap(),
+                std::fs::read(w).unwrap(),
+                "{}",
+                got.display()
+            );
+            compared += 1;
+        }
+    }
+    // Several kept shards (40 documents each), and rejected ones.
+    assert!(compared >= 3, "{compared}");
+    // A recipe whose output is not Parquet is refused.
+    let o = run(&[
+        "to-parquet",
+        jsonl_recipe.to_str().unwrap(),
+        "--category",
+        "kept",
+        "-o",
+        conv.to_str().unwrap(),
+        "--from",
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+}

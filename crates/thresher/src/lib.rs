@@ -27,7 +27,7 @@ pub mod shard;
 
 pub use cluster::minhash_cluster;
 pub use recipe::{Recipe, RecipeError};
-pub use run::{run, Progress, RunError, RunOptions};
+pub use run::{jsonl_to_parquet, run, Progress, RunError, RunOptions};
 pub use shard::Shard;
 pub use thresher_core::Stats;
 

@@ -22,6 +22,7 @@
 //! spill file.
 
 pub(crate) mod batch;
+mod convert;
 mod meter;
 mod outdir;
 mod outputs;
@@ -180,6 +181,8 @@ fn out_err(path: &Path, e: impl std::fmt::Display) -> RunError {
         message: e.to_string(),
     }
 }
+
+pub use convert::jsonl_to_parquet;
 
 /// Runs `recipe` over the inputs and writes `OUTDIR/{kept,rejected,errors}/` and
 /// `OUTDIR/stats.json`. Returns the run's stats.
