@@ -384,7 +384,13 @@ def test_corpus_counts_and_paragraph_dedup_across_tasks(cluster, site_inputs, tm
     subprocess.run([*thresher_command(), "run", str(recipe), "-i", *map(str, site_inputs), "-o", str(single),
                     "-q"], check=True)
     out = tmp_path / "out"
-    thresher.ray.run(plan, site_inputs, out, shards=3)
+    thresher.ray.run(plan, site_inputs, out, shards=3, keep_work=True)
+    if paragraphs:
+        # The counting steps' stages went through one summed sketch each (each later task read
+        # it, not every shard's), the paragraph step through the running unions.
+        sums = sorted(p.parent.name for p in (out / ".ray").glob("corpus-*/sum.sketch"))
+        assert sums == ["corpus-000", "corpus-001"], sums
+        assert list((out / ".ray").glob("corpus-002/union-*.bloom"))
     kept, want_kept = _lines(out, "kept"), _lines(single, "kept")
     assert kept == want_kept
     assert _lines(out, "rejected") == _lines(single, "rejected")

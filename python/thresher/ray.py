@@ -14,7 +14,8 @@ Slurm). The stages, for a recipe ``P... [exact_dedup] [minhash_dedup]``:
    in their ``apply`` stage and this one in its ``count`` stage (writes the shard's count-min
    sketch) or ``collect`` stage (writes the shard's Bloom filter). The ``prefix`` tasks then run
    every such step in its ``apply`` stage: the counting steps load the sum of all shards'
-   sketches (the single run's counts), ``paragraph_dedup`` on shard ``I`` the union of shards
+   sketches (the single run's counts; one task writes it, ``thresher sum-sketches``, so that
+   each shard reads one sketch file), ``paragraph_dedup`` on shard ``I`` the union of shards
    ``0..I``'s filters (the single run's filter at the shard's first document; one task writes
    the running unions, so that each shard reads one filter file). When every corpus step
    counts lines (no ``paragraph_dedup``) and the cluster can run the ``N`` prefix tasks at
@@ -257,7 +258,8 @@ class Plan:
             elif j == upto:
                 s.update(stage="count", sketch_file=str(d / f"sketch-{shard:05d}.sketch"))
             else:
-                s.update(stage="apply", sketches=[str(d / f"sketch-{k:05d}.sketch") for k in range(shards)])
+                # The sum task's one file: each shard reads it, not every shard's sketch.
+                s.update(stage="apply", sketches=[str(d / "sum.sketch")])
         if upto is not None:
             steps = steps[: upto + 1]
         return dict(self.prefix, step=steps)
@@ -391,6 +393,19 @@ def _bundle(group: Any, i: int) -> Dict[str, Any]:
 
     return {"scheduling_strategy": PlacementGroupSchedulingStrategy(
         placement_group=group, placement_group_bundle_index=i)}
+
+
+def _sum_task(work: str, step: int, shards: int, *_after: Any) -> Dict[str, Any]:
+    """The sum of a corpus stage's sketches (``thresher sum-sketches``): ``sum.sketch``, which
+    every later task reads instead of each shard's sketch (``2N`` reads rather than ``N²``)."""
+    d = _corpus_dir(work, step)
+    marker = d / "sum.done"
+    done = _done(marker)
+    if done is not None:
+        return done
+    files = [str(d / f"sketch-{k:05d}.sketch") for k in range(shards)]
+    result = json.loads(_thresher(["sum-sketches", *files, "-o", str(d / "sum.sketch")]))
+    return _mark(marker, result)
 
 
 def _union_task(work: str, step: int, shards: int, *_after: Any) -> Dict[str, Any]:
@@ -934,6 +949,8 @@ def run(
             refs.append(corpus.remote(w, j, i, shards, str(path), inputs, threads))
         if paragraph and refs:
             refs = [ray.remote(_union_task).options(num_cpus=1, max_retries=max_retries).remote(w, j, shards, *refs)]
+        elif refs:
+            refs = [ray.remote(_sum_task).options(num_cpus=1, max_retries=max_retries).remote(w, j, shards, *refs)]
         ray.get(refs)
     if the_plan.corpus:
         lap("corpus")

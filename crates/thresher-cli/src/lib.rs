@@ -289,6 +289,17 @@ enum Command {
         #[arg(short, long = "output")]
         outdir: PathBuf,
     },
+    /// Sharded corpus stages: add the count stage's sketch files (of `corpus_boilerplate` or
+    /// `strip_chrome`, one shape) into one, which each apply stage then reads (`sketches =
+    /// ["SUM"]`) instead of every shard's. Prints {"sketches": N, "docs_observed": D}
+    SumSketches {
+        /// The shards' sketch files, or folders of `*.sketch` files.
+        #[arg(required = true, num_args = 1..)]
+        sketches: Vec<PathBuf>,
+        /// The sum's file.
+        #[arg(short, long = "output")]
+        output: PathBuf,
+    },
     /// Merge the stats.json of a run's shards into one: counts summed overall, per step and per
     /// file, checked (in = kept + rejected + errors; a file in one shard only, or in byte
     /// ranges that do not overlap).
@@ -461,6 +472,21 @@ pub fn main(args: impl IntoIterator<Item = OsString>) -> u8 {
             }
         },
         Command::MergeStats { stats, output } => shard_cmds::merge_stats(&stats, output.as_deref()),
+        Command::SumSketches { sketches, output } => {
+            match thresher::sum_sketch_files(&sketches, &output) {
+                Ok((n, docs)) => {
+                    println!(
+                        "{}",
+                        serde_json::json!({"sketches": n, "docs_observed": docs})
+                    );
+                    0
+                }
+                Err(e) => {
+                    eprintln!("thresher: {e}");
+                    2
+                }
+            }
+        }
         Command::ToParquet {
             recipe,
             category,

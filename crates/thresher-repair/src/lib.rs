@@ -48,4 +48,4 @@ pub use collapse::{is_trailer_line, CollapseRepeats, CollapseRepeatsConfig, Repe
 pub use encoding::{EncodingSigns, FlagEncodingDamage, FlagEncodingDamageConfig};
 pub use lines::{line_key, normalize_line, remove_lines, split_lines, Line};
 pub use model::ChromeModel;
-pub use sketch::CorpusStage;
+pub use sketch::{sum_sketch_files, CorpusStage};

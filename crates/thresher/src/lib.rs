@@ -30,6 +30,7 @@ pub use recipe::{Recipe, RecipeError};
 pub use run::{jsonl_to_parquet, run, Progress, RunError, RunOptions};
 pub use shard::Shard;
 pub use thresher_core::Stats;
+pub use thresher_repair::sum_sketch_files;
 
 /// The most worker threads a run accepts (`--threads`, [`RunOptions::threads`]). The output does
 /// not depend on the thread count, and more threads than cores only help while some wait on the
