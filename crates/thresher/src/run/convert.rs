@@ -50,24 +50,58 @@ pub fn jsonl_to_parquet(
     let out = OutDir::open(outdir)?;
     let compression = output.compression_of(cat.name());
     let mut writer = ParquetShardedWriter::new(&out, cat, output, compression, false)?;
-    let mut line = Vec::new();
+    // Lines go to the writer in batches (each call makes one Arrow chunk: one per line would
+    // hold thousands of tiny chunks, and their buffers, until a row group is cut).
+    let mut batch = Vec::with_capacity(BATCH_BYTES + (1 << 16));
+    let mut starts: Vec<usize> = Vec::new();
+    let flush = |batch: &mut Vec<u8>,
+                 starts: &mut Vec<usize>,
+                 writer: &mut ParquetShardedWriter,
+                 f: &Path|
+     -> Result<(), RunError> {
+        if starts.is_empty() {
+            return Ok(());
+        }
+        let pieces: Vec<&[u8]> = starts
+            .iter()
+            .zip(starts.iter().skip(1).chain(std::iter::once(&batch.len())))
+            .map(|(&a, &b)| &batch[a..b])
+            .collect();
+        let ends: Vec<usize> = (1..=pieces.len()).collect();
+        writer
+            .write_pieces(&pieces, &ends)
+            .map_err(|e| out_err(f, e))?;
+        batch.clear();
+        starts.clear();
+        Ok(())
+    };
     for f in files {
         let file = std::fs::File::open(f).map_err(|e| out_err(f, e))?;
         let mut r = BufReader::with_capacity(1 << 20, file);
         loop {
-            line.clear();
-            let n = r.read_until(b'\n', &mut line).map_err(|e| out_err(f, e))?;
+            let start = batch.len();
+            let n = r.read_until(b'\n', &mut batch).map_err(|e| out_err(f, e))?;
             if n == 0 {
                 break;
             }
-            if line.iter().all(u8::is_ascii_whitespace) {
+            if batch[start..].iter().all(u8::is_ascii_whitespace) {
+                batch.truncate(start);
                 continue;
             }
-            if line.last() != Some(&b'\n') {
-                line.push(b'\n');
+            if batch.last() != Some(&b'\n') {
+                batch.push(b'\n');
             }
-            writer.write_line(&line).map_err(|e| out_err(f, e))?;
+            starts.push(start);
+            if batch.len() >= BATCH_BYTES || starts.len() >= BATCH_LINES {
+                flush(&mut batch, &mut starts, &mut writer, f)?;
+            }
         }
+        flush(&mut batch, &mut starts, &mut writer, f)?;
     }
     writer.finish().map_err(|e| out_err(outdir, e))
 }
+
+/// Lines handed to the Parquet writer at a time: at most this many...
+const BATCH_LINES: usize = 4096;
+/// ...or about this many bytes.
+const BATCH_BYTES: usize = 8 << 20;
