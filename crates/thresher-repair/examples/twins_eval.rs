@@ -169,7 +169,8 @@ fn show_twin(p: &Page, l: &Labelled, t: &Twin, model: &thresher_repair::ChromeMo
     let out = run_one(&steps_with(model), &t.text);
     println!("=== {} NOT restored", p.id);
     let ls = thresher_repair::split_lines(&t.text);
-    let mut doc = Doc::new(&t.text, &ls).with_vocab(&model.vocab);
+    let words = thresher_repair::model::WordWeights::from(&model.vocab);
+    let mut doc = Doc::new(&t.text, &ls).with_vocab(&words);
     let n = doc.units.len();
     let kept: std::collections::HashSet<&str> = out.lines().collect();
     let ntr = trailer(p, l).len();

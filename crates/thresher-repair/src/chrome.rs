@@ -14,7 +14,7 @@ use crate::collapse::BODY_SPANS;
 use crate::lines::{
     normalize_line, note_annotate_only, remove_lines, spans_json, split_lines, Line,
 };
-use crate::model::{best_cut, ChromeModel, Doc};
+use crate::model::{best_cut, ChromeModel, Doc, WordWeights};
 use crate::sketch::{
     check_shape, check_stage, end_counting, group_key, group_seed, load_sketches, CorpusStage,
     CountSketch, Observed,
@@ -284,6 +284,8 @@ pub struct StripChrome {
     cfg: StripChromeConfig,
     /// The classifier, with `method = "model"`.
     model: Option<ChromeModel>,
+    /// The model's word weights, for lookups.
+    words: WordWeights,
     /// Annotate-only mode: record, do not remove.
     annotate_only: bool,
     /// Edge-line counts; `Some` only when `corpus_min_docs > 0`.
@@ -380,8 +382,13 @@ impl StripChrome {
             }
             _ => Observed::default(),
         };
+        let words = model
+            .as_ref()
+            .map(|m| WordWeights::from(&m.vocab))
+            .unwrap_or_default();
         Ok(StripChrome {
             cfg,
+            words,
             model,
             annotate_only: false,
             sketch,
@@ -502,7 +509,7 @@ impl StripChrome {
         frequent: impl Fn(&str) -> bool,
     ) -> Found {
         let lines = split_lines(text);
-        let mut doc = Doc::new(text, &lines).with_vocab(&model.vocab);
+        let mut doc = Doc::new(text, &lines).with_vocab(&self.words);
         let n = doc.units.len();
         let mut found = Found {
             drop: vec![false; lines.len()],

@@ -186,9 +186,26 @@ pub fn for_each_word(line: &str, buf: &mut String, mut f: impl FnMut(&str)) {
     }
 }
 
+/// A model's word weights for lookups while scoring: a hash map (the [`Vocab`] the model file
+/// holds is ordered, for a stable file).
+#[derive(Debug, Clone, Default)]
+pub struct WordWeights(std::collections::HashMap<Box<str>, f32>);
+
+impl From<&Vocab> for WordWeights {
+    fn from(v: &Vocab) -> Self {
+        WordWeights(v.iter().map(|(k, &w)| (k.as_str().into(), w)).collect())
+    }
+}
+
+impl WordWeights {
+    fn get(&self, word: &str) -> Option<&f32> {
+        self.0.get(word)
+    }
+}
+
 /// The mean, highest and lowest weight of the words of `line` that `vocab` knows (zeros when
 /// it knows none).
-fn lex_stats(line: &str, vocab: &Vocab) -> (f32, f32, f32) {
+fn lex_stats(line: &str, vocab: &WordWeights) -> (f32, f32, f32) {
     let (mut sum, mut n, mut hi, mut lo) = (0.0f32, 0u32, f32::MIN, f32::MAX);
     let mut buf = String::new();
     for_each_word(line, &mut buf, |w| {
@@ -501,7 +518,7 @@ pub struct Doc<'a> {
     /// Stats of units, computed on demand.
     stats: Vec<Option<LineStats>>,
     /// Word weights for the lexical features (none: those features are 0).
-    vocab: Option<&'a Vocab>,
+    vocab: Option<&'a WordWeights>,
 }
 
 impl<'a> Doc<'a> {
@@ -546,7 +563,7 @@ impl<'a> Doc<'a> {
     }
 
     /// Computes the lexical features with `vocab`.
-    pub fn with_vocab(mut self, vocab: &'a Vocab) -> Doc<'a> {
+    pub fn with_vocab(mut self, vocab: &'a WordWeights) -> Doc<'a> {
         self.vocab = Some(vocab);
         self
     }
@@ -749,8 +766,9 @@ mod tests {
         let vocab: Vocab = [("comment".to_string(), 2.0), ("leave".to_string(), -1.0)]
             .into_iter()
             .collect();
-        assert_eq!(lex_stats("Leave a Comment", &vocab), (0.5, 2.0, -1.0));
-        assert_eq!(lex_stats("nothing known here", &vocab), (0.0, 0.0, 0.0));
+        let words = WordWeights::from(&vocab);
+        assert_eq!(lex_stats("Leave a Comment", &words), (0.5, 2.0, -1.0));
+        assert_eq!(lex_stats("nothing known here", &words), (0.0, 0.0, 0.0));
     }
 
     #[test]

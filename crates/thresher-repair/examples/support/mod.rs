@@ -789,7 +789,7 @@ pub fn evaluate(
 // Training the line classifier of `strip_chrome`.
 
 use thresher_repair::model::{
-    for_each_word, Doc, LineModel, TreeNode, Vocab, FEATURES, N_FEATURES,
+    for_each_word, Doc, LineModel, TreeNode, Vocab, WordWeights, FEATURES, N_FEATURES,
 };
 use thresher_repair::{ChromeModel, CollapseRepeatsConfig, StripChrome, StripChromeConfig};
 
@@ -897,13 +897,17 @@ pub fn training_rows(
     idx: &[usize],
     vocabs: &HashMap<&'static str, Vocab>,
 ) -> (Vec<[f32; N_FEATURES]>, Vec<f32>, Vec<&'static str>) {
+    let weights: HashMap<&'static str, WordWeights> = vocabs
+        .iter()
+        .map(|(k, v)| (*k, WordWeights::from(v)))
+        .collect();
     let mut xs = Vec::new();
     let mut ys = Vec::new();
     let mut sets = Vec::new();
     let mut add = |lines: Vec<(String, bool)>,
                    lead_chrome: usize,
                    trail_chrome: usize,
-                   vocab: &Vocab,
+                   vocab: &WordWeights,
                    set: &'static str| {
         let before = xs.len();
         let text = joined(&lines.iter().map(|l| l.0.clone()).collect::<Vec<_>>());
@@ -929,7 +933,7 @@ pub fn training_rows(
         if p.gold.is_empty() {
             continue;
         }
-        let vocab = &vocabs[p.set];
+        let vocab = &weights[p.set];
         let gold: Vec<(String, bool)> = p.gold.iter().map(|g| (g.clone(), false)).collect();
         add(gold.clone(), 0, 0, vocab, p.set);
         if twinnable(p, l) {
