@@ -140,19 +140,7 @@ impl CountSketch {
     /// [`add`]: CountSketch::add
     pub(crate) fn add_file(&self, step: &str, path: &Path) -> Result<Observed> {
         let bad = |m: String| Error::config(step, format!("{}: {m}", path.display()));
-        let f =
-            std::fs::File::open(path).map_err(|e| bad(format!("cannot open the sketch: {e}")))?;
-        let mut r = std::io::BufReader::new(f);
-        let mut magic = [0u8; 8];
-        r.read_exact(&mut magic)
-            .map_err(|e| bad(format!("not a sketch file: {e}")))?;
-        if &magic != SKETCH_MAGIC {
-            return Err(bad("not a sketch file (written by a count stage)".into()));
-        }
-        let mut head = [0u64; 5];
-        for h in &mut head {
-            *h = read_u64(&mut r).map_err(|e| bad(format!("truncated sketch header: {e}")))?;
-        }
+        let (mut r, head) = open_sketch(step, path)?;
         let [width, depth, docs_observed, docs_without_group, pairs_counted] = head;
         if width != self.width as u64 || depth != self.depth as u64 {
             return Err(bad(format!(
@@ -442,19 +430,7 @@ pub fn sum_sketch_files(paths: &[PathBuf], out: &Path) -> Result<(usize, u64)> {
     let Some(first) = files.first() else {
         return Err(Error::config(STEP, "no sketch file to sum"));
     };
-    let bad = |m: String| Error::config(STEP, format!("{}: {m}", first.display()));
-    let mut r = std::io::BufReader::new(
-        std::fs::File::open(first).map_err(|e| bad(format!("cannot open the sketch: {e}")))?,
-    );
-    let mut magic = [0u8; 8];
-    r.read_exact(&mut magic)
-        .map_err(|e| bad(format!("not a sketch file: {e}")))?;
-    if &magic != SKETCH_MAGIC {
-        return Err(bad("not a sketch file (written by a count stage)".into()));
-    }
-    let width = read_u64(&mut r).map_err(|e| bad(format!("truncated sketch header: {e}")))?;
-    let depth = read_u64(&mut r).map_err(|e| bad(format!("truncated sketch header: {e}")))?;
-    drop(r);
+    let [width, depth, ..] = open_sketch(STEP, first)?.1;
     let sketch = CountSketch::new(
         STEP,
         usize::try_from(width).unwrap_or(usize::MAX),
@@ -466,6 +442,25 @@ pub fn sum_sketch_files(paths: &[PathBuf], out: &Path) -> Result<(usize, u64)> {
     }
     sketch.write_file(STEP, out, seen)?;
     Ok((files.len(), seen.docs_observed))
+}
+
+/// Opens the sketch file `path` and reads its header: the reader at the counters, and width,
+/// depth and the [`Observed`] figures (see [`SKETCH_MAGIC`]).
+fn open_sketch(step: &str, path: &Path) -> Result<(std::io::BufReader<std::fs::File>, [u64; 5])> {
+    let bad = |m: String| Error::config(step, format!("{}: {m}", path.display()));
+    let f = std::fs::File::open(path).map_err(|e| bad(format!("cannot open the sketch: {e}")))?;
+    let mut r = std::io::BufReader::new(f);
+    let mut magic = [0u8; 8];
+    r.read_exact(&mut magic)
+        .map_err(|e| bad(format!("not a sketch file: {e}")))?;
+    if &magic != SKETCH_MAGIC {
+        return Err(bad("not a sketch file (written by a count stage)".into()));
+    }
+    let mut head = [0u64; 5];
+    for h in &mut head {
+        *h = read_u64(&mut r).map_err(|e| bad(format!("truncated sketch header: {e}")))?;
+    }
+    Ok((r, head))
 }
 
 fn read_u64(r: &mut impl Read) -> std::io::Result<u64> {
